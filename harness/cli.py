@@ -1,0 +1,156 @@
+"""The `recette` command: `serve` the embedded environment, `run` the campaign."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness.campaign import Campaign, CheckResult
+from harness.environment import Environment
+
+console = Console()
+
+
+@click.group()
+@click.version_option(package_name="recette-asp")
+def main() -> None:
+    """Harnais de qualification des échanges ASP ↔ titulaire."""
+
+
+@main.command()
+@click.option(
+    "--state-file", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON décrivant l'environnement."
+)
+@click.option("--dir", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="Dossier de l'environnement.")
+def serve(state_file: Path | None, run_dir: Path | None) -> None:
+    """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
+    run_dir = run_dir or Path(tempfile.mkdtemp(prefix="recette-"))
+    state_file = state_file or run_dir / "etat.json"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with _started(Environment(run_dir)) as env:
+        env.write_state(state_file)
+        _print_environment(env, state_file)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        console.print("Arrêt de l'environnement…")
+    console.print("Environnement arrêté.")
+
+
+@main.command()
+@click.option(
+    "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True
+)
+def run(report_dir: Path) -> None:
+    """Lance la campagne de recette sur l'environnement embarqué ; code 0 si le titulaire est qualifié."""
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    run_dir = report_dir / run_id
+    started = datetime.now(UTC)
+    with (
+        _started(Environment(run_dir / "environnement")) as env,
+        env.asp_client() as client,
+        env.inspector() as inspector,
+    ):
+        with console.status("Campagne de recette en cours…"):
+            campaign = Campaign(client, inspector, env.titulaire.settings.limit_bytes)
+            results = campaign.run()
+        violations = list(env.titulaire.contract_violations)
+    summary = _summary(run_id, started, env.titulaire_url, results, violations)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _print_results(results, summary)
+    sys.exit(0 if summary["qualifie"] else 1)
+
+
+class _started:
+    """Start an environment, turning a start-up failure into a one-line error and exit code 2."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    def __enter__(self) -> Environment:
+        try:
+            return self.env.start()
+        except (OSError, RuntimeError) as error:
+            raise click.ClickException(f"l'environnement n'a pas démarré : {error}") from error
+
+    def __exit__(self, *_exc: object) -> None:
+        self.env.stop()
+
+
+def _summary(
+    run_id: str, started: datetime, target: str, results: list[CheckResult], violations: list[str]
+) -> dict[str, Any]:
+    return {
+        "idExecution": run_id,
+        "cible": target,
+        "debut": started.isoformat(),
+        "fin": datetime.now(UTC).isoformat(),
+        "qualifie": bool(results) and all(r.passed for r in results) and not violations,
+        "controles": [{"nom": r.name, "reussi": r.passed, "preuve": r.evidence} for r in results],
+        "ecartsAuContrat": violations,
+    }
+
+
+def _print_results(results: list[CheckResult], summary: dict[str, Any]) -> None:
+    table = Table(title=f"Campagne {summary['idExecution']}")
+    table.add_column("Contrôle")
+    table.add_column("Verdict")
+    table.add_column("Preuve", overflow="fold")
+    for result in results:
+        table.add_row(result.name, "[green]réussi[/]" if result.passed else "[red]échoué[/]", result.evidence)
+    console.print(table)
+    for violation in summary["ecartsAuContrat"]:
+        console.print(f"[red]Écart au contrat :[/] {violation}")
+    failed = sum(not r.passed for r in results)
+    verdict = "[green]QUALIFIÉ[/]" if summary["qualifie"] else "[red]NON QUALIFIÉ[/]"
+    console.print(f"{len(results) - failed} réussi(s), {failed} échoué(s) — {verdict}")
+
+
+def _print_environment(env: Environment, state_file: Path) -> None:
+    state = env.state()
+    console.print(f"API du titulaire       : {state['titulaire']['url']}")
+    console.print(f"API de retour (mock)   : {state['asp_callback']['url']}")
+    console.print(f"Émetteur OIDC          : {state['oauth']['issuer']}")
+    console.print(f"Courriels (SMTP)       : {state['smtp']['host']}:{state['smtp']['port']}")
+    console.print(f"AC, certificat client  : {state['tls']['ca']}, {state['tls']['client_cert']}")
+    console.print(f"Description (JSON)     : {state_file}")
+    console.print("\nDéposer une pièce, puis voir son retour :")
+    console.print(_curl_example(state, state_file), highlight=False, markup=False, soft_wrap=True)
+    console.print("\nCtrl-C pour arrêter.")
+
+
+def _curl_example(state: dict[str, Any], state_file: Path) -> str:
+    """Ready-to-paste shell lines; the client secret is read from the state file, never printed."""
+    tls = state["tls"]
+    certs = " ".join(
+        f"{flag} {shlex.quote(tls[key])}"
+        for flag, key in (("--cacert", "ca"), ("--cert", "client_cert"), ("--key", "client_key"))
+    )
+    read_json = "python3 -c 'import json,sys; print(eval(sys.argv[1], {}, {\"d\": json.load(sys.stdin)}))'"
+    secret = f'$({read_json} \'d["oauth"]["clients"][0]["client_secret"]\' < {shlex.quote(str(state_file))})'
+    metadonnees = '{"applicationSource":"DEMO","identifiantDossier":"DOS-1","numeroIteration":1}'
+    return "\n".join(
+        [
+            f"TOKEN=$(curl -s {certs} -u asp-recette:{secret} -d grant_type=client_credentials "
+            f"{state['oauth']['token_url']} | {read_json} 'd[\"access_token\"]')",
+            f'curl -s {certs} -H "Authorization: Bearer $TOKEN" '
+            f"-F 'metadonnees={metadonnees};type=application/json' -F 'document=@/etc/hostname;type=text/plain' "
+            f"{state['titulaire']['url']}/v1/depots",
+            f"curl -s {certs} {state['asp_callback']['url']}/_inspection/retours",
+        ]
+    )

@@ -1,0 +1,158 @@
+"""The ASP's client of a titulaire API (the harness acts as the ASP), and of the mock callback's inspection.
+
+It speaks the titulaire contract: multipart deposits, state, retransmissions, health. It returns the raw
+`httpx.Response` so that a campaign can judge every status code itself.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document (pièce) to deposit."""
+
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+class DepositBody:
+    """A multipart/form-data deposit body, encoded by httpx, whose exact size is known before sending."""
+
+    def __init__(self, metadonnees: Mapping[str, Any], documents: Sequence[Document]) -> None:
+        files: list[tuple[str, tuple[str | None, bytes, str]]] = [
+            ("metadonnees", (None, json.dumps(metadonnees, ensure_ascii=False).encode(), "application/json"))
+        ]
+        files += [("document", (d.name, d.content, d.content_type)) for d in documents]
+        request = httpx.Request("POST", "https://encoder/", files=files)
+        self.content_type = request.headers["content-type"]
+        self.size = int(request.headers["content-length"])
+        self._request = request
+
+    def chunks(self, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """The encoded body, piece by piece (sent without Content-Length: chunked transfer encoding)."""
+        buffer = self.content()
+        for start in range(0, len(buffer), chunk_size):
+            yield buffer[start : start + chunk_size]
+
+    def content(self) -> bytes:
+        return b"".join(self._request.stream)  # type: ignore[arg-type]
+
+    @classmethod
+    def of_size(cls, metadonnees: Mapping[str, Any], target_bytes: int, name: str = "piece.bin") -> DepositBody:
+        """A body of exactly `target_bytes` bytes: one document padded to fill what the parts leave."""
+        overhead = cls(metadonnees, [Document(name, b"")]).size
+        if target_bytes < overhead:
+            raise ValueError(f"a deposit body cannot be smaller than {overhead} bytes")
+        return cls(metadonnees, [Document(name, b"\0" * (target_bytes - overhead))])
+
+
+class AspClient:
+    """Calls a titulaire API as the ASP does: HTTPS, mutual TLS, and a Bearer token when `auth` is given."""
+
+    def __init__(
+        self,
+        base_url: str,
+        verify: ssl.SSLContext | bool,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.http = httpx.Client(
+            base_url=base_url, verify=verify, auth=auth, headers=dict(headers or {}), timeout=timeout
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> AspClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def deposit(
+        self,
+        metadonnees: Mapping[str, Any],
+        documents: Sequence[Document],
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        """POST /v1/depots with a metadonnees part and one document part per document."""
+        return self.send_body(DepositBody(metadonnees, documents), idempotency_key)
+
+    def send_body(self, body: DepositBody, idempotency_key: str | None = None, chunked: bool = False) -> httpx.Response:
+        """POST a prepared deposit body, with its Content-Length or chunked."""
+        headers = {"Content-Type": body.content_type}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        content: Any = body.chunks() if chunked else body.content()
+        return self.http.post("/v1/depots", content=content, headers=headers)
+
+    def state(self, id_depot: str) -> httpx.Response:
+        return self.http.get(f"/v1/depots/{id_depot}")
+
+    def resend(self, id_depot: str) -> httpx.Response:
+        return self.http.post(f"/v1/depots/{id_depot}/retransmissions")
+
+    def health(self) -> httpx.Response:
+        return self.http.get("/v1/sante")
+
+
+class CallbackInspector:
+    """Reads what the mock ASP callback API received (`/_inspection/…`) and arms its faults."""
+
+    def __init__(self, base_url: str, verify: ssl.SSLContext | bool) -> None:
+        self.http = httpx.Client(base_url=base_url, verify=verify, timeout=DEFAULT_TIMEOUT)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> CallbackInspector:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def received(self, id_depot: str | None = None) -> list[dict[str, Any]]:
+        """Every call the mock received (for one deposit when `id_depot` is given)."""
+        params = {"idDepot": id_depot} if id_depot else {}
+        response = self.http.get("/_inspection/retours", params=params)
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for_return(self, id_depot: str, timeout: float = 30.0, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until `count` calls for `id_depot` were received; return them all (may be more)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            calls = self.received(id_depot)
+            if len(calls) >= count:
+                return calls
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"aucun retour reçu pour le dépôt {id_depot} en {timeout:.0f} s")
+            time.sleep(0.05)
+
+    def arm_fault(self, kind: str, count: int = 1, delay_seconds: float | None = None) -> None:
+        """Make the next `count` calls fail: erreur-500, erreur-503, delai or coupure."""
+        fault: dict[str, Any] = {"type": kind, "nombre": count}
+        if delay_seconds is not None:
+            fault["delaiSecondes"] = delay_seconds
+        self.http.post("/_inspection/pannes", json=fault).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.http.delete("/_inspection/pannes").raise_for_status()
+
+    def mails(self) -> list[dict[str, Any]]:
+        response = self.http.get("/_inspection/courriels")
+        response.raise_for_status()
+        return response.json()

@@ -1,0 +1,203 @@
+"""Reception of a deposit body: multipart/form-data streamed to disk while hashing.
+
+The body is never held whole in memory: each `document` part goes straight to its file as the bytes
+arrive, and its SHA-256 is updated on the way. The `metadonnees` part (small JSON) is kept in memory,
+bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from harness.problems import Problem
+
+METADATA_PART = "metadonnees"
+DOCUMENT_PART = "document"
+
+
+@dataclass(frozen=True)
+class ReceivedDocument:
+    """A document part written to disk."""
+
+    position: int
+    name: str
+    content_type: str
+    size: int
+    digest: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class ReceivedBody:
+    """What a deposit body held, once fully received."""
+
+    directory: Path
+    """Where the documents are; its name is the deposit's id (idDepot)."""
+    metadata: bytes | None
+    documents: list[ReceivedDocument]
+    digest: str
+    """SHA-256 of the documents concatenated in the order they were sent (the deposit's empreinte)."""
+
+
+def boundary_of(content_type: str) -> bytes:
+    """The multipart boundary of a `multipart/form-data` content type, or a 415/400 problem."""
+    media_type, options = parse_options_header(content_type)
+    if media_type != b"multipart/form-data":
+        raise Problem("type-media-non-supporte", "Le dépôt attend un corps multipart/form-data.")
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise Problem("requete-invalide", "Le type multipart/form-data n'indique pas de boundary.")
+    return boundary
+
+
+class MultipartIntake:
+    """Feed it the body chunk by chunk; it writes the documents under `directory`.
+
+    Call `finish()` once the body is complete, or `discard()` to remove everything written.
+    """
+
+    def __init__(self, boundary: bytes, directory: Path, max_metadata_bytes: int) -> None:
+        self._directory = directory
+        self._max_metadata_bytes = max_metadata_bytes
+        self._parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._on_part_begin,
+                "on_header_field": self._on_header_field,
+                "on_header_value": self._on_header_value,
+                "on_header_end": self._on_header_end,
+                "on_headers_finished": self._on_headers_finished,
+                "on_part_data": self._on_part_data,
+                "on_part_end": self._on_part_end,
+                "on_end": self._on_end,
+            },
+        )
+        self._headers: dict[str, str] = {}
+        self._field = bytearray()
+        self._value = bytearray()
+        self._part: str | None = None
+        self._metadata: bytearray | None = None
+        self._file: IO[bytes] | None = None
+        self._hash: hashlib._Hash | None = None
+        self._deposit_hash: hashlib._Hash | None = None
+        self._document: tuple[str, str, Path] | None = None
+        self._size = 0
+        self._documents: list[ReceivedDocument] = []
+        self._ended = False
+
+    def feed(self, chunk: bytes) -> None:
+        try:
+            self._parser.write(chunk)
+        except Problem:
+            raise
+        except Exception as error:
+            raise Problem("requete-invalide", "Le corps multipart est mal formé.") from error
+
+    def finish(self) -> ReceivedBody:
+        """Check the body was complete, flush the documents to stable storage, and describe them."""
+        if not self._ended:
+            raise Problem("requete-invalide", "Le corps multipart est incomplet (délimiteur final absent).")
+        for document in self._documents:
+            _fsync_file(document.path)
+        _fsync_dir(self._directory)
+        digest = self._deposit_hash.hexdigest() if self._deposit_hash else hashlib.sha256().hexdigest()
+        metadata = bytes(self._metadata) if self._metadata is not None else None
+        return ReceivedBody(
+            directory=self._directory, metadata=metadata, documents=list(self._documents), digest=digest
+        )
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        shutil.rmtree(self._directory, ignore_errors=True)
+
+    # -- parser callbacks ----------------------------------------------------------------------------
+
+    def _on_part_begin(self) -> None:
+        self._headers = {}
+
+    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _on_header_end(self) -> None:
+        self._headers[self._field.decode("latin-1").lower()] = self._value.decode("utf-8", "replace")
+        self._field.clear()
+        self._value.clear()
+
+    def _on_headers_finished(self) -> None:
+        disposition, options = parse_options_header(self._headers.get("content-disposition", ""))
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if disposition != b"form-data" or name not in (METADATA_PART, DOCUMENT_PART):
+            raise Problem("requete-invalide", f"Partie multipart inattendue : « {name} ».")
+        self._part = name
+        if name == METADATA_PART:
+            if self._metadata is not None:
+                raise Problem("requete-invalide", "La partie « metadonnees » est présente plusieurs fois.")
+            self._metadata = bytearray()
+            return
+        filename = options.get(b"filename", b"").decode("utf-8", "replace") or f"document-{len(self._documents) + 1}"
+        content_type = self._headers.get("content-type", "application/octet-stream")
+        self._open_document(Path(filename).name, content_type)
+
+    def _open_document(self, name: str, content_type: str) -> None:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        path = self._directory / f"{len(self._documents) + 1:04d}"
+        self._file = path.open("wb", buffering=0)
+        self._hash = hashlib.sha256()
+        self._document = (name, content_type, path)
+        self._size = 0
+
+    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
+        view = memoryview(data)[start:end]
+        if self._part == METADATA_PART:
+            assert self._metadata is not None
+            if len(self._metadata) + len(view) > self._max_metadata_bytes:
+                raise Problem("requete-invalide", "La partie « metadonnees » est trop volumineuse.")
+            self._metadata += view
+            return
+        assert self._file is not None and self._hash is not None
+        self._file.write(view)
+        self._hash.update(view)
+        if self._deposit_hash is not None:
+            self._deposit_hash.update(view)
+        self._size += len(view)
+
+    def _on_part_end(self) -> None:
+        if self._part != DOCUMENT_PART:
+            return
+        assert self._file is not None and self._hash is not None and self._document is not None
+        self._file.close()
+        self._file = None
+        if self._deposit_hash is None:
+            # The deposit's hash after its first document is that document's hash: copy, don't re-hash.
+            self._deposit_hash = self._hash.copy()
+        name, content_type, path = self._document
+        self._documents.append(
+            ReceivedDocument(len(self._documents) + 1, name, content_type, self._size, self._hash.hexdigest(), path)
+        )
+
+    def _on_end(self) -> None:
+        self._ended = True
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    if path.is_dir():
+        _fsync_file(path)

@@ -1,0 +1,265 @@
+"""The reference titulaire as a service: its store, worker, outbox, incidents and retention, wired.
+
+`Titulaire` holds the business operations the HTTP layer (`app.py`) calls; its `app` runs the worker,
+the outbox and the retention purge for as long as the server runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from harness.clock import Clock, utc_now
+from harness.problems import Problem
+from harness.reference.callback_client import CallbackClient
+from harness.reference.incidents import Incidents
+from harness.reference.intake import ReceivedBody
+from harness.reference.outbox import Outbox
+from harness.reference.settings import ReferenceSettings
+from harness.reference.store import DepositRecord, DocumentRecord, DuplicateIdempotencyKey, Store
+from harness.reference.worker import Worker, timestamp
+from harness.tls import CertificatePair, client_context
+
+RETRY_AFTER_SECONDS = "1"
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A deposit accepted (or replayed with the same Idempotency-Key): its acknowledgement."""
+
+    deposit: DepositRecord
+    replayed: bool = False
+
+    def body(self) -> bytes:
+        return render_receipt(self.deposit.id, self.deposit.received_at, self.deposit.body_bytes, self.deposit.digest)
+
+
+def render_receipt(deposit_id: str, received_at: datetime, body_bytes: int, digest: str) -> bytes:
+    """The AccuseReception, compact and fixed-width but for `tailleOctets`, so its size is predictable."""
+    receipt = {
+        "idDepot": deposit_id,
+        "statut": "RECU",
+        "recuLe": timestamp(received_at),
+        "tailleOctets": body_bytes,
+        "empreinte": {"algorithme": "SHA-256", "valeur": digest},
+    }
+    return json.dumps(receipt, separators=(",", ":")).encode()
+
+
+def receipt_size(body_bytes: int) -> int:
+    """Exact size of the receipt answered to a body of `body_bytes`: the response side of a transaction."""
+    return len(render_receipt(str(uuid.UUID(int=0)), datetime(2000, 1, 1), body_bytes, "0" * 64))
+
+
+class Titulaire:
+    """The reference titulaire: accepts deposits, processes them, returns each result exactly once."""
+
+    def __init__(self, settings: ReferenceSettings, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = Store(settings.data_dir / "titulaire.sqlite3")
+        self.incidents = Incidents(self.store, settings, clock)
+        self.outbox = Outbox(self.store, self._callback_client(), self.incidents, clock, settings.poll_seconds)
+        self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds)
+        self.accepting = True
+        self.contract_violations: list[str] = []
+        """Responses that left the contract (the tests assert none)."""
+        self._in_flight = 0
+
+    def _callback_client(self) -> CallbackClient:
+        settings = self.settings
+        verify: Any = True
+        if settings.ca_file is not None:
+            pair = CertificatePair(settings.client_cert, settings.client_key) if settings.client_cert else None
+            verify = client_context(settings.ca_file, pair)
+        return CallbackClient(settings.callback_url, settings.retry, verify=verify)
+
+    def deposit_directory(self, deposit_id: str) -> Path:
+        return self.settings.data_dir / "depots" / deposit_id
+
+    # -- admission -----------------------------------------------------------------------------------
+
+    def ensure_accepting(self) -> None:
+        if not self.accepting:
+            raise Problem(
+                "service-indisponible",
+                "Le service s'arrête et n'accepte plus de dépôt ; réessayez plus tard.",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
+
+    @contextlib.contextmanager
+    def deposit_slot(self) -> Any:
+        """Bound the deposits received at once; beyond, 429 with Retry-After."""
+        if self._in_flight >= self.settings.max_concurrent_deposits:
+            raise Problem(
+                "trop-de-requetes",
+                f"Trop de dépôts en cours de réception (maximum {self.settings.max_concurrent_deposits}).",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            )
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+
+    # -- deposits ------------------------------------------------------------------------------------
+
+    def accept(self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None) -> Acceptance:
+        """Record a fully received deposit, or replay/refuse it by its Idempotency-Key; wake the worker."""
+        fingerprint = _fingerprint(metadata, body)
+        if key is not None and (replayed := self._replay(key, fingerprint)):
+            return replayed
+        _check_sae(metadata, body.digest)
+        now = self.clock()
+        deposit = DepositRecord(
+            id=body.directory.name,
+            received_at=now,
+            metadata=metadata,
+            body_bytes=body_bytes,
+            digest=body.digest,
+            fingerprint=fingerprint,
+            status="RECU",
+            retain_until=self.settings.retain_until(now),
+            purged=False,
+        )
+        documents = [
+            DocumentRecord(d.position, d.name, d.content_type, d.size, d.digest, d.path) for d in body.documents
+        ]
+        try:
+            self.store.add_deposit(deposit, documents, key)
+        except DuplicateIdempotencyKey:
+            replayed = self._replay(key or "", fingerprint)
+            if replayed is None:
+                raise
+            return replayed
+        self.worker.wake()
+        return Acceptance(deposit)
+
+    def _replay(self, key: str, fingerprint: str) -> Acceptance | None:
+        existing = self.store.deposit_by_key(key)
+        if existing is None:
+            return None
+        if existing.fingerprint != fingerprint:
+            raise Problem(
+                "cle-idempotence-reutilisee",
+                "Cette clé d'idempotence a déjà servi pour un dépôt au contenu différent.",
+                {"idDepot": existing.id},
+            )
+        return Acceptance(existing, replayed=True)
+
+    def known_deposit(self, deposit_id: str) -> DepositRecord:
+        """The deposit, or 404 if unknown, 410 if past retention."""
+        deposit = self.store.deposit(deposit_id)
+        if deposit is None:
+            raise Problem("depot-inconnu", f"Aucun dépôt {deposit_id}.")
+        if deposit.purged or deposit.retain_until <= self.clock():
+            raise Problem(
+                "depot-expire",
+                f"Le dépôt {deposit_id} a dépassé sa durée de conservation ({self.settings.retention}).",
+            )
+        return deposit
+
+    def state(self, deposit_id: str) -> dict[str, Any]:
+        """The EtatDepot of a deposit."""
+        deposit = self.known_deposit(deposit_id)
+        state: dict[str, Any] = {
+            "idDepot": deposit.id,
+            "statut": deposit.status,
+            "recuLe": timestamp(deposit.received_at),
+            "metadonnees": deposit.metadata,
+            "historique": [_event(e) for e in self.store.events(deposit_id)],
+            "conserveJusquau": timestamp(deposit.retain_until),
+        }
+        if (retour := self.store.return_of(deposit_id)) is not None:
+            tracking: dict[str, Any] = {
+                "idRetour": retour.return_id,
+                "statut": retour.status,
+                "tentatives": retour.attempts,
+            }
+            if retour.ack_id:
+                tracking["idAcquittement"] = retour.ack_id
+            if retour.acked_at:
+                tracking["acquitteLe"] = timestamp(retour.acked_at)
+            state["retour"] = tracking
+        return state
+
+    def resend(self, deposit_id: str) -> dict[str, Any]:
+        """Put the same return back in the outbox (retransmission within retention)."""
+        self.known_deposit(deposit_id)
+        retour = self.store.return_of(deposit_id)
+        if retour is None or retour.payload is None:
+            raise Problem("retour-non-disponible", f"Le retour du dépôt {deposit_id} n'est pas encore produit.")
+        now = self.clock()
+        self.store.schedule_resend(deposit_id, now)
+        self.outbox.wake()
+        return {"idDepot": deposit_id, "idRetour": retour.return_id, "demandeeLe": timestamp(now)}
+
+    # -- retention -----------------------------------------------------------------------------------
+
+    def purge_expired(self) -> list[str]:
+        """Forget the results and documents of every deposit past its retention; return their ids."""
+        now = self.clock()
+        purged = self.store.expired(now)
+        for deposit_id in purged:
+            shutil.rmtree(self.deposit_directory(deposit_id), ignore_errors=True)
+            self.store.mark_purged(deposit_id, now)
+        return purged
+
+    # -- lifetime ------------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self, _app: Starlette) -> AsyncIterator[None]:
+        """Lifespan: the worker, the outbox and the purge run while the server runs."""
+        tasks = [
+            asyncio.create_task(self.worker.run(), name="worker"),
+            asyncio.create_task(self.outbox.run(), name="outbox"),
+            asyncio.create_task(self._purge_periodically(), name="retention"),
+        ]
+        try:
+            yield
+        finally:
+            self.accepting = False
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.outbox.stop()
+            self.store.close()
+
+    async def _purge_periodically(self) -> None:
+        while True:
+            self.purge_expired()
+            await asyncio.sleep(self.settings.purge_every_seconds)
+
+
+def _fingerprint(metadata: dict[str, Any], body: ReceivedBody) -> str:
+    canonical = json.dumps(
+        [metadata, [(d.name, d.digest) for d in body.documents]], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_sae(metadata: dict[str, Any], digest: str) -> None:
+    if metadata.get("sae") and metadata["empreinte"]["valeur"] != digest:
+        raise Problem(
+            "empreinte-non-concordante",
+            "L'empreinte SHA-256 fournie (option SAE) ne concorde pas avec les documents déposés.",
+            {"empreinteCalculee": {"algorithme": "SHA-256", "valeur": digest}},
+        )
+
+
+def _event(event: dict[str, Any]) -> dict[str, Any]:
+    item = {"statut": event["status"], "horodatage": timestamp(event["at"])}
+    if event["detail"]:
+        item["detail"] = event["detail"]
+    return item

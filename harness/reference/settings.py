@@ -1,0 +1,83 @@
+"""Settings of the reference titulaire, with the defaults of the ASP's specification."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import isodate
+
+DEFAULT_LIMIT_BYTES = 20_000_000
+DEFAULT_RETENTION = "P3M"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the callback client retries a return (exponential backoff, bounded)."""
+
+    attempts: int = 5
+    first_delay_seconds: float = 0.2
+    max_delay_seconds: float = 5.0
+    timeout_seconds: float = 10.0
+
+    def delay_before(self, attempt: int) -> float:
+        """Delay before attempt number `attempt` (2, 3, …)."""
+        return min(self.first_delay_seconds * 2 ** (attempt - 2), self.max_delay_seconds)
+
+
+@dataclass(frozen=True)
+class ReferenceSettings:
+    """Everything the reference titulaire needs to run; every field has a sensible default."""
+
+    data_dir: Path
+    callback_url: str
+    limit_bytes: int = DEFAULT_LIMIT_BYTES
+    retention: str = DEFAULT_RETENTION
+    max_concurrent_deposits: int = 16
+    max_metadata_bytes: int = 1_000_000
+    drain_max_bytes: int = 256 * 1024 * 1024
+    drain_seconds: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_seconds: float = 0.5
+    purge_every_seconds: float = 3600.0
+    incident_mail_to: str = "incidents-recette@asp.example"
+    incident_mail_from: str = "titulaire-reference@recette.local"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    validate_responses: bool = True
+    ca_file: Path | None = None
+    """CA bundle trusted for the ASP's callback API and the token issuer."""
+    client_cert: Path | None = None
+    """Our client certificate (and `client_key`) presented to the ASP's callback API (mutual TLS)."""
+    client_key: Path | None = None
+    issuer_url: str | None = None
+    """OIDC issuer whose tokens the API accepts; None disables token checks (mutual TLS only)."""
+    audience: str = "https://titulaire.recette.local"
+
+    def retain_until(self, received_at: datetime) -> datetime:
+        """End of the retention period of a deposit received at `received_at`."""
+        return received_at + self.retention_period()
+
+    def retention_period(self) -> timedelta | isodate.Duration:
+        period = isodate.parse_duration(self.retention)
+        origin = datetime(2000, 1, 1, tzinfo=UTC)
+        if origin + period <= origin:
+            raise ValueError(f"retention must be a positive ISO 8601 duration, got {self.retention!r}")
+        return period
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form, for the standalone process (`python -m harness.reference`)."""
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> ReferenceSettings:
+        values = dict(values)
+        for name in ("data_dir", "ca_file", "client_cert", "client_key"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        values["retry"] = RetryPolicy(**values.get("retry", {}))
+        return cls(**values)

@@ -1,0 +1,326 @@
+"""Durable state of the reference titulaire: SQLite in WAL mode.
+
+Deposits (dépôts), their documents (pièces) and state history, the outbox of returns (retours) with
+their acknowledgements (acquittements), and incidents. The deposits table is also the worker's queue and
+the returns table the outbox: nothing lives only in memory, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS deposits (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    body_bytes INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    idempotency_key TEXT UNIQUE,
+    status TEXT NOT NULL,
+    retain_until TEXT NOT NULL,
+    purged_at TEXT
+);
+CREATE INDEX IF NOT EXISTS deposits_status ON deposits (status);
+CREATE TABLE IF NOT EXISTS documents (
+    deposit_id TEXT NOT NULL REFERENCES deposits (id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (deposit_id, position)
+);
+CREATE TABLE IF NOT EXISTS events (
+    deposit_id TEXT NOT NULL REFERENCES deposits (id),
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_deposit ON events (deposit_id);
+CREATE TABLE IF NOT EXISTS returns (
+    deposit_id TEXT PRIMARY KEY REFERENCES deposits (id),
+    return_id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    payload TEXT,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    ack_id TEXT,
+    acked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS returns_state ON returns (state);
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    deposit_id TEXT REFERENCES deposits (id),
+    opened_at TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    mailed_at TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One stored document (pièce) of a deposit."""
+
+    position: int
+    name: str
+    content_type: str
+    size: int
+    digest: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class DepositRecord:
+    """One deposit (dépôt) as stored."""
+
+    id: str
+    received_at: datetime
+    metadata: dict[str, Any]
+    body_bytes: int
+    digest: str
+    fingerprint: str
+    status: str
+    retain_until: datetime
+    purged: bool
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    """The single return (retour) of a deposit, as the outbox holds it."""
+
+    deposit_id: str
+    return_id: str
+    status: str
+    payload: dict[str, Any] | None
+    state: str
+    attempts: int
+    ack_id: str | None
+    acked_at: datetime | None
+
+
+class DuplicateIdempotencyKey(Exception):
+    """Another deposit already holds this Idempotency-Key."""
+
+
+class Store:
+    """SQLite access for the reference. One connection, serialized by a lock; every write is a transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- deposits ------------------------------------------------------------------------------------
+
+    def add_deposit(self, deposit: DepositRecord, documents: list[DocumentRecord], idempotency_key: str | None) -> None:
+        """Record a received deposit with its documents and its first event, atomically."""
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO deposits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    (
+                        deposit.id,
+                        _ts(deposit.received_at),
+                        json.dumps(deposit.metadata, ensure_ascii=False),
+                        deposit.body_bytes,
+                        deposit.digest,
+                        deposit.fingerprint,
+                        idempotency_key,
+                        deposit.status,
+                        _ts(deposit.retain_until),
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (deposit.id, d.position, d.name, d.content_type, d.size, d.digest, str(d.path))
+                        for d in documents
+                    ],
+                )
+                _insert_event(db, deposit.id, deposit.status, deposit.received_at, None)
+        except sqlite3.IntegrityError as error:
+            if "idempotency_key" in str(error):
+                raise DuplicateIdempotencyKey(idempotency_key) from error
+            raise
+
+    def deposit(self, deposit_id: str) -> DepositRecord | None:
+        rows = self._rows("SELECT * FROM deposits WHERE id = ?", deposit_id)
+        return _deposit(rows[0]) if rows else None
+
+    def deposit_by_key(self, idempotency_key: str) -> DepositRecord | None:
+        rows = self._rows("SELECT * FROM deposits WHERE idempotency_key = ?", idempotency_key)
+        return _deposit(rows[0]) if rows else None
+
+    def documents(self, deposit_id: str) -> list[DocumentRecord]:
+        rows = self._rows("SELECT * FROM documents WHERE deposit_id = ? ORDER BY position", deposit_id)
+        return [
+            DocumentRecord(r["position"], r["name"], r["content_type"], r["size"], r["digest"], Path(r["path"]))
+            for r in rows
+        ]
+
+    def events(self, deposit_id: str) -> list[dict[str, Any]]:
+        rows = self._rows("SELECT status, at, detail FROM events WHERE deposit_id = ? ORDER BY rowid", deposit_id)
+        return [{"status": r["status"], "at": datetime.fromisoformat(r["at"]), "detail": r["detail"]} for r in rows]
+
+    def set_status(self, deposit_id: str, status: str, at: datetime, detail: str | None = None) -> None:
+        with self._transaction() as db:
+            _set_status(db, deposit_id, status, at, detail)
+
+    def deposits_in(self, *statuses: str) -> list[str]:
+        marks = ",".join("?" * len(statuses))
+        rows = self._rows(f"SELECT id FROM deposits WHERE status IN ({marks}) ORDER BY received_at", *statuses)
+        return [r["id"] for r in rows]
+
+    # -- returns (the outbox) ------------------------------------------------------------------------
+
+    def add_return(self, deposit_id: str, return_id: str, status: str, payload: dict[str, Any], at: datetime) -> None:
+        """Store the deposit's single return, ready to send, and mark the deposit processed (TRAITE)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO returns (deposit_id, return_id, status, payload, state) VALUES (?, ?, ?, ?, 'pending')",
+                (deposit_id, return_id, status, json.dumps(payload, ensure_ascii=False)),
+            )
+            _set_status(db, deposit_id, "TRAITE", at, None)
+
+    def return_of(self, deposit_id: str) -> ReturnRecord | None:
+        rows = self._rows("SELECT * FROM returns WHERE deposit_id = ?", deposit_id)
+        return _return(rows[0]) if rows else None
+
+    def pending_returns(self) -> list[ReturnRecord]:
+        return [_return(r) for r in self._rows("SELECT * FROM returns WHERE state = 'pending' ORDER BY rowid")]
+
+    def record_delivery(self, deposit_id: str, attempts: int, ack_id: str, at: datetime, detail: str) -> None:
+        """The ASP acknowledged the return: deposit RETOURNE then ACQUITTE."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE returns SET state = 'delivered', attempts = attempts + ?, ack_id = ?, acked_at = ? "
+                "WHERE deposit_id = ?",
+                (attempts, ack_id, _ts(at), deposit_id),
+            )
+            _set_status(db, deposit_id, "RETOURNE", at, detail)
+            _set_status(db, deposit_id, "ACQUITTE", at, f"acquittement {ack_id}")
+
+    def record_failure(self, deposit_id: str, attempts: int, at: datetime, detail: str) -> None:
+        """The return could not be delivered within the retry budget: deposit ECHEC."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE returns SET state = 'failed', attempts = attempts + ? WHERE deposit_id = ?",
+                (attempts, deposit_id),
+            )
+            _set_status(db, deposit_id, "ECHEC", at, detail)
+
+    def schedule_resend(self, deposit_id: str, at: datetime) -> None:
+        """Put the same return back in the outbox (retransmission asked by the ASP)."""
+        with self._transaction() as db:
+            db.execute("UPDATE returns SET state = 'pending' WHERE deposit_id = ?", (deposit_id,))
+            db.execute(
+                "INSERT INTO events VALUES (?, (SELECT status FROM deposits WHERE id = ?), ?, ?)",
+                (deposit_id, deposit_id, _ts(at), "retransmission demandée"),
+            )
+
+    # -- incidents -----------------------------------------------------------------------------------
+
+    def add_incident(self, incident_id: str, deposit_id: str | None, at: datetime, summary: str, detail: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO incidents VALUES (?, ?, ?, ?, ?, NULL)",
+                (incident_id, deposit_id, _ts(at), summary, detail),
+            )
+
+    def mark_incident_mailed(self, incident_id: str, at: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE incidents SET mailed_at = ? WHERE id = ?", (_ts(at), incident_id))
+
+    def incidents(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._rows("SELECT * FROM incidents ORDER BY opened_at")]
+
+    # -- retention -----------------------------------------------------------------------------------
+
+    def expired(self, now: datetime) -> list[str]:
+        rows = self._rows("SELECT id FROM deposits WHERE purged_at IS NULL AND retain_until <= ?", _ts(now))
+        return [r["id"] for r in rows]
+
+    def mark_purged(self, deposit_id: str, at: datetime) -> None:
+        """Forget the results and documents of a deposit; its id stays known, as expired."""
+        with self._transaction() as db:
+            db.execute("UPDATE deposits SET purged_at = ?, metadata = '{}' WHERE id = ?", (_ts(at), deposit_id))
+            db.execute("UPDATE returns SET payload = NULL WHERE deposit_id = ?", (deposit_id,))
+            db.execute("DELETE FROM documents WHERE deposit_id = ?", (deposit_id,))
+
+
+def _ts(moment: datetime) -> str:
+    """A fixed-width UTC timestamp, so that stored times compare as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _insert_event(db: sqlite3.Connection, deposit_id: str, status: str, at: datetime, detail: str | None) -> None:
+    db.execute("INSERT INTO events VALUES (?, ?, ?, ?)", (deposit_id, status, _ts(at), detail))
+
+
+def _set_status(db: sqlite3.Connection, deposit_id: str, status: str, at: datetime, detail: str | None) -> None:
+    db.execute("UPDATE deposits SET status = ? WHERE id = ?", (status, deposit_id))
+    _insert_event(db, deposit_id, status, at, detail)
+
+
+def _deposit(row: sqlite3.Row) -> DepositRecord:
+    return DepositRecord(
+        id=row["id"],
+        received_at=datetime.fromisoformat(row["received_at"]),
+        metadata=json.loads(row["metadata"]),
+        body_bytes=row["body_bytes"],
+        digest=row["digest"],
+        fingerprint=row["fingerprint"],
+        status=row["status"],
+        retain_until=datetime.fromisoformat(row["retain_until"]),
+        purged=row["purged_at"] is not None,
+    )
+
+
+def _return(row: sqlite3.Row) -> ReturnRecord:
+    return ReturnRecord(
+        deposit_id=row["deposit_id"],
+        return_id=row["return_id"],
+        status=row["status"],
+        payload=json.loads(row["payload"]) if row["payload"] else None,
+        state=row["state"],
+        attempts=row["attempts"],
+        ack_id=row["ack_id"],
+        acked_at=datetime.fromisoformat(row["acked_at"]) if row["acked_at"] else None,
+    )

@@ -1,0 +1,135 @@
+"""Requests and responses of the reference checked against the titulaire contract (openapi-core).
+
+The contract is the only place where models are described. A deposit body is too large to hand to
+openapi-core whole, so its parameters are validated as received and its body through a surrogate: the
+same multipart message with the `metadonnees` part as received and every document part emptied.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.validation.request.exceptions import ParameterValidationError
+from openapi_core.validation.request.validators import V30RequestBodyValidator, V30RequestParametersValidator
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from harness.contracts import TITULAIRE_V1, ContractRequest, ContractResponse, openapi
+from harness.problems import Problem
+
+log = logging.getLogger(__name__)
+AUDITED_MEDIA_TYPES = ("application/json", "application/problem+json")
+MAX_AUDITED_BYTES = 1_000_000
+
+
+def contract_request(request: Request, body: bytes | None = None, content_type: str = "") -> ContractRequest:
+    return ContractRequest(
+        contract=TITULAIRE_V1,
+        method=request.method,
+        path=request.url.path,
+        query=dict(request.query_params),
+        headers=dict(request.headers),
+        path_params={k: str(v) for k, v in request.path_params.items()},
+        body=body,
+        content_type=content_type or request.headers.get("content-type", ""),
+    )
+
+
+def check_parameters(request: Request) -> None:
+    """Path, query and header parameters as the contract declares them, else a 400 problem."""
+    validator = V30RequestParametersValidator(openapi(TITULAIRE_V1).spec)
+    errors = list(validator.iter_errors(contract_request(request).for_openapi()))
+    if errors:
+        raise Problem("parametre-invalide", "Paramètre non conforme au contrat.", {"erreurs": _describe(errors)})
+
+
+def check_deposit_body(request: Request, metadata: bytes | None, document_names: list[str]) -> dict[str, Any]:
+    """Validate a deposit's parts against the contract; return the metadata (MetadonneesDepot)."""
+    if metadata is None:
+        raise Problem("requete-invalide", "La partie « metadonnees » est absente.")
+    try:
+        parsed = json.loads(metadata)
+    except ValueError as error:
+        raise Problem("requete-invalide", "La partie « metadonnees » n'est pas du JSON valide.") from error
+    if not document_names:
+        raise Problem("requete-invalide", "Le dépôt ne contient aucune partie « document ».")
+    surrogate = httpx.Request(
+        "POST",
+        "https://surrogate/",
+        files=[("metadonnees", (None, metadata, "application/json"))]
+        + [("document", (name, b"", "application/octet-stream")) for name in document_names],
+    )
+    body = surrogate.read()
+    checked = contract_request(request, body, surrogate.headers["content-type"])
+    errors = list(V30RequestBodyValidator(openapi(TITULAIRE_V1).spec).iter_errors(checked.for_openapi()))
+    if errors:
+        raise Problem(
+            "metadonnees-invalides", "Les métadonnées ne sont pas conformes au contrat.", {"erreurs": _describe(errors)}
+        )
+    return parsed
+
+
+def _describe(errors: Iterable[Exception]) -> list[dict[str, str]]:
+    """Turn openapi-core errors (with their nested schema errors) into {emplacement, message} items."""
+    described: list[dict[str, str]] = []
+    for error in errors:
+        where = f"{error.location}.{error.name}" if isinstance(error, ParameterValidationError) else "corps"
+        schema_errors = getattr(error.__cause__, "schema_errors", None)
+        if schema_errors:
+            for schema_error in schema_errors:
+                path = ".".join(str(part) for part in schema_error.absolute_path)
+                described.append({"emplacement": f"{where}.{path}" if path else where, "message": schema_error.message})
+        else:
+            described.append({"emplacement": where, "message": str(error.__cause__ or error)})
+    return described
+
+
+class ResponseAudit:
+    """ASGI middleware: checks every JSON response against the contract, without delaying it.
+
+    A reference implementation must never drift from its contract: each violation is logged and kept in
+    `violations`, which the tests assert empty.
+    """
+
+    def __init__(self, app: ASGIApp, violations: list[str]) -> None:
+        self.app = app
+        self.violations = violations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        captured: dict[str, Any] = {"body": bytearray()}
+
+        async def audited_send(message: Message) -> None:
+            await send(message)
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = {k.decode().lower(): v.decode() for k, v in message.get("headers", [])}
+            elif message["type"] == "http.response.body":
+                if len(captured["body"]) < MAX_AUDITED_BYTES:
+                    captured["body"] += message.get("body", b"")
+                if not message.get("more_body", False):
+                    self._audit(scope, captured)
+
+        await self.app(scope, receive, audited_send)
+
+    def _audit(self, scope: Scope, captured: dict[str, Any]) -> None:
+        headers = captured["headers"]
+        media_type = headers.get("content-type", "").split(";")[0]
+        if media_type not in AUDITED_MEDIA_TYPES:
+            return
+        request = Request(scope)
+        response = ContractResponse(captured["status"], bytes(captured["body"]), media_type, headers)
+        errors = openapi(TITULAIRE_V1).iter_response_errors(contract_request(request).for_openapi(), response)
+        for error in errors:
+            if isinstance(error, PathNotFound | OperationNotFound):
+                return  # a route the contract does not describe (answered 404/405)
+            violation = f"{request.method} {request.url.path} → {captured['status']}: {_describe([error])}"
+            log.error("response off contract: %s", violation)
+            self.violations.append(violation)

@@ -1,0 +1,87 @@
+"""Certificates of one run: a CA, a server certificate and client certificates, made at start-up.
+
+Every server of the environment requires a client certificate signed by the run's CA (mutual TLS), and
+refuses TLS below 1.2.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+import trustme
+
+SERVER_NAMES = ("127.0.0.1", "localhost")
+MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
+
+
+@dataclass(frozen=True)
+class CertificatePair:
+    """A certificate (with its chain) and its private key, as PEM files."""
+
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
+class RunCertificates:
+    """The PEM files of one run, written into its directory."""
+
+    ca: Path
+    server: CertificatePair
+    asp_client: CertificatePair
+    titulaire_client: CertificatePair
+
+    @classmethod
+    def create(cls, directory: Path) -> RunCertificates:
+        """Make a fresh CA and the server and client certificates under `directory`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        ca = trustme.CA(organization_name="Recette ASP", organization_unit_name="AC de la recette")
+        ca_path = directory / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        server = ca.issue_cert(*SERVER_NAMES, common_name="titulaire.recette.local")
+        asp = ca.issue_cert("asp-client", common_name="asp-client", organization_name="ASP")
+        titulaire = ca.issue_cert("titulaire-client", common_name="titulaire-client")
+        return cls(
+            ca=ca_path,
+            server=_write_pair(server, directory / "server"),
+            asp_client=_write_pair(asp, directory / "asp-client"),
+            titulaire_client=_write_pair(titulaire, directory / "titulaire-client"),
+        )
+
+    def server_context(self) -> ssl.SSLContext:
+        """A server context demanding a client certificate from the run's CA."""
+        return server_context(self.ca, self.server)
+
+    def client_context(self, pair: CertificatePair | None) -> ssl.SSLContext:
+        """A client context trusting the run's CA, presenting `pair` when given."""
+        return client_context(self.ca, pair)
+
+
+def _write_pair(issued: trustme.LeafCert, stem: Path) -> CertificatePair:
+    cert = stem.with_suffix(".crt.pem")
+    key = stem.with_suffix(".key.pem")
+    cert.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    issued.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    return CertificatePair(cert=cert, key=key)
+
+
+def server_context(ca: Path, pair: CertificatePair) -> ssl.SSLContext:
+    """TLS ≥ 1.2, our certificate, and a mandatory client certificate signed by `ca`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = MINIMUM_TLS
+    context.load_cert_chain(pair.cert, pair.key)
+    context.load_verify_locations(cafile=ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def client_context(ca: Path, pair: CertificatePair | None) -> ssl.SSLContext:
+    """TLS ≥ 1.2, trusting `ca`, presenting `pair` as client certificate when given."""
+    context = ssl.create_default_context(cafile=str(ca))
+    context.minimum_version = MINIMUM_TLS
+    if pair is not None:
+        context.load_cert_chain(pair.cert, pair.key)
+    return context

@@ -1,0 +1,97 @@
+"""Shared fixtures: the embedded environment, started for real on loopback, and deposit builders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.client import AspClient, CallbackInspector, Document
+from harness.clock import Clock, utc_now
+from harness.environment import Environment, EnvironmentOptions
+from harness.reference.settings import RetryPolicy
+
+FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_seconds=0.2, timeout_seconds=5)
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
+
+StartEnvironment = Callable[..., Environment]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def metadonnees(**fields: Any) -> dict[str, Any]:
+    """Valid MetadonneesDepot, with `fields` added or replaced."""
+    base: dict[str, Any] = {
+        "applicationSource": "TESTS",
+        "identifiantDossier": f"DOS-{uuid.uuid4().hex[:8]}",
+        "numeroIteration": 1,
+        "donneesMetier": {"nature": "justificatif"},
+    }
+    return base | fields
+
+
+def pdf(name: str = "piece.pdf", content: bytes = PDF) -> Document:
+    return Document(name, content, "application/pdf")
+
+
+def start_environment(directory: Path, clock: Clock = utc_now, **reference: Any) -> Environment:
+    """An environment whose reference titulaire retries fast, with `reference` settings overridden."""
+    options = EnvironmentOptions(reference={"retry": FAST_RETRIES, "poll_seconds": 0.1} | reference, clock=clock)
+    return Environment(directory, options).start()
+
+
+@pytest.fixture
+def new_environment(tmp_path: Path) -> Iterator[StartEnvironment]:
+    """Start environments with custom settings; each is stopped, and checked contract-clean, at the end."""
+    started: list[Environment] = []
+
+    def start(clock: Clock = utc_now, **reference: Any) -> Environment:
+        env = start_environment(tmp_path / f"env-{len(started)}", clock, **reference)
+        started.append(env)
+        return env
+
+    yield start
+    for env in started:
+        env.stop()
+        assert env.titulaire.contract_violations == []
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Environment]:
+    """One environment shared by a module's tests (they must not change its settings)."""
+    environment = start_environment(tmp_path_factory.mktemp("env"))
+    yield environment
+    environment.stop()
+    assert environment.titulaire.contract_violations == []
+
+
+@pytest.fixture
+def client(env: Environment) -> Iterator[AspClient]:
+    with env.asp_client() as asp_client:
+        yield asp_client
+
+
+@pytest.fixture
+def inspector(env: Environment) -> Iterator[CallbackInspector]:
+    with env.inspector() as callback_inspector:
+        yield callback_inspector
+
+
+class ManualClock:
+    """A clock the test moves by hand (injected into the reference titulaire)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta

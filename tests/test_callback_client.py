@@ -1,0 +1,89 @@
+"""The titulaire's callback client: its retry logic, against a mocked ASP (respx)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from harness.reference.callback_client import CallbackClient, DeliveryFailed
+from harness.reference.settings import RetryPolicy
+
+pytestmark = pytest.mark.anyio
+
+URL = "https://asp.test/v1/retours"
+RETOUR = {"idRetour": "r", "idDepot": "d"}
+ACK = {"idAcquittement": "a1", "idRetour": "r", "recuLe": "2026-11-28T12:00:00Z"}
+
+
+class RecordedSleeps(list[float]):
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> RecordedSleeps:
+    return RecordedSleeps()
+
+
+def client(sleeps: RecordedSleeps, attempts: int = 4) -> CallbackClient:
+    return CallbackClient(
+        URL, RetryPolicy(attempts=attempts, first_delay_seconds=0.1, max_delay_seconds=0.3), sleep=sleeps
+    )
+
+
+def problem(status: int, code: str) -> httpx.Response:
+    return httpx.Response(status, json={"code": code}, headers={"content-type": "application/problem+json"})
+
+
+@respx.mock
+async def test_retries_server_errors_then_delivers(sleeps: RecordedSleeps) -> None:
+    route = respx.post(URL).mock(
+        side_effect=[
+            problem(500, "erreur-interne"),
+            problem(503, "service-indisponible"),
+            httpx.Response(202, json=ACK),
+        ]
+    )
+    delivery = await client(sleeps).deliver(RETOUR)
+    assert delivery.ack_id == "a1"
+    assert delivery.attempts == 3
+    assert route.call_count == 3
+    assert sleeps == [0.1, 0.2]
+    assert route.calls[0].request.content == route.calls[2].request.content  # the same return each time
+
+
+@respx.mock
+async def test_retries_transport_errors(sleeps: RecordedSleeps) -> None:
+    respx.post(URL).mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), httpx.Response(202, json=ACK)]
+    )
+    assert (await client(sleeps).deliver(RETOUR)).attempts == 3
+
+
+@respx.mock
+async def test_gives_up_after_the_budget_with_bounded_backoff(sleeps: RecordedSleeps) -> None:
+    route = respx.post(URL).mock(return_value=problem(503, "service-indisponible"))
+    with pytest.raises(DeliveryFailed) as failure:
+        await client(sleeps, attempts=4).deliver(RETOUR)
+    assert failure.value.attempts == 4
+    assert route.call_count == 4
+    assert sleeps == [0.1, 0.2, 0.3]  # capped at max_delay_seconds
+    assert "503" in failure.value.reason and "service-indisponible" in failure.value.reason
+
+
+@respx.mock
+async def test_does_not_retry_a_refused_return(sleeps: RecordedSleeps) -> None:
+    route = respx.post(URL).mock(return_value=problem(422, "retour-invalide"))
+    with pytest.raises(DeliveryFailed) as failure:
+        await client(sleeps).deliver(RETOUR)
+    assert route.call_count == 1
+    assert failure.value.attempts == 1
+    assert "non réessayable" in failure.value.reason
+
+
+@respx.mock
+async def test_an_unreadable_acknowledgement_is_a_failure(sleeps: RecordedSleeps) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(202, text="ok"))
+    with pytest.raises(DeliveryFailed, match="acquittement illisible"):
+        await client(sleeps).deliver(RETOUR)

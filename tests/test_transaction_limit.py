@@ -1,0 +1,99 @@
+"""The 20 MB limit on a full transaction: request body + response body <= limit, to the byte."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+
+import httpx
+import pytest
+
+from harness.client import AspClient, DepositBody
+from harness.environment import Environment
+from tests.conftest import metadonnees, pdf
+from tests.test_deposits import assert_problem, stored_deposits
+
+
+def receipt_overhead(client: AspClient) -> int:
+    """Size of the receipt minus the digits of `tailleOctets`, observed on a small deposit."""
+    response = client.deposit(metadonnees(), [pdf()])
+    return len(response.content) - len(str(response.json()["tailleOctets"]))
+
+
+def body_at_limit(client: AspClient, limit: int) -> int:
+    """The request body size whose transaction (request + receipt) is exactly `limit` bytes."""
+    overhead = receipt_overhead(client)
+    size = limit - overhead - len(str(limit))
+    assert size + overhead + len(str(size)) == limit
+    return size
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_at_the_limit_accepted_one_byte_more_refused(env: Environment, client: AspClient, chunked: bool) -> None:
+    limit = env.titulaire.settings.limit_bytes
+    assert limit == 20_000_000
+    size = body_at_limit(client, limit)
+    meta = metadonnees()
+
+    accepted = client.send_body(DepositBody.of_size(meta, size), chunked=chunked)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["tailleOctets"] == size
+    assert size + len(accepted.content) == limit
+
+    before = stored_deposits(env)
+    refused = client.send_body(DepositBody.of_size(meta, size + 1), chunked=chunked)
+    problem = assert_problem(refused, 413, "transaction-trop-volumineuse")
+    assert problem["limiteOctets"] == limit
+    assert "mode dossier" in problem["detail"]
+    assert stored_deposits(env) == before
+
+
+def test_a_client_sending_well_over_the_limit_gets_the_413_not_a_reset(env: Environment, client: AspClient) -> None:
+    response = client.send_body(DepositBody.of_size(metadonnees(), 25_000_000))
+    assert_problem(response, 413, "transaction-trop-volumineuse")
+    assert response.headers["connection"] == "close"
+
+
+def test_chunked_over_the_limit_is_refused_and_nothing_is_stored(env: Environment, client: AspClient) -> None:
+    before = stored_deposits(env)
+    response = client.send_body(DepositBody.of_size(metadonnees(), 25_000_000), chunked=True)
+    assert_problem(response, 413, "transaction-trop-volumineuse")
+    assert stored_deposits(env) == before
+
+
+def bearer_token(env: Environment) -> str:
+    credentials = env.credentials()
+    response = httpx.post(
+        credentials.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=(credentials.client_id, credentials.client_secret),
+        verify=env.certs.client_context(env.certs.asp_client),
+    )
+    return response.json()["access_token"]
+
+
+def test_expect_100_continue_over_the_limit_gets_413_before_any_upload(env: Environment) -> None:
+    """Like curl with a large body: the server answers 413 at once and never asks for the body."""
+    port = int(env.titulaire_url.rsplit(":", 1)[1])
+    context: ssl.SSLContext = env.certs.client_context(env.certs.asp_client)
+    request = (
+        "POST /v1/depots HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {bearer_token(env)}\r\n"
+        "Content-Type: multipart/form-data; boundary=limite\r\n"
+        "Content-Length: 200000000\r\n"
+        "Expect: 100-continue\r\n\r\n"
+    )
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(request.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = tls.recv(65536)
+            assert chunk, "connection closed before any answer"
+            answer += chunk
+    status_line = answer.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 413 ")
+    assert b"100 Continue" not in answer
