@@ -141,16 +141,23 @@ def _curl_example(state: dict[str, Any], state_file: Path) -> str:
         f"{flag} {shlex.quote(tls[key])}"
         for flag, key in (("--cacert", "ca"), ("--cert", "client_cert"), ("--key", "client_key"))
     )
-    read_json = "python3 -c 'import json,sys; print(eval(sys.argv[1], {}, {\"d\": json.load(sys.stdin)}))'"
-    secret = f'$({read_json} \'d["oauth"]["clients"][0]["client_secret"]\' < {shlex.quote(str(state_file))})'
+    secret = (
+        '$(python3 -c \'import json,sys; print(json.load(sys.stdin)["oauth"]["clients"][0]["client_secret"])\' '
+        f"< {shlex.quote(str(state_file))})"
+    )
+    token = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
     metadonnees = '{"applicationSource":"DEMO","identifiantDossier":"DOS-1","numeroIteration":1}'
     return "\n".join(
         [
             f"TOKEN=$(curl -s {certs} -u asp-recette:{secret} -d grant_type=client_credentials "
-            f"{state['oauth']['token_url']} | {read_json} 'd[\"access_token\"]')",
+            f"{state['oauth']['token_url']} | {token})",
             f'curl -s {certs} -H "Authorization: Bearer $TOKEN" '
             f"-F 'metadonnees={metadonnees};type=application/json' -F 'document=@/etc/hostname;type=text/plain' "
             f"{state['titulaire']['url']}/v1/depots",
             f"curl -s {certs} {state['asp_callback']['url']}/_inspection/retours",
         ]
     )
+
+
+if __name__ == "__main__":
+    main()

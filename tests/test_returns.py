@@ -21,6 +21,7 @@ from harness.client import AspClient, CallbackInspector
 from harness.environment import Environment
 from harness.reference.settings import RetryPolicy
 from harness.servers import free_socket
+from harness.tokens import ClientCredentialsAuth
 from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
 from tests.test_deposits import assert_problem
 
@@ -199,7 +200,7 @@ def test_a_crash_after_acceptance_still_delivers_exactly_once(
         with env.inspector() as inspector:
             inspector.arm_fault("erreur-503", 10_000)  # the ASP is down: the return stays in the outbox
             reference.start()
-            with AspClient(reference.url, verify, env.asp_client().http.auth) as client:
+            with AspClient(reference.url, verify, ClientCredentialsAuth(env.credentials(), verify)) as client:
                 id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
             wait_until(lambda: inspector.received(id_depot), what="a first delivery attempt")
             reference.kill()

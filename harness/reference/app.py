@@ -140,7 +140,7 @@ def token_verifier(settings: ReferenceSettings) -> TokenVerifier | None:
 
 
 def create_app(titulaire: Titulaire) -> Starlette:
-    """The ASGI application: routes, contract audit, and the transaction limit outermost."""
+    """The ASGI application: the contract audit outermost, then the transaction limit, then the routes."""
     settings = titulaire.settings
     audit = Middleware(ResponseAudit, violations=titulaire.contract_violations) if settings.validate_responses else None
     app = Starlette(
@@ -152,6 +152,7 @@ def create_app(titulaire: Titulaire) -> Starlette:
             Route("/v1/openapi.yaml", contract, methods=["GET"]),
         ],
         middleware=[
+            *([audit] if audit else []),
             Middleware(
                 TransactionLimit,
                 limit_bytes=settings.limit_bytes,
@@ -159,7 +160,6 @@ def create_app(titulaire: Titulaire) -> Starlette:
                 drain_max_bytes=settings.drain_max_bytes,
                 drain_seconds=settings.drain_seconds,
             ),
-            *([audit] if audit else []),
         ],
         exception_handlers={
             Problem: problem_handler,

@@ -1,0 +1,159 @@
+"""HTTP layer of the mock ASP callback API (`contracts/asp-callback/v1/openapi.yaml`).
+
+Where a return reaches the ASP: `receive_return()`. Every call is validated against the contract, judged
+against the "exactly one return per deposit" rule, answered (202 `Acquittement` or problem+json, both
+checked against the contract) and recorded, faulted calls included. `/_inspection/…` (see `inspection.py`)
+shows the journal, arms faults and lists the mails caught by the SMTP catcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from harness.problems import Problem
+from mocks.asp import inspection
+from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
+from mocks.asp.recorder import ReceivedCall, ReturnRecorder, Verdict, parse_json
+from mocks.asp.validation import check_response, check_return
+
+log = logging.getLogger(__name__)
+
+
+class JsonMail(Protocol):
+    """A caught mail, as the SMTP catcher gives it (`CaughtMail`)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+MailSource = Callable[[], Sequence[JsonMail]]
+
+
+@dataclass(frozen=True)
+class MockState:
+    """What the routes share: the journal, the armed faults and where caught mails come from."""
+
+    recorder: ReturnRecorder
+    faults: FaultPlan
+    mails: MailSource | None
+
+
+def state_of(request: Request) -> MockState:
+    return request.app.state.mock
+
+
+async def receive_return(request: Request) -> Response:
+    """POST /v1/retours: validate, judge, acknowledge (acquittement) and record one return."""
+    state = state_of(request)
+    fault = state.faults.take()
+    call = ReceivedCall(
+        received_at=state.recorder.clock(),
+        body=await request.body(),
+        content_type=request.headers.get("content-type", ""),
+        fault=fault.kind if fault else None,
+    )
+    call.retour = parse_json(call.body)
+    problem = check_return(request, call.body)
+    if problem is not None:
+        call.errors = list(problem.extensions["erreurs"])
+        call.violations = [f"{error['emplacement']} : {error['message']}" for error in call.errors]
+    if fault is not None and fault.kind != DELAY:
+        return _answer(request, call, _faulted(call, fault))
+    if fault is not None:
+        await asyncio.sleep(fault.delay_seconds)
+    if problem is not None:
+        call.detail = problem.detail
+        return _answer(request, call, problem.response())
+    return _answer(request, call, _judge(state.recorder, call))
+
+
+def _faulted(call: ReceivedCall, fault: Fault) -> Response:
+    if fault.kind == DROP:
+        call.detail = "Panne simulée : connexion coupée sans réponse."
+        return DroppedConnection()
+    problem = fault_problem(fault)
+    call.detail = problem.detail
+    return problem.response()
+
+
+def _judge(recorder: ReturnRecorder, call: ReceivedCall) -> Response:
+    """Acknowledge the first return of a deposit and its redeliveries; refuse any other return (409)."""
+    decision = recorder.decide(call.retour, call.received_at)
+    if decision.accepted:
+        call.redelivery = decision.verdict is Verdict.REDELIVERY
+        call.ack_id = decision.ack.id_acquittement
+        return JSONResponse(decision.ack.to_json(), 202)
+    call.violations.append(decision.verdict.value)
+    if decision.verdict is Verdict.MULTIPLE:
+        call.detail = (
+            f"Le dépôt {call.id_depot} a déjà un retour (idRetour {decision.ack.id_retour}) : "
+            "un dépôt n'a qu'un seul retour."
+        )
+    else:
+        call.detail = (
+            f"Le retour {call.id_retour} a déjà été reçu avec un autre contenu : "
+            "une nouvelle livraison doit être identique à la première."
+        )
+    extensions = {"idRetourRecu": decision.ack.id_retour, "violation": decision.verdict.value}
+    return Problem("retour-deja-recu", call.detail, extensions).response()
+
+
+def _answer(request: Request, call: ReceivedCall, response: Response) -> Response:
+    """Check the answer against the contract, record the call with it, and hand it back."""
+    dropped = isinstance(response, DroppedConnection)
+    if not dropped:
+        check_response(request, response)
+    call.status = None if dropped else response.status_code
+    state_of(request).recorder.record(call)
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's 404 and 405 (and any other HTTP error) as problem+json."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        detail = f"La méthode {request.method} n'est pas permise sur {request.url.path}."
+        return Problem("methode-non-autorisee", detail, headers=headers).response()
+    if exc.status_code == 404:
+        return Problem("ressource-inconnue", f"Aucune ressource à l'adresse {request.url.path}.").response()
+    return Problem("requete-invalide", str(exc.detail), headers=headers).response()
+
+
+async def problem_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.response()
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.error("mock ASP callback failed on %s %s", request.method, request.url.path, exc_info=exc)
+    return Problem("erreur-interne", f"Erreur interne du mock de l'ASP : {exc}").response()
+
+
+class CallbackApp(Starlette):
+    """The Starlette application, which lets a `coupure` fault reach the connection's transport."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            expose_transport(scope, send)
+        await super().__call__(scope, receive, send)
+
+
+def create_app(recorder: ReturnRecorder | None = None, mails: MailSource | None = None) -> Starlette:
+    """The mock ASP callback API; `recorder` keeps what it receives, `mails` lists caught mails."""
+    app = CallbackApp(
+        routes=[Route("/v1/retours", receive_return, methods=["POST"]), *inspection.routes()],
+        exception_handlers={HTTPException: http_error, Problem: problem_error, Exception: internal_error},
+    )
+    app.state.mock = MockState(recorder or ReturnRecorder(), FaultPlan(), mails)
+    return app
