@@ -111,9 +111,15 @@ class Campaign:
         self._expect_problem(invalid, 422, "metadonnees-invalides", "métadonnées")
 
     def check_size_limit(self) -> None:
-        """Limite de 20 Mo : au-delà, 413 et renvoi vers le mode dossier"""
-        response = self.client.send_body(DepositBody.of_size(_metadonnees(), self.limit_bytes + 1))
-        self._expect_problem(response, 413, "transaction-trop-volumineuse")
+        """Limite de 20 Mo : une transaction à la limite est acceptée, au-delà 413 et renvoi au mode dossier"""
+        metadonnees = _metadonnees()
+        size = self.client.body_size_for_transaction(self.limit_bytes, metadonnees)
+        accepted = self.client.send_body(DepositBody.of_size(metadonnees, size))
+        transaction = size + len(accepted.content)
+        evidence = f"corps {size} o + réponse {len(accepted.content)} o = {transaction} o → {accepted.status_code}"
+        self.record(accepted.status_code == 202 and transaction <= self.limit_bytes, evidence, "à la limite")
+        refused = self.client.send_body(DepositBody.of_size(metadonnees, size + 1))
+        self._expect_problem(refused, 413, "transaction-trop-volumineuse", "un octet au-delà")
 
     # -- helpers -------------------------------------------------------------------------------------
 

@@ -99,6 +99,19 @@ class AspClient:
         content: Any = body.chunks() if chunked else body.content()
         return self.http.post("/v1/depots", content=content, headers=headers)
 
+    def body_size_for_transaction(self, transaction_bytes: int, metadonnees: Mapping[str, Any]) -> int:
+        """The request body size whose transaction (request body + receipt) is exactly `transaction_bytes`.
+
+        The receipt's size is observed on a small deposit: it grows only with the digits of `tailleOctets`.
+        """
+        probe = self.deposit(metadonnees, [Document("sonde.txt", b"sonde")])
+        probe.raise_for_status()
+        overhead = len(probe.content) - len(str(probe.json()["tailleOctets"]))
+        size = transaction_bytes - overhead - len(str(transaction_bytes))
+        if len(str(size)) != len(str(transaction_bytes)):  # one digit fewer in tailleOctets: one byte more of body
+            size += 1
+        return size
+
     def state(self, id_depot: str) -> httpx.Response:
         return self.http.get(f"/v1/depots/{id_depot}")
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import time_machine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from time_machine import TimeMachineFixture
 
 from harness.problems import Problem
 from harness.reference.auth import TokenVerifier
@@ -136,9 +136,7 @@ def test_the_token_carries_the_client_s_scopes(live: Live) -> None:
     assert len(live.api.authorizations) == 1, "a 403 is not retried"
 
 
-def test_the_token_is_renewed_shortly_before_it_expires(
-    live: Live, time_machine: time_machine.TimeMachineFixture
-) -> None:
+def test_the_token_is_renewed_shortly_before_it_expires(live: Live, time_machine: TimeMachineFixture) -> None:
     time_machine.move_to(datetime.now(UTC), tick=False)
     with live.client() as client:
         client.get("/ressource")
@@ -154,7 +152,7 @@ def test_the_token_is_renewed_shortly_before_it_expires(
     assert first["jti"] != renewed["jti"]
 
 
-def test_an_expired_token_is_never_sent(live: Live, time_machine: time_machine.TimeMachineFixture) -> None:
+def test_an_expired_token_is_never_sent(live: Live, time_machine: TimeMachineFixture) -> None:
     time_machine.move_to(datetime.now(UTC), tick=False)
     with live.client() as client:
         client.get("/ressource")

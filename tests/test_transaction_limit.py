@@ -10,30 +10,16 @@ import pytest
 
 from harness.client import AspClient, DepositBody
 from harness.environment import Environment
-from tests.conftest import metadonnees, pdf
+from tests.conftest import metadonnees
 from tests.test_deposits import assert_problem, stored_deposits
-
-
-def receipt_overhead(client: AspClient) -> int:
-    """Size of the receipt minus the digits of `tailleOctets`, observed on a small deposit."""
-    response = client.deposit(metadonnees(), [pdf()])
-    return len(response.content) - len(str(response.json()["tailleOctets"]))
-
-
-def body_at_limit(client: AspClient, limit: int) -> int:
-    """The request body size whose transaction (request + receipt) is exactly `limit` bytes."""
-    overhead = receipt_overhead(client)
-    size = limit - overhead - len(str(limit))
-    assert size + overhead + len(str(size)) == limit
-    return size
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_at_the_limit_accepted_one_byte_more_refused(env: Environment, client: AspClient, chunked: bool) -> None:
     limit = env.titulaire.settings.limit_bytes
     assert limit == 20_000_000
-    size = body_at_limit(client, limit)
     meta = metadonnees()
+    size = client.body_size_for_transaction(limit, meta)
 
     accepted = client.send_body(DepositBody.of_size(meta, size), chunked=chunked)
     assert accepted.status_code == 202, accepted.text
