@@ -146,9 +146,9 @@ def verify_return(
 ) -> list[str]:
     """What is wrong with the returns received for a deposit (empty when it is exactly right)."""
     problems: list[str] = []
-    accepted = [c for c in calls if c["valide"] and not c.get("redelivery")]
+    accepted = [c for c in calls if c.get("idAcquittement") and not c["redelivery"]]
     if len(accepted) != 1:
-        problems.append(f"{len(accepted)} retour(s) valide(s) au lieu d'exactement un")
+        problems.append(f"{len(accepted)} retour(s) acquitté(s) au lieu d'exactement un")
     problems += [f"violation : {v}" for c in calls for v in c["violations"]]
     if not accepted:
         return problems

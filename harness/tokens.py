@@ -148,7 +148,7 @@ class ClientCredentialsAuth(httpx.Auth):
         if not isinstance(value, str) or not value or str(token_type).lower() != "bearer" or expires_in <= 0:
             raise TokenRequestError(f"{refused} : jeton absent, expiré ou d'un type autre que Bearer.")
         log.debug("token obtained for %s, valid %d s", self.credentials.client_id, expires_in)
-        margin = 0
+        margin = min(REFRESH_MARGIN_SECONDS, expires_in / 10)
         return AccessToken(value, self._clock() + timedelta(seconds=expires_in - margin))
 
 

@@ -19,7 +19,15 @@ def call(id_retour: str = "r1", redelivery: bool = False, **changes: Any) -> dic
         "metadonnees": dict(META),
         "pieces": [{"empreinte": {"algorithme": "SHA-256", "valeur": hashlib.sha256(DOCUMENT.content).hexdigest()}}],
     } | changes
-    return {"idRetour": id_retour, "valide": True, "violations": [], "redelivery": redelivery, "retour": retour}
+    ack = f"ack-{id_retour}"
+    return {
+        "idRetour": id_retour,
+        "idAcquittement": ack,
+        "valide": True,
+        "violations": [],
+        "redelivery": redelivery,
+        "retour": retour,
+    }
 
 
 def test_a_single_faithful_return_passes() -> None:
@@ -28,11 +36,11 @@ def test_a_single_faithful_return_passes() -> None:
 
 def test_two_different_returns_fail() -> None:
     problems = verify_return([call("r1"), call("r2")], "d1", META, [DOCUMENT])
-    assert "2 retour(s) valide(s) au lieu d'exactement un" in problems
+    assert "2 retour(s) acquitté(s) au lieu d'exactement un" in problems
 
 
 def test_no_return_fails() -> None:
-    assert verify_return([], "d1", META, [DOCUMENT]) == ["0 retour(s) valide(s) au lieu d'exactement un"]
+    assert verify_return([], "d1", META, [DOCUMENT]) == ["0 retour(s) acquitté(s) au lieu d'exactement un"]
 
 
 def test_a_changed_metadata_field_fails() -> None:
@@ -47,7 +55,7 @@ def test_a_missing_metadata_field_fails() -> None:
 
 def test_a_wrong_piece_hash_and_a_violation_fail() -> None:
     wrong = call(pieces=[{"empreinte": {"algorithme": "SHA-256", "valeur": "0" * 64}}])
-    flagged = call("r2") | {"valide": False, "violations": ["retour-multiple"]}
+    flagged = call("r2") | {"valide": False, "violations": ["retour-multiple"], "idAcquittement": None}
     problems = verify_return([wrong, flagged], "d1", META, [DOCUMENT])
     assert "empreintes des pièces différentes des documents déposés" in problems
     assert "violation : retour-multiple" in problems

@@ -27,8 +27,8 @@ from tests.test_deposits import assert_problem
 
 
 def accepted_returns(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The returns the ASP took as such: valid, not faulted, not a redelivery."""
-    return [c for c in calls if c["valide"] and not c["panne"] and not c["redelivery"]]
+    """The returns the ASP acknowledged as new (a redelivery of the same return gets the same acknowledgement)."""
+    return [c for c in calls if c.get("idAcquittement") and not c["redelivery"]]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
