@@ -19,8 +19,6 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from mocks.oidc import Issuer, RegisteredClient
-from mocks.oidc import create_app as create_issuer_app
 
 from harness.client import AspClient, CallbackInspector
 from harness.clock import Clock, utc_now
@@ -32,6 +30,8 @@ from harness.tls import RunCertificates
 from harness.tokens import ClientCredentials, ClientCredentialsAuth
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
+from mocks.oidc import Issuer, RegisteredClient
+from mocks.oidc import create_app as create_issuer_app
 from mocks.smtp import SmtpCatcher
 
 TITULAIRE_AUDIENCE = "https://titulaire.recette.local"
