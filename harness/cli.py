@@ -1,24 +1,20 @@
-"""The `recette` command: `serve` the embedded environment, `run` the campaign."""
+"""The `recette` command: `serve` the embedded environment; the other commands live with their concern."""
 
 from __future__ import annotations
 
-import json
 import shlex
 import signal
-import sys
 import tempfile
 import threading
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from harness.campaign import Campaign, CheckResult
+from harness.campaign.command import billing, run
 from harness.environment import Environment
+from harness.lint.command import lint
 
 console = Console()
 
@@ -52,30 +48,6 @@ def serve(state_file: Path | None, run_dir: Path | None) -> None:
     console.print("Environnement arrêté.")
 
 
-@main.command()
-@click.option(
-    "--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"), show_default=True
-)
-def run(report_dir: Path) -> None:
-    """Lance la campagne de recette sur l'environnement embarqué ; code 0 si le titulaire est qualifié."""
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    run_dir = report_dir / run_id
-    started = datetime.now(UTC)
-    with (
-        _started(Environment(run_dir / "environnement")) as env,
-        env.asp_client() as client,
-        env.inspector() as inspector,
-    ):
-        with console.status("Campagne de recette en cours…"):
-            campaign = Campaign(client, inspector, env.titulaire.settings.limit_bytes)
-            results = campaign.run()
-        violations = list(env.titulaire.contract_violations)
-    summary = _summary(run_id, started, env.titulaire_url, results, violations)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _print_results(results, summary)
-    sys.exit(0 if summary["qualifie"] else 1)
-
-
 class _started:
     """Start an environment, turning a start-up failure into a one-line error and exit code 2."""
 
@@ -90,35 +62,6 @@ class _started:
 
     def __exit__(self, *_exc: object) -> None:
         self.env.stop()
-
-
-def _summary(
-    run_id: str, started: datetime, target: str, results: list[CheckResult], violations: list[str]
-) -> dict[str, Any]:
-    return {
-        "idExecution": run_id,
-        "cible": target,
-        "debut": started.isoformat(),
-        "fin": datetime.now(UTC).isoformat(),
-        "qualifie": bool(results) and all(r.passed for r in results) and not violations,
-        "controles": [{"nom": r.name, "reussi": r.passed, "preuve": r.evidence} for r in results],
-        "ecartsAuContrat": violations,
-    }
-
-
-def _print_results(results: list[CheckResult], summary: dict[str, Any]) -> None:
-    table = Table(title=f"Campagne {summary['idExecution']}")
-    table.add_column("Contrôle")
-    table.add_column("Verdict")
-    table.add_column("Preuve", overflow="fold")
-    for result in results:
-        table.add_row(result.name, "[green]réussi[/]" if result.passed else "[red]échoué[/]", result.evidence)
-    console.print(table)
-    for violation in summary["ecartsAuContrat"]:
-        console.print(f"[red]Écart au contrat :[/] {violation}")
-    failed = sum(not r.passed for r in results)
-    verdict = "[green]QUALIFIÉ[/]" if summary["qualifie"] else "[red]NON QUALIFIÉ[/]"
-    console.print(f"{len(results) - failed} réussi(s), {failed} échoué(s) — {verdict}")
 
 
 def _print_environment(env: Environment, state_file: Path) -> None:
@@ -158,6 +101,10 @@ def _curl_example(state: dict[str, Any], state_file: Path) -> str:
         ]
     )
 
+
+main.add_command(run)
+main.add_command(billing)
+main.add_command(lint)
 
 if __name__ == "__main__":
     main()

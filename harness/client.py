@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import ssl
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -58,6 +59,20 @@ class DepositBody:
         return cls(metadonnees, [Document(name, b"\0" * (target_bytes - overhead))])
 
 
+@dataclass
+class DepositMeter:
+    """Deposits and bytes sent during a run (for the billing ledger); shared by the run's clients."""
+
+    deposits: int = 0
+    bytes_sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, body_bytes: int) -> None:
+        with self._lock:
+            self.deposits += 1
+            self.bytes_sent += body_bytes
+
+
 class AspClient:
     """Calls a titulaire API as the ASP does: HTTPS, mutual TLS, and a Bearer token when `auth` is given."""
 
@@ -68,10 +83,19 @@ class AspClient:
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        meter: DepositMeter | None = None,
+        on_request: Callable[[httpx.Request], None] | None = None,
     ) -> None:
+        hooks = {"request": [on_request]} if on_request else {}
         self.http = httpx.Client(
-            base_url=base_url, verify=verify, auth=auth, headers=dict(headers or {}), timeout=timeout
+            base_url=base_url,
+            verify=verify,
+            auth=auth,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            event_hooks=hooks,
         )
+        self.meter = meter or DepositMeter()
 
     def close(self) -> None:
         self.http.close()
@@ -97,6 +121,7 @@ class AspClient:
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         content: Any = body.chunks() if chunked else body.content()
+        self.meter.add(body.size)
         return self.http.post("/v1/depots", content=content, headers=headers)
 
     def body_size_for_transaction(self, transaction_bytes: int, metadonnees: Mapping[str, Any]) -> int:

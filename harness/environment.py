@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from harness.client import AspClient, CallbackInspector
+from harness.client import AspClient, CallbackInspector, DepositMeter
 from harness.clock import Clock, utc_now
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
@@ -128,11 +128,13 @@ class Environment:
         client = self.clients[client_id]
         return ClientCredentials(self.token_url, client.client_id, client.client_secret, client.scopes)
 
-    def asp_client(self, client_id: str = "asp-recette", headers: dict[str, str] | None = None) -> AspClient:
+    def asp_client(
+        self, client_id: str = "asp-recette", headers: dict[str, str] | None = None, meter: DepositMeter | None = None
+    ) -> AspClient:
         """An ASP client of the reference titulaire, with mutual TLS and the client's tokens."""
         verify = self.certs.client_context(self.certs.asp_client)
         auth: httpx.Auth = ClientCredentialsAuth(self.credentials(client_id), verify)
-        return AspClient(self.titulaire_url, verify, auth, headers)
+        return AspClient(self.titulaire_url, verify, auth, headers, meter=meter)
 
     def inspector(self) -> CallbackInspector:
         return CallbackInspector(self.callback_server.url, self.certs.client_context(self.certs.asp_client))

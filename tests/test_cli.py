@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -10,11 +11,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
-from click.testing import CliRunner
-
-from harness.cli import main
 
 
 def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60.0) -> str:
@@ -76,14 +75,63 @@ def test_serve_then_the_printed_curl_gives_a_202_and_the_return_is_inspectable(t
             process.kill()
 
 
+def recette(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True, timeout=600, cwd=cwd
+    )
+
+
 @pytest.mark.slow
-def test_run_qualifies_the_reference_and_writes_its_summary(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["run", "--report-dir", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    (run_dir,) = tmp_path.iterdir()
+def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> None:
+    result = recette("run", "--report-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["qualifie"] is True
-    assert summary["ecartsAuContrat"] == []
-    assert len(summary["controles"]) >= 10
-    assert all(c["reussi"] for c in summary["controles"])
-    assert "QUALIFIÉ" in result.output
+    assert summary["idExecution"] == run_dir.name
+    assert summary["totaux"]["echoue"] == 0 and summary["totaux"]["reussi"] >= 1
+    assert summary["depotsEnvoyes"] >= 1
+    junit = ElementTree.parse(run_dir / "junit.xml")
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert properties["recette.idExecution"] == run_dir.name
+    assert properties["recette.libelle"] == "environnement de recette"
+    allure_results = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
+    assert allure_results
+    labels = {(label["name"], label["value"]) for label in allure_results[0]["labels"]}
+    assert ("recette.motif", "recette") in labels
+    assert any(name == "feature" for name, _ in labels)
+    billing = json.loads((run_dir / "billing.json").read_text(encoding="utf-8"))
+    assert billing["facturable"] == "oui"
+    assert not list(run_dir.rglob("*.key.pem")), "private keys must not land in the reports"
+    assert "QUALIFIÉ" in result.stdout
+
+
+@pytest.mark.slow
+def test_an_evolution_run_is_not_billable_and_the_ledger_sums_it(tmp_path: Path) -> None:
+    assert recette("run", "--motif", "evolution:EVO-1", "--report-dir", str(tmp_path)).returncode == 0
+    (ledger_line,) = csv.DictReader((tmp_path / "billing-ledger.csv").open(encoding="utf-8"))
+    assert ledger_line["motif"] == "evolution:EVO-1"
+    assert ledger_line["facturable"] == "non"
+    summary = json.loads(recette("billing", "--format", "json", "--report-dir", str(tmp_path)).stdout)
+    assert summary[0]["motif"] == "evolution:EVO-1"
+    assert summary[0]["depots"] == int(ledger_line["depotsEnvoyes"]) >= 1
+
+
+def test_a_bad_motif_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    result = recette("run", "--motif", "gratuit", "--report-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "motif invalide" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_unknown_suite_is_refused(tmp_path: Path) -> None:
+    result = recette("run", "--suites", "bdd,magie", "--report-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "suite inconnue « magie »" in result.stderr
+
+
+def test_billing_without_a_ledger_says_so(tmp_path: Path) -> None:
+    result = recette("billing", "--report-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "registre de facturation introuvable" in result.stderr

@@ -20,15 +20,11 @@ import pytest
 from harness.client import AspClient, CallbackInspector
 from harness.environment import Environment
 from harness.reference.settings import RetryPolicy
+from harness.returns import acknowledged_returns
 from harness.servers import free_socket
 from harness.tokens import ClientCredentialsAuth
 from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
 from tests.test_deposits import assert_problem
-
-
-def accepted_returns(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The returns the ASP acknowledged as new (a redelivery of the same return gets the same acknowledgement)."""
-    return [c for c in calls if c.get("idAcquittement") and not c["redelivery"]]
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -55,7 +51,7 @@ def test_exactly_one_return_when_the_asp_fails_the_first_two_calls(new_environme
         state = wait_for_status(client, id_depot, "ACQUITTE")
         calls = inspector.received(id_depot)
     assert [c["panne"] for c in calls] == ["erreur-500", "erreur-500", None]
-    assert len(accepted_returns(calls)) == 1
+    assert len(acknowledged_returns(calls)) == 1
     assert all(not c["violations"] for c in calls)
     assert state["retour"]["tentatives"] == 3
     assert len({c["idRetour"] for c in calls}) == 1  # every attempt carried the same return
@@ -67,7 +63,7 @@ def test_a_dropped_connection_is_retried(new_environment: StartEnvironment) -> N
         inspector.arm_fault("coupure", 1)
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         wait_for_status(client, id_depot, "ACQUITTE")
-        assert len(accepted_returns(inspector.received(id_depot))) == 1
+        assert len(acknowledged_returns(inspector.received(id_depot))) == 1
 
 
 def test_an_incident_mail_reaches_the_asp_when_the_retry_budget_is_spent(new_environment: StartEnvironment) -> None:
@@ -82,7 +78,7 @@ def test_an_incident_mail_reaches_the_asp_when_the_retry_budget_is_spent(new_env
     assert mail.recipients == [env.titulaire.settings.incident_mail_to]
     assert "503" in mail.body and "3 tentative(s)" in mail.body
     assert len(calls) == env.titulaire.settings.retry.attempts
-    assert accepted_returns(calls) == []
+    assert acknowledged_returns(calls) == []
     assert state["retour"]["tentatives"] == 3
     incidents = env.titulaire.store.incidents()
     assert [i["deposit_id"] for i in incidents] == [id_depot]
@@ -101,7 +97,7 @@ def test_retransmission_resends_the_same_return(client: AspClient, inspector: Ca
     assert calls[1]["redelivery"] is True
     assert calls[1]["retour"] == first["retour"]
     assert not calls[1]["violations"]
-    assert len(accepted_returns(calls)) == 1
+    assert len(acknowledged_returns(calls)) == 1
 
 
 def test_results_are_purged_after_retention(new_environment: StartEnvironment) -> None:
@@ -212,6 +208,6 @@ def test_a_crash_after_acceptance_still_delivers_exactly_once(
             calls = inspector.received(id_depot)
     finally:
         reference.stop()
-    assert len(accepted_returns(calls)) == 1
+    assert len(acknowledged_returns(calls)) == 1
     assert len({c["idRetour"] for c in calls}) == 1
     assert all(not c["violations"] for c in calls)

@@ -18,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from harness.billing import MOTIF_HEADER, RUN_HEADER
 from harness.contracts import TITULAIRE_V1, contract_path
 from harness.problems import Problem
 from harness.reference.auth import TokenVerifier
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.limits import TransactionLimit
-from harness.reference.service import Titulaire, receipt_size
+from harness.reference.service import RunTags, Titulaire, receipt_size
 from harness.reference.settings import ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.tls import CertificatePair, client_context
@@ -57,7 +58,8 @@ async def deposit(request: Request) -> Response:
         try:
             body, body_bytes = await _receive(request, intake)
             metadata = check_deposit_body(request, body.metadata, [d.name for d in body.documents])
-            accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"))
+            tags = RunTags(request.headers.get(RUN_HEADER), request.headers.get(MOTIF_HEADER))
+            accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
         except BaseException:
             intake.discard()
             raise

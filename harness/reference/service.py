@@ -35,6 +35,14 @@ RETRY_AFTER_SECONDS = "1"
 
 
 @dataclass(frozen=True)
+class RunTags:
+    """The recette billing tags a deposit came with (X-Recette-Run, X-Recette-Motif), if any."""
+
+    run_id: str | None
+    motif: str | None
+
+
+@dataclass(frozen=True)
 class Acceptance:
     """A deposit accepted (or replayed with the same Idempotency-Key): its acknowledgement."""
 
@@ -115,7 +123,9 @@ class Titulaire:
 
     # -- deposits ------------------------------------------------------------------------------------
 
-    def accept(self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None) -> Acceptance:
+    def accept(
+        self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None, tags: RunTags
+    ) -> Acceptance:
         """Record a fully received deposit, or replay/refuse it by its Idempotency-Key; wake the worker."""
         fingerprint = _fingerprint(metadata, body)
         if key is not None and (replayed := self._replay(key, fingerprint)):
@@ -132,6 +142,8 @@ class Titulaire:
             status="RECU",
             retain_until=self.settings.retain_until(now),
             purged=False,
+            run_id=tags.run_id,
+            motif=tags.motif,
         )
         documents = [
             DocumentRecord(d.position, d.name, d.content_type, d.size, d.digest, d.path) for d in body.documents

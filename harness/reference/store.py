@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS deposits (
     idempotency_key TEXT UNIQUE,
     status TEXT NOT NULL,
     retain_until TEXT NOT NULL,
-    purged_at TEXT
+    purged_at TEXT,
+    run_id TEXT,
+    motif TEXT
 );
 CREATE INDEX IF NOT EXISTS deposits_status ON deposits (status);
 CREATE TABLE IF NOT EXISTS documents (
@@ -95,6 +97,9 @@ class DepositRecord:
     status: str
     retain_until: datetime
     purged: bool
+    run_id: str | None = None
+    """Billing tags of the run that sent it (X-Recette-Run, X-Recette-Motif), for reconciliation."""
+    motif: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class Store:
         try:
             with self._transaction() as db:
                 db.execute(
-                    "INSERT INTO deposits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                    "INSERT INTO deposits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                     (
                         deposit.id,
                         _ts(deposit.received_at),
@@ -165,6 +170,8 @@ class Store:
                         idempotency_key,
                         deposit.status,
                         _ts(deposit.retain_until),
+                        deposit.run_id,
+                        deposit.motif,
                     ),
                 )
                 db.executemany(
@@ -187,6 +194,13 @@ class Store:
     def deposit_by_key(self, idempotency_key: str) -> DepositRecord | None:
         rows = self._rows("SELECT * FROM deposits WHERE idempotency_key = ?", idempotency_key)
         return _deposit(rows[0]) if rows else None
+
+    def deposits_of_run(self, run_id: str) -> tuple[int, int]:
+        """How many deposits a run sent, and their body bytes (billing reconciliation)."""
+        row = self._rows(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(body_bytes), 0) AS b FROM deposits WHERE run_id = ?", run_id
+        )[0]
+        return row["n"], row["b"]
 
     def documents(self, deposit_id: str) -> list[DocumentRecord]:
         rows = self._rows("SELECT * FROM documents WHERE deposit_id = ? ORDER BY position", deposit_id)
@@ -310,6 +324,8 @@ def _deposit(row: sqlite3.Row) -> DepositRecord:
         status=row["status"],
         retain_until=datetime.fromisoformat(row["retain_until"]),
         purged=row["purged_at"] is not None,
+        run_id=row["run_id"],
+        motif=row["motif"],
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from harness.campaign import verify_return
+from harness.returns import verify_return
 from harness.client import Document
 
 DOCUMENT = Document("a.pdf", b"%PDF-1.7 contenu", "application/pdf")

@@ -1,0 +1,116 @@
+"""The pytest plugin of a campaign: gives the suites their target, tags every result, collects results.
+
+Registered by `recette run` (with the target it started) or by the suites' conftest under plain pytest
+(with an embedded reference). Every test result carries the run's billing tags, as Allure labels and as
+JUnit properties; scenarios tagged `@reference` are skipped, with the reason, against an external target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import allure
+import httpx
+import pytest
+
+from harness.campaign.curl import as_curl
+from harness.campaign.results import FAILED, PASSED, SKIPPED, ScenarioResult
+from harness.target import Target
+
+PLUGIN_NAME = "recette-campagne"
+CAMPAIGN = pytest.StashKey["CampaignPlugin"]()
+REFERENCE_ONLY = "scénario réservé à l'implémentation de référence (il en pilote l'horloge, le stockage ou les pannes)"
+SCENARIO = pytest.StashKey[dict[str, Any]]()
+"""Per test: what the scenario hooks and steps learned (capability, scenario, failed step, evidence)."""
+
+
+class CampaignPlugin:
+    """One per run: `target_factory` is called once, when a suite first needs the target."""
+
+    def __init__(self, target_factory: Callable[[], Target], reproductions_dir: Path | None = None) -> None:
+        self._target_factory = target_factory
+        self._target: Target | None = None
+        self.reproductions_dir = reproductions_dir
+        self.results: list[ScenarioResult] = []
+        self.journal: list[httpx.Request] = []
+
+    @property
+    def target(self) -> Target:
+        if self._target is None:
+            self._target = self._target_factory()
+            self._target.on_request = self.journal.append
+        return self._target
+
+    # -- hooks ---------------------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "reference: " + REFERENCE_ONLY)
+        config.stash[CAMPAIGN] = self
+        config.pluginmanager.import_plugin("harness.campaign.fixtures")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if item.get_closest_marker("reference") and self.target.reference is None:
+            pytest.skip(REFERENCE_ONLY)
+
+    def pytest_bdd_before_scenario(self, request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+        info = request.node.stash.setdefault(SCENARIO, {})
+        info.update(capability=feature.name, scenario=scenario.name, tags=sorted(scenario.tags))
+        allure.dynamic.feature(feature.name)
+        allure.dynamic.story(scenario.name)
+        for tag in sorted(scenario.tags):
+            allure.dynamic.tag(tag)
+
+    def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
+        request.node.stash.setdefault(SCENARIO, {})["failed_step"] = f"{step.keyword} {step.name}"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+        report: pytest.TestReport = yield
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.results.append(self._result(item, report))
+        return report
+
+    def _result(self, item: pytest.Item, report: pytest.TestReport) -> ScenarioResult:
+        info = item.stash.get(SCENARIO, {})
+        outcome = {"passed": PASSED, "failed": FAILED}.get(report.outcome, SKIPPED)
+        result = ScenarioResult(
+            suite=_suite_of(item),
+            capability=info.get("capability") or _capability_of(item),
+            scenario=info.get("scenario") or item.name,
+            outcome=outcome,
+            duration_seconds=round(report.duration, 3),
+            tags=info.get("tags", []),
+            failed_step=info.get("failed_step"),
+            evidence=list(info.get("evidence", [])),
+        )
+        if outcome == FAILED:
+            result.evidence.append(_failure_text(report))
+            result.reproduction = self._reproduction()
+        elif outcome == SKIPPED and isinstance(report.longrepr, tuple):
+            result.skip_reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        return result
+
+    def _reproduction(self) -> str | None:
+        if not self.journal or self._target is None:
+            return None
+        directory = (self.reproductions_dir or Path(".")) / f"{len(self.results) + 1:03d}"
+        return as_curl(self.journal[-1], self._target.tls_paths, directory if self.reproductions_dir else None)
+
+
+def _suite_of(item: pytest.Item) -> str:
+    return "bdd" if "bdd" in item.path.parts else item.path.parent.name
+
+
+def _capability_of(item: pytest.Item) -> str:
+    module = getattr(item, "module", None)
+    doc = (module.__doc__ or "").strip().splitlines() if module else []
+    return doc[0] if doc else item.path.stem
+
+
+def _failure_text(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return text[:2000]

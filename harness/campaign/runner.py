@@ -1,0 +1,103 @@
+"""`recette run`: start what the run needs, run the suites with pytest, hand the results to the reports."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from harness.billing import BillingTags
+from harness.campaign.plugin import CampaignPlugin
+from harness.campaign.progress import LiveProgress
+from harness.campaign.results import CampaignReport
+from harness.environment import Environment
+from harness.reports import write_reports
+from harness.target import Target
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "tests"
+SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
+
+
+class CampaignError(Exception):
+    """The campaign could not run at all (bad options, environment or suites unavailable)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `recette run` was asked."""
+
+    report_dir: Path
+    tags: BillingTags
+    suites: tuple[str, ...] = ("bdd",)
+    tags_expression: str | None = None
+
+
+def suite_paths(suites: tuple[str, ...]) -> list[Path]:
+    """The pytest folders of the suites, or a CampaignError naming the unknown or missing one."""
+    paths = []
+    for suite in suites:
+        if suite not in SUITES:
+            raise CampaignError(f"suite inconnue « {suite} » : choisir parmi {', '.join(SUITES)}")
+        path = SUITES_DIR / SUITES[suite]
+        if not path.is_dir():
+            raise CampaignError(f"la suite « {suite} » n'est pas disponible dans cette installation ({path})")
+        paths.append(path)
+    return paths
+
+
+def run_campaign(options: RunOptions) -> CampaignReport:
+    """Run the campaign on the embedded reference; write every report into `report_dir/<run-id>/`."""
+    paths = suite_paths(options.suites)
+    run_dir = options.report_dir / options.tags.run_id
+    report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
+    with _embedded_target(options.tags) as target:
+        report.target, report.contract_version = target.url, target.contract_version
+        plugin = CampaignPlugin(lambda: target, reproductions_dir=run_dir / "reproductions")
+        exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
+        report.results = plugin.results
+        report.contract_violations = list(target.reference.contract_violations) if target.reference else []
+        report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
+    report.finished = datetime.now(UTC)
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise CampaignError(f"les suites n'ont pas pu s'exécuter (pytest : {exit_code!r})")
+    write_reports(report, run_dir, options.report_dir)
+    return report
+
+
+@contextlib.contextmanager
+def _embedded_target(tags: BillingTags) -> Iterator[Target]:
+    """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
+    with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
+        env = Environment(Path(directory))
+        try:
+            env.start()
+        except (OSError, RuntimeError) as error:
+            raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
+        try:
+            yield Target.embedded(env, tags)
+        finally:
+            env.stop()
+
+
+def _run_pytest(paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_expression: str | None) -> int:
+    args = [
+        *map(str, paths),
+        "-c", os.devnull,  # the project's pytest settings are for its own tests, not for a campaign
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        f"--rootdir={SUITES_DIR.parent}",
+        f"--alluredir={run_dir / 'allure-results'}",
+        f"--junitxml={run_dir / 'junit.xml'}",
+        "-o", "junit_family=xunit1",
+        "-o", "junit_suite_name=recette",
+    ]  # fmt: skip
+    if tags_expression:
+        args += ["-m", tags_expression]
+    with LiveProgress() as progress:
+        return pytest.main(args, plugins=[plugin, progress])

@@ -1,0 +1,650 @@
+"""The ASP's rules for API contracts: one small function each, registered in order in a stage.
+
+A check yields `(location, message)` pairs; its rule gives them a stable id and a severity. Stages run in
+order: `PRELIMINARY` (version, references), `STRUCTURE` (openapi-spec-validator), `DESIGN` (the ASP's
+conventions, only on a structurally valid contract) and `SERVICE` (the service contract).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema.exceptions import ValidationError, best_match
+from openapi_spec_validator.validation import (
+    OpenAPIV2SpecValidator,
+    OpenAPIV30SpecValidator,
+    OpenAPIV31SpecValidator,
+    OpenAPIV32SpecValidator,
+)
+from referencing.exceptions import Unresolvable
+
+from harness.lint.findings import Finding, Severity
+from harness.lint.loader import Contract, Node, Operation, RefError, pointer
+from harness.service_contract import service_contract_defects
+
+Check = Callable[[Contract], Iterable[tuple[str, str]]]
+
+TRANSACTION_LIMIT_BYTES = 20_000_000
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_MEMBERS = ("type", "title", "status")
+VALIDATORS: dict[str, Any] = {
+    "2.0": OpenAPIV2SpecValidator,
+    "3.0": OpenAPIV30SpecValidator,
+    "3.1": OpenAPIV31SpecValidator,
+    "3.2": OpenAPIV32SpecValidator,
+}
+# Verbs that do not belong in a path (accents removed): English, then French infinitives.
+PATH_VERBS = frozenset(
+    {
+        *("get", "put", "post", "patch", "delete", "create", "update", "remove", "add", "set", "send", "resend"),
+        *("fetch", "retrieve", "list", "find", "make", "do", "execute", "run", "submit", "modify", "insert", "save"),
+        *("compute", "cancel", "validate", "retry"),
+        *("obtenir", "recuperer", "lire", "lister", "creer", "ajouter", "modifier", "mettre", "supprimer"),
+        *("effacer", "envoyer", "renvoyer", "transmettre", "retransmettre", "deposer", "consulter", "chercher"),
+        *("rechercher", "valider", "annuler", "telecharger", "calculer", "traiter", "executer", "soumettre"),
+        *("enregistrer", "generer", "verifier", "controler", "publier", "acquitter"),
+    }
+)
+MUTUAL_TLS = re.compile(
+    r"tls\s+mutuel|mutual\s*tls|\bmtls\b|authentification\s+mutuelle|two[- ]way\s+(ssl|tls)|\bvpn\b", re.IGNORECASE
+)
+LIMIT_MENTION = re.compile(
+    r"limite\s+de\s+transaction|transaction\s+size|size\s+limit|\b413\b|20\s?000\s?000\s+octets|\b20\s?(mo|mb)\b",
+    re.IGNORECASE,
+)
+KEBAB_SEGMENT = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+CAMEL_CASE = re.compile(r"[a-z][a-zA-Z0-9]*")
+ID_PARAMETER = re.compile(r"id[A-Z][A-Za-z0-9]*")
+VERSION_SEGMENT = re.compile(r"v\d+(\.\d+)*")
+TEMPLATE = re.compile(r"\{([^}]*)\}")
+CONSTRAINT_BRANCHES = frozenset({"anyOf", "oneOf", "not"})
+
+
+# --- Messages (French: they are read by ASP recette teams and vendors) -------------------------------
+
+MESSAGE_VERSION_31 = (
+    "OpenAPI {value} : l'ASP ne prend pas en charge OpenAPI 3.1 ni les versions suivantes, incompatibles avec 3.0 "
+    '(JSON Schema 2020-12, type [..., "null"] au lieu de nullable, webhooks) ; publier le contrat en OpenAPI 3.0.3 '
+    "ou en Swagger 2.0 (FastAPI produit du 3.1 : servir un fichier 3.0.3 écrit à la main)."
+)
+MESSAGE_VERSION_UNKNOWN = (
+    'version « {value} » non reconnue : l\'ASP accepte Swagger 2.0 (swagger: "2.0") ou OpenAPI 3.0.x '
+    '(openapi: "3.0.3"), écrites comme des chaînes.'
+)
+MESSAGE_SWAGGER2 = (
+    "Swagger 2.0 : toutes les règles sont appliquées, adaptées à 2.0 (HTTPS par schemes, OAuth 2.0 par "
+    "securityDefinitions — 2.0 n'a pas OpenID Connect —, problem+json par produces et le schema de la réponse). "
+    "Non vérifié : la validation des requêtes et réponses par le harnais (openapi-core ne lit pas 2.0) ; "
+    "convertir le contrat en OpenAPI 3.0.3 pour la campagne de recette."
+)
+MESSAGE_MUTUAL_TLS = (
+    "le TLS mutuel (ou le VPN) n'est pas documenté : le dire dans info.description ou dans la description d'un "
+    "schéma de sécurité (OpenAPI 3.0 n'a pas de type pour le TLS mutuel)."
+)
+MESSAGE_EMPTY_SECURITY = (
+    "{operation} : « security: [] » retire toute authentification ; l'ASP exige OAuth 2.0 / OIDC sur chaque appel."
+)
+MESSAGE_VERB = (
+    "segment « {segment} » : verbe « {verb} » dans le chemin ; la méthode HTTP porte l'action, le chemin nomme une "
+    "ressource (une action devient une sous-ressource nominale, ex. /retransmissions)."
+)
+MESSAGE_ID_RENAMED = (
+    "« {parameter} » désigne un élément de « {collection} », nommé {{{first}}} ailleurs : garder le même nom "
+    "d'identifiant dans tout le contrat."
+)
+MESSAGE_LIMIT = (
+    "la limite de transaction (20 000 000 octets) n'est pas documentée : ajouter info.x-limite-transaction-octets, "
+    "une réponse 413 ou une mention dans une description."
+)
+MESSAGE_LIMIT_VALUE = (
+    "x-limite-transaction-octets vaut {value!r} : attendu un entier d'octets entre 1 et {limit} (limite de l'ASP)."
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the linter: a stable id, a severity and the check that finds where it is broken."""
+
+    id: str
+    severity: Severity
+    check: Check
+
+    def run(self, contract: Contract) -> list[Finding]:
+        return [Finding(self.id, self.severity, where, message) for where, message in self.check(contract)]
+
+
+PRELIMINARY: list[Rule] = []
+STRUCTURE: list[Rule] = []
+DESIGN: list[Rule] = []
+SERVICE: list[Rule] = []
+# An error from these rules stops the later stages: they would read a contract they cannot trust.
+BLOCKING = frozenset({"references-resolues", "structure-valide"})
+
+
+def rule(stage: list[Rule], rule_id: str, severity: Severity) -> Callable[[Check], Check]:
+    """Register a check in `stage` under `rule_id`."""
+
+    def register(check: Check) -> Check:
+        stage.append(Rule(rule_id, severity, check))
+        return check
+
+    return register
+
+
+# --- Preliminary: version and references -----------------------------------------------------------
+
+
+@rule(PRELIMINARY, "version-openapi", "error")
+def openapi_version(contract: Contract) -> Iterator[tuple[str, str]]:
+    """`swagger: "2.0"` or `openapi: "3.0.x"`; 3.1 and later are refused by the ASP."""
+    key = "swagger" if contract.is_swagger2 else "openapi"
+    value = contract.data[key]
+    if _supported_version(contract.is_swagger2, value):
+        return
+    if not contract.is_swagger2 and re.match(r"(3\.[1-9]|3\.\d{2,}|[4-9]|\d{2,})", str(value)):
+        yield pointer(key), MESSAGE_VERSION_31.format(value=value)
+    else:
+        yield pointer(key), MESSAGE_VERSION_UNKNOWN.format(value=value)
+
+
+def _supported_version(swagger2: bool, value: Any) -> bool:
+    if swagger2:
+        return value == "2.0"
+    return isinstance(value, str) and re.fullmatch(r"3\.0\.\d+", value) is not None
+
+
+@rule(PRELIMINARY, "references-resolues", "error")
+def resolved_references(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every `$ref` reachable from the contract leads somewhere (relative files included), without a loop."""
+    for reached in contract.walk():
+        if reached.broken is not None:
+            yield contract.location(reached.node) + "/$ref", reached.broken
+
+
+# --- Structure --------------------------------------------------------------------------------------
+
+
+@rule(STRUCTURE, "structure-valide", "error")
+def valid_structure(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Structurally valid for its version (openapi-spec-validator, relative `$ref`s read from the file's folder)."""
+    validator_class = VALIDATORS.get(contract.family or "")
+    odd_keys = list(_non_string_keys(contract.root))
+    if validator_class is None or odd_keys:
+        yield from odd_keys
+        return
+    errors = validator_class(contract.data, base_uri=contract.uri).iter_errors()
+    try:
+        for error in errors:
+            best = _best_error(error)
+            yield _existing_pointer(contract, best.absolute_path), f"structure invalide : {_shorten(best.message)}"
+    except (Unresolvable, RecursionError) as error:
+        yield "", f"structure non vérifiable : références sans fin ou introuvables ({type(error).__name__})"
+    except Exception as error:  # the validator trusts the shape it reads: a malformed contract can break it
+        detail = ": ".join(filter(None, (type(error).__name__, _shorten(str(error)))))
+        yield "", f"structure non vérifiable : le validateur a échoué ({detail})"
+
+
+def _non_string_keys(node: Node) -> Iterator[tuple[str, str]]:
+    """Keys YAML read as numbers or booleans (`200:` unquoted): JSON, and OpenAPI, only know string keys."""
+    if isinstance(node.value, dict):
+        for key in node.value:
+            if not isinstance(key, str):
+                yield (
+                    pointer(*node.tokens, str(key)),
+                    f"clé {key!r} non textuelle : l'écrire entre guillemets ('{key}').",
+                )
+    for _, child in node.children():
+        yield from _non_string_keys(child)
+
+
+def _best_error(error: ValidationError) -> ValidationError:
+    """The most telling cause of a oneOf/anyOf failure, ignoring the 'it could have been a $ref' branch."""
+    causes = [c for c in error.context or [] if not (c.validator == "required" and c.validator_value == ["$ref"])]
+    return best_match(causes) or error
+
+
+def _existing_pointer(contract: Contract, path: Iterable[Any]) -> str:
+    """The pointer of `path` when it exists in the document, else the root (keyword errors are schema-relative)."""
+    node: Node | None = contract.root
+    for token in path:
+        node = node.get(str(token)) if node and isinstance(node.value, dict) else _list_item(node, token)
+    return node.pointer if node is not None else ""
+
+
+def _list_item(node: Node | None, token: Any) -> Node | None:
+    if node is None or not isinstance(node.value, list) or not isinstance(token, int) or token >= len(node.value):
+        return None
+    return Node(node.value[token], node.uri, (*node.tokens, str(token)))
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- Design rules -----------------------------------------------------------------------------------
+
+
+@rule(DESIGN, "swagger2-perimetre", "info")
+def swagger2_scope(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Say plainly what a Swagger 2.0 contract gets and what it does not."""
+    if contract.is_swagger2:
+        yield "/swagger", MESSAGE_SWAGGER2
+
+
+@rule(DESIGN, "serveurs-https", "error")
+def https_servers(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Servers (3.x) or schemes (2.0) are HTTPS only."""
+    if contract.is_swagger2:
+        for schemes in _scheme_lists(contract):
+            for _, scheme in schemes.children():
+                if scheme.value != "https":
+                    yield contract.location(scheme), f"schéma « {scheme.value} » refusé : l'ASP n'accepte que HTTPS."
+        return
+    for server in _servers(contract):
+        bad = sorted({u for u in _expanded_urls(server) if _scheme(u) not in ("", "https")})
+        if bad:
+            where = contract.location(server.get("url") or server)
+            yield where, f"serveur non HTTPS ({', '.join(bad)}) : l'ASP n'accepte que HTTPS."
+
+
+@rule(DESIGN, "serveurs-declares", "warning")
+def declared_servers(contract: Contract) -> Iterator[tuple[str, str]]:
+    """The contract says where it is served (`servers`, or `schemes` in 2.0), so HTTPS can be checked."""
+    key = "schemes" if contract.is_swagger2 else "servers"
+    if not contract.data.get(key):
+        yield pointer(key), f"aucun « {key} » déclaré : le contrat ne dit pas que l'API est servie en HTTPS."
+
+
+@rule(DESIGN, "securite-schemas", "error")
+def security_schemes(contract: Contract) -> Iterator[tuple[str, str]]:
+    """At least one OAuth 2.0 or OpenID Connect security scheme is declared."""
+    if not any(_scheme_type(node) in _accepted_types(contract) for node in _security_schemes(contract).values()):
+        where = "/securityDefinitions" if contract.is_swagger2 else "/components/securitySchemes"
+        yield where, "aucun schéma de sécurité OAuth 2.0 ou OpenID Connect déclaré : l'ASP exige OIDC / OAuth 2.0."
+
+
+@rule(DESIGN, "securite-operations", "error")
+def secured_operations(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every operation requires OAuth 2.0 / OIDC, globally or on its own; `security: []` is refused."""
+    reported: set[str] = set()
+    for operation in contract.operations():
+        for where, message in _security_defects(contract, operation):
+            if where not in reported:
+                reported.add(where)
+                yield where, message
+
+
+@rule(DESIGN, "securite-tls-mutuel", "warning")
+def mutual_tls(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Mutual TLS (or a VPN) is documented: 3.0 has no scheme type for it, so a description must say it."""
+    info = contract.root.get("info")
+    schemes = _security_schemes(contract).values()
+    texts = [info.text("description") if info else "", *(node.text("description") for node in schemes)]
+    if not any(MUTUAL_TLS.search(text) for text in texts) and all(_scheme_type(n) != "mutualTLS" for n in schemes):
+        yield "/info", MESSAGE_MUTUAL_TLS
+
+
+@rule(DESIGN, "operation-identifiant", "error")
+def operation_ids(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every operation (callbacks included) has an operationId."""
+    for operation in contract.operations(callbacks=True):
+        if not operation.node.text("operationId"):
+            yield contract.location(operation.node), f"{_label(operation)} sans operationId."
+
+
+@rule(DESIGN, "operation-resume", "warning")
+def operation_summaries(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every operation (callbacks included) has a summary."""
+    for operation in contract.operations(callbacks=True):
+        if not operation.node.text("summary"):
+            yield contract.location(operation.node), f"{_label(operation)} sans summary (résumé)."
+
+
+@rule(DESIGN, "erreurs-documentees", "error")
+def documented_errors(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every operation documents its client (4xx) and server (5xx) errors; `default` counts for both."""
+    for operation in contract.operations():
+        codes = [code for code, _ in _responses(operation)]
+        where = contract.location(operation.node.get("responses") or operation.node)
+        for family, kind in (("4", "client"), ("5", "serveur")):
+            if not any(code.startswith(family) or code == "default" for code in codes):
+                yield where, f"{_label(operation)} : aucune réponse {family}xx (erreur {kind}) documentée."
+
+
+@rule(DESIGN, "erreurs-problem-json", "error")
+def problem_details(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every 4xx, 5xx and default response is `application/problem+json` with type, title and status."""
+    for operation in contract.operations():
+        for code, raw in _responses(operation):
+            if code[0] in "45" or code == "default":
+                defect = _problem_defect(contract, operation, contract.resolve(raw))
+                if defect:
+                    yield contract.location(raw), f"réponse {code} : {defect}"
+
+
+@rule(DESIGN, "chemins-kebab-case", "error")
+def kebab_case_paths(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Path segments are lowercase kebab-case (`/depots-complementaires`), without a trailing slash."""
+    for template in _templates(contract):
+        if template != "/" and template.endswith("/"):
+            yield pointer("paths", template), "chemin terminé par « / » : retirer la barre oblique finale."
+        for segment in template.split("/")[1:]:
+            literal = TEMPLATE.sub("", segment)
+            ok = KEBAB_SEGMENT.fullmatch(segment) if literal == segment else re.fullmatch(r"[a-z0-9.-]*", literal)
+            if segment and not ok:
+                yield pointer("paths", template), f"segment « {segment} » : chemins en minuscules kebab-case."
+
+
+@rule(DESIGN, "chemins-verbes", "error")
+def verbs_in_paths(contract: Contract) -> Iterator[tuple[str, str]]:
+    """No verb in a path: a resource is a noun, an action is a noun sub-resource (`/retransmissions`)."""
+    for template in _templates(contract):
+        for segment in _literal_segments(template):
+            verbs = [word for word in _words(segment) if word in PATH_VERBS]
+            if verbs:
+                yield pointer("paths", template), MESSAGE_VERB.format(segment=segment, verb=verbs[0])
+
+
+@rule(DESIGN, "chemins-pluriel", "warning")
+def plural_collections(contract: Contract) -> Iterator[tuple[str, str]]:
+    """A collection followed by an `{id}` is a plural noun (heuristic: it ends in s or x)."""
+    for template in _templates(contract):
+        segments = template.split("/")[1:]
+        for segment, following in itertools.pairwise(segments):
+            if _is_collection(segment, following) and not segment.endswith(("s", "x")):
+                message = f"segment « {segment} » suivi d'un identifiant : nommer la collection au pluriel."
+                yield pointer("paths", template), message
+
+
+@rule(DESIGN, "parametres-identifiants", "error")
+def id_parameters(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Identifier path parameters are named `idXxx`, and one collection keeps one parameter name."""
+    names_by_collection: dict[str, str] = {}
+    for template in _templates(contract):
+        segments = template.split("/")[1:]
+        for name in TEMPLATE.findall(template):
+            if _looks_like_id(name) and not ID_PARAMETER.fullmatch(name):
+                yield pointer("paths", template), f"paramètre « {name} » : nommer les identifiants idXxx (ex. idDepot)."
+        for segment, following in itertools.pairwise(segments):
+            if _is_collection(segment, following):
+                first = names_by_collection.setdefault(segment, following[1:-1])
+                if first != following[1:-1]:
+                    message = MESSAGE_ID_RENAMED.format(parameter=following, collection=segment, first=first)
+                    yield pointer("paths", template), message
+
+
+@rule(DESIGN, "proprietes-camel-case", "error")
+def camel_case_properties(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Schema properties are camelCase (`identifiantDossier`)."""
+    for schema in contract.schemas():
+        for name, prop in _properties(schema):
+            if not CAMEL_CASE.fullmatch(name):
+                yield contract.location(prop), f"propriété « {name} » : écrire les propriétés en camelCase."
+
+
+@rule(DESIGN, "modeles-descriptions", "warning")
+def described_models(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Named schemas and their properties carry a description (a `$ref` property takes its target's).
+
+    Properties inside an anyOf/oneOf/not branch are constraints on properties described elsewhere: exempt.
+    """
+    for schema in contract.schemas():
+        if _is_named(schema) and not schema.text("description"):
+            yield contract.location(schema), f"schéma « {schema.tokens[-1]} » sans description."
+        if CONSTRAINT_BRANCHES & set(schema.tokens):
+            continue
+        for name, prop in _properties(schema):
+            if isinstance(prop.value, dict) and "$ref" not in prop.value and not prop.text("description"):
+                yield contract.location(prop), f"propriété « {name} » sans description."
+
+
+@rule(DESIGN, "asynchrone-location", "warning")
+def async_location(contract: Contract) -> Iterator[tuple[str, str]]:
+    """A 202 (accepted, processed later) tells where to follow the work: a `Location` header."""
+    for operation in contract.operations():
+        for code, raw in _responses(operation):
+            headers = contract.resolve(raw).get("headers") if code == "202" else None
+            names = {name.lower() for name, _ in headers.children()} if headers else set()
+            if code == "202" and "location" not in names:
+                yield contract.location(raw), f"{_label(operation)} : réponse 202 sans en-tête Location (URL de suivi)."
+
+
+@rule(DESIGN, "limite-transaction", "warning")
+def transaction_limit(contract: Contract) -> Iterator[tuple[str, str]]:
+    """The 20 MB transaction limit is documented: `x-limite-transaction-octets`, a 413, or a description."""
+    info = contract.root.get("info")
+    if info and info.get("x-limite-transaction-octets"):
+        return
+    if any(code == "413" for operation in contract.operations() for code, _ in _responses(operation)):
+        return
+    if any(LIMIT_MENTION.search(text) for text in _descriptions(contract)):
+        return
+    yield "/info", MESSAGE_LIMIT
+
+
+@rule(DESIGN, "limite-transaction-valeur", "error")
+def transaction_limit_value(contract: Contract) -> Iterator[tuple[str, str]]:
+    """`x-limite-transaction-octets`, when given, is a whole number of bytes within the ASP's 20 MB."""
+    info = contract.root.get("info")
+    limit = info.get("x-limite-transaction-octets") if info else None
+    if limit is None:
+        return
+    value = limit.value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= TRANSACTION_LIMIT_BYTES:
+        yield limit.pointer, MESSAGE_LIMIT_VALUE.format(value=value, limit=TRANSACTION_LIMIT_BYTES)
+
+
+# --- Service contract -------------------------------------------------------------------------------
+
+
+@rule(SERVICE, "contrat-de-service", "error")
+def service_contract_sections(contract: Contract) -> Iterator[tuple[str, str]]:
+    """Every section the ASP requires is present and typed (harness.service_contract)."""
+    for defect in service_contract_defects(contract.data):
+        where, _, message = defect.partition(" : ")
+        tokens = [] if where == "(racine)" else where.split("/")
+        missing = re.fullmatch(r"'(.+)' is a required property", message)
+        if missing:
+            yield pointer(*tokens, missing.group(1)), f"section ou champ obligatoire absent : {missing.group(1)}"
+        else:
+            yield pointer(*tokens), f"contrat de service non conforme : {message}"
+
+
+@rule(SERVICE, "contrat-de-service-references", "warning")
+def service_contract_references(contract: Contract) -> Iterator[tuple[str, str]]:
+    """The OpenAPI contracts the service contract names exist beside it."""
+    api = contract.root.get("contratDeService")
+    api = api.get("api") if api else None
+    for key in ("contrat", "rappel"):
+        name = api.text(key) if api else ""
+        if name and not (contract.path.parent / name).is_file():
+            yield pointer("contratDeService", "api", key), f"contrat « {name} » introuvable près du contrat de service."
+
+
+# --- Helpers ----------------------------------------------------------------------------------------
+
+
+def _label(operation: Operation) -> str:
+    kind = "rappel" if operation.callback else "opération"
+    return f"{kind} {operation.method.upper()} {operation.path}"
+
+
+def _responses(operation: Operation) -> Iterator[tuple[str, Node]]:
+    responses = operation.node.get("responses")
+    if responses is not None and isinstance(responses.value, dict):
+        yield from responses.children()
+
+
+def _templates(contract: Contract) -> list[str]:
+    paths = contract.data.get("paths")
+    return [str(t) for t in paths if str(t).startswith("/")] if isinstance(paths, dict) else []
+
+
+def _literal_segments(template: str) -> list[str]:
+    return [segment for segment in template.split("/") if segment and not TEMPLATE.fullmatch(segment)]
+
+
+def _words(segment: str) -> list[str]:
+    """The words of a segment, lowercase without accents: `getDepot` → get, depot; `creer-depot` → creer, depot."""
+    plain = unicodedata.normalize("NFKD", segment).encode("ascii", "ignore").decode()
+    return [word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", TEMPLATE.sub("", plain))]
+
+
+def _is_collection(segment: str, following: str) -> bool:
+    """A literal segment followed by a lone `{param}` names a collection (a version segment does not)."""
+    literal = segment and not TEMPLATE.search(segment) and not VERSION_SEGMENT.fullmatch(segment)
+    return bool(literal) and TEMPLATE.fullmatch(following) is not None
+
+
+def _looks_like_id(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.startswith("id") or lowered.endswith("id")
+
+
+def _properties(schema: Node) -> Iterator[tuple[str, Node]]:
+    properties = schema.get("properties")
+    if properties is not None and isinstance(properties.value, dict):
+        yield from properties.children()
+
+
+def _is_named(schema: Node) -> bool:
+    return schema.tokens[:-1] in (("components", "schemas"), ("definitions",))
+
+
+def _descriptions(contract: Contract) -> Iterator[str]:
+    for reached in contract.walk():
+        if not reached.is_schema and reached.broken is None:
+            yield reached.node.text("description")
+
+
+def _security_schemes(contract: Contract) -> dict[str, Node]:
+    if contract.is_swagger2:
+        container = contract.root.get("securityDefinitions")
+    else:
+        components = contract.root.get("components")
+        container = components.get("securitySchemes") if components else None
+    if container is None or not isinstance(container.value, dict):
+        return {}
+    return {name: contract.resolve(node) for name, node in container.children()}
+
+
+def _scheme_type(node: Node) -> str:
+    return node.text("type")
+
+
+def _accepted_types(contract: Contract) -> set[str]:
+    return {"oauth2"} if contract.is_swagger2 else {"oauth2", "openIdConnect"}
+
+
+def _security_defects(contract: Contract, operation: Operation) -> Iterator[tuple[str, str]]:
+    own = operation.node.get("security")
+    requirements = own if own is not None else contract.root.get("security")
+    if requirements is None:
+        message = f"{_label(operation)} : aucune exigence de sécurité (ni globale, ni propre à l'opération)."
+        yield contract.location(operation.node), message
+        return
+    if not requirements.value:
+        yield contract.location(requirements), MESSAGE_EMPTY_SECURITY.format(operation=_label(operation))
+        return
+    schemes = _security_schemes(contract)
+    for _, requirement in requirements.children():
+        yield from _requirement_defects(contract, operation, requirement, schemes)
+
+
+def _requirement_defects(
+    contract: Contract, operation: Operation, requirement: Node, schemes: dict[str, Node]
+) -> Iterator[tuple[str, str]]:
+    names = list(requirement.value) if isinstance(requirement.value, dict) else []
+    where = contract.location(requirement)
+    if not names:
+        yield where, f"{_label(operation)} : exigence vide « {{}} » : l'opération devient accessible sans jeton."
+    for name in names:
+        if name not in schemes:
+            yield where, f"{_label(operation)} : schéma de sécurité « {name} » non déclaré."
+    if names and not any(_scheme_type(schemes[n]) in _accepted_types(contract) for n in names if n in schemes):
+        yield where, f"{_label(operation)} : l'exigence n'utilise ni OAuth 2.0 ni OpenID Connect."
+
+
+def _scheme_lists(contract: Contract) -> Iterator[Node]:
+    """The `schemes` lists of a Swagger 2.0 contract: global, then per operation."""
+    nodes = [contract.root.get("schemes")] + [op.node.get("schemes") for op in contract.operations()]
+    yield from (node for node in nodes if _items(node))
+
+
+def _servers(contract: Contract) -> Iterator[Node]:
+    """Every Server Object of a 3.x contract (global, path and operation level), once each."""
+    holders = [contract.root]
+    for operation in contract.operations():
+        holders += [operation.path_item, operation.node]
+    servers = {contract.location(server): server for holder in holders for server in _items(holder.get("servers"))}
+    yield from servers.values()
+
+
+def _expanded_urls(server: Node) -> set[str]:
+    """The server URL with its variables replaced by their default and every value of their enum."""
+    url = server.text("url")
+    variables = server.get("variables")
+    if variables is None or not isinstance(variables.value, dict):
+        return {url}
+    choices: list[list[tuple[str, str]]] = []
+    for name, variable in variables.children():
+        spec = variable.value if isinstance(variable.value, dict) else {}
+        values = [*(spec.get("enum") or []), spec.get("default")]
+        choices.append([(name, str(v)) for v in values if v is not None])
+    return {_substitute(url, dict(combination)) for combination in itertools.product(*choices)}
+
+
+def _substitute(url: str, values: dict[str, str]) -> str:
+    return TEMPLATE.sub(lambda m: values.get(m.group(1), m.group(0)), url)
+
+
+def _scheme(url: str) -> str:
+    match = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", url)
+    return match.group(1).lower() if match else ""
+
+
+def _problem_defect(contract: Contract, operation: Operation, response: Node) -> str | None:
+    """Why an error response is not usable by a program, or None when it is proper problem details."""
+    if contract.is_swagger2:
+        produces = operation.node.get("produces") or contract.root.get("produces")
+        if produces is None or PROBLEM_JSON not in (produces.value or []):
+            return f"{PROBLEM_JSON} absent de produces : les erreurs doivent suivre la RFC 9457."
+        schema = response.get("schema")
+    else:
+        content = response.get("content")
+        media = content.get(PROBLEM_JSON) if content else None
+        if media is None:
+            return f"pas de contenu {PROBLEM_JSON} : les erreurs doivent suivre la RFC 9457."
+        schema = media.get("schema")
+    if schema is None:
+        return f"contenu {PROBLEM_JSON} sans schéma."
+    missing = [member for member in PROBLEM_MEMBERS if member not in _all_properties(contract, schema)]
+    if missing:
+        return f"le schéma problem+json n'a pas {', '.join(missing)} (RFC 9457)."
+    return None
+
+
+def _all_properties(contract: Contract, schema: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+    """The property names of a schema, `allOf` members included, `$ref`s followed, cycles cut."""
+    try:
+        schema = contract.resolve(schema)
+    except RefError:
+        return set()
+    here = contract.location(schema)
+    if here in seen:
+        return set()
+    names = {name for name, _ in _properties(schema)}
+    for member in _items(schema.get("allOf")):
+        names |= _all_properties(contract, member, seen | {here})
+    return names
+
+
+def _items(node: Node | None) -> list[Node]:
+    """The items of a list node; nothing for anything else."""
+    return [item for _, item in node.children()] if node is not None and isinstance(node.value, list) else []

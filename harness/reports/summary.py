@@ -1,0 +1,14 @@
+"""summary.json: the machine-readable verdict of a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.campaign.results import CampaignReport
+
+
+def write_summary(report: CampaignReport, run_dir: Path) -> Path:
+    path = run_dir / "summary.json"
+    path.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
