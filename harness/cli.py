@@ -14,6 +14,7 @@ from rich.console import Console
 
 from harness.campaign.command import billing, run
 from harness.environment import Environment
+from harness.gate.command import gate
 from harness.lint.command import lint
 
 console = Console()
@@ -104,6 +105,7 @@ def _curl_example(state: dict[str, Any], state_file: Path) -> str:
 
 main.add_command(run)
 main.add_command(billing)
+main.add_command(gate)
 main.add_command(lint)
 
 if __name__ == "__main__":

@@ -1,0 +1,332 @@
+"""The ASP's version policy: the bump the changes require, the bump declared, and the calendar.
+
+Versions (`info.version`) are semver. The required bump is `major` if any change is breaking, `minor` if
+any is non-breaking, `patch` if only information changed, `none` otherwise. The calendar rules read
+`version-policy.yaml` (durations) and `versions.yaml` (dates of each released version), whose formats are
+documented at the top of those files:
+
+- a minor version is announced at least `preavisMineure` (P1M) before it is published, a major one at
+  least `preavisMajeure` (P3M) before; a version not yet announced counts as announced `--today`;
+- the previous major's end of life (`finDeVieLe` of its latest version) is at least `coexistenceMajeures`
+  (P6M) after the new major is published, and it is not deprecated before that publication;
+- a major that replaces another has a migration guide (`guideDeMigration`, a path relative to
+  `versions.yaml` that must exist) when `guideDeMigrationObligatoire` is true.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import isodate
+import yaml
+
+from harness.gate.changes import Change, Level
+
+BUMPS = ("none", "patch", "minor", "major")
+BUMP_NAMES = {
+    "none": "aucune",
+    "patch": "corrective",
+    "minor": "mineure",
+    "major": "majeure",
+    "prerelease": "pré-version",
+    "downgrade": "régression",
+}
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+class PolicyError(Exception):
+    """An unreadable policy or versions file."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule of the version policy."""
+
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "message": self.message}
+
+
+# --- semver -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    """A semantic version; ordering follows semver precedence (a pre-release comes before its release)."""
+
+    core: tuple[int, int, int]
+    release: tuple[int, tuple[tuple[int, int | str], ...]]
+    text: str = field(compare=False)
+
+    @property
+    def major(self) -> int:
+        return self.core[0]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_version(text: Any) -> Version | None:
+    """The semver in `text`, or None."""
+    match = _SEMVER.match(str(text).strip())
+    if not match:
+        return None
+    core = (int(match[1]), int(match[2]), int(match[3]))
+    identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in (match[4] or "").split(".") if p)
+    return Version(core, (0, identifiers) if match[4] else (1, ()), str(text).strip())
+
+
+def required_bump(changes: list[Change]) -> str:
+    """major if anything breaks, minor if anything changes the contract, patch for information only."""
+    levels = {change.level for change in changes}
+    if Level.BREAKING in levels:
+        return "major"
+    if Level.NON_BREAKING in levels:
+        return "minor"
+    return "patch" if levels else "none"
+
+
+def declared_bump(base: Version, revision: Version) -> str:
+    """The bump from `base` to `revision`: major, minor, patch, prerelease (same core), none or downgrade."""
+    if revision < base:
+        return "downgrade"
+    if revision == base:
+        return "none"
+    if revision.core == base.core:
+        return "prerelease"
+    if revision.core[0] != base.core[0]:
+        return "major"
+    return "minor" if revision.core[1] != base.core[1] else "patch"
+
+
+def check_versions(base_text: str, revision_text: str, required: str) -> tuple[str | None, list[Violation]]:
+    """The declared bump and the violations of the semver rules."""
+    base, revision = parse_version(base_text), parse_version(revision_text)
+    if base is None or revision is None:
+        bad = base_text if base is None else revision_text
+        return None, [Violation("version-non-semver", f"info.version « {bad} » n'est pas une version semver X.Y.Z")]
+    declared = declared_bump(base, revision)
+    return declared, _bump_violations(base, revision, declared, required)
+
+
+def _bump_violations(base: Version, revision: Version, declared: str, required: str) -> list[Violation]:
+    if declared == "prerelease":
+        return []  # semver §9: a pre-release carries no compatibility promise
+    violations: list[Violation] = []
+    if declared == "downgrade":
+        violations.append(Violation("version-regressee", f"la version recule : {base} → {revision}"))
+    elif declared == "none" and required != "none":
+        text = f"le contrat change mais sa version reste {revision} (montée {BUMP_NAMES[required]} requise)"
+        violations.append(Violation("version-inchangee", text))
+    rank = BUMPS.index(declared) if declared in BUMPS else -1
+    if required == "major" and rank < BUMPS.index("major"):
+        text = f"changement cassant sans montée de version majeure : {base} → {revision}"
+        violations.append(Violation("cassant-sans-version-majeure", text))
+    elif declared in ("patch", "minor") and rank < BUMPS.index(required):
+        text = f"montée {BUMP_NAMES[required]} requise, montée {BUMP_NAMES[declared]} déclarée : {base} → {revision}"
+        violations.append(Violation("montee-de-version-insuffisante", text))
+    return violations
+
+
+# --- policy and calendar files ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    """`version-policy.yaml`: notice per bump, coexistence of majors, migration guide."""
+
+    minor_notice: Any
+    major_notice: Any
+    coexistence: Any
+    migration_guide_required: bool
+
+    def notice(self, bump: str) -> Any:
+        return self.major_notice if bump == "major" else self.minor_notice
+
+
+@dataclass(frozen=True)
+class Release:
+    """One entry of `versions.yaml`."""
+
+    version: Version
+    announced: date | None
+    published: date | None
+    deprecated: date | None
+    end_of_life: date | None
+    migration_guide: str | None
+    contract: str | None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """`versions.yaml`: the released (or planned) versions; paths in it are relative to the file."""
+
+    path: Path
+    releases: tuple[Release, ...]
+
+    def find(self, version: Version) -> Release | None:
+        return next((r for r in self.releases if r.version == version), None)
+
+    def previous_major(self, version: Version) -> Release | None:
+        """The latest release of an earlier major (the line the new major replaces)."""
+        earlier = [r for r in self.releases if r.version.major < version.major]
+        return max(earlier, key=lambda r: r.version, default=None)
+
+    def resolve(self, relative: str) -> Path:
+        return self.path.parent / relative
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise PolicyError(f"fichier illisible : {path} ({str(error).splitlines()[0]})") from error
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path} : un objet YAML est attendu")
+    return data
+
+
+def load_policy(path: Path) -> Policy:
+    """Read `version-policy.yaml`."""
+    data = _read_yaml(path)
+    flag = data.get("guideDeMigrationObligatoire")
+    if not isinstance(flag, bool):
+        raise PolicyError(f"{path} : guideDeMigrationObligatoire doit valoir true ou false")
+    return Policy(
+        minor_notice=_duration(data, "preavisMineure", path),
+        major_notice=_duration(data, "preavisMajeure", path),
+        coexistence=_duration(data, "coexistenceMajeures", path),
+        migration_guide_required=flag,
+    )
+
+
+def _duration(data: dict[str, Any], key: str, path: Path) -> Any:
+    try:
+        return isodate.parse_duration(str(data[key]))
+    except (KeyError, isodate.ISO8601Error) as error:
+        raise PolicyError(f"{path} : {key} doit être une durée ISO 8601 (ex. P3M)") from error
+
+
+def load_calendar(path: Path) -> Calendar:
+    """Read `versions.yaml`."""
+    entries = _read_yaml(path).get("versions")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise PolicyError(f"{path} : « versions » doit être une liste d'objets")
+    releases = tuple(_release(entry, path) for entry in entries)
+    numbers = [r.version for r in releases]
+    if len(set(numbers)) != len(numbers):
+        raise PolicyError(f"{path} : une version y est inscrite deux fois")
+    return Calendar(path, releases)
+
+
+def _release(entry: dict[str, Any], path: Path) -> Release:
+    version = parse_version(entry.get("numero", ""))
+    if version is None:
+        raise PolicyError(f"{path} : numero « {entry.get('numero')} » n'est pas une version semver (entre guillemets)")
+    return Release(
+        version=version,
+        announced=_date(entry, "annonceeLe", path),
+        published=_date(entry, "publieeLe", path),
+        deprecated=_date(entry, "deprecieeLe", path),
+        end_of_life=_date(entry, "finDeVieLe", path),
+        migration_guide=entry.get("guideDeMigration"),
+        contract=entry.get("contrat"),
+    )
+
+
+def _date(entry: dict[str, Any], key: str, path: Path) -> date | None:
+    value = entry.get(key)
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as error:
+        raise PolicyError(f"{path} : {key} « {value} » n'est pas une date AAAA-MM-JJ") from error
+
+
+# --- calendar rules ---------------------------------------------------------------------------------
+
+
+def check_calendar(
+    calendar: Calendar, policy: Policy, revision_text: str, bump: str | None, today: date
+) -> list[Violation]:
+    """The calendar violations of publishing `revision_text` with this declared bump."""
+    version = parse_version(revision_text)
+    if version is None or bump not in ("major", "minor", "patch"):
+        return []
+    release = calendar.find(version)
+    if release is None:
+        return [Violation("version-non-inscrite", f"la version {version} n'est pas inscrite dans {calendar.path.name}")]
+    violations = _contract_file(calendar, release)
+    if bump == "patch":
+        return violations
+    violations += _notice(policy, release, bump, today)
+    if bump == "major":
+        previous = calendar.previous_major(version)
+        if previous is not None:
+            violations += _coexistence(policy, release, previous)
+            violations += _migration_guide(calendar, policy, release)
+    return violations
+
+
+def _contract_file(calendar: Calendar, release: Release) -> list[Violation]:
+    if release.contract and not calendar.resolve(release.contract).is_file():
+        return [
+            Violation(
+                "contrat-introuvable", f"contrat de la version {release.version} introuvable : {release.contract}"
+            )
+        ]
+    return []
+
+
+def _notice(policy: Policy, release: Release, bump: str, today: date) -> list[Violation]:
+    if release.published is None:
+        text = f"la version {release.version} n'a pas de date de publication (publieeLe) : préavis invérifiable"
+        return [Violation("publication-non-datee", text)]
+    announced = release.announced or today
+    notice = policy.notice(bump)
+    earliest = announced + notice
+    if earliest <= release.published:
+        return []
+    when = f"annoncée le {announced}" if release.announced else f"non encore annoncée (au mieux le {today})"
+    text = (
+        f"préavis insuffisant pour la version {BUMP_NAMES[bump]} {release.version} : {when}, publication le "
+        f"{release.published} ; {isodate.duration_isoformat(notice)} exigés, publication au plus tôt le {earliest}"
+    )
+    return [Violation("preavis-insuffisant", text)]
+
+
+def _coexistence(policy: Policy, release: Release, previous: Release) -> list[Violation]:
+    if release.published is None:
+        return []
+    violations: list[Violation] = []
+    earliest_end = release.published + policy.coexistence
+    if previous.end_of_life is not None and previous.end_of_life < earliest_end:
+        text = (
+            f"fin de vie de {previous.version} le {previous.end_of_life}, moins de "
+            f"{isodate.duration_isoformat(policy.coexistence)} après la publication de {release.version} le "
+            f"{release.published} (au plus tôt le {earliest_end})"
+        )
+        violations.append(Violation("coexistence-insuffisante", text))
+    if previous.deprecated is not None and previous.deprecated < release.published:
+        text = f"{previous.version} est dépréciée le {previous.deprecated}, avant la publication de {release.version}"
+        violations.append(Violation("depreciation-anticipee", text))
+    return violations
+
+
+def _migration_guide(calendar: Calendar, policy: Policy, release: Release) -> list[Violation]:
+    if not policy.migration_guide_required:
+        return []
+    if not release.migration_guide:
+        text = f"la version majeure {release.version} n'a pas de guide de migration (guideDeMigration)"
+        return [Violation("guide-de-migration-manquant", text)]
+    if not calendar.resolve(release.migration_guide).is_file():
+        text = f"guide de migration de {release.version} introuvable : {release.migration_guide}"
+        return [Violation("guide-de-migration-introuvable", text)]
+    return []
