@@ -169,16 +169,19 @@ class CallbackInspector:
         response.raise_for_status()
         return response.json()
 
-    def wait_for_return(self, id_depot: str, timeout: float = 30.0, count: int = 1) -> list[dict[str, Any]]:
-        """Wait until `count` calls for `id_depot` were received; return them all (may be more)."""
+    def wait_for_return(
+        self, id_depot: str, timeout: float = 30.0, count: int = 1, settle_seconds: float = 0.0
+    ) -> list[dict[str, Any]]:
+        """Wait until `count` calls for `id_depot` were received, then `settle_seconds` more for any extra one."""
         deadline = time.monotonic() + timeout
-        while True:
-            calls = self.received(id_depot)
-            if len(calls) >= count:
-                return calls
+        while len(calls := self.received(id_depot)) < count:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"aucun retour reçu pour le dépôt {id_depot} en {timeout:.0f} s")
             time.sleep(0.05)
+        if settle_seconds:
+            time.sleep(settle_seconds)
+            calls = self.received(id_depot)
+        return calls
 
     def arm_fault(self, kind: str, count: int = 1, delay_seconds: float | None = None) -> None:
         """Make the next `count` calls fail: erreur-500, erreur-503, delai or coupure."""

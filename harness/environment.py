@@ -1,7 +1,7 @@
 """The embedded qualification environment of one run, started on 127.0.0.1 on free ports.
 
     harness (acts as the ASP) ──HTTPS + mTLS + OAuth2──▶ reference titulaire API
-    mock ASP callback API ◀──HTTPS + mTLS── the titulaire's single return per deposit
+    mock ASP callback API ◀──HTTPS + mTLS + OAuth2── the titulaire's single return per deposit
     mock OIDC issuer (tokens), SMTP catcher (incident mails)
 
 Certificates are made at start-up into the run directory. `state()` describes it all for scripts.
@@ -20,13 +20,14 @@ from typing import Any
 
 import httpx
 
+from harness.auth import TokenVerifier
 from harness.client import AspClient, CallbackInspector, DepositMeter
 from harness.clock import Clock, utc_now
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
 from harness.servers import BackgroundServer
-from harness.tls import RunCertificates
+from harness.tls import RunCertificates, certificate_subject
 from harness.tokens import ClientCredentials, ClientCredentialsAuth
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
@@ -37,6 +38,9 @@ from mocks.smtp import SmtpCatcher
 TITULAIRE_AUDIENCE = "https://titulaire.recette.local"
 FULL_SCOPES = ("depots:ecrire", "depots:lire")
 READ_SCOPES = ("depots:lire",)
+CALLBACK_AUDIENCE = "https://callback.asp.recette.local"
+CALLBACK_CLIENT_ID = "titulaire"
+CALLBACK_SCOPES = ("retours:ecrire",)
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,21 @@ class Environment:
             "asp-recette": RegisteredClient("asp-recette", secrets.token_urlsafe(24), FULL_SCOPES, TITULAIRE_AUDIENCE),
             "asp-lecture": RegisteredClient("asp-lecture", secrets.token_urlsafe(24), READ_SCOPES, TITULAIRE_AUDIENCE),
         }
-        self.issuer = Issuer(list(self.clients.values()))
+        self.issuer = Issuer([*self.clients.values(), self._titulaire_registration()])
         issuer_server = self._serve(create_issuer_app(self.issuer), "oidc")
         self.issuer.url = issuer_server.url
-        self.callback_server = self._serve(create_callback_app(self.recorder, mails=self.smtp.messages), "asp-callback")
+        verifier = TokenVerifier(
+            self.issuer.url, CALLBACK_AUDIENCE, self.certs.client_context(self.certs.asp_client), realm="asp"
+        )
+        callback_app = create_callback_app(self.recorder, mails=self.smtp.messages, verifier=verifier)
+        self.callback_server = self._serve(callback_app, "asp-callback")
         self.titulaire = Titulaire(self._reference_settings(), self.options.clock)
         self.titulaire_server = self._serve(create_titulaire_app(self.titulaire), "titulaire")
+
+    def _titulaire_registration(self) -> RegisteredClient:
+        """The titulaire's client of the ASP callback: tls_client_auth, tokens bound to its certificate."""
+        subject = certificate_subject(self.certs.titulaire_client.cert.read_bytes())
+        return RegisteredClient(CALLBACK_CLIENT_ID, "", CALLBACK_SCOPES, CALLBACK_AUDIENCE, tls_subject=subject)
 
     def _serve(self, app: Any, name: str) -> BackgroundServer:
         server = BackgroundServer(app, self.certs.server_context(), name)
@@ -100,6 +113,8 @@ class Environment:
             client_key=self.certs.titulaire_client.key,
             issuer_url=self.issuer.url,
             audience=TITULAIRE_AUDIENCE,
+            callback_token_url=self.token_url,
+            callback_client_id=CALLBACK_CLIENT_ID,
         )
         return dataclasses.replace(settings, **self.options.reference)
 

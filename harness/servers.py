@@ -1,4 +1,8 @@
-"""Run an ASGI application on uvicorn, in a background thread, on a free port of 127.0.0.1."""
+"""Run an ASGI application on uvicorn, in a background thread, on a free port of 127.0.0.1.
+
+The server adds the ASGI TLS extension to each scope (the client certificate, see `tls_scope.py`) and
+sends no `Server` header (no banner naming the library).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ import ssl
 import threading
 import time
 from types import TracebackType
+from typing import Literal
 
 import uvicorn
+
+from harness.tls_scope import TlsScopeProtocol
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
@@ -30,15 +37,23 @@ class BackgroundServer:
     Use it as a context manager, or call `start()` and `stop()`.
     """
 
-    def __init__(self, app: object, ssl_context: ssl.SSLContext | None, name: str = "server") -> None:
+    def __init__(
+        self,
+        app: object,
+        ssl_context: ssl.SSLContext | None,
+        name: str = "server",
+        *,
+        lifespan: Literal["on", "off"] = "on",
+    ) -> None:
         self.name = name
         self._socket = free_socket()
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             app,
             log_level="warning",
-            lifespan="on",
-            http="httptools",
+            lifespan=lifespan,
+            http=TlsScopeProtocol,
+            server_header=False,
             loop="uvloop",
             access_log=False,
             timeout_graceful_shutdown=2,

@@ -15,6 +15,7 @@ import httpx
 
 from harness.billing import BillingTags
 from harness.client import AspClient, CallbackInspector, DepositMeter
+from harness.clock import OffsetClock
 from harness.environment import Environment
 from harness.reference.service import Titulaire
 from harness.tokens import ClientCredentialsAuth
@@ -52,6 +53,12 @@ class Target:
             make_inspector=env.inspector,
             environment=env,
         )
+
+    @property
+    def clock(self) -> OffsetClock | None:
+        """The reference's clock, which a scenario may move forward (None for an external platform)."""
+        clock = self.environment.options.clock if self.environment else None
+        return clock if isinstance(clock, OffsetClock) else None
 
     @property
     def reference(self) -> Titulaire | None:

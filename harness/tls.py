@@ -1,16 +1,20 @@
 """Certificates of one run: a CA, a server certificate and client certificates, made at start-up.
 
 Every server of the environment requires a client certificate signed by the run's CA (mutual TLS), and
-refuses TLS below 1.2.
+refuses TLS below 1.2. The CA's private key is kept in the run directory (mode 600) so that the security
+suite can sign a deliberately expired client certificate.
 """
 
 from __future__ import annotations
 
+import base64
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
 import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 SERVER_NAMES = ("127.0.0.1", "localhost")
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
@@ -32,6 +36,8 @@ class RunCertificates:
     server: CertificatePair
     asp_client: CertificatePair
     titulaire_client: CertificatePair
+    authority: CertificatePair | None = None
+    """The CA certificate and its private key, when this run made the CA."""
 
     @classmethod
     def create(cls, directory: Path) -> RunCertificates:
@@ -40,6 +46,9 @@ class RunCertificates:
         ca = trustme.CA(organization_name="Recette ASP", organization_unit_name="AC de la recette")
         ca_path = directory / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_path))
+        ca_key = directory / "ca.key.pem"
+        ca.private_key_pem.write_to_path(str(ca_key))
+        ca_key.chmod(0o600)
         server = ca.issue_cert(*SERVER_NAMES, common_name="titulaire.recette.local")
         asp = ca.issue_cert("asp-client", common_name="asp-client", organization_name="ASP")
         titulaire = ca.issue_cert("titulaire-client", common_name="titulaire-client")
@@ -48,6 +57,7 @@ class RunCertificates:
             server=_write_pair(server, directory / "server"),
             asp_client=_write_pair(asp, directory / "asp-client"),
             titulaire_client=_write_pair(titulaire, directory / "titulaire-client"),
+            authority=CertificatePair(cert=ca_path, key=ca_key),
         )
 
     def server_context(self) -> ssl.SSLContext:
@@ -85,3 +95,23 @@ def client_context(ca: Path, pair: CertificatePair | None) -> ssl.SSLContext:
     if pair is not None:
         context.load_cert_chain(pair.cert, pair.key)
     return context
+
+
+def load_certificate(certificate: str | bytes) -> x509.Certificate:
+    """A certificate from PEM text, or from DER or PEM bytes (the first one of a PEM chain)."""
+    if isinstance(certificate, str):
+        return x509.load_pem_x509_certificate(certificate.encode())
+    if certificate.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_certificate(certificate)
+    return x509.load_der_x509_certificate(certificate)
+
+
+def certificate_thumbprint(certificate: str | bytes) -> str:
+    """RFC 8705 `x5t#S256`: the unpadded base64url SHA-256 digest of the DER certificate."""
+    digest = load_certificate(certificate).fingerprint(hashes.SHA256())
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def certificate_subject(certificate: str | bytes) -> str:
+    """The subject distinguished name, as an RFC 4514 string (`CN=asp-client,O=ASP,…`)."""
+    return load_certificate(certificate).subject.rfc4514_string()

@@ -1,6 +1,7 @@
 """Client side of OAuth 2.0 client credentials (RFC 6749 §4.4): an httpx auth that brings a Bearer token.
 
-`ClientCredentialsAuth` obtains a token from the issuer (client_secret_basic, over the same mutual TLS
+`ClientCredentialsAuth` obtains a token from the issuer (client_secret_basic, or tls_client_auth of RFC 8705
+when the client has no secret: its certificate alone authenticates it; always over the same mutual TLS
 context as the API calls), keeps it until shortly before it expires, and when an API answers 401 anyway
 (revoked token, rotated keys) fetches a fresh one and sends the request once more, if its body can be
 sent twice. It works with `httpx.Client` and `httpx.AsyncClient`. The client secret and the tokens never
@@ -37,12 +38,19 @@ ONE_SHOT_STREAMS = (IteratorByteStream, AsyncIteratorByteStream)
 
 @dataclass(frozen=True)
 class ClientCredentials:
-    """What a client needs to obtain tokens: the token endpoint, its identifiers and its scopes (portées)."""
+    """What a client needs to obtain tokens: the token endpoint, its identifiers and its scopes (portées).
+
+    An empty `client_secret` means tls_client_auth: the client certificate of the TLS context is the credential.
+    """
 
     token_url: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str = field(default="", repr=False)
     scopes: tuple[str, ...] = ()
+
+    @property
+    def auth_method(self) -> str:
+        return "client_secret_basic" if self.client_secret else "tls_client_auth"
 
 
 class TokenRequestError(Exception):
@@ -98,6 +106,10 @@ class ClientCredentialsAuth(httpx.Auth):
 
     # -- the token -----------------------------------------------------------------------------------
 
+    def access_token(self) -> str:
+        """The current access token, obtained or renewed when needed (for callers that are not httpx)."""
+        return self._sync_token().value
+
     def _sync_token(self) -> AccessToken:
         with self._thread_lock:
             if not self._is_fresh(self._token):
@@ -125,13 +137,19 @@ class ClientCredentialsAuth(httpx.Auth):
             self._token = None
 
     def _token_request(self) -> dict[str, Any]:
-        """POST parameters: client_secret_basic, with id and secret form-urlencoded (RFC 6749 §2.3.1)."""
-        pair = f"{quote_plus(self.credentials.client_id)}:{quote_plus(self.credentials.client_secret)}"
+        """POST parameters: client_secret_basic, with id and secret form-urlencoded (RFC 6749 §2.3.1), or
+        tls_client_auth, with `client_id` in the form (RFC 8705 §2)."""
+        credentials = self.credentials
         data = {"grant_type": "client_credentials"}
-        if self.credentials.scopes:
-            data["scope"] = " ".join(self.credentials.scopes)
-        headers = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode(), "Accept": "application/json"}
-        return {"url": self.credentials.token_url, "data": data, "headers": headers}
+        if credentials.scopes:
+            data["scope"] = " ".join(credentials.scopes)
+        headers = {"Accept": "application/json"}
+        if credentials.client_secret:
+            pair = f"{quote_plus(credentials.client_id)}:{quote_plus(credentials.client_secret)}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        else:
+            data["client_id"] = credentials.client_id
+        return {"url": credentials.token_url, "data": data, "headers": headers}
 
     def _accept(self, response: httpx.Response) -> AccessToken:
         """The token of a successful response; `TokenRequestError` otherwise (without any secret)."""
@@ -169,3 +187,16 @@ def error_code(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         return ""
     return f"({error})" if isinstance(error, str) else ""
+
+
+def discover_token_endpoint(discovery_url: str, verify: ssl.SSLContext, timeout: float = 10.0) -> str:
+    """The `token_endpoint` announced by an OpenID Provider's discovery document; `TokenRequestError` otherwise."""
+    try:
+        response = httpx.get(discovery_url, verify=verify, timeout=timeout)
+        response.raise_for_status()
+        endpoint = response.json()["token_endpoint"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+        raise TokenRequestError(f"Découverte OIDC illisible ({discovery_url}) : {type(error).__name__}.") from None
+    if not isinstance(endpoint, str) or not endpoint.startswith("https://"):
+        raise TokenRequestError(f"Découverte OIDC ({discovery_url}) : token_endpoint absent ou non HTTPS.")
+    return endpoint

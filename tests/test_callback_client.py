@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 import pytest
 import respx
 
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
 from harness.reference.settings import RetryPolicy
+from harness.tokens import ClientCredentials, ClientCredentialsAuth
 
 pytestmark = pytest.mark.anyio
 
@@ -87,3 +90,22 @@ async def test_an_unreadable_acknowledgement_is_a_failure(sleeps: RecordedSleeps
     respx.post(URL).mock(return_value=httpx.Response(202, text="ok"))
     with pytest.raises(DeliveryFailed, match="acquittement illisible"):
         await client(sleeps).deliver(RETOUR)
+
+
+@respx.mock
+async def test_a_token_the_issuer_refuses_is_retried_then_reported(sleeps: RecordedSleeps) -> None:
+    token_url = "https://idp.test/token"
+    respx.post(token_url).mock(return_value=httpx.Response(401, json={"error": "invalid_client"}))
+    returns = respx.post(URL).mock(return_value=httpx.Response(202, json=ACK))
+    credentials = ClientCredentials(token_url, "titulaire", "secret-du-titulaire")
+    auth = ClientCredentialsAuth(credentials, ssl.create_default_context())
+    callback = CallbackClient(URL, RetryPolicy(attempts=2, first_delay_seconds=0.1), auth=auth, sleep=sleeps)
+
+    with pytest.raises(DeliveryFailed) as raised:
+        await callback.deliver(RETOUR)
+
+    assert raised.value.attempts == 2
+    assert raised.value.reason.startswith("tentative 2 : jeton d'accès non obtenu (")
+    assert "invalid_client" in raised.value.reason
+    assert "secret-du-titulaire" not in raised.value.reason
+    assert returns.call_count == 0

@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from harness.servers import BackgroundServer
-from harness.tls import RunCertificates
+from harness.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
 from mocks.oidc import Issuer, RegisteredClient, create_app
 
 AUDIENCE = "https://titulaire.recette.local"
@@ -81,7 +81,9 @@ def test_discovery_document_describes_the_issuer(live: LiveIssuer) -> None:
     assert metadata["token_endpoint"] == f"{url}/token"
     assert metadata["jwks_uri"] == f"{url}/jwks"
     assert metadata["grant_types_supported"] == ["client_credentials"]
-    assert set(metadata["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
+    methods = set(metadata["token_endpoint_auth_methods_supported"])
+    assert methods == {"client_secret_basic", "client_secret_post", "tls_client_auth"}
+    assert metadata["tls_client_certificate_bound_access_tokens"] is True
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
     assert metadata["scopes_supported"] == ["depots:ecrire", "depots:lire"]
 
@@ -245,3 +247,68 @@ def test_the_issuer_demands_a_client_certificate(live: LiveIssuer) -> None:
 
 def test_repr_of_a_registered_client_hides_its_secret() -> None:
     assert RECETTE.client_secret not in repr(RECETTE)
+
+
+# -- tls_client_auth (RFC 8705) ------------------------------------------------------------------------------
+
+
+def register_by_certificate(live: LiveIssuer, pair: CertificatePair, *, by: str) -> RegisteredClient:
+    """A tls_client_auth client, registered with the subject or the thumbprint of `pair`'s certificate."""
+    pem = pair.cert.read_bytes()
+    identity = {"tls_subject": certificate_subject(pem)} if by == "subject" else {}
+    identity |= {"tls_thumbprint": certificate_thumbprint(pem)} if by == "thumbprint" else {}
+    client = RegisteredClient("titulaire", "", ("retours:ecrire",), "https://callback.recette.local", **identity)
+    live.issuer.clients[client.client_id] = client
+    return client
+
+
+def token_as(live: LiveIssuer, pair: CertificatePair | None, form: dict[str, str], **kwargs: object) -> httpx.Response:
+    """A token request over a connection presenting `pair` as client certificate."""
+    verify = live.certs.client_context(pair)
+    with httpx.Client(base_url=live.issuer.url, verify=verify) as http:
+        return http.post("/token", data=form, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("by", ["subject", "thumbprint"])
+def test_tls_client_auth_binds_the_token_to_the_client_certificate(live: LiveIssuer, by: str) -> None:
+    client = register_by_certificate(live, live.certs.titulaire_client, by=by)
+
+    response = token_as(
+        live, live.certs.titulaire_client, {"grant_type": "client_credentials", "client_id": "titulaire"}
+    )
+
+    assert response.status_code == 200, response.text
+    claims = jwt.decode(response.json()["access_token"], published_keys(live)).claims
+    assert claims["sub"] == client.client_id
+    assert claims["aud"] == client.audience
+    assert claims["cnf"] == {"x5t#S256": certificate_thumbprint(live.certs.titulaire_client.cert.read_bytes())}
+    assert live.issuer.auth_methods["tls_client_auth"] == 1
+
+
+@pytest.mark.parametrize("by", ["subject", "thumbprint"])
+def test_tls_client_auth_with_another_certificate_is_invalid_client(live: LiveIssuer, by: str) -> None:
+    register_by_certificate(live, live.certs.titulaire_client, by=by)
+
+    response = token_as(live, live.certs.asp_client, {"grant_type": "client_credentials", "client_id": "titulaire"})
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert live.issuer.tokens_issued.total() == 0
+
+
+def test_a_certificate_client_cannot_use_a_secret_nor_a_secret_client_its_certificate(live: LiveIssuer) -> None:
+    register_by_certificate(live, live.certs.titulaire_client, by="subject")
+    form = {"grant_type": "client_credentials"}
+
+    empty_secret = token_as(live, live.certs.titulaire_client, form, headers=basic("titulaire", ""))
+    certificate_only = token_as(live, live.certs.asp_client, form | {"client_id": RECETTE.client_id})
+
+    assert (empty_secret.status_code, empty_secret.json()["error"]) == (401, "invalid_client")
+    assert (certificate_only.status_code, certificate_only.json()["error"]) == (401, "invalid_client")
+    assert live.issuer.tokens_issued.total() == 0
+
+
+def test_tokens_of_secret_clients_are_not_certificate_bound(live: LiveIssuer) -> None:
+    response = live.token({"grant_type": "client_credentials"}, headers=basic(RECETTE.client_id, RECETTE.client_secret))
+
+    assert "cnf" not in jwt.decode(response.json()["access_token"], published_keys(live)).claims

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from harness import auth
+from harness.auth import TokenVerifier
 from harness.problems import PROBLEM_MEDIA_TYPE, Problem
-from harness.reference import auth
-from harness.reference.auth import TokenVerifier
 from harness.servers import BackgroundServer
-from harness.tls import RunCertificates
+from harness.tls import CertificatePair, RunCertificates, certificate_thumbprint
 from mocks.oidc import Issuer, RegisteredClient, create_app, generate_signing_key
 
 pytestmark = pytest.mark.anyio
@@ -86,9 +86,11 @@ def dead_issuer_url(certs: RunCertificates) -> str:
         return server.url
 
 
-async def refusal(verifier: TokenVerifier, authorization: str | None, scope: str = READ) -> Problem:
+async def refusal(
+    verifier: TokenVerifier, authorization: str | None, scope: str = READ, client_certificate: str | None = None
+) -> Problem:
     with pytest.raises(Problem) as raised:
-        await verifier.verify(authorization, scope)
+        await verifier.verify(authorization, scope, client_certificate)
     return raised.value
 
 
@@ -263,6 +265,61 @@ async def test_a_scope_is_matched_whole_not_as_a_substring(live: Live) -> None:
     problem = await refusal(live.verifier(), token, "depots:ecrire")
 
     assert problem.code == "droits-insuffisants"
+
+
+# -- certificate-bound tokens (RFC 8705) -----------------------------------------------------------------
+
+
+def bound_to(pair: CertificatePair) -> dict[str, Any]:
+    return {"cnf": {"x5t#S256": certificate_thumbprint(pair.cert.read_bytes())}}
+
+
+async def test_a_bound_token_passes_over_a_connection_with_its_certificate(live: Live) -> None:
+    token = live.bearer(**bound_to(live.certs.asp_client))
+
+    claims = await live.verifier().verify(token, READ, live.certs.asp_client.cert.read_text())
+
+    assert claims["cnf"] == bound_to(live.certs.asp_client)["cnf"]
+
+
+async def test_a_bound_token_over_another_certificate_is_invalid(live: Live) -> None:
+    token = live.bearer(**bound_to(live.certs.asp_client))
+
+    problem = await refusal(live.verifier(), token, client_certificate=live.certs.titulaire_client.cert.read_text())
+
+    assert_invalid_token(problem, auth.BINDING)
+
+
+async def test_a_bound_token_without_a_client_certificate_is_invalid(live: Live) -> None:
+    token = live.bearer(**bound_to(live.certs.asp_client))
+
+    assert_invalid_token(await refusal(live.verifier(), token), auth.BINDING)
+
+
+@pytest.mark.parametrize("confirmation", [{"jkt": "abc"}, "x5t", {"x5t#S256": 42}])
+async def test_a_confirmation_the_verifier_cannot_check_is_invalid(live: Live, confirmation: object) -> None:
+    token = live.bearer(cnf=confirmation)
+
+    problem = await refusal(live.verifier(), token, client_certificate=live.certs.asp_client.cert.read_text())
+
+    assert_invalid_token(problem, auth.CLAIMS)
+
+
+async def test_an_unbound_token_is_valid_over_any_certificate(live: Live) -> None:
+    claims = await live.verifier().verify(live.bearer(), READ, live.certs.titulaire_client.cert.read_text())
+
+    assert "cnf" not in claims
+
+
+async def test_the_challenge_names_the_realm_of_the_api(live: Live) -> None:
+    context = live.certs.client_context(live.certs.titulaire_client)
+    verifier = TokenVerifier(live.issuer.url, AUDIENCE, context, realm="asp", clock=live.clock)
+
+    missing = await refusal(verifier, None)
+    expired = await refusal(verifier, live.bearer(exp=int(live.clock().timestamp()) - 3600))
+
+    assert missing.headers["WWW-Authenticate"] == 'Bearer realm="asp"'
+    assert expired.headers["WWW-Authenticate"].startswith('Bearer realm="asp", error="invalid_token"')
 
 
 # -- key rotation and issuer outages ----------------------------------------------------------------------

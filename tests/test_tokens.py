@@ -5,24 +5,33 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+import respx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from time_machine import TimeMachineFixture
 
+from harness.auth import TokenVerifier
 from harness.problems import Problem
-from harness.reference.auth import TokenVerifier
 from harness.servers import BackgroundServer
 from harness.tls import RunCertificates
-from harness.tokens import AccessToken, ClientCredentials, ClientCredentialsAuth, TokenRequestError
+from harness.tokens import (
+    AccessToken,
+    ClientCredentials,
+    ClientCredentialsAuth,
+    TokenRequestError,
+    discover_token_endpoint,
+)
 from mocks.oidc import Issuer, RegisteredClient, create_app
 
 AUDIENCE = "https://titulaire.recette.local"
@@ -253,3 +262,39 @@ def test_secrets_and_tokens_stay_out_of_reprs_and_logs(live: Live, caplog: pytes
         assert token not in text
         assert basic not in text
     assert any("asp-recette" in text for text in texts)
+
+
+# -- tls_client_auth and discovery, on the wire of a mocked issuer ----------------------------------------
+
+
+def test_without_a_secret_the_client_authenticates_by_its_certificate_only(tmp_path: Path) -> None:
+    certs = RunCertificates.create(tmp_path / "tls")
+    credentials = ClientCredentials("https://idp.test/token", "titulaire", scopes=("retours:ecrire",))
+    body = {"access_token": "jeton", "token_type": "Bearer", "expires_in": 60}
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.post("https://idp.test/token").respond(200, json=body)
+        token = ClientCredentialsAuth(credentials, certs.client_context(certs.titulaire_client)).access_token()
+
+    sent = route.calls.last.request
+    assert token == "jeton"
+    assert credentials.auth_method == "tls_client_auth"
+    assert "authorization" not in sent.headers
+    assert dict(parse_qsl(sent.content.decode())) == {
+        "grant_type": "client_credentials",
+        "client_id": "titulaire",
+        "scope": "retours:ecrire",
+    }
+
+
+def test_discovery_gives_the_token_endpoint() -> None:
+    verify = ssl.create_default_context()
+    document = "https://idp.test/.well-known/openid-configuration"
+    with respx.mock() as mock:
+        mock.get(document).respond(200, json={"token_endpoint": "https://idp.test/oauth2/token"})
+        assert discover_token_endpoint(document, verify) == "https://idp.test/oauth2/token"
+        mock.get(document).respond(200, json={"token_endpoint": "http://idp.test/token"})
+        with pytest.raises(TokenRequestError, match="non HTTPS"):
+            discover_token_endpoint(document, verify)
+        mock.get(document).respond(404)
+        with pytest.raises(TokenRequestError, match="illisible"):
+            discover_token_endpoint(document, verify)

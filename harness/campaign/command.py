@@ -31,13 +31,19 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     "--tags", "tags_expression", help="Expression de sélection des scénarios par étiquettes (ex. « not lent »)."
 )
 @click.option("--report-dir", type=REPORT_DIR, default=Path("reports"), show_default=True)
-def run(motif: str, suites: str, tags_expression: str | None, report_dir: Path) -> None:
+@click.option(
+    "--defaut-reference",
+    "faults",
+    multiple=True,
+    type=click.Choice(["retour-double"]),
+    help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
+)
+def run(motif: str, suites: str, tags_expression: str | None, report_dir: Path, faults: tuple[str, ...]) -> None:
     """Lance la campagne de recette ; code 0 seulement si le titulaire est qualifié."""
     try:
         tags = BillingTags.create(motif)
-        options = RunOptions(
-            report_dir, tags, tuple(s.strip() for s in suites.split(",") if s.strip()), tags_expression
-        )
+        chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
+        options = RunOptions(report_dir, tags, chosen, tags_expression, faults)
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
     except (MotifError, CampaignError) as error:

@@ -16,7 +16,8 @@ from harness.billing import BillingTags
 from harness.campaign.plugin import CampaignPlugin
 from harness.campaign.progress import LiveProgress
 from harness.campaign.results import CampaignReport
-from harness.environment import Environment
+from harness.clock import OffsetClock
+from harness.environment import Environment, EnvironmentOptions
 from harness.reports import write_reports
 from harness.target import Target
 
@@ -36,6 +37,8 @@ class RunOptions:
     tags: BillingTags
     suites: tuple[str, ...] = ("bdd",)
     tags_expression: str | None = None
+    reference_faults: tuple[str, ...] = ()
+    """Deliberate defects of the embedded reference (proof that the campaign catches them)."""
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -56,7 +59,7 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     paths = suite_paths(options.suites)
     run_dir = options.report_dir / options.tags.run_id
     report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
-    with _embedded_target(options.tags) as target:
+    with _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
         plugin = CampaignPlugin(lambda: target, reproductions_dir=run_dir / "reproductions")
         exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
@@ -71,10 +74,11 @@ def run_campaign(options: RunOptions) -> CampaignReport:
 
 
 @contextlib.contextmanager
-def _embedded_target(tags: BillingTags) -> Iterator[Target]:
+def _embedded_target(tags: BillingTags, faults: tuple[str, ...]) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
+    options = EnvironmentOptions(reference={"faults": faults}, clock=OffsetClock())
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
-        env = Environment(Path(directory))
+        env = Environment(Path(directory), options)
         try:
             env.start()
         except (OSError, RuntimeError) as error:

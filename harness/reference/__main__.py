@@ -20,6 +20,7 @@ from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
 from harness.servers import LOOPBACK
 from harness.tls import CertificatePair, server_context
+from harness.tls_scope import TlsScopeProtocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
-        http="httptools",
+        http=TlsScopeProtocol,
         loop="uvloop",
+        server_header=False,
         ssl_context_factory=lambda _config, _default: context,
     )
     return 0

@@ -18,16 +18,17 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from harness.auth import TokenVerifier
 from harness.billing import MOTIF_HEADER, RUN_HEADER
 from harness.contracts import TITULAIRE_V1, contract_path
 from harness.problems import Problem
-from harness.reference.auth import TokenVerifier
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.limits import TransactionLimit
 from harness.reference.service import RunTags, Titulaire, receipt_size
 from harness.reference.settings import ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.tls import CertificatePair, client_context
+from harness.tls_scope import peer_certificate
 
 log = logging.getLogger(__name__)
 WRITE, READ = "depots:ecrire", "depots:lire"
@@ -38,10 +39,10 @@ def titulaire_of(request: Request) -> Titulaire:
 
 
 async def authorize(request: Request, scope: str) -> None:
-    """Bearer token check (OAuth 2.0), when the titulaire is configured with an issuer."""
+    """Bearer token check (OAuth 2.0, certificate-bound tokens of RFC 8705), when an issuer is configured."""
     verifier = request.app.state.verifier
     if verifier is not None:
-        await verifier.verify(request.headers.get("authorization"), scope)
+        await verifier.verify(request.headers.get("authorization"), scope, peer_certificate(request.scope))
 
 
 async def deposit(request: Request) -> Response:

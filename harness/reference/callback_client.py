@@ -1,7 +1,8 @@
 """The titulaire's client of the ASP callback API: sends one return, retrying with backoff.
 
-Retried: connection errors, timeouts, 429 and 5xx answers. Not retried: any other 4xx (the ASP refused the
-return itself: retrying would send the same refused content) — the caller opens an incident.
+Retried: connection errors, timeouts, a token the ASP's issuer did not deliver, 429 and 5xx answers. Not
+retried: any other 4xx (the ASP refused the return itself: retrying would send the same refused content) —
+the caller opens an incident.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 from harness.reference.settings import RetryPolicy
+from harness.tokens import TokenRequestError
 
 Sleep = Callable[[float], Awaitable[None]]
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -67,6 +69,9 @@ class CallbackClient:
                 response = await self._http.post(self._url, json=retour)
             except httpx.TransportError as error:
                 reason = f"tentative {attempt} : erreur de transport ({type(error).__name__})"
+                continue
+            except TokenRequestError as error:  # the issuer refused us: the ASP must hear of it after the budget
+                reason = f"tentative {attempt} : jeton d'accès non obtenu ({error})"
                 continue
             if response.status_code == 202:
                 return Delivery(ack_id=_ack_id(response, attempt), attempts=attempt)

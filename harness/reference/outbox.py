@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
 from harness.reference.incidents import Incidents
@@ -31,12 +33,14 @@ class Outbox:
         incidents: Incidents,
         clock: Callable[[], datetime],
         poll_seconds: float,
+        duplicate_returns: bool = False,
     ) -> None:
         self._store = store
         self._client = client
         self._incidents = incidents
         self._clock = clock
         self._poll_seconds = poll_seconds
+        self._duplicate_returns = duplicate_returns
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL_DELIVERIES)
@@ -96,3 +100,10 @@ class Outbox:
             self._clock(),
             f"retour {record.return_id} remis en {delivery.attempts} tentative(s)",
         )
+        if self._duplicate_returns:
+            await self._send_duplicate(record.payload)
+
+    async def _send_duplicate(self, payload: dict[str, Any]) -> None:
+        """Deliberate defect (faults: retour-double): a second, different return for the same deposit."""
+        with contextlib.suppress(DeliveryFailed):
+            await self._client.deliver(payload | {"idRetour": str(uuid.uuid4())})

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import shutil
+import ssl
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from harness.reference.settings import ReferenceSettings
 from harness.reference.store import DepositRecord, DocumentRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
 from harness.tls import CertificatePair, client_context
+from harness.tokens import ClientCredentials, ClientCredentialsAuth
 
 RETRY_AFTER_SECONDS = "1"
 
@@ -78,7 +80,14 @@ class Titulaire:
         self.clock = clock
         self.store = Store(settings.data_dir / "titulaire.sqlite3")
         self.incidents = Incidents(self.store, settings, clock)
-        self.outbox = Outbox(self.store, self._callback_client(), self.incidents, clock, settings.poll_seconds)
+        self.outbox = Outbox(
+            self.store,
+            self._callback_client(),
+            self.incidents,
+            clock,
+            settings.poll_seconds,
+            duplicate_returns="retour-double" in settings.faults,
+        )
         self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds)
         self.accepting = True
         self.contract_violations: list[str] = []
@@ -86,12 +95,22 @@ class Titulaire:
         self._in_flight = 0
 
     def _callback_client(self) -> CallbackClient:
+        """The client of the ASP callback API: mutual TLS, and a Bearer token when a token URL is set."""
         settings = self.settings
-        verify: Any = True
+        verify = ssl.create_default_context()
         if settings.ca_file is not None:
             pair = CertificatePair(settings.client_cert, settings.client_key) if settings.client_cert else None
             verify = client_context(settings.ca_file, pair)
-        return CallbackClient(settings.callback_url, settings.retry, verify=verify)
+        auth = None
+        if settings.callback_token_url is not None:
+            credentials = ClientCredentials(
+                settings.callback_token_url,
+                settings.callback_client_id or "",
+                settings.callback_client_secret or "",
+                settings.callback_scopes,
+            )
+            auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
+        return CallbackClient(settings.callback_url, settings.retry, verify=verify, auth=auth)
 
     def deposit_directory(self, deposit_id: str) -> Path:
         return self.settings.data_dir / "depots" / deposit_id

@@ -49,6 +49,8 @@ class ReferenceSettings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     validate_responses: bool = True
+    faults: tuple[str, ...] = ()
+    """Deliberate defects, to prove a campaign catches them: "retour-double" sends a second, different return."""
     ca_file: Path | None = None
     """CA bundle trusted for the ASP's callback API and the token issuer."""
     client_cert: Path | None = None
@@ -57,6 +59,16 @@ class ReferenceSettings:
     issuer_url: str | None = None
     """OIDC issuer whose tokens the API accepts; None disables token checks (mutual TLS only)."""
     audience: str = "https://titulaire.recette.local"
+    callback_token_url: str | None = None
+    """Token endpoint of the ASP's issuer for the callback API; None: returns are sent without a token."""
+    callback_client_id: str | None = None
+    callback_client_secret: str | None = field(default=None, repr=False)
+    """None or empty: tls_client_auth (RFC 8705), our client certificate is the credential."""
+    callback_scopes: tuple[str, ...] = ("retours:ecrire",)
+
+    def __post_init__(self) -> None:
+        if self.callback_token_url is not None and not self.callback_client_id:
+            raise ValueError("callback_client_id is required with callback_token_url")
 
     def retain_until(self, received_at: datetime) -> datetime:
         """End of the retention period of a deposit received at `received_at`."""
@@ -80,4 +92,7 @@ class ReferenceSettings:
             if values.get(name) is not None:
                 values[name] = Path(values[name])
         values["retry"] = RetryPolicy(**values.get("retry", {}))
+        values["faults"] = tuple(values.get("faults", ()))
+        if "callback_scopes" in values:
+            values["callback_scopes"] = tuple(values["callback_scopes"])
         return cls(**values)

@@ -1,9 +1,11 @@
 """HTTP layer of the mock ASP callback API (`contracts/asp-callback/v1/openapi.yaml`).
 
-Where a return reaches the ASP: `receive_return()`. Every call is validated against the contract, judged
-against the "exactly one return per deposit" rule, answered (202 `Acquittement` or problem+json, both
-checked against the contract) and recorded, faulted calls included. `/_inspection/…` (see `inspection.py`)
-shows the journal, arms faults and lists the mails caught by the SMTP catcher.
+Where a return reaches the ASP: `receive_return()`. Every call is authenticated (mutual TLS by the server,
+and a Bearer token with `retours:ecrire` when the mock is given a `TokenVerifier`), validated against the
+contract, judged against the "exactly one return per deposit" rule, answered (202 `Acquittement` or
+problem+json, both checked against the contract) and recorded, faulted and refused calls included.
+`/_inspection/…` (see `inspection.py`) shows the journal, arms faults and lists the mails caught by the
+SMTP catcher.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from harness.auth import TokenVerifier
 from harness.problems import Problem
+from harness.tls_scope import peer_certificate
 from mocks.asp import inspection
 from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
 from mocks.asp.recorder import ReceivedCall, ReturnRecorder, Verdict, parse_json
 from mocks.asp.validation import check_response, check_return
 
 log = logging.getLogger(__name__)
+WRITE_RETURNS = "retours:ecrire"
 
 
 class JsonMail(Protocol):
@@ -46,6 +51,7 @@ class MockState:
     recorder: ReturnRecorder
     faults: FaultPlan
     mails: MailSource | None
+    verifier: TokenVerifier | None = None
 
 
 def state_of(request: Request) -> MockState:
@@ -53,16 +59,21 @@ def state_of(request: Request) -> MockState:
 
 
 async def receive_return(request: Request) -> Response:
-    """POST /v1/retours: validate, judge, acknowledge (acquittement) and record one return."""
+    """POST /v1/retours: authenticate, validate, judge, acknowledge (acquittement) and record one return."""
     state = state_of(request)
-    fault = state.faults.take()
     call = ReceivedCall(
         received_at=state.recorder.clock(),
         body=await request.body(),
         content_type=request.headers.get("content-type", ""),
-        fault=fault.kind if fault else None,
     )
     call.retour = parse_json(call.body)
+    refusal = await _authentication_refusal(request, state.verifier)
+    if refusal is not None:
+        call.violations = [refusal.code] if refusal.status in (401, 403) else []
+        call.detail = refusal.detail
+        return _answer(request, call, refusal.response())
+    fault = state.faults.take()
+    call.fault = fault.kind if fault else None
     problem = check_return(request, call.body)
     if problem is not None:
         call.errors = list(problem.extensions["erreurs"])
@@ -75,6 +86,17 @@ async def receive_return(request: Request) -> Response:
         call.detail = problem.detail
         return _answer(request, call, problem.response())
     return _answer(request, call, _judge(state.recorder, call))
+
+
+async def _authentication_refusal(request: Request, verifier: TokenVerifier | None) -> Problem | None:
+    """The 401/403 problem of a call without a valid Bearer token bound to its certificate, else None."""
+    if verifier is None:
+        return None
+    try:
+        await verifier.verify(request.headers.get("authorization"), WRITE_RETURNS, peer_certificate(request.scope))
+    except Problem as problem:
+        return problem
+    return None
 
 
 def _faulted(call: ReceivedCall, fault: Fault) -> Response:
@@ -149,11 +171,17 @@ class CallbackApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def create_app(recorder: ReturnRecorder | None = None, mails: MailSource | None = None) -> Starlette:
-    """The mock ASP callback API; `recorder` keeps what it receives, `mails` lists caught mails."""
+def create_app(
+    recorder: ReturnRecorder | None = None, mails: MailSource | None = None, verifier: TokenVerifier | None = None
+) -> Starlette:
+    """The mock ASP callback API; `recorder` keeps what it receives, `mails` lists caught mails.
+
+    With a `verifier`, POST /v1/retours demands a Bearer token with `retours:ecrire` (the inspection routes,
+    the recette team's window, stay behind mutual TLS alone).
+    """
     app = CallbackApp(
         routes=[Route("/v1/retours", receive_return, methods=["POST"]), *inspection.routes()],
         exception_handlers={HTTPException: http_error, Problem: problem_error, Exception: internal_error},
     )
-    app.state.mock = MockState(recorder or ReturnRecorder(), FaultPlan(), mails)
+    app.state.mock = MockState(recorder or ReturnRecorder(), FaultPlan(), mails, verifier)
     return app

@@ -1,5 +1,8 @@
 """HTTP face of the mock OIDC issuer: discovery, JWKS and the token endpoint (client_credentials grant).
 
+Clients authenticate with client_secret_basic, client_secret_post, or tls_client_auth (RFC 8705): the
+client certificate of the connection (ASGI TLS extension) and a `client_id` form parameter.
+
 The token endpoint answers errors as RFC 6749 §5.2 JSON (`{"error": "invalid_client", ...}`), not as
 problem+json: that is what OAuth clients expect. Error descriptions are ASCII, as RFC 6749 requires.
 """
@@ -17,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from harness.tls import certificate_thumbprint
+from harness.tls_scope import peer_certificate
 from mocks.oidc.issuer import Issuer, RegisteredClient
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -57,16 +62,20 @@ async def jwks(request: Request) -> Response:
 
 
 async def token(request: Request) -> Response:
-    """POST /token: client_credentials, client authenticated by client_secret_basic or client_secret_post."""
+    """POST /token: client_credentials; client_secret_basic, client_secret_post or tls_client_auth."""
     issuer = issuer_of(request)
+    certificate = peer_certificate(request.scope)
     try:
         form = await read_form(request)
         check_grant_type(form)
-        client, method = authenticate(issuer, request.headers.get("authorization"), form)
+        client, method = authenticate(issuer, request.headers.get("authorization"), form, certificate)
         scopes = granted_scopes(client, form.get("scope"))
     except OAuthError as error:
         return error.response()
-    access_token = issuer.issue(client.client_id, scopes)
+    binding = (
+        {"cnf": {"x5t#S256": certificate_thumbprint(certificate)}} if certificate and client.tls_client_auth else {}
+    )
+    access_token = issuer.issue(client.client_id, scopes, **binding)
     issuer.auth_methods[method] += 1
     issuer.tokens_issued[client.client_id] += 1
     body = {
@@ -98,7 +107,9 @@ def check_grant_type(form: FormData) -> None:
         raise OAuthError("unsupported_grant_type", "Seul grant_type=client_credentials est pris en charge")
 
 
-def authenticate(issuer: Issuer, authorization: str | None, form: FormData) -> tuple[RegisteredClient, str]:
+def authenticate(
+    issuer: Issuer, authorization: str | None, form: FormData, certificate: str | None = None
+) -> tuple[RegisteredClient, str]:
     """The client and the method it used; exactly one method is allowed (RFC 6749 §2.3)."""
     posted_secret = form.get("client_secret")
     if authorization is not None:
@@ -110,12 +121,22 @@ def authenticate(issuer: Issuer, authorization: str | None, form: FormData) -> t
         method = "client_secret_basic"
     elif posted_secret is not None:
         client_id, secret, method = str(form.get("client_id", "")), str(posted_secret), "client_secret_post"
+    elif form.get("client_id") and certificate is not None:
+        return certificate_client(issuer, str(form["client_id"]), certificate), "tls_client_auth"
     else:
         raise OAuthError("invalid_client", "Authentification du client requise", 401)
     client = issuer.authenticate(client_id, secret)
     if client is None:
         raise OAuthError("invalid_client", "Client inconnu ou secret incorrect", 401)
     return client, method
+
+
+def certificate_client(issuer: Issuer, client_id: str, certificate: str) -> RegisteredClient:
+    """tls_client_auth: the client registered with the certificate of the connection (RFC 8705 §2.1)."""
+    client = issuer.authenticate_certificate(client_id, certificate)
+    if client is None:
+        raise OAuthError("invalid_client", "Client inconnu ou certificat client non enregistre pour ce client", 401)
+    return client
 
 
 def basic_credentials(authorization: str) -> tuple[str, str]:

@@ -1,5 +1,10 @@
 """State of the mock OIDC issuer (émetteur de jetons): registered clients, signing keys, issued tokens.
 
+Clients are registered from configuration (a list of `RegisteredClient`): each authenticates with its secret
+(client_secret_basic or client_secret_post), or, when registered with a certificate subject or thumbprint,
+with its TLS client certificate alone (`tls_client_auth`, RFC 8705 §2.1); the tokens of the latter are
+bound to that certificate (`cnf: {"x5t#S256": …}`, RFC 8705 §3).
+
 Access tokens are JWTs (RFC 9068, `typ: at+jwt`) signed RS256 with joserfc by the active key. Two keys are
 always published: the active one and a standby one, announced ahead of use. `rotate()` makes the standby
 key active, keeps the retired key published for as long as the tokens it signed may still be valid, and
@@ -21,21 +26,41 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from harness.clock import Clock, utc_now
+from harness.tls import certificate_subject, certificate_thumbprint
 
 SIGNING_ALGORITHM = "RS256"
 ACCESS_TOKEN_TYPE = "at+jwt"
 SigningKey = RSAKey | ECKey
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "tls_client_auth")
 
 
 @dataclass(frozen=True)
 class RegisteredClient:
-    """A client allowed the client_credentials grant, with the scopes (portées) it may ask for."""
+    """A client allowed the client_credentials grant, with the scopes (portées) it may ask for.
+
+    A client with a `tls_subject` or a `tls_thumbprint` authenticates by its certificate only
+    (`tls_client_auth`); its `client_secret` is then empty and never accepted.
+    """
 
     client_id: str
     client_secret: str = field(repr=False)
     scopes: tuple[str, ...]
     audience: str
     """The `aud` of its tokens: the API the client calls."""
+    tls_subject: str | None = None
+    """Subject DN (RFC 4514) its certificate must carry; the issuer's TLS layer checks the chain."""
+    tls_thumbprint: str | None = None
+    """Or the `x5t#S256` thumbprint of its certificate."""
+
+    @property
+    def tls_client_auth(self) -> bool:
+        return bool(self.tls_subject or self.tls_thumbprint)
+
+    def presents(self, certificate: str) -> bool:
+        """True when `certificate` (PEM) is the one this `tls_client_auth` client is registered with."""
+        if self.tls_thumbprint is not None:
+            return hmac.compare_digest(self.tls_thumbprint.encode(), certificate_thumbprint(certificate).encode())
+        return self.tls_subject is not None and certificate_subject(certificate) == self.tls_subject
 
 
 def generate_signing_key(algorithm: str = SIGNING_ALGORITHM) -> SigningKey:
@@ -97,9 +122,18 @@ class Issuer:
     # -- clients and tokens --------------------------------------------------------------------------
 
     def authenticate(self, client_id: str, client_secret: str) -> RegisteredClient | None:
-        """The client, when the secret matches (constant-time comparison)."""
+        """The client, when the secret matches (constant-time comparison); never a `tls_client_auth` client."""
         client = self.clients.get(client_id)
-        if client is None or not hmac.compare_digest(client.client_secret.encode(), client_secret.encode()):
+        if client is None or client.tls_client_auth or not client.client_secret:
+            return None
+        if not hmac.compare_digest(client.client_secret.encode(), client_secret.encode()):
+            return None
+        return client
+
+    def authenticate_certificate(self, client_id: str, certificate: str) -> RegisteredClient | None:
+        """The `tls_client_auth` client, when `certificate` (PEM, verified by TLS) is the one registered."""
+        client = self.clients.get(client_id)
+        if client is None or not client.tls_client_auth or not client.presents(certificate):
             return None
         return client
 
@@ -114,7 +148,8 @@ class Issuer:
         """A signed access token for a registered client (all its scopes by default).
 
         Tests forge edge cases with `claim_overrides` (a claim set to None is left out) and with
-        `signing_key` (for instance a key from `generate_signing_key()`, which is not published).
+        `signing_key` (for instance a key from `generate_signing_key()`, which is not published). The token
+        endpoint binds the tokens of `tls_client_auth` clients with `cnf={"x5t#S256": …}`.
         """
         client = self.clients.get(client_id)
         if client is None:
@@ -149,9 +184,10 @@ class Issuer:
             "token_endpoint": f"{self.url}/token",
             "jwks_uri": f"{self.url}/jwks",
             "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+            "tls_client_certificate_bound_access_tokens": True,
             "scopes_supported": scopes,
             "id_token_signing_alg_values_supported": [SIGNING_ALGORITHM],
             "subject_types_supported": ["public"],
-            "claims_supported": ["iss", "sub", "client_id", "aud", "exp", "iat", "nbf", "jti", "scope"],
+            "claims_supported": ["iss", "sub", "client_id", "aud", "exp", "iat", "nbf", "jti", "scope", "cnf"],
         }

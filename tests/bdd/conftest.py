@@ -15,7 +15,8 @@ import pytest
 
 from harness.billing import BillingTags
 from harness.campaign.plugin import PLUGIN_NAME, CampaignPlugin
-from harness.environment import Environment
+from harness.clock import OffsetClock
+from harness.environment import Environment, EnvironmentOptions
 from harness.target import Target
 
 STEP_MODULES = ("tests.bdd.steps.communs", "tests.bdd.steps.depots")
@@ -30,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _embedded_target(config: pytest.Config) -> Target:
     directory = Path(tempfile.mkdtemp(prefix="recette-bdd-"))
-    env = Environment(directory).start()
+    env = Environment(directory, EnvironmentOptions(clock=OffsetClock())).start()
     config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
     config.add_cleanup(env.stop)
     return Target.embedded(env, BillingTags.create(os.environ.get("RECETTE_MOTIF", "build:tests-harnais")))

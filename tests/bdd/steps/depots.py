@@ -10,6 +10,8 @@ from harness.client import AspClient, CallbackInspector, Document
 from harness.returns import verify_return
 from tests.bdd.steps.communs import Scenario
 
+SETTLE_SECONDS = 1.0
+"""After the first return, how long a second one is waited for: "exactly one" needs a window."""
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 
 
@@ -44,7 +46,7 @@ def accuse_reception(scenario: Scenario, preuves: list[str]) -> None:
 @then("l'ASP reçoit exactement un retour fidèle au dépôt")
 def un_retour_fidele(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
     assert scenario.id_depot, "aucun dépôt accepté"
-    calls = inspecteur.wait_for_return(scenario.id_depot)
+    calls = inspecteur.wait_for_return(scenario.id_depot, settle_seconds=SETTLE_SECONDS)
     problems = verify_return(calls, scenario.id_depot, scenario.metadonnees, scenario.documents)
     preuves.append(f"retours reçus pour {scenario.id_depot} : {len(calls)}")
     assert not problems, "; ".join(problems)

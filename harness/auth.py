@@ -1,11 +1,13 @@
-"""Bearer token check of the reference titulaire API (RFC 6750, JWT access tokens of RFC 9068).
+"""Bearer token check of an API (RFC 6750, JWT access tokens of RFC 9068, certificate binding of RFC 8705).
 
-`TokenVerifier.verify()` reads the `Authorization` header, checks the signature against the issuer's JWKS
-(found by OIDC discovery, cached, refreshed once on an unknown `kid`), then the claims (iss, aud, exp,
-nbf, iat) and the scope (portée). Every refusal is a `Problem` with the RFC 6750 challenge:
+Used by the reference titulaire API and by the mock ASP callback API. `TokenVerifier.verify()` reads the
+`Authorization` header, checks the signature against the issuer's JWKS (found by OIDC discovery, cached,
+refreshed once on an unknown `kid`), then the claims (iss, aud, exp, nbf, iat), the binding of a
+certificate-bound token (`cnf.x5t#S256`) to the client certificate of the connection, and the scope
+(portée). Every refusal is a `Problem` with the RFC 6750 challenge of the API's realm:
 
 - no or malformed Bearer credentials: 401 `authentification-requise`, challenge without error;
-- a token that does not verify: 401 `jeton-invalide`, `error="invalid_token"`;
+- a token that does not verify, or bound to another certificate: 401 `jeton-invalide`, `error="invalid_token"`;
 - a valid token without the scope: 403 `droits-insuffisants`, `error="insufficient_scope"`;
 - an issuer that cannot be reached when its keys are needed: 503 `service-indisponible`.
 
@@ -15,6 +17,7 @@ Descriptions are short, in French, and say nothing of the internals.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import re
 import ssl
@@ -36,6 +39,7 @@ from joserfc.jwk import Key, KeySet
 
 from harness.clock import Clock, utc_now
 from harness.problems import Problem
+from harness.tls import certificate_thumbprint
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,17 @@ NOT_YET_VALID = "Le jeton n'est pas encore valide."
 ISSUER = "Le jeton ne provient pas de l'émetteur attendu."
 AUDIENCE = "Le jeton n'est pas destiné à cette API."
 CLAIMS = "Une information obligatoire du jeton est absente ou invalide."
+BINDING = "Le jeton est lié à un certificat client que cette connexion ne présente pas."
 UNAVAILABLE = "Le service d'authentification est momentanément indisponible ; réessayez plus tard."
 CLAIM_DESCRIPTIONS = {"iss": ISSUER, "aud": AUDIENCE, "nbf": NOT_YET_VALID, "exp": EXPIRED}
 
 
 class TokenVerifier:
-    """Checks the Bearer tokens of one API (`audience`) issued by one OIDC issuer."""
+    """Checks the Bearer tokens of one API (`audience`) issued by one OIDC issuer.
+
+    `_claims_registry`, `_check_binding` and `_check_scope` are the steps a test may loosen in a subclass
+    (the security suite's tests do, to show that each of its checks can fail).
+    """
 
     def __init__(
         self,
@@ -69,11 +78,13 @@ class TokenVerifier:
         leeway_seconds: int = 30,
         clock: Clock | None = None,
         *,
+        realm: str = REALM,
         min_refresh_seconds: float = 10.0,
         timeout_seconds: float = 5.0,
     ) -> None:
         self.issuer_url = issuer_url.rstrip("/")
         self.audience = audience
+        self.realm = realm
         self.leeway_seconds = leeway_seconds
         self.min_refresh_seconds = min_refresh_seconds
         self._ssl_context = ssl_context
@@ -87,48 +98,73 @@ class TokenVerifier:
     def __repr__(self) -> str:
         return f"TokenVerifier(issuer_url={self.issuer_url!r}, audience={self.audience!r})"
 
-    async def verify(self, authorization: str | None, required_scope: str) -> dict[str, Any]:
-        """The claims of a valid token carrying `required_scope`; a `Problem` otherwise."""
-        token = bearer_token(authorization)
-        header = token_header(token)
+    async def verify(
+        self, authorization: str | None, required_scope: str, client_certificate: str | None = None
+    ) -> dict[str, Any]:
+        """The claims of a valid token carrying `required_scope`; a `Problem` otherwise.
+
+        `client_certificate` is the PEM certificate the client presented on the connection (mutual TLS),
+        against which a certificate-bound token is checked.
+        """
+        token = bearer_token(authorization, self.realm)
+        header = token_header(token, self.realm)
         key = await self._key_for(header.get("kid"))
         claims = self._checked_claims(token, key)
-        if required_scope not in str(claims.get("scope", "")).split():
-            raise insufficient_scope(required_scope)
+        self._check_binding(claims, client_certificate)
+        self._check_scope(claims, required_scope)
         return claims
 
-    # -- signature and claims ------------------------------------------------------------------------
+    # -- signature, claims, binding and scope --------------------------------------------------------
 
     def _checked_claims(self, token: str, key: Key) -> dict[str, Any]:
         try:
             claims = jwt.decode(token, key, algorithms=ACCEPTED_ALGORITHMS).claims
         except BadSignatureError:
-            raise invalid_token(SIGNATURE) from None
+            raise invalid_token(SIGNATURE, self.realm) from None
         except (JoseError, ValueError):
-            raise invalid_token(UNREADABLE) from None
-        registry = jwt.JWTClaimsRegistry(
+            raise invalid_token(UNREADABLE, self.realm) from None
+        try:
+            self._claims_registry().validate(claims)
+        except ExpiredTokenError:
+            raise invalid_token(EXPIRED, self.realm) from None
+        except MissingClaimError:
+            raise invalid_token(CLAIMS, self.realm) from None
+        except InvalidClaimError as error:
+            raise invalid_token(CLAIM_DESCRIPTIONS.get(error.claim, CLAIMS), self.realm) from None
+        return claims
+
+    def _claims_registry(self) -> jwt.JWTClaimsRegistry:
+        """The claims every token must carry: our issuer, our audience, an expiry (nbf and iat when present)."""
+        return jwt.JWTClaimsRegistry(
             now=lambda: int(self._clock().timestamp()),
             leeway=self.leeway_seconds,
             iss={"essential": True, "value": self.issuer_url},
             aud={"essential": True, "value": self.audience},
             exp={"essential": True},
         )
-        try:
-            registry.validate(claims)
-        except ExpiredTokenError:
-            raise invalid_token(EXPIRED) from None
-        except MissingClaimError:
-            raise invalid_token(CLAIMS) from None
-        except InvalidClaimError as error:
-            raise invalid_token(CLAIM_DESCRIPTIONS.get(error.claim, CLAIMS)) from None
-        return claims
+
+    def _check_binding(self, claims: dict[str, Any], client_certificate: str | None) -> None:
+        """A certificate-bound token (RFC 8705 §3) is valid only over a connection with that certificate."""
+        if "cnf" not in claims:
+            return
+        confirmation = claims["cnf"]
+        expected = confirmation.get("x5t#S256") if isinstance(confirmation, dict) else None
+        if not isinstance(expected, str):
+            raise invalid_token(CLAIMS, self.realm)  # a confirmation method we cannot check
+        presented = certificate_thumbprint(client_certificate) if client_certificate else ""
+        if not hmac.compare_digest(expected.encode(), presented.encode()):
+            raise invalid_token(BINDING, self.realm)
+
+    def _check_scope(self, claims: dict[str, Any], required_scope: str) -> None:
+        if required_scope not in str(claims.get("scope", "")).split():
+            raise insufficient_scope(required_scope, self.realm)
 
     # -- keys of the issuer --------------------------------------------------------------------------
 
     async def _key_for(self, kid: object) -> Key:
         """The published key named by `kid`, refreshing the JWKS once when it is unknown."""
         if kid is not None and not isinstance(kid, str):
-            raise invalid_token(UNREADABLE)
+            raise invalid_token(UNREADABLE, self.realm)
         key = self._cached_key(kid)
         if key is not None:
             return key
@@ -138,7 +174,7 @@ class TokenVerifier:
                 await self._refresh()
                 key = self._cached_key(kid)
         if key is None:
-            raise invalid_token(UNKNOWN_KEY)
+            raise invalid_token(UNKNOWN_KEY, self.realm)
         return key
 
     def _cached_key(self, kid: str | None) -> Key | None:
@@ -183,39 +219,40 @@ class TokenVerifier:
         return jwks_uri
 
 
-def bearer_token(authorization: str | None) -> str:
+def bearer_token(authorization: str | None, realm: str = REALM) -> str:
     """The token of an `Authorization: Bearer` header; 401 `authentification-requise` otherwise."""
     match = BEARER.fullmatch(authorization or "")
     if match is None:
-        raise Problem("authentification-requise", MISSING_CREDENTIALS, headers={"WWW-Authenticate": challenge()})
+        header = challenge(realm)
+        raise Problem("authentification-requise", MISSING_CREDENTIALS, headers={"WWW-Authenticate": header})
     return match.group(1)
 
 
-def token_header(token: str) -> dict[str, Any]:
+def token_header(token: str, realm: str = REALM) -> dict[str, Any]:
     """The JOSE header, read before any key is chosen; only RS256 and ES256 go further."""
     try:
         header = dict(jws.extract_compact(token.encode()).headers())
     except (JoseError, ValueError, TypeError):
-        raise invalid_token(UNREADABLE) from None
+        raise invalid_token(UNREADABLE, realm) from None
     if header.get("alg") not in ACCEPTED_ALGORITHMS:
-        raise invalid_token(ALGORITHM)
+        raise invalid_token(ALGORITHM, realm)
     return header
 
 
-def invalid_token(description: str) -> Problem:
-    header = challenge(error="invalid_token", error_description=ascii_text(description))
+def invalid_token(description: str, realm: str = REALM) -> Problem:
+    header = challenge(realm, error="invalid_token", error_description=ascii_text(description))
     return Problem("jeton-invalide", description, headers={"WWW-Authenticate": header})
 
 
-def insufficient_scope(scope: str) -> Problem:
+def insufficient_scope(scope: str, realm: str = REALM) -> Problem:
     description = f"Le jeton ne porte pas la portée requise : {scope}."
-    header = challenge(error="insufficient_scope", error_description=ascii_text(description), scope=scope)
+    header = challenge(realm, error="insufficient_scope", error_description=ascii_text(description), scope=scope)
     return Problem("droits-insuffisants", description, headers={"WWW-Authenticate": header})
 
 
-def challenge(**attributes: str) -> str:
-    """An RFC 6750 `WWW-Authenticate: Bearer` challenge of our realm."""
-    parts = [f'realm="{REALM}"', *(f'{name}="{value}"' for name, value in attributes.items())]
+def challenge(realm: str = REALM, **attributes: str) -> str:
+    """An RFC 6750 `WWW-Authenticate: Bearer` challenge of `realm`."""
+    parts = [f'realm="{realm}"', *(f'{name}="{value}"' for name, value in attributes.items())]
     return "Bearer " + ", ".join(parts)
 
 

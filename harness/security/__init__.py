@@ -1,0 +1,25 @@
+"""The security suite (`securite`): transport, mutual TLS and Bearer token checks against any titulaire API.
+
+    results = run_security_checks(SecurityTarget.embedded(env))     # or SecurityTarget.from_config(config)
+
+Each result is a `CheckResult` (name, passed, evidence in French); a check that cannot run against the
+target is `applicable=False` with the reason, never a pass.
+"""
+
+from harness.security.suite import CHECKS, SUITE, check_name, run_security_checks
+from harness.security.target import ClientCredentialsSource, Forger, ProbeRequest, SecurityTarget, TokenSource
+from harness.security.verdicts import SecurityResult, tally
+
+__all__ = [
+    "CHECKS",
+    "SUITE",
+    "ClientCredentialsSource",
+    "Forger",
+    "ProbeRequest",
+    "SecurityResult",
+    "SecurityTarget",
+    "TokenSource",
+    "check_name",
+    "run_security_checks",
+    "tally",
+]

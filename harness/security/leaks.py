@@ -1,0 +1,98 @@
+"""The leak check: no error answer exposes a stack trace, a file path or a library banner.
+
+It provokes a few more errors (an unreadable token, an unknown route, a method the route does not allow),
+then reads every error body and every `Server`-like header the suite collected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.security.probes import Exchange, Probes
+from harness.security.verdicts import Verdict, failed, passed
+
+BANNER = (
+    r"\b(?:uvicorn|starlette|fastapi|werkzeug|django|flask|gunicorn|hypercorn|daphne|joserfc|authlib|pyjwt"
+    r"|httpx|sqlalchemy|sqlite3|psycopg2?|openapi[-_]core|tomcat|jetty|nginx|apache|microsoft-iis|kestrel"
+    r"|spring ?boot|php/\d|python/\d|cpython)\b"
+)
+BODY_LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("trace d'exécution Python", re.compile(r"Traceback \(most recent call last\)")),
+    ("trace d'exécution", re.compile(r"File \"[^\"\n]+\", line \d+")),
+    ("trace d'exécution Java", re.compile(r"\bat [\w$.]+\([\w$]+\.java:\d+\)")),
+    ("exception interne", re.compile(r"\b(?:java\.lang|System|org\.springframework)\.[\w.]*Exception\b")),
+    ("chemin de fichier", re.compile(r"(?<![\w.:/-])/(?:usr|home|opt|var|srv|app|tmp|root|etc|lib)/[^\s\"'<>]+")),
+    ("chemin de fichier", re.compile(r"\b[A-Za-z]:\\[^\s\"'<>]+|site-packages|dist-packages")),
+    ("fichier source", re.compile(r"\b[\w-]+\.(?:py|java|rb|php|go|cs|js|ts):\d+\b")),
+    ("bannière de bibliothèque", re.compile(BANNER, re.IGNORECASE)),
+)
+REVEALING_HEADERS = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-runtime", "x-generator")
+VERSION = re.compile(r"/\s*\d")
+EXCERPT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Leak:
+    """What was found, where, and an excerpt."""
+
+    kind: str
+    exchange: Exchange
+    where: str
+    excerpt: str
+
+    def describe(self) -> str:
+        answer = f"{self.exchange.summary()} ({self.exchange.description})"
+        return f"{self.kind} dans {self.where} de {answer} : « {self.excerpt} »"
+
+
+def check_no_leak(probes: Probes) -> Verdict:
+    """Aucune réponse d'erreur ne divulgue d'information interne"""
+    provoke_errors(probes)
+    answered = [exchange for exchange in probes.journal if exchange.answered]
+    errors = [exchange for exchange in answered if (exchange.status or 0) >= 400]
+    leaks = [leak for exchange in answered for leak in leaks_of(exchange)]
+    if leaks:
+        shown = " ; ".join(leak.describe() for leak in leaks[:3])
+        more = f" (et {len(leaks) - 3} autres)" if len(leaks) > 3 else ""
+        return failed(f"{len(leaks)} fuite(s) : {shown}{more}")
+    if not errors:
+        return failed("aucune réponse d'erreur n'a pu être recueillie : rien à examiner")
+    return passed(
+        f"{len(errors)} réponses d'erreur et les en-têtes de {len(answered)} réponses examinés : "
+        "ni trace d'exécution, ni chemin de fichier, ni bannière de bibliothèque"
+    )
+
+
+def provoke_errors(probes: Probes) -> None:
+    """A few more error answers: an unreadable token, an unknown route, a method the route does not allow."""
+    probe = probes.target.probe
+    probes.call("jeton illisible", "Bearer pas.un-jeton.lisible")
+    probes.request("route inconnue", "GET", "/v1/route-inconnue-recette-securite")
+    other_method = "DELETE" if probe.method != "DELETE" else "PATCH"
+    probes.request("méthode non permise", other_method, probe.path)
+
+
+def leaks_of(exchange: Exchange) -> list[Leak]:
+    """The leaks of one answer: in its body when it is an error, in its headers always."""
+    found = []
+    if (exchange.status or 0) >= 400:
+        for kind, pattern in BODY_LEAKS:
+            if match := pattern.search(exchange.body):
+                found.append(Leak(kind, exchange, "le corps", excerpt(exchange.body, match)))
+    server = exchange.headers.get("server")
+    if server and (re.search(BANNER, server, re.IGNORECASE) or VERSION.search(server)):
+        found.append(Leak("bannière du serveur", exchange, "l'en-tête Server", server[:EXCERPT_CHARS]))
+    for name in REVEALING_HEADERS:
+        if name in exchange.headers:
+            value = exchange.headers[name][:EXCERPT_CHARS]
+            found.append(Leak("en-tête révélateur", exchange, f"l'en-tête {name}", value))
+    return found
+
+
+def excerpt(text: str, match: re.Match[str]) -> str:
+    start = max(0, match.start() - 20)
+    return " ".join(text[start : start + EXCERPT_CHARS].split())
+
+
+CHECKS = (check_no_leak,)

@@ -1,0 +1,142 @@
+"""What the security suite probes: a target URL, our TLS material, a token source and, maybe, a forger.
+
+`SecurityTarget.embedded(env)` points the suite at the reference titulaire of an embedded environment
+(every check applies: we hold the CA key and the issuer's signing keys). `SecurityTarget.from_config(config)`
+points it at a real platform: we hold our client certificate and a client of its issuer, nothing more, so
+the checks that need to sign (a forged token, an expired certificate from the CA it trusts) are not applicable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import ssl
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from harness.tls import CertificatePair, client_context
+from harness.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
+
+if TYPE_CHECKING:
+    from harness.config import RunConfig
+    from harness.environment import Environment
+
+Forger = Callable[..., str]
+"""`forger(scopes=None, **claims)`: a token signed by a key the target trusts, with claims overridden
+(a claim set to None is left out; `signing_key=` signs with another key). `Issuer.issue` bound to a client."""
+
+
+class TokenSource(Protocol):
+    """Valid access tokens for the target, as its clients obtain them."""
+
+    def token(self, scopes: Sequence[str] | None = None) -> str:
+        """A token with `scopes` (the client's usual scopes when None); `TokenRequestError` when refused."""
+        ...
+
+
+class ClientCredentialsSource:
+    """Tokens from an OAuth 2.0 token endpoint (client_credentials), one cached client per set of scopes."""
+
+    def __init__(self, credentials: ClientCredentials, verify: ssl.SSLContext, discovery_url: str | None = None):
+        self.credentials = credentials
+        self._verify = verify
+        self._discovery_url = discovery_url
+        self._auths: dict[tuple[str, ...], ClientCredentialsAuth] = {}
+
+    def __repr__(self) -> str:
+        return f"ClientCredentialsSource(client_id={self.credentials.client_id!r})"
+
+    def token(self, scopes: Sequence[str] | None = None) -> str:
+        wanted = self.credentials.scopes if scopes is None else tuple(scopes)
+        if wanted not in self._auths:
+            credentials = dataclasses.replace(self._resolved(), scopes=wanted)
+            self._auths[wanted] = ClientCredentialsAuth(credentials, self._verify)
+        return self._auths[wanted].access_token()
+
+    def _resolved(self) -> ClientCredentials:
+        """The credentials, with the token endpoint found by discovery the first time when needed."""
+        if self._discovery_url is not None and not self.credentials.token_url:
+            endpoint = discover_token_endpoint(self._discovery_url, self._verify)
+            self.credentials = dataclasses.replace(self.credentials, token_url=endpoint)
+        return self.credentials
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """The protected operation the suite calls: it needs `SecurityTarget.scope` and has no side effect."""
+
+    method: str = "GET"
+    path: str = "/v1/sante"
+    body: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class SecurityTarget:
+    """An API under test, and what the suite holds to probe it."""
+
+    url: str
+    """Base URL of the API (https://host:port)."""
+    ca: Path
+    """CA bundle trusted for the target's server certificate."""
+    client: CertificatePair
+    """Our client certificate, the one the target accepts (mutual TLS)."""
+    tokens: TokenSource | None
+    """Valid tokens for `probe`; None: the token checks cannot run."""
+    forger: Forger | None = None
+    """Signs tokens with a key the target trusts; None when its issuer is not ours."""
+    client_authority: CertificatePair | None = None
+    """The CA (certificate and private key) whose client certificates the target trusts, when we hold it."""
+    probe: ProbeRequest = field(default_factory=ProbeRequest)
+    scope: str = "depots:lire"
+    """The scope `probe` requires."""
+    other_scope: str = "depots:ecrire"
+    """A scope that does not grant `probe` (insufficient scope)."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Sent with every request (the run's billing tags)."""
+    timeout_seconds: float = 10.0
+
+    def verify(self) -> ssl.SSLContext:
+        """TLS ≥ 1.2, trusting the target's CA, presenting our client certificate."""
+        return client_context(self.ca, self.client)
+
+    @classmethod
+    def embedded(cls, env: Environment, headers: Mapping[str, str] | None = None) -> SecurityTarget:
+        """The reference titulaire API of an embedded environment: every check applies."""
+        return cls(
+            url=env.titulaire_url,
+            ca=env.certs.ca,
+            client=env.certs.asp_client,
+            tokens=ClientCredentialsSource(env.credentials(), env.certs.client_context(env.certs.asp_client)),
+            forger=functools.partial(env.issuer.issue, "asp-recette"),
+            client_authority=env.certs.authority,
+            headers=dict(headers or {}),
+        )
+
+    @classmethod
+    def embedded_callback(cls, env: Environment) -> SecurityTarget:
+        """The mock ASP callback API of an embedded environment, probed as the titulaire calls it."""
+        from harness.environment import CALLBACK_CLIENT_ID, CALLBACK_SCOPES
+
+        verify = env.certs.client_context(env.certs.titulaire_client)
+        return cls(
+            url=env.callback_server.url,
+            ca=env.certs.ca,
+            client=env.certs.titulaire_client,
+            tokens=ClientCredentialsSource(ClientCredentials(env.token_url, CALLBACK_CLIENT_ID), verify),
+            forger=functools.partial(env.issuer.issue, CALLBACK_CLIENT_ID),
+            client_authority=env.certs.authority,
+            probe=ProbeRequest("POST", "/v1/retours", b"{}", "application/json"),
+            scope=CALLBACK_SCOPES[0],
+            other_scope="depots:lire",
+        )
+
+    @classmethod
+    def from_config(cls, config: RunConfig, headers: Mapping[str, str] | None = None) -> SecurityTarget:
+        """A real platform: no forger, no CA key; tokens from its issuer with the configured client."""
+        pair = CertificatePair(config.client_cert, config.client_key)
+        credentials = ClientCredentials(config.token_url or "", config.client_id, config.client_secret, config.scopes)
+        source = ClientCredentialsSource(credentials, client_context(config.ca, pair), config.discovery_url)
+        return cls(url=config.target, ca=config.ca, client=pair, tokens=source, headers=dict(headers or {}))
