@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: qualify test lint serve clean
+REPORT_DIR ?= reports
+NODE_INSTALLED := node_modules/.installed
+
+.PHONY: qualify test lint serve report browser clean
 
 qualify: $(INSTALLED)
 	$(BIN)/recette run
 
-test: $(INSTALLED)
+test: $(INSTALLED) browser
 	$(BIN)/ruff check harness mocks tests
 	$(BIN)/pytest
 
@@ -20,6 +23,34 @@ lint: $(INSTALLED)
 serve: $(INSTALLED)
 	$(BIN)/recette serve
 
+# The PV test looks at the PV in Debian's chromium: installed when missing and we are root with apt-get
+# (elsewhere that test is skipped, and fails under CI=true).
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || echo "chromium absent : le test du PV dans un navigateur sera ignoré"
+
+# The Allure HTML report of the latest run, as one file that opens without a server (Allure 3, pinned in
+# package-lock.json); needs Node.js. The PV de recette (pv-recette.html) never depends on it.
+ALLURE_CONFIG := {"plugins": {"awesome": {"options": {"singleFile": true, "reportLanguage": "fr", "groupBy": ["feature", "story"]}}}}
+report:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "make report : Node.js (node, npm) absent, rapport Allure HTML non généré"; exit 0; fi; \
+	results=$$(ls -1d $(REPORT_DIR)/*/allure-results 2>/dev/null | sort | tail -n 1); \
+	[ -n "$$results" ] || { echo "make report : aucune exécution dans $(REPORT_DIR)/ (lancer recette run)"; exit 1; }; \
+	$(MAKE) -s $(NODE_INSTALLED) || exit 1; \
+	run_dir=$$(dirname "$$results"); config_dir=$$(mktemp -d); \
+	printf '%s' '$(ALLURE_CONFIG)' > "$$config_dir/allurerc.json"; \
+	rm -rf "$$run_dir/allure-report"; \
+	node_modules/.bin/allure generate "$$results" --config "$$config_dir/allurerc.json" \
+		--output "$$run_dir/allure-report" --report-name "Recette ASP, exécution $$(basename "$$run_dir")"; \
+	status=$$?; rm -rf "$$config_dir"; \
+	[ $$status != 0 ] || echo "Rapport Allure : $$run_dir/allure-report/index.html"; exit $$status
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -27,4 +58,4 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) reports/*/ .pytest_cache
+	rm -rf $(VENV) reports/*/ .pytest_cache node_modules

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from harness.campaign.embedded import register_embedded_campaign
 from harness.client import AspClient, CallbackInspector, Document
 from harness.clock import Clock, utc_now
 from harness.environment import Environment, EnvironmentOptions
@@ -19,6 +20,10 @@ FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_secon
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 
 StartEnvironment = Callable[..., Environment]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register_embedded_campaign(config)
 
 
 @pytest.fixture

@@ -19,8 +19,11 @@ def cible(request: pytest.FixtureRequest) -> Target:
 
 @pytest.fixture(autouse=True)
 def etiquettes_de_facturation(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every result carries the run's billing tags: Allure labels and JUnit properties."""
+    """Every result that touches the target carries the run's billing tags: Allure labels, JUnit properties."""
     campaign = request.config.stash[CAMPAIGN]
+    if "cible" not in request.fixturenames:
+        yield
+        return
     for name, value in campaign.target.tags.labels().items():
         allure.dynamic.label(name, value)
         request.node.user_properties.append((name, value))

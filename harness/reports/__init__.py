@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.campaign.results import CampaignReport
 from harness.reports.billing import write_billing
+from harness.reports.pv import write_pv
 from harness.reports.summary import write_summary
 
 LEDGER_NAME = "billing-ledger.csv"
@@ -20,3 +21,4 @@ def write_reports(report: CampaignReport, run_dir: Path, report_dir: Path) -> No
     run_dir.mkdir(parents=True, exist_ok=True)
     write_summary(report, run_dir)
     write_billing(report, run_dir, report_dir / LEDGER_NAME)
+    write_pv(report, run_dir)

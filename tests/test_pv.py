@@ -1,0 +1,229 @@
+"""The procès-verbal de recette: its content, its escaping, no external asset, and a look in a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from harness.billing import BillingTags
+from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
+from harness.reports import write_reports
+from harness.reports.pv import PV_NAME, french_duration, render_pv, write_pv
+
+STARTED = datetime(2025, 11, 28, 13, 9, 12, tzinfo=UTC)
+CAPABILITY = "Dépôt de pièces par API"
+FAILED_STEP = "Alors le retour reçu par l'ASP porte l'empreinte SHA-256 de la pièce"
+EVIDENCE = "empreinte attendue 9f2c…, reçue <script>alert('pv')</script>"
+CURL = (
+    "curl -sS -X POST --cacert /tmp/ca.pem -H 'X-Recette-Run: 20251128T130912Z-abc123' "
+    '-H "Authorization: Bearer $TOKEN" --data-binary \'{"a": "<b>&</b>"}\' https://127.0.0.1:8443/v1/depots'
+)
+SKIP_REASON = "scénario réservé à l'implémentation de référence (il en pilote l'horloge)"
+LOAD = {
+    "verdict": "non conforme",
+    "profil": "limite-20-mo",
+    "criteres": [
+        {
+            "nom": "Latence p95 de deposerPieces",
+            "attendu": "≤ 2000 ms",
+            "mesure": "2710 ms (40 requêtes)",
+            "reussi": False,
+        },
+        {"nom": "Taux d'erreur", "attendu": "≤ 1 %", "mesure": "0.00 % (0/40)", "reussi": True},
+    ],
+}
+
+
+def scenario(name: str, outcome: str = PASSED, capability: str = CAPABILITY, **fields: object) -> ScenarioResult:
+    return ScenarioResult("bdd", capability, name, outcome, duration_seconds=1.25, **fields)  # type: ignore[arg-type]
+
+
+def qualified_report() -> CampaignReport:
+    return CampaignReport(
+        tags=BillingTags.create("recette", run_id="20251128T130912Z-abc123"),
+        target="https://127.0.0.1:8443",
+        contract_version="1.2.0",
+        started=STARTED,
+        finished=STARTED + timedelta(minutes=2, seconds=5),
+        suites=["bdd"],
+        results=[
+            scenario("Un dépôt valide est accepté avec un idDepot unique"),
+            scenario("Un retour unique parvient à l'ASP", capability="Retour des résultats"),
+        ],
+        deposits_sent=3,
+        bytes_sent=20_000_000,
+    )
+
+
+def failed_report() -> CampaignReport:
+    report = qualified_report()
+    report.tags = BillingTags.create("evolution:EVO-42", run_id="20251128T140000Z-def456")
+    report.results += [
+        scenario("L'empreinte de la pièce est conservée", FAILED, failed_step=FAILED_STEP, evidence=[EVIDENCE]),
+        scenario("La purge après trois mois", SKIPPED, capability="Conservation", skip_reason=SKIP_REASON),
+    ]
+    report.results[-2].reproduction = CURL
+    report.contract_violations = ["POST /v1/depots → 202 : propriété « idDepot » absente"]
+    report.load = LOAD
+    return report
+
+
+def text_of(html: str) -> str:
+    """The visible text, roughly: tags removed, whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_a_qualified_campaign_shows_its_identification_verdict_and_results() -> None:
+    html = render_pv(qualified_report(), generated=STARTED)
+    text = text_of(html)
+    assert "QUALIFIÉ" in text and "NON QUALIFIÉ" not in text
+    for shown in ("https://127.0.0.1:8443", "1.2.0", "20251128T130912Z-abc123", "28 novembre 2025 à 13:09:12 UTC"):
+        assert shown in text
+    assert "2 min 05 s" in text
+    assert "environnement de recette" in text
+    assert "Un dépôt valide est accepté avec un idDepot unique" in text and "Retour des résultats" in text
+    assert "Aucune anomalie" in text
+    assert "Aucun essai de charge" in text
+    assert "20\u202f000\u202f000 octets" in html
+
+
+def test_a_failed_campaign_shows_the_step_the_evidence_and_the_curl_that_reproduces_it() -> None:
+    html = render_pv(failed_report())
+    text = text_of(html)
+    assert "NON QUALIFIÉ" in text
+    assert "Motifs : 1 scénario(s) en échec ; 1 écart(s)" in text and "essai de charge non conforme" in text
+    assert FAILED_STEP.replace("'", "&#39;") in html
+    assert 'id="anomalie-1"' in html and 'href="#anomalie-1"' in html
+    reproduction = re.search(r'<pre class="reproduction">(.*?)</pre>', html, re.S)
+    assert reproduction is not None
+    assert reproduction.group(1) == CURL.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&#34;"
+    ).replace("'", "&#39;")
+    assert "propriété « idDepot » absente" in text
+
+
+def test_the_billing_label_of_a_non_billable_run_names_its_motif() -> None:
+    text = text_of(render_pv(failed_report()))
+    assert "non facturable — evolution:EVO-42" in text
+
+
+def test_skipped_scenarios_carry_their_reason_under_their_capability() -> None:
+    html = render_pv(failed_report())
+    conservation = html.index("Conservation")
+    assert html.index("La purge après trois mois") > conservation
+    assert SKIP_REASON.replace("'", "&#39;") in html
+    assert "Ignoré" in text_of(html)
+
+
+def test_load_figures_are_shown_as_a_criteria_table() -> None:
+    text = text_of(render_pv(failed_report()))
+    assert "Aucun essai de charge" not in text
+    assert "limite-20-mo" in text
+    for shown in ("Latence p95 de deposerPieces", "≤ 2000 ms", "2710 ms (40 requêtes)", "Non conforme", "Conforme"):
+        assert shown in text
+
+
+def test_the_signature_block_has_both_parties_and_empty_lines_to_sign() -> None:
+    html = render_pv(qualified_report())
+    signatures = html[html.index('id="signatures"') :]
+    text = text_of(signatures)
+    assert "Pour l'ASP — responsable de la recette" in text.replace("&#39;", "'")
+    assert "Pour le titulaire" in text
+    assert text.count("Nom, prénom :") == 2 and text.count("Date :") == 2 and text.count("Signature :") == 2
+    assert signatures.count('<div class="signature"></div>') == 2
+
+
+def test_evidence_is_escaped_so_a_script_in_it_is_inert() -> None:
+    html = render_pv(failed_report())
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;pv&#39;)&lt;/script&gt;" in html
+
+
+def test_the_page_is_self_contained() -> None:
+    html = render_pv(failed_report())
+    assert "<link" not in html and "<script" not in html and "<img" not in html
+    links = re.findall(r"""\s(?:src|href|srcset|action)\s*=\s*["']?([^"'\s>]*)""", html)
+    assert links and all(link.startswith("#") for link in links)
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "http://" not in style and "https://" not in style and "@import" not in style and "url(" not in style
+    assert "<style>" in html and "@media print" in html and "size: A4" in html
+
+
+def test_write_reports_writes_the_pv_next_to_the_other_reports(tmp_path: Path) -> None:
+    report = qualified_report()
+    write_reports(report, tmp_path / report.tags.run_id, tmp_path)
+    pv = tmp_path / report.tags.run_id / PV_NAME
+    assert "Procès-verbal de recette" in pv.read_text(encoding="utf-8")
+    assert (tmp_path / report.tags.run_id / "summary.json").exists()
+
+
+def test_an_unfinished_campaign_and_short_durations_read_in_french() -> None:
+    report = qualified_report()
+    report.finished = None
+    assert "campagne non terminée" in render_pv(report)
+    assert french_duration(timedelta(seconds=4.21)) == "4,2 s"
+    assert french_duration(timedelta(hours=1, minutes=2, seconds=5)) == "1 h 02 min 05 s"
+
+
+# -- in a real browser -------------------------------------------------------------------------------
+
+
+def chromium_or_fail() -> str:
+    """Debian's chromium; under CI a missing browser fails the test (`make test` installs it)."""
+    path = shutil.which("chromium")
+    if path:
+        return path
+    message = "chromium absent : `make test` l'installe (apt-get install chromium, en root)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " — requis sous CI", pytrace=False)
+    pytest.skip(message)
+
+
+def run_chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+@pytest.mark.slow
+def test_the_pv_renders_in_a_real_headless_browser(tmp_path: Path) -> None:
+    chromium = chromium_or_fail()
+    pv = write_pv(failed_report(), tmp_path)
+    url = pv.resolve().as_uri()
+
+    dom = run_chromium(chromium, tmp_path / "profil-dom", "--dump-dom", url).stdout
+    text = text_of(dom)
+    assert "NON QUALIFIÉ" in text
+    assert "Anomalie n° 1" in text and "Étape en échec" in text
+    assert "<script" not in dom
+
+    screenshot = tmp_path / "pv.png"
+    run_chromium(chromium, tmp_path / "profil-capture", f"--screenshot={screenshot}", "--window-size=1280,2000", url)
+    assert png_size(screenshot) == (1280, 2000)
+    assert screenshot.stat().st_size > 30_000
