@@ -13,12 +13,12 @@ qualify: $(INSTALLED)
 	$(BIN)/recette run
 
 test: $(INSTALLED) browser
-	$(BIN)/ruff check harness mocks tests
+	$(BIN)/ruff check harness mocks tests load
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check harness mocks tests
-	$(BIN)/ruff format --check harness mocks tests
+	$(BIN)/ruff check harness mocks tests load
+	$(BIN)/ruff format --check harness mocks tests load
 
 serve: $(INSTALLED)
 	$(BIN)/recette serve

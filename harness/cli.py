@@ -16,6 +16,7 @@ from harness.campaign.command import billing, run
 from harness.environment import Environment
 from harness.gate.command import gate
 from harness.lint.command import lint
+from harness.load.command import load
 
 console = Console()
 
@@ -107,6 +108,7 @@ main.add_command(run)
 main.add_command(billing)
 main.add_command(gate)
 main.add_command(lint)
+main.add_command(load)
 
 if __name__ == "__main__":
     main()

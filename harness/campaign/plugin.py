@@ -52,8 +52,20 @@ class CampaignPlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.journal.clear()
         if item.get_closest_marker("reference") and self.target.reference is None:
             pytest.skip(REFERENCE_ONLY)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        """Every result of a test that used the target carries the billing tags (Allure label, JUnit property)."""
+        try:
+            return (yield)
+        finally:
+            if self._target is not None:
+                for name, value in self._target.tags.labels().items():
+                    allure.dynamic.label(name, value)
+                    item.user_properties.append((name, value))
 
     def pytest_bdd_before_scenario(self, request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
         info = request.node.stash.setdefault(SCENARIO, {})

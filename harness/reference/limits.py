@@ -19,7 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from harness.problems import DRAIN_HOOK, Problem
 
 ResponseReserve = Callable[[int], int]
-"""Size of the largest response body the application may answer to a request body of n bytes."""
+"""Size of the largest response body the application may answer to a request body of n bytes.
+
+`n + reserve(n)` must not decrease as n grows (a receipt grows with the digits of the size it states):
+the largest body that fits is then found once, and each chunk of a body is checked by one comparison.
+"""
 
 
 def too_large(limit_bytes: int) -> Problem:
@@ -98,9 +102,11 @@ class TransactionLimit:
         self.response_reserve = response_reserve
         self.drain_max_bytes = drain_max_bytes
         self.drain_seconds = drain_seconds
+        self.max_body_bytes = _largest_fitting_body(limit_bytes, response_reserve)
 
     def fits(self, body_bytes: int) -> bool:
-        return body_bytes + self.response_reserve(body_bytes) <= self.limit_bytes
+        """`body_bytes + reserve(body_bytes) <= limit_bytes`, in one comparison (it runs for every chunk)."""
+        return body_bytes <= self.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,6 +118,18 @@ class TransactionLimit:
             await too_large(self.limit_bytes).response(scope.get("path"))(scope, body.receive, send)
             return
         await self.app(scope, body.receive, send)
+
+
+def _largest_fitting_body(limit_bytes: int, reserve: ResponseReserve) -> int:
+    """The largest n with n + reserve(n) <= limit_bytes (-1 when not even an empty body fits): a binary search."""
+    low, high = -1, limit_bytes  # low fits (or is -1), high + 1 does not
+    while low < high:
+        middle = (low + high + 1) // 2
+        if middle + reserve(middle) <= limit_bytes:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _declared_length(headers: dict[bytes, bytes]) -> int | None:

@@ -1,0 +1,476 @@
+"""Benchmark of the reference titulaire at the 20 MB limit: each figure against a baseline of the same run.
+
+    .venv/bin/python load/bench_limit.py [--rounds 9] [--json bench.json]
+
+1. a deposit just under the limit through the full stack (mutual TLS, OAuth 2.0, contract, multipart,
+   hashing, durable write) ÷ the physical floor (`floor_server.py`: same server, same TLS, same bytes
+   streamed, hashed, written and fsynced) — target ≤ 1.3 times;
+2. refusing a declared over-limit body (25 MB, 200 MB) to a client sending `Expect: 100-continue`
+   ÷ a minimal round trip — must not grow with the size; and what a client without Expect sees (413);
+3. bytes the application read of a chunked over-limit body before refusing it ÷ the limit — target
+   ≤ limit + 1 MiB;
+4. peak RSS growth of the reference while 8 deposits of 20 MB run at once ÷ the bytes in flight —
+   target ≤ 64 MiB;
+5. p50 / p95 of the return delay (202 → return received by the ASP's mock) at a fixed rate of small
+   deposits ÷ a minimal round trip — target p95 ≤ 1 s.
+
+The reference and the floor run as subprocesses (`python -m harness.reference`), the mocks in this one.
+It prints the table and exits 0 whatever the figures: timings are figures, never verdicts of a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from harness.client import AspClient, DepositBody, Document
+from harness.environment import Environment
+from harness.load.memory import MIB, RssSampler
+from harness.load.profiles import NEAR_LIMIT_MARGIN_BYTES
+from harness.servers import LOOPBACK, BackgroundServer, free_socket
+from harness.tokens import ClientCredentialsAuth
+
+HERE = Path(__file__).resolve().parent
+MB = 1_000_000
+CONCURRENT_DEPOSITS = 8
+RETURN_RATE_PER_SECOND = 10.0
+RETURN_DEPOSITS = 40
+START_TIMEOUT_SECONDS = 30.0
+CHEAP_ROUNDS_FACTOR = 5
+"""Measures of a few ms are repeated this many times more (their median is noisier on a busy machine)."""
+FEW_MS = 10.0
+"""(2): a refusal that does not read the body takes a round trip and a little work: a few ms."""
+META = {"applicationSource": "BANC", "identifiantDossier": "BANC-LIMITE", "numeroIteration": 1}
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the table: a measure, its baseline of the same run, and its target."""
+
+    measure: str
+    value: float
+    unit: str
+    baseline_name: str
+    baseline: float
+    target: str
+    met: bool | None
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.baseline if self.baseline else float("nan")
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"ratio": self.ratio}
+
+
+# -- servers ------------------------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """A server subprocess on a free port of 127.0.0.1, ready once it completes a TLS handshake."""
+
+    def __init__(self, command: list[str], port: int, context: ssl.SSLContext, log: Path) -> None:
+        self.port = port
+        self.url = f"https://{LOOPBACK}:{port}"
+        self._log = log.open("wb")
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_ready(context)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _wait_ready(self, context: ssl.SSLContext) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"le serveur s'est arrêté au démarrage (voir {self._log.name})")
+            with contextlib.suppress(OSError):
+                with socket.create_connection((LOOPBACK, self.port), timeout=1) as raw:
+                    context.wrap_socket(raw, server_hostname=LOOPBACK).close()
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"le serveur n'a pas démarré en {START_TIMEOUT_SECONDS:.0f} s")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def free_port() -> int:
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class Bench:
+    """The mocks (in this process), the reference and the floor (subprocesses), and their clients."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.stack = contextlib.ExitStack()
+
+    def __enter__(self) -> Bench:
+        self.env = self.stack.enter_context(Environment(self.directory / "environnement"))
+        certs = self.env.certs
+        self.context = certs.client_context(certs.asp_client)
+        self.settings = dataclasses.replace(self.env.titulaire.settings, data_dir=self.directory / "reference")
+        self.reference = self._start_reference()
+        self.floor = self._start_floor()
+        self.auth = ClientCredentialsAuth(self.env.credentials(), self.context)
+        self.client = self.stack.enter_context(AspClient(self.reference.url, self.context, self.auth))
+        self.floor_http = self.stack.enter_context(httpx.Client(base_url=self.floor.url, verify=self.context))
+        self.inspector = self.stack.enter_context(self.env.inspector())
+        return self
+
+    def _start_reference(self) -> ServerProcess:
+        settings_file = self.directory / "reference.json"
+        settings_file.write_text(json.dumps(self.settings.to_json()), encoding="utf-8")
+        certs = self.env.certs
+        port = free_port()
+        command = [
+            sys.executable, "-m", "harness.reference", str(settings_file), "--port", str(port),
+            "--server-cert", str(certs.server.cert), "--server-key", str(certs.server.key),
+        ]  # fmt: skip
+        server = ServerProcess(command, port, self.context, self.directory / "reference.log")
+        self.stack.callback(server.stop)
+        return server
+
+    def _start_floor(self) -> ServerProcess:
+        certs = self.env.certs
+        (self.directory / "plancher").mkdir()
+        port = free_port()
+        command = [
+            sys.executable, str(HERE / "floor_server.py"), "--port", str(port), "--cert", str(certs.server.cert),
+            "--key", str(certs.server.key), "--ca", str(certs.ca), "--dir", str(self.directory / "plancher"),
+        ]  # fmt: skip
+        server = ServerProcess(command, port, self.context, self.directory / "plancher.log")
+        self.stack.callback(server.stop)
+        return server
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stack.close()
+
+    def bearer(self) -> str:
+        """A token of the ASP's client, as the ASP client obtains it."""
+        request = httpx.Request("GET", self.reference.url)
+        flow = self.auth.sync_auth_flow(request)
+        return next(flow).headers["Authorization"]
+
+
+# -- timing helpers -------------------------------------------------------------------------------------
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def median_of(rounds: int, action: Callable[[], float]) -> float:
+    return statistics.median(action() for _ in range(rounds))
+
+
+def tls_connection(bench: Bench, port: int) -> ssl.SSLSocket:
+    raw = socket.create_connection((LOOPBACK, port), timeout=30)
+    return bench.context.wrap_socket(raw, server_hostname=LOOPBACK)
+
+
+def read_head(tls: ssl.SSLSocket) -> bytes:
+    """The response's status line and headers."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = tls.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received.split(b"\r\n\r\n", 1)[0]
+
+
+def round_trip(bench: Bench) -> float:
+    """A minimal request on a fresh mutual-TLS connection to the floor: handshake excluded."""
+    with tls_connection(bench, bench.floor.port) as tls:
+        start = time.perf_counter()
+        tls.sendall(f"GET / HTTP/1.1\r\nHost: {LOOPBACK}\r\n\r\n".encode())
+        read_head(tls)
+        return time.perf_counter() - start
+
+
+# -- 1. full stack ÷ physical floor ---------------------------------------------------------------------
+
+
+def full_stack_versus_floor(bench: Bench, rounds: int) -> list[Figure]:
+    limit = bench.settings.limit_bytes
+    size = bench.client.body_size_for_transaction(limit - NEAR_LIMIT_MARGIN_BYTES, META)
+    body = DepositBody.of_size(META, size)
+    content, headers = body.content(), {"Content-Type": body.content_type}
+
+    def reference() -> float:
+        elapsed, response = timed(lambda: bench.client.http.post("/v1/depots", content=content, headers=headers))
+        assert response.status_code == 202, response.text
+        bench.inspector.wait_for_return(response.json()["idDepot"], timeout=60)  # its processing ends here
+        return elapsed
+
+    def floor() -> float:
+        elapsed, response = timed(lambda: bench.floor_http.post("/", content=content, headers=headers))
+        assert response.status_code == 202, response.text
+        return elapsed
+
+    reference(), floor()  # warm-up: connections, token, caches
+    pairs = [(reference(), floor()) for _ in range(rounds)]
+    full, bare = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+    return [
+        Figure(
+            f"(1) dépôt de {size / MB:.2f} Mo accepté, pile complète (médiane)",
+            full * 1000, "ms", "plancher physique", bare * 1000, "ratio ≤ 1,3", full / bare <= 1.3,
+        )
+    ]  # fmt: skip
+
+
+# -- 2. declared over-limit bodies ------------------------------------------------------------------------
+
+
+def expect_refusal(bench: Bench, size: int, token: str) -> tuple[float, bytes]:
+    """Headers only, with Expect: 100-continue: time to the 413 (handshake excluded), and the status line."""
+    request = (
+        f"POST /v1/depots HTTP/1.1\r\nHost: {LOOPBACK}\r\nAuthorization: {token}\r\n"
+        f"Content-Type: multipart/form-data; boundary=banc\r\nContent-Length: {size}\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with tls_connection(bench, bench.reference.port) as tls:
+        start = time.perf_counter()
+        tls.sendall(request.encode())
+        head = read_head(tls)
+        return time.perf_counter() - start, head.split(b"\r\n", 1)[0]
+
+
+def zeros(size: int, chunk: int = 1024 * 1024) -> Iterator[bytes]:
+    block = b"\0" * chunk
+    for start in range(0, size, chunk):
+        yield block[: min(chunk, size - start)]
+
+
+def without_expect(bench: Bench, size: int) -> tuple[float, str]:
+    """A client that sends the whole declared body anyway: what it receives, and when."""
+    headers = {"Content-Type": "multipart/form-data; boundary=banc", "Content-Length": str(size)}
+    try:
+        elapsed, response = timed(lambda: bench.client.http.post("/v1/depots", content=zeros(size), headers=headers))
+    except httpx.HTTPError as error:
+        return float("nan"), f"{type(error).__name__} (coupure)"
+    return elapsed, f"{response.status_code} {response.json().get('code', '')}"
+
+
+def declared_refusals(bench: Bench, rounds: int) -> tuple[list[Figure], list[str]]:
+    """Both sizes and the baseline interleaved round by round, so that a busy machine weighs on all alike."""
+    token, sizes = bench.bearer(), (25 * MB, 200 * MB)
+    samples: dict[Any, list[Any]] = {size: [] for size in (*sizes, "base")}
+    for _ in range(rounds * CHEAP_ROUNDS_FACTOR):
+        samples["base"].append(round_trip(bench))
+        for size in sizes:
+            samples[size].append(expect_refusal(bench, size, token))
+    baseline = statistics.median(samples["base"]) * 1000
+    figures, notes = [], []
+    for size in sizes:
+        refused = all(status.startswith(b"HTTP/1.1 413") for _, status in samples[size])
+        value = statistics.median(elapsed for elapsed, _ in samples[size]) * 1000
+        figures.append(
+            Figure(
+                f"(2) refus de {size // MB} Mo déclarés, Expect: 100-continue (médiane)",
+                value, "ms", "aller-retour minimal", baseline,
+                "413 en quelques ms", refused and value <= FEW_MS,
+            )
+        )  # fmt: skip
+    growth = figures[1].value / figures[0].value
+    notes.append(f"(2) refus de 200 Mo ÷ refus de 25 Mo : {growth:.2f} (ne croît pas avec la taille si ≈ 1)")
+    for size in sizes:
+        elapsed, seen = without_expect(bench, size)
+        notes.append(f"(2) sans Expect, {size // MB} Mo envoyés quand même : {seen} après {elapsed * 1000:.0f} ms")
+    return figures, notes
+
+
+# -- 3. bytes read of a chunked over-limit body -------------------------------------------------------------
+
+
+class ReadCounter:
+    """ASGI wrapper: the body bytes the application read before it started its response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.read_before_answer: list[int] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        count = [0, False]
+
+        async def counting_receive() -> Any:
+            message = await receive()
+            if not count[1]:
+                count[0] += len(message.get("body", b""))
+            return message
+
+        async def noting_send(message: Any) -> None:
+            if message["type"] == "http.response.start" and not count[1]:
+                count[1] = True
+                self.read_before_answer.append(count[0])
+            await send(message)
+
+        await self.app(scope, counting_receive, noting_send)
+
+
+def chunked_bytes_read(bench: Bench) -> list[Figure]:
+    """The reference in this process, wrapped by `ReadCounter`, refusing a chunked body twice the limit."""
+    from harness.reference.app import create_app
+    from harness.reference.service import Titulaire
+
+    limit = bench.settings.limit_bytes
+    settings = dataclasses.replace(bench.settings, data_dir=bench.directory / "reference-compteur")
+    counter = ReadCounter(create_app(Titulaire(settings)))
+    with (
+        BackgroundServer(counter, bench.env.certs.server_context(), "compteur") as server,
+        AspClient(server.url, bench.context, bench.auth) as client,
+    ):
+        response = client.send_body(DepositBody.of_size(META, 2 * limit), chunked=True)
+    read = counter.read_before_answer[-1]
+    return [
+        Figure(
+            f"(3) lus d'un corps chunked de {2 * limit / MB:.0f} Mo avant le refus {response.status_code}",
+            read / MIB, "Mio", "limite", limit / MIB, "≤ limite + 1 Mio", read <= limit + MIB,
+        )
+    ]  # fmt: skip
+
+
+# -- 4. memory under concurrent deposits at the limit --------------------------------------------------------
+
+
+def rss_under_concurrency(bench: Bench) -> list[Figure]:
+    size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
+    body = DepositBody.of_size(META, size)
+    content, headers = body.content(), {"Content-Type": body.content_type}
+    clients = [AspClient(bench.reference.url, bench.context, bench.auth) for _ in range(CONCURRENT_DEPOSITS)]
+    try:
+        for client in clients:  # warm-up: every connection open, every code path run once
+            client.http.post("/v1/depots", content=content, headers=headers).raise_for_status()
+        with RssSampler(bench.reference.pid, interval=0.005) as sampler, ThreadPoolExecutor(len(clients)) as pool:
+            statuses = list(pool.map(lambda c: c.http.post("/v1/depots", content=content, headers=headers), clients))
+            figures = sampler.stop()
+    finally:
+        for client in clients:
+            client.close()
+    assert figures is not None and all(r.status_code == 202 for r in statuses), [r.status_code for r in statuses]
+    in_flight = CONCURRENT_DEPOSITS * size
+    return [
+        Figure(
+            f"(4) croissance RSS, {CONCURRENT_DEPOSITS} dépôts de {size / MB:.0f} Mo simultanés "
+            f"(pic {figures.peak_bytes / MIB:.0f} Mio)",
+            figures.growth_bytes / MIB, "Mio", "octets en vol", in_flight / MIB, "≤ 64 Mio",
+            figures.growth_bytes <= 64 * MIB,
+        )
+    ]  # fmt: skip
+
+
+# -- 5. return delay at a fixed rate ---------------------------------------------------------------------
+
+
+def return_delays(bench: Bench, rounds: int) -> list[Figure]:
+    baseline = median_of(rounds * CHEAP_ROUNDS_FACTOR, lambda: round_trip(bench))
+    accepted: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    def deposit(index: int) -> None:
+        response = bench.client.deposit(META | {"identifiantDossier": f"BANC-{index}"}, [Document("p.pdf", PDF)])
+        at = time.time()
+        response.raise_for_status()
+        with lock:
+            accepted.append((response.json()["idDepot"], at))
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        for index in range(RETURN_DEPOSITS):
+            time.sleep(max(0.0, start + index / RETURN_RATE_PER_SECOND - time.monotonic()))
+            pool.submit(deposit, index)
+    delays = sorted(_delay(bench, id_depot, at) for id_depot, at in accepted)
+    p50, p95 = statistics.median(delays), delays[min(len(delays) - 1, int(0.95 * len(delays)))]
+    rate = f"{RETURN_DEPOSITS} petits dépôts à {RETURN_RATE_PER_SECOND:g}/s"
+    base = "aller-retour minimal"
+    return [
+        Figure(f"(5) délai de retour p50, {rate}", p50 * 1000, "ms", base, baseline * 1000, "—", None),
+        Figure(f"(5) délai de retour p95, {rate}", p95 * 1000, "ms", base, baseline * 1000, "≤ 1 s", p95 <= 1.0),
+    ]  # fmt: skip
+
+
+def _delay(bench: Bench, id_depot: str, accepted_at: float) -> float:
+    calls = bench.inspector.wait_for_return(id_depot, timeout=60)
+    first = next(c for c in calls if c.get("idAcquittement"))
+    return max(0.0, datetime.fromisoformat(first["recuLe"]).timestamp() - accepted_at)
+
+
+# -- the table ------------------------------------------------------------------------------------------
+
+
+def print_table(figures: list[Figure], notes: list[str], console: Console) -> None:
+    table = Table(
+        title="Banc d'essai de la référence à la limite de 20 Mo — ratio = valeur ÷ base de la même exécution"
+    )
+    for column in ("Mesure", "Valeur", "Base (même exécution)", "Ratio", "Cible", "Atteinte"):
+        table.add_column(column, overflow="fold")
+    for f in figures:
+        met = {True: "[green]oui[/]", False: "[red]non[/]", None: "—"}[f.met]
+        value, base = f"{f.value:.2f} {f.unit}", f"{f.baseline_name} : {f.baseline:.2f} {f.unit}"
+        table.add_row(f.measure, value, base, f"{f.ratio:.2f}", f.target, met)
+    console.print(table)
+    for note in notes:
+        console.print(f"• {note}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9, help="répétitions de chaque mesure (médiane)")
+    parser.add_argument("--json", type=Path, help="écrire aussi les chiffres dans ce fichier")
+    args = parser.parse_args()
+    console = Console()
+    console = console if console.is_terminal else Console(width=132)
+    with (
+        tempfile.TemporaryDirectory(prefix="banc-limite-") as directory,
+        Bench(Path(directory)) as bench,
+        console.status("Banc d'essai en cours…"),
+    ):
+        figures = full_stack_versus_floor(bench, args.rounds)
+        refusals, notes = declared_refusals(bench, args.rounds)
+        figures += refusals + chunked_bytes_read(bench) + rss_under_concurrency(bench)
+        figures += return_delays(bench, args.rounds)
+    print_table(figures, notes, console)
+    if args.json:
+        args.json.write_text(json.dumps([f.to_json() for f in figures], indent=2, ensure_ascii=False), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
