@@ -135,3 +135,18 @@ def test_billing_without_a_ledger_says_so(tmp_path: Path) -> None:
     result = recette("billing", "--report-dir", str(tmp_path))
     assert result.returncode != 0
     assert "registre de facturation introuvable" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tmp_path: Path) -> None:
+    result = recette("run", "--defaut-reference", "retour-double", "--report-dir", str(tmp_path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "NON QUALIFIÉ" in result.stdout
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    failed = [s for s in summary["scenarios"] if s["outcome"] == "echoue"]
+    assert failed and all("retour-multiple" in " ".join(s["evidence"]) for s in failed)
+    pv = (run_dir / "pv-recette.html").read_text(encoding="utf-8")
+    assert "NON QUALIFIÉ" in pv
+    assert failed[0]["scenario"] in pv
+    assert "curl" in pv

@@ -29,12 +29,15 @@ SCENARIO = pytest.StashKey[dict[str, Any]]()
 class CampaignPlugin:
     """One per run: `target_factory` is called once, when a suite first needs the target."""
 
-    def __init__(self, target_factory: Callable[[], Target], reproductions_dir: Path | None = None) -> None:
+    def __init__(self, target_factory: Callable[[], Target], run_dir: Path | None = None) -> None:
         self._target_factory = target_factory
         self._target: Target | None = None
-        self.reproductions_dir = reproductions_dir
+        self.run_dir = run_dir
+        """Where the run's reports go (None under plain pytest)."""
         self.results: list[ScenarioResult] = []
         self.journal: list[httpx.Request] = []
+        self.load: dict[str, Any] | None = None
+        """The QoS verdict of the `charge` suite, when it ran."""
 
     @property
     def target(self) -> Target:
@@ -108,8 +111,8 @@ class CampaignPlugin:
     def _reproduction(self) -> str | None:
         if not self.journal or self._target is None:
             return None
-        directory = (self.reproductions_dir or Path(".")) / f"{len(self.results) + 1:03d}"
-        return as_curl(self.journal[-1], self._target.tls_paths, directory if self.reproductions_dir else None)
+        directory = self.run_dir / "reproductions" / f"{len(self.results) + 1:03d}" if self.run_dir else None
+        return as_curl(self.journal[-1], self._target.tls_paths, directory)
 
 
 def _suite_of(item: pytest.Item) -> str:

@@ -61,9 +61,10 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
     with _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
-        plugin = CampaignPlugin(lambda: target, reproductions_dir=run_dir / "reproductions")
+        plugin = CampaignPlugin(lambda: target, run_dir)
         exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
         report.results = plugin.results
+        report.load = plugin.load
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
     report.finished = datetime.now(UTC)
