@@ -19,6 +19,9 @@ repr, a message or a summary.
 | `oauth.auth_method`  | `RECETTE_AUTH_METHOD`   | `client_secret_basic` (default) or `tls_client_auth`        |
 | `oauth.scopes`       | `RECETTE_SCOPES`        | scopes to ask for (list, or space-separated in the variable)|
 | `callback.url`       | `RECETTE_CALLBACK_URL`  | public base URL where the target reaches our return receiver|
+| `callback.cert`      | `RECETTE_CALLBACK_CERT` | the receiver's server certificate for that URL (optional)   |
+| `callback.key`       | `RECETTE_CALLBACK_KEY`  | its private key (with `callback.cert`)                      |
+| `callback.client_ca` | `RECETTE_CALLBACK_CLIENT_CA` | CA of the target's client certificates (default: `target.ca`) |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -71,10 +74,14 @@ SETTINGS = (
     Setting("auth_method", "oauth.auth_method", "RECETTE_AUTH_METHOD"),
     Setting("scopes", "oauth.scopes", "RECETTE_SCOPES"),
     Setting("callback_url", "callback.url", "RECETTE_CALLBACK_URL"),
+    Setting("callback_cert", "callback.cert", "RECETTE_CALLBACK_CERT"),
+    Setting("callback_key", "callback.key", "RECETTE_CALLBACK_KEY"),
+    Setting("callback_client_ca", "callback.client_ca", "RECETTE_CALLBACK_CLIENT_CA"),
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 PATHS = ("ca", "client_cert", "client_key")
+OPTIONAL_PATHS = ("callback_cert", "callback_key", "callback_client_ca")
 URLS = ("target", "token_url", "discovery_url", "callback_url")
 REQUIRED = ("target", "ca", "client_cert", "client_key", "client_id", "callback_url")
 
@@ -94,6 +101,11 @@ class RunConfig:
     client_secret: str = field(default="", repr=False)
     auth_method: str = "client_secret_basic"
     scopes: tuple[str, ...] = DEFAULT_SCOPES
+    callback_cert: Path | None = None
+    """The receiver's certificate for `callback_url`; None: one signed by the run's CA, for 127.0.0.1."""
+    callback_key: Path | None = None
+    callback_client_ca: Path | None = None
+    """CA of the client certificates the target presents to our receiver; None: `ca`."""
 
     def ssl_context(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
@@ -165,7 +177,7 @@ def toml_value(setting: Setting, value: Any, base: Path) -> Any:
         raise ConfigError(f"{setting.label} : une liste de portées (chaînes) est attendue")
     if not isinstance(value, str):
         raise ConfigError(f"{setting.label} : une chaîne de caractères est attendue")
-    if setting.field in PATHS:
+    if setting.field in PATHS + OPTIONAL_PATHS:
         return base / Path(value).expanduser()
     return value
 
@@ -195,9 +207,13 @@ def checked(values: dict[str, Any]) -> RunConfig:
         if values.get(name):
             check_url(name, str(values[name]))
     paths = {name: Path(values[name]).expanduser() for name in PATHS}
+    paths |= {name: Path(values[name]).expanduser() for name in OPTIONAL_PATHS if values.get(name)}
     for name, path in paths.items():
         check_file(name, path)
     check_certificates(paths)
+    if bool(paths.get("callback_cert")) != bool(paths.get("callback_key")):
+        cert, key = BY_FIELD["callback_cert"], BY_FIELD["callback_key"]
+        raise ConfigError(f"réglages incomplets : {cert.label} et {key.label} vont ensemble")
     return RunConfig(
         target=str(values["target"]).rstrip("/"),
         ca=paths["ca"],
@@ -210,6 +226,9 @@ def checked(values: dict[str, Any]) -> RunConfig:
         client_secret=str(values.get("client_secret") or ""),
         auth_method=auth_method,
         scopes=scopes_of(values.get("scopes", DEFAULT_SCOPES)),
+        callback_cert=paths.get("callback_cert"),
+        callback_key=paths.get("callback_key"),
+        callback_client_ca=paths.get("callback_client_ca"),
     )
 
 

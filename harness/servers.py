@@ -21,11 +21,11 @@ LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
 
 
-def free_socket(host: str = LOOPBACK) -> socket.socket:
-    """A listening TCP socket bound to a port chosen by the kernel."""
+def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
+    """A listening TCP socket bound to `port`, or to a port chosen by the kernel."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, 0))
+    sock.bind((host, port))
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
@@ -44,9 +44,10 @@ class BackgroundServer:
         name: str = "server",
         *,
         lifespan: Literal["on", "off"] = "on",
+        port: int = 0,
     ) -> None:
         self.name = name
-        self._socket = free_socket()
+        self._socket = free_socket(port=port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             app,

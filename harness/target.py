@@ -16,9 +16,12 @@ import httpx
 from harness.billing import BillingTags
 from harness.client import AspClient, CallbackInspector, DepositMeter
 from harness.clock import OffsetClock
+from harness.config import RunConfig
 from harness.environment import Environment
+from harness.receiver import ReturnReceiver
 from harness.reference.service import Titulaire
-from harness.tokens import ClientCredentialsAuth
+from harness.reference.settings import DEFAULT_LIMIT_BYTES as TRANSACTION_LIMIT_BYTES
+from harness.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Target:
     auth_for: Callable[[str], httpx.Auth | None]
     make_inspector: Callable[[], CallbackInspector]
     environment: Environment | None = None
+    config: RunConfig | None = None
+    """The configuration of an external target (None for the embedded reference)."""
     meter: DepositMeter = field(default_factory=DepositMeter)
     on_request: Callable[[httpx.Request], None] | None = None
 
@@ -52,6 +57,32 @@ class Target:
             auth_for=lambda client_id: ClientCredentialsAuth(env.credentials(client_id), verify),
             make_inspector=env.inspector,
             environment=env,
+        )
+
+    @classmethod
+    def external(cls, config: RunConfig, tags: BillingTags, receiver: ReturnReceiver) -> Target:
+        """A real titulaire platform, as `recette.toml` describes it; its returns reach `receiver`."""
+        verify = config.ssl_context()
+
+        def auth_for(_client_id: str) -> httpx.Auth:
+            token_url = config.token_url or discover_token_endpoint(config.discovery_url or "", verify)
+            credentials = ClientCredentials(token_url, config.client_id, config.client_secret, config.scopes)
+            return ClientCredentialsAuth(credentials, verify)
+
+        return cls(
+            url=config.target,
+            contract_version="non communiquée",
+            limit_bytes=TRANSACTION_LIMIT_BYTES,
+            tags=tags,
+            verify=verify,
+            tls_paths={
+                "ca": str(config.ca),
+                "client_cert": str(config.client_cert),
+                "client_key": str(config.client_key),
+            },
+            auth_for=auth_for,
+            make_inspector=receiver.inspector,
+            config=config,
         )
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.table import Table
 from harness.billing import BillingTags, MotifError, read_ledger, summarize
 from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import CampaignError, RunOptions, run_campaign
+from harness.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
 from harness.reports import LEDGER_NAME
 
 console = Console()
@@ -38,18 +40,38 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     type=click.Choice(["retour-double"]),
     help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
 )
-def run(motif: str, suites: str, tags_expression: str | None, report_dir: Path, faults: tuple[str, ...]) -> None:
+@click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
+def run(
+    motif: str,
+    suites: str,
+    tags_expression: str | None,
+    report_dir: Path,
+    faults: tuple[str, ...],
+    target: str | None,
+    config_file: Path | None,
+) -> None:
     """Lance la campagne de recette ; code 0 seulement si le titulaire est qualifié."""
     try:
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
-        options = RunOptions(report_dir, tags, chosen, tags_expression, faults)
+        config = _config(target, config_file, faults)
+        options = RunOptions(report_dir, tags, chosen, tags_expression, faults, config)
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
-    except (MotifError, CampaignError) as error:
+    except (MotifError, CampaignError, ConfigError) as error:
         raise click.ClickException(str(error)) from error
     _print_report(report, report_dir / tags.run_id)
     sys.exit(0 if report.qualified else 1)
+
+
+def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...]) -> RunConfig | None:
+    """The external target's configuration, when one is asked for (file, RECETTE_* variables, --target)."""
+    if target is None and config_file is None and not os.environ.get(CONFIG_VARIABLE):
+        return None
+    if faults:
+        raise ConfigError("--defaut-reference ne s'applique qu'à la référence embarquée, pas à --target")
+    return load_config(config_file, overrides={"target": target})
 
 
 def _print_report(report: CampaignReport, run_dir: Path) -> None:

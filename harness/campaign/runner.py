@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from harness.campaign.plugin import CampaignPlugin
 from harness.campaign.progress import LiveProgress
 from harness.campaign.results import CampaignReport
 from harness.clock import OffsetClock
+from harness.config import RunConfig
 from harness.environment import Environment, EnvironmentOptions
+from harness.receiver import ReturnReceiver
 from harness.reports import write_reports
 from harness.target import Target
 
@@ -39,6 +42,8 @@ class RunOptions:
     tags_expression: str | None = None
     reference_faults: tuple[str, ...] = ()
     """Deliberate defects of the embedded reference (proof that the campaign catches them)."""
+    config: RunConfig | None = None
+    """A real platform to qualify; None: the embedded reference."""
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -59,7 +64,8 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     paths = suite_paths(options.suites)
     run_dir = options.report_dir / options.tags.run_id
     report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
-    with _embedded_target(options.tags, options.reference_faults) as target:
+    started = _external_target(options.config, options.tags, run_dir) if options.config else None
+    with started or _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
         plugin = CampaignPlugin(lambda: target, run_dir)
         exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
@@ -88,6 +94,22 @@ def _embedded_target(tags: BillingTags, faults: tuple[str, ...]) -> Iterator[Tar
             yield Target.embedded(env, tags)
         finally:
             env.stop()
+
+
+@contextlib.contextmanager
+def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Iterator[Target]:
+    """A real platform: only our return receiver is started; its CA goes into the reports (public)."""
+    with tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory:
+        try:
+            receiver = ReturnReceiver(config, Path(directory)).start()
+        except (OSError, RuntimeError) as error:
+            raise CampaignError(f"le récepteur de retours n'a pas démarré ({config.callback_url}) : {error}") from error
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
+            yield Target.external(config, tags, receiver)
+        finally:
+            receiver.stop()
 
 
 def _run_pytest(paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_expression: str | None) -> int:
