@@ -19,6 +19,9 @@ from openapi_core.deserializing.media_types.util import json_loads
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 TITULAIRE_V1 = "titulaire/v1/openapi.yaml"
+TITULAIRE_V2 = "titulaire/v2/openapi.yaml"
+TITULAIRE_V2_MIGRATION = "titulaire/v2/MIGRATION.md"
+TITULAIRE_VERSIONS = "titulaire/versions.yaml"
 ASP_CALLBACK_V1 = "asp-callback/v1/openapi.yaml"
 SERVICE_CONTRACT = "service-contract.yaml"
 SERVICE_CONTRACT_SCHEMA = "service-contract.schema.json"

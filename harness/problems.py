@@ -32,6 +32,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "retour-deja-recu": (409, "Un autre retour a déjà été reçu pour ce dépôt"),
     "retour-non-disponible": (409, "Le retour de ce dépôt n'est pas encore produit"),
     "depot-expire": (410, "Dépôt expiré"),
+    "version-retiree": (410, "Version de l'API retirée"),
     "transaction-trop-volumineuse": (413, "Transaction trop volumineuse"),
     "type-media-non-supporte": (415, "Type de média non supporté"),
     "metadonnees-invalides": (422, "Métadonnées invalides"),

@@ -17,11 +17,15 @@ from harness.billing import BillingTags
 from harness.client import AspClient, CallbackInspector, DepositMeter
 from harness.clock import OffsetClock
 from harness.config import RunConfig
+from harness.environment import READ_SCOPES as READ_ONLY_SCOPES
 from harness.environment import Environment
 from harness.receiver import ReturnReceiver
 from harness.reference.service import Titulaire
 from harness.reference.settings import DEFAULT_LIMIT_BYTES as TRANSACTION_LIMIT_BYTES
+from harness.reference.versions import RELEASES
 from harness.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
+
+READ_ONLY_CLIENT = "asp-lecture"
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Target:
     """The configuration of an external target (None for the embedded reference)."""
     meter: DepositMeter = field(default_factory=DepositMeter)
     on_request: Callable[[httpx.Request], None] | None = None
+    on_response: Callable[[httpx.Response], None] | None = None
+    """Sees every answer to the ASP clients (the campaign tracks the deposits whose returns it will judge)."""
 
     @classmethod
     def embedded(cls, env: Environment, tags: BillingTags) -> Target:
@@ -49,7 +55,7 @@ class Target:
         verify = env.certs.client_context(env.certs.asp_client)
         return cls(
             url=env.titulaire_url,
-            contract_version="1.0.0",
+            contract_version=RELEASES["/v1"],
             limit_bytes=env.titulaire.settings.limit_bytes,
             tags=tags,
             verify=verify,
@@ -64,9 +70,11 @@ class Target:
         """A real titulaire platform, as `recette.toml` describes it; its returns reach `receiver`."""
         verify = config.ssl_context()
 
-        def auth_for(_client_id: str) -> httpx.Auth:
+        def auth_for(client_id: str) -> httpx.Auth:
+            """The configured client; as the read-only client, it asks for the read scope alone."""
             token_url = config.token_url or discover_token_endpoint(config.discovery_url or "", verify)
-            credentials = ClientCredentials(token_url, config.client_id, config.client_secret, config.scopes)
+            scopes = READ_ONLY_SCOPES if client_id == READ_ONLY_CLIENT else config.scopes
+            credentials = ClientCredentials(token_url, config.client_id, config.client_secret, scopes)
             return ClientCredentialsAuth(credentials, verify)
 
         return cls(
@@ -99,7 +107,15 @@ class Target:
     def asp_client(self, client_id: str = "asp-recette", authenticated: bool = True) -> AspClient:
         """An ASP client of the target, tagging every request with the run's billing tags."""
         auth = self.auth_for(client_id) if authenticated else None
-        return AspClient(self.url, self.verify, auth, self.tags.headers(), meter=self.meter, on_request=self.on_request)
+        return AspClient(
+            self.url,
+            self.verify,
+            auth,
+            self.tags.headers(),
+            meter=self.meter,
+            on_request=self.on_request,
+            on_response=self.on_response,
+        )
 
     def inspector(self) -> CallbackInspector:
         return self.make_inspector()

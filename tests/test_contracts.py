@@ -9,12 +9,12 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from harness.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path, load_yaml
+from harness.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, TITULAIRE_V2, contract_path, load_yaml
 from harness.problems import CATALOGUE
 from harness.service_contract import ServiceContractError, load_service_contract, service_contract_defects
 
 
-@pytest.mark.parametrize("name", [TITULAIRE_V1, ASP_CALLBACK_V1])
+@pytest.mark.parametrize("name", [TITULAIRE_V1, TITULAIRE_V2, ASP_CALLBACK_V1])
 def test_contract_is_valid_openapi_30(name: str) -> None:
     document, base_uri = read_from_filename(str(contract_path(name)))
     assert str(document["openapi"]).startswith("3.0."), "the ASP does not accept OpenAPI 3.1"

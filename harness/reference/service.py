@@ -88,7 +88,7 @@ class Titulaire:
             settings.poll_seconds,
             duplicate_returns="retour-double" in settings.faults,
         )
-        self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds)
+        self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, settings.faults)
         self.accepting = True
         self.contract_violations: list[str] = []
         """Responses that left the contract (the tests assert none)."""

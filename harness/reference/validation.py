@@ -1,4 +1,4 @@
-"""Requests and responses of the reference checked against the titulaire contract (openapi-core).
+"""Requests and responses of the reference checked against the titulaire contract of their route (openapi-core).
 
 The contract is the only place where models are described. A deposit body is too large to hand to
 openapi-core whole, so its parameters are validated as received and its body through a surrogate: the
@@ -19,8 +19,9 @@ from openapi_core.validation.request.validators import V30RequestBodyValidator, 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.contracts import TITULAIRE_V1, ContractRequest, ContractResponse, openapi
+from harness.contracts import ContractRequest, ContractResponse, openapi
 from harness.problems import Problem
+from harness.reference.versions import contract_for
 
 log = logging.getLogger(__name__)
 AUDITED_MEDIA_TYPES = ("application/json", "application/problem+json")
@@ -29,7 +30,7 @@ MAX_AUDITED_BYTES = 1_000_000
 
 def contract_request(request: Request, body: bytes | None = None, content_type: str = "") -> ContractRequest:
     return ContractRequest(
-        contract=TITULAIRE_V1,
+        contract=contract_for(request.url.path),
         method=request.method,
         path=request.url.path,
         query=dict(request.query_params),
@@ -42,7 +43,7 @@ def contract_request(request: Request, body: bytes | None = None, content_type: 
 
 def check_parameters(request: Request) -> None:
     """Path, query and header parameters as the contract declares them, else a 400 problem."""
-    validator = V30RequestParametersValidator(openapi(TITULAIRE_V1).spec)
+    validator = V30RequestParametersValidator(openapi(contract_for(request.url.path)).spec)
     errors = list(validator.iter_errors(contract_request(request).for_openapi()))
     if errors:
         raise Problem("parametre-invalide", "Paramètre non conforme au contrat.", {"erreurs": _describe(errors)})
@@ -66,7 +67,8 @@ def check_deposit_body(request: Request, metadata: bytes | None, document_names:
     )
     body = surrogate.read()
     checked = contract_request(request, body, surrogate.headers["content-type"])
-    errors = list(V30RequestBodyValidator(openapi(TITULAIRE_V1).spec).iter_errors(checked.for_openapi()))
+    spec = openapi(contract_for(request.url.path)).spec
+    errors = list(V30RequestBodyValidator(spec).iter_errors(checked.for_openapi()))
     if errors:
         raise Problem(
             "metadonnees-invalides", "Les métadonnées ne sont pas conformes au contrat.", {"erreurs": _describe(errors)}
@@ -126,7 +128,8 @@ class ResponseAudit:
             return
         request = Request(scope)
         response = ContractResponse(captured["status"], bytes(captured["body"]), media_type, headers)
-        errors = openapi(TITULAIRE_V1).iter_response_errors(contract_request(request).for_openapi(), response)
+        checked = contract_request(request).for_openapi()
+        errors = openapi(contract_for(request.url.path)).iter_response_errors(checked, response)
         for error in errors:
             if isinstance(error, PathNotFound | OperationNotFound):
                 return  # a route the contract does not describe (answered 404/405)

@@ -1,0 +1,106 @@
+"""Deprecation and end of life of a major, as `versions.yaml` plans them and the injected clock tells.
+
+Once a major is deprecated every answer it gives carries `Deprecation` (RFC 9745), `Sunset` (RFC 8594)
+and `Link`s to its successor route and to the migration guide; after its end of life it answers 410
+`version-retiree` (problem+json) on every route: its contract, which announces this in its description,
+no longer applies, so the retired answers are outside the contract audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from email.utils import format_datetime
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from harness.clock import Clock
+from harness.contracts import TITULAIRE_VERSIONS, contract_path
+from harness.gate.policy import Calendar, load_calendar, parse_version
+from harness.problems import Problem, ProblemResponse
+from harness.reference.versions import LATEST, RELEASES, prefix_of, successor_path
+
+MIGRATION_GUIDE = f"{LATEST}/migration"
+"""Where the reference serves the migration guide (`rel="deprecation"`)."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """When a major is deprecated (dépréciée) and retired (fin de vie); None: not planned."""
+
+    deprecated: datetime | None = None
+    sunset: datetime | None = None
+
+    def headers(self, path: str) -> list[tuple[str, str]]:
+        """The deprecation headers of an answer on `path`."""
+        headers = [("Link", f'<{successor_path(path)}>; rel="successor-version"')]
+        headers.append(("Link", f'<{MIGRATION_GUIDE}>; rel="deprecation"'))
+        if self.deprecated is not None:
+            headers.append(("Deprecation", f"@{int(self.deprecated.timestamp())}"))
+        if self.sunset is not None:
+            headers.append(("Sunset", format_datetime(self.sunset, usegmt=True)))
+        return headers
+
+
+def _midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day is not None else None
+
+
+def lifecycle_of(calendar: Calendar, release: str) -> Lifecycle:
+    """The lifecycle of the major of `release`: its latest version's dates, deprecated at the latest when the
+    next major is published."""
+    version = parse_version(release)
+    assert version is not None, release
+    same = [r for r in calendar.releases if r.version.major == version.major]
+    later = [r for r in calendar.releases if r.version.major > version.major and r.published]
+    latest = max(same, key=lambda r: r.version, default=None)
+    deprecated = latest.deprecated if latest else None
+    if deprecated is None and later:
+        deprecated = min(r.published for r in later if r.published)
+    return Lifecycle(_midnight(deprecated), _midnight(latest.end_of_life if latest else None))
+
+
+def planned_lifecycles() -> dict[str, Lifecycle]:
+    """Path prefix of each served major → its lifecycle, from `contracts/titulaire/versions.yaml`."""
+    calendar = load_calendar(contract_path(TITULAIRE_VERSIONS))
+    return {prefix: lifecycle_of(calendar, release) for prefix, release in RELEASES.items()}
+
+
+class VersionLifecycle:
+    """ASGI middleware: deprecation headers on a deprecated major's answers, 410 once it is retired."""
+
+    def __init__(self, app: ASGIApp, clock: Clock, lifecycles: dict[str, Lifecycle]) -> None:
+        self.app = app
+        self.clock = clock
+        self.lifecycles = lifecycles
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lifecycle = self.lifecycles.get(prefix_of(scope["path"])) if scope["type"] == "http" else None
+        now = self.clock()
+        if lifecycle is None or lifecycle.deprecated is None or now < lifecycle.deprecated:
+            await self.app(scope, receive, send)
+            return
+        headers = lifecycle.headers(scope["path"])
+        if lifecycle.sunset is not None and now >= lifecycle.sunset:
+            await retired(scope["path"], headers)(scope, receive, send)
+            return
+
+        async def deprecated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                mutable = MutableHeaders(scope=message)
+                for name, value in headers:
+                    mutable.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, deprecated_send)
+
+
+def retired(path: str, headers: list[tuple[str, str]]) -> ProblemResponse:
+    """410 `version-retiree`: the retired route's successor is in the body and in the headers."""
+    successor = successor_path(path)
+    detail = f"Cette version de l'API est retirée : utiliser {successor} (guide de migration : {MIGRATION_GUIDE})."
+    response = Problem("version-retiree", detail, {"successeur": successor}).response(path)
+    for name, value in headers:
+        response.headers.append(name, value)
+    return response
