@@ -61,16 +61,29 @@ class DepositBody:
 
 @dataclass
 class DepositMeter:
-    """Deposits and bytes sent during a run (for the billing ledger); shared by the run's clients."""
+    """Deposits the target accepted during a run, and their bytes (the billing ledger's figures).
+
+    A refused deposit and a replay (same Idempotency-Key, same idDepot) are not counted: the figures are the
+    ones the titulaire's own records hold, so both sides reconcile.
+    """
 
     deposits: int = 0
     bytes_sent: int = 0
+    _seen: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, body_bytes: int) -> None:
+    def record(self, body_bytes: int, response: httpx.Response) -> None:
+        if response.status_code != 202:
+            return
+        try:
+            id_depot = str(response.json()["idDepot"])
+        except (ValueError, KeyError, TypeError):
+            return
         with self._lock:
-            self.deposits += 1
-            self.bytes_sent += body_bytes
+            if id_depot not in self._seen:
+                self._seen.add(id_depot)
+                self.deposits += 1
+                self.bytes_sent += body_bytes
 
 
 class AspClient:
@@ -85,8 +98,9 @@ class AspClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         meter: DepositMeter | None = None,
         on_request: Callable[[httpx.Request], None] | None = None,
+        on_response: Callable[[httpx.Response], None] | None = None,
     ) -> None:
-        hooks = {"request": [on_request]} if on_request else {}
+        hooks = {"request": [on_request] if on_request else [], "response": [on_response] if on_response else []}
         self.http = httpx.Client(
             base_url=base_url,
             verify=verify,
@@ -121,8 +135,9 @@ class AspClient:
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         content: Any = body.chunks() if chunked else body.content()
-        self.meter.add(body.size)
-        return self.http.post("/v1/depots", content=content, headers=headers)
+        response = self.http.post("/v1/depots", content=content, headers=headers)
+        self.meter.record(body.size, response)
+        return response
 
     def body_size_for_transaction(self, transaction_bytes: int, metadonnees: Mapping[str, Any]) -> int:
         """The request body size whose transaction (request body + receipt) is exactly `transaction_bytes`.

@@ -22,6 +22,7 @@ from harness.tokens import ClientCredentials, ClientCredentialsAuth, discover_to
 if TYPE_CHECKING:
     from harness.config import RunConfig
     from harness.environment import Environment
+    from harness.target import Target
 
 Forger = Callable[..., str]
 """`forger(scopes=None, **claims)`: a token signed by a key the target trusts, with claims overridden
@@ -132,6 +133,14 @@ class SecurityTarget:
             scope=CALLBACK_SCOPES[0],
             other_scope="depots:lire",
         )
+
+    @classmethod
+    def for_campaign(cls, target: Target) -> SecurityTarget:
+        """The campaign's target: the embedded reference, or the platform its configuration describes."""
+        if target.environment is not None:
+            return cls.embedded(target.environment, target.tags.headers())
+        assert target.config is not None, "une cible externe vient toujours de sa configuration"
+        return cls.from_config(target.config, target.tags.headers())
 
     @classmethod
     def from_config(cls, config: RunConfig, headers: Mapping[str, str] | None = None) -> SecurityTarget:

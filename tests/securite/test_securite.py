@@ -16,18 +16,12 @@ from harness.target import Target
 @pytest.fixture(scope="module")
 def verdicts(cible: Target) -> dict[str, SecurityResult]:
     """Every check, run once against the target."""
-    return {result.name: result for result in run_security_checks(security_target(cible))}
-
-
-def security_target(cible: Target) -> SecurityTarget:
-    if cible.environment is not None:
-        return SecurityTarget.embedded(cible.environment, cible.tags.headers())
-    assert cible.config is not None, "une cible externe vient toujours de sa configuration"
-    return SecurityTarget.from_config(cible.config, cible.tags.headers())
+    return {result.name: result for result in run_security_checks(SecurityTarget.for_campaign(cible))}
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=check_name)
 def test_controle_de_securite(check: object, verdicts: dict[str, SecurityResult], preuves: list[str]) -> None:
+    """Contrôle de sécurité"""
     result = verdicts[check_name(check)]  # type: ignore[arg-type]
     preuves.append(result.evidence)
     if not result.applicable:

@@ -1,0 +1,44 @@
+# language: fr
+Fonctionnalité: Sécurité des appels à l'API du titulaire
+  Les appels passent en HTTPS (TLS 1.2 au moins), avec authentification mutuelle TLS par un certificat
+  de l'autorité convenue, et un jeton d'accès OAuth 2.0 valide, destiné à cette API et portant les droits
+  de l'opération. Les erreurs ne divulguent aucune information interne.
+  Chaque contrôle de la suite de sécurité du harnais est repris ici. Contre une plateforme externe, un
+  contrôle qui demande de signer avec une clé que seule la plateforme détient est déclaré non applicable,
+  avec sa raison, jamais réussi.
+
+  Contexte:
+    Étant donné les contrôles de sécurité du harnais ont été passés contre l'API du titulaire
+
+  Plan du scénario: Contrôle de sécurité : <contrôle>
+    Alors le contrôle « <contrôle> » est réussi
+
+    Exemples: Transport et TLS mutuel
+      | contrôle                                    |
+      | HTTP en clair refusé                        |
+      | TLS 1.0 refusé                              |
+      | TLS 1.1 refusé                              |
+      | Connexion sans certificat client refusée    |
+      | Certificat client d'une AC inconnue refusé  |
+      | Certificat client expiré refusé             |
+
+    Exemples: Jetons d'accès OAuth 2.0
+      | contrôle                                            |
+      | Témoin : un jeton valide passe l'authentification   |
+      | Appel sans jeton refusé (401)                       |
+      | Jeton expiré refusé (401)                           |
+      | Jeton pas encore valide refusé (401)                |
+      | Jeton à la signature invalide refusé (401)          |
+      | Jeton non signé (alg: none) refusé (401)            |
+      | Jeton destiné à une autre API refusé (401)          |
+      | Jeton d'un autre émetteur refusé (401)              |
+      | Jeton signé par une clé inconnue refusé (401)       |
+      | Portée insuffisante refusée (403)                   |
+      | Jeton lié à un autre certificat refusé (401)        |
+
+    Exemples: Divulgation d'informations
+      | contrôle                                                  |
+      | Aucune réponse d'erreur ne divulgue d'information interne |
+
+  Scénario: La recette reprend tous les contrôles de sécurité du harnais
+    Alors chaque contrôle de sécurité du harnais figure parmi les exemples de cette fonctionnalité
