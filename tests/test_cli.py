@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import os
 import shutil
@@ -91,6 +92,9 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     assert summary["idExecution"] == run_dir.name
     assert summary["totaux"]["echoue"] == 0 and summary["totaux"]["reussi"] >= 1
     assert summary["depotsEnvoyes"] >= 1
+    assert {s["suite"] for s in summary["scenarios"]} == {"bdd", "securite", "contrat", "charge"}
+    unreadable = [s["scenario"] for s in summary["scenarios"] if "\\x" in s["scenario"] or "test_" in s["scenario"]]
+    assert not unreadable, "every result reads as a sentence in the PV"
     junit = ElementTree.parse(run_dir / "junit.xml")
     properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert properties["recette.idExecution"] == run_dir.name
@@ -108,7 +112,8 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_an_evolution_run_is_not_billable_and_the_ledger_sums_it(tmp_path: Path) -> None:
-    assert recette("run", "--motif", "evolution:EVO-1", "--report-dir", str(tmp_path)).returncode == 0
+    result = recette("run", "--motif", "evolution:EVO-1", "--suites", "bdd", "--report-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
     (ledger_line,) = csv.DictReader((tmp_path / "billing-ledger.csv").open(encoding="utf-8"))
     assert ledger_line["motif"] == "evolution:EVO-1"
     assert ledger_line["facturable"] == "non"
@@ -139,7 +144,7 @@ def test_billing_without_a_ledger_says_so(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tmp_path: Path) -> None:
-    result = recette("run", "--defaut-reference", "retour-double", "--report-dir", str(tmp_path))
+    result = recette("run", "--defaut-reference", "retour-double", "--suites", "bdd", "--report-dir", str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "NON QUALIFIÉ" in result.stdout
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
@@ -148,5 +153,5 @@ def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tm
     assert failed and all("retour-multiple" in " ".join(s["evidence"]) for s in failed)
     pv = (run_dir / "pv-recette.html").read_text(encoding="utf-8")
     assert "NON QUALIFIÉ" in pv
-    assert failed[0]["scenario"] in pv
+    assert failed[0]["scenario"] in html.unescape(pv)
     assert "curl" in pv

@@ -16,8 +16,9 @@ from rich.table import Table
 
 from harness.billing import BillingTags, MotifError, read_ledger, summarize
 from harness.campaign.results import FAILED, PASSED, CampaignReport
-from harness.campaign.runner import CampaignError, RunOptions, run_campaign
+from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
+from harness.reference.settings import FAULTS
 from harness.reports import LEDGER_NAME
 
 console = Console()
@@ -27,7 +28,7 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
 @click.command()
 @click.option("--motif", default="recette", show_default=True, help="recette, evolution:REF ou build:REF.")
 @click.option(
-    "--suites", default="bdd", show_default=True, help="Suites séparées par des virgules : bdd,securite,contrat,charge."
+    "--suites", default=",".join(SUITES), show_default=True, help="Suites séparées par des virgules."
 )
 @click.option(
     "--tags", "tags_expression", help="Expression de sélection des scénarios par étiquettes (ex. « not lent »)."
@@ -37,7 +38,7 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     "--defaut-reference",
     "faults",
     multiple=True,
-    type=click.Choice(["retour-double"]),
+    type=click.Choice(sorted(FAULTS)),
     help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
 )
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.campaign.plugin import CAMPAIGN, SCENARIO
+from harness.conformance.deposits import DepositLedger
 from harness.target import Target
 
 
@@ -12,6 +13,12 @@ from harness.target import Target
 def cible(request: pytest.FixtureRequest) -> Target:
     """The titulaire under qualification."""
     return request.config.stash[CAMPAIGN].target
+
+
+@pytest.fixture(scope="session")
+def depots_suivis(request: pytest.FixtureRequest) -> DepositLedger:
+    """Every deposit the run made (scenarios and fuzzer): the `contrat` suite judges their returns at the end."""
+    return request.config.stash[CAMPAIGN].deposits
 
 
 @pytest.fixture

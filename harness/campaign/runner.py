@@ -38,7 +38,7 @@ class RunOptions:
 
     report_dir: Path
     tags: BillingTags
-    suites: tuple[str, ...] = ("bdd",)
+    suites: tuple[str, ...] = tuple(SUITES)
     tags_expression: str | None = None
     reference_faults: tuple[str, ...] = ()
     """Deliberate defects of the embedded reference (proof that the campaign catches them)."""

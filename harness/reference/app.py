@@ -1,4 +1,4 @@
-"""HTTP layer of the reference titulaire: the routes of `contracts/titulaire/v1/openapi.yaml`.
+"""HTTP layer of the reference titulaire: the routes of `contracts/titulaire/v1` and `v2/openapi.yaml`, side by side.
 
 Where a deposit is accepted: `deposit()`. Each route authenticates, checks its parameters against the
 contract, calls the `Titulaire` service and answers JSON or problem+json.
@@ -10,6 +10,7 @@ import asyncio
 import logging
 import ssl
 import uuid
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,13 +21,15 @@ from starlette.routing import Route
 
 from harness.auth import TokenVerifier
 from harness.billing import MOTIF_HEADER, RUN_HEADER
-from harness.contracts import TITULAIRE_V1, contract_path
+from harness.contracts import TITULAIRE_V2_MIGRATION, contract_path
 from harness.problems import Problem
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
+from harness.reference.lifecycle import VersionLifecycle, planned_lifecycles
 from harness.reference.limits import TransactionLimit
 from harness.reference.service import RunTags, Titulaire, receipt_size
 from harness.reference.settings import ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
+from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_of, state_out
 from harness.tls import CertificatePair, client_context
 from harness.tls_scope import peer_certificate
 
@@ -46,7 +49,7 @@ async def authorize(request: Request, scope: str) -> None:
 
 
 async def deposit(request: Request) -> Response:
-    """POST /v1/depots: receive the parts, stream the documents to disk, answer 202 AccuseReception."""
+    """POST /v{1,2}/depots: receive the parts, stream the documents to disk, answer 202 AccuseReception."""
     titulaire = titulaire_of(request)
     await authorize(request, WRITE)
     titulaire.ensure_accepting()
@@ -58,7 +61,8 @@ async def deposit(request: Request) -> Response:
     with titulaire.deposit_slot():
         try:
             body, body_bytes = await _receive(request, intake)
-            metadata = check_deposit_body(request, body.metadata, [d.name for d in body.documents])
+            checked = _checked_body(request, titulaire, body)
+            metadata = metadata_in(request.url.path, checked)
             tags = RunTags(request.headers.get(RUN_HEADER), request.headers.get(MOTIF_HEADER))
             accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
         except BaseException:
@@ -66,12 +70,20 @@ async def deposit(request: Request) -> Response:
             raise
     if accepted.replayed:  # same Idempotency-Key, same content: the first deposit stands, this copy goes
         intake.discard()
-    return Response(
-        accepted.body(),
-        202,
-        headers={"Location": f"/v1/depots/{accepted.deposit.id}"},
-        media_type="application/json",
-    )
+    headers = {"Location": f"{prefix_of(request.url.path)}/depots/{accepted.deposit.id}"}
+    if "location-absente" in titulaire.settings.faults:  # deliberate defect (settings.FAULTS)
+        headers = {}
+    return Response(accepted.body(), 202, headers=headers, media_type="application/json")
+
+
+def _checked_body(request: Request, titulaire: Titulaire, body: ReceivedBody) -> dict[str, Any]:
+    """The deposit's metadata, checked against the contract (a 4xx problem otherwise)."""
+    try:
+        return check_deposit_body(request, body.metadata, [d.name for d in body.documents])
+    except Problem as problem:
+        if problem.code == "metadonnees-invalides" and "erreur-500-metadonnees" in titulaire.settings.faults:
+            raise RuntimeError("deliberate defect erreur-500-metadonnees (settings.FAULTS)") from problem
+        raise
 
 
 async def _receive(request: Request, intake: MultipartIntake) -> tuple[ReceivedBody, int]:
@@ -84,33 +96,44 @@ async def _receive(request: Request, intake: MultipartIntake) -> tuple[ReceivedB
 
 
 async def deposit_state(request: Request) -> Response:
-    """GET /v1/depots/{idDepot}: state and history (EtatDepot)."""
+    """GET /v{1,2}/depots/{idDepot}: state and history (EtatDepot), in the model of the version called."""
     await authorize(request, READ)
     check_parameters(request)
-    return JSONResponse(titulaire_of(request).state(request.path_params["idDepot"]))
+    state = titulaire_of(request).state(request.path_params["idDepot"])
+    return JSONResponse(state_out(request.url.path, state))
 
 
 async def resend(request: Request) -> Response:
-    """POST /v1/depots/{idDepot}/retransmissions: send the same return again."""
+    """POST /v{1,2}/depots/{idDepot}/retransmissions: send the same return again."""
     await authorize(request, WRITE)
     check_parameters(request)
     titulaire = titulaire_of(request)
     titulaire.ensure_accepting()
     deposit_id = request.path_params["idDepot"]
     body = titulaire.resend(deposit_id)
-    return JSONResponse(body, 202, headers={"Location": f"/v1/depots/{deposit_id}"})
+    return JSONResponse(body, 202, headers={"Location": f"{prefix_of(request.url.path)}/depots/{deposit_id}"})
 
 
 async def health(request: Request) -> Response:
-    """GET /v1/sante."""
+    """GET /v{1,2}/sante: the version is the one of the contract called."""
     await authorize(request, READ)
-    titulaire_of(request).ensure_accepting()
-    return JSONResponse({"statut": "OK", "version": "1.0.0"})
+    titulaire = titulaire_of(request)
+    titulaire.ensure_accepting()
+    version: str | int = RELEASES[prefix_of(request.url.path)]
+    if "reponse-hors-contrat" in titulaire.settings.faults:  # deliberate defect (settings.FAULTS)
+        version = 1
+    return JSONResponse({"statut": "OK", "version": version})
 
 
-async def contract(_request: Request) -> Response:
-    """GET /v1/openapi.yaml: the hand-written OpenAPI 3.0.3 contract, as served."""
-    return FileResponse(contract_path(TITULAIRE_V1), media_type="application/yaml")
+async def contract(request: Request) -> Response:
+    """GET /v{1,2}/openapi.yaml: the hand-written OpenAPI 3.0.3 contract of the version, as served."""
+    return FileResponse(contract_path(CONTRACTS[prefix_of(request.url.path)]), media_type="application/yaml")
+
+
+async def migration_guide(request: Request) -> Response:
+    """GET /v2/migration: the v1 → v2 migration guide (target of the v1 `rel="deprecation"` link)."""
+    await authorize(request, READ)
+    return FileResponse(contract_path(TITULAIRE_V2_MIGRATION), media_type="text/markdown; charset=utf-8")
 
 
 async def problem_handler(request: Request, problem: Exception) -> Response:
@@ -121,9 +144,8 @@ async def problem_handler(request: Request, problem: Exception) -> Response:
 async def http_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = "methode-non-autorisee" if error.status_code == 405 else "ressource-inconnue"
-    return Problem(code, f"{request.method} {request.url.path} n'existe pas dans ce contrat.").response(
-        request.url.path
-    )
+    detail = f"{request.method} {request.url.path} n'existe pas dans ce contrat."
+    return Problem(code, detail, headers=dict(error.headers or {})).response(request.url.path)  # 405: Allow
 
 
 async def internal_error_handler(request: Request, error: Exception) -> Response:
@@ -142,19 +164,30 @@ def token_verifier(settings: ReferenceSettings) -> TokenVerifier | None:
     return TokenVerifier(settings.issuer_url, settings.audience, verify)
 
 
+def version_routes(prefix: str) -> list[Route]:
+    """The routes of one major (`/v1` or `/v2`): same handlers, translated at the edge (`versions.py`)."""
+    return [
+        Route(f"{prefix}/depots", deposit, methods=["POST"]),
+        Route(f"{prefix}/depots/{{idDepot}}", deposit_state, methods=["GET"]),
+        Route(f"{prefix}/depots/{{idDepot}}/retransmissions", resend, methods=["POST"]),
+        Route(f"{prefix}/sante", health, methods=["GET"]),
+        Route(f"{prefix}/openapi.yaml", contract, methods=["GET"]),
+    ]
+
+
 def create_app(titulaire: Titulaire) -> Starlette:
-    """The ASGI application: the contract audit outermost, then the transaction limit, then the routes."""
+    """The ASGI application: the versions' lifecycle outermost (deprecation headers, 410 once a major is
+    retired: its contract no longer applies, so that answer is not audited), then the contract audit, then
+    the transaction limit, then the routes."""
     settings = titulaire.settings
     audit = Middleware(ResponseAudit, violations=titulaire.contract_violations) if settings.validate_responses else None
     app = Starlette(
         routes=[
-            Route("/v1/depots", deposit, methods=["POST"]),
-            Route("/v1/depots/{idDepot}", deposit_state, methods=["GET"]),
-            Route("/v1/depots/{idDepot}/retransmissions", resend, methods=["POST"]),
-            Route("/v1/sante", health, methods=["GET"]),
-            Route("/v1/openapi.yaml", contract, methods=["GET"]),
+            *[route for prefix in CONTRACTS for route in version_routes(prefix)],
+            Route("/v2/migration", migration_guide, methods=["GET"]),
         ],
         middleware=[
+            Middleware(VersionLifecycle, clock=titulaire.clock, lifecycles=planned_lifecycles()),
             *([audit] if audit else []),
             Middleware(
                 TransactionLimit,

@@ -32,12 +32,18 @@ class Worker:
     """Takes deposits in RECU, one at a time, and turns each into its return."""
 
     def __init__(
-        self, store: Store, clock: Callable[[], datetime], on_return: Callable[[], None], poll_seconds: float
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        on_return: Callable[[], None],
+        poll_seconds: float,
+        faults: tuple[str, ...] = (),
     ) -> None:
         self._store = store
         self._clock = clock
         self._on_return = on_return
         self._poll_seconds = poll_seconds
+        self._faults = faults
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -65,6 +71,8 @@ class Worker:
         documents = self._store.documents(deposit_id)
         pieces, controls = await asyncio.to_thread(_examine, deposit, documents)
         payload = build_return(deposit, pieces, controls, str(uuid.uuid4()), self._clock())
+        if "retour-sans-metadonnee" in self._faults:  # deliberate defect (settings.FAULTS)
+            payload["metadonnees"] = {k: v for k, v in payload["metadonnees"].items() if k != "donneesMetier"}
         self._store.add_return(deposit_id, payload["idRetour"], payload["statut"], payload, self._clock())
         self._on_return()
 

@@ -26,6 +26,7 @@ def rapport_de_charge(cible: Target, request: pytest.FixtureRequest, tmp_path_fa
 
 
 def test_la_qualite_de_service_tient_a_la_limite(rapport_de_charge: dict[str, Any], preuves: list[str]) -> None:
+    """La qualité de service tient à la limite de 20 Mo (contrat de service)"""
     checks = qos_checks(rapport_de_charge)
     preuves.extend(f"{c.name} : {c.evidence}" for c in checks)
     assert checks, "aucun critère de qualité de service mesuré"

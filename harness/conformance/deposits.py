@@ -1,0 +1,163 @@
+"""The deposits a run made (dépôts suivis), as the ASP sent them: each one's return is judged at the end.
+
+Every accepted deposit (202 on `POST /v1/depots`) is recorded with what was really sent, read back from
+the request body: the `metadonnees` part and the SHA-256 of each `document` part. The fuzzer records its
+deposits directly; the scenarios' deposits are observed on the ASP client (`observe`, an httpx response
+hook), so that no scenario has to think about it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+DEPOSIT_PATH = "/v1/depots"
+"""The v1 deposit route: its returns are judged against the v1 contract's `callbacks`."""
+METADATA_PART, DOCUMENT_PART = "metadonnees", "document"
+
+
+@dataclass(frozen=True)
+class SentDeposit:
+    """What a deposit body carried: its metadata (None when unreadable), each document's SHA-256, its parts."""
+
+    metadonnees: dict[str, Any] | None
+    digests: list[str]
+    parts: list[str] = field(default_factory=list)
+    """The name of every part, in the order sent."""
+
+
+@dataclass(frozen=True)
+class TrackedDeposit:
+    """A deposit the titulaire accepted (202), to be matched with its single return."""
+
+    id_depot: str
+    accepted_at: datetime
+    """When the harness received the 202 (UTC): the return's delay runs from here."""
+    origin: str
+    """Who made it: a scenario, a fuzzed operation…"""
+    sent: SentDeposit | None = None
+    """None when the body could not be read back (streamed): metadata and digests are then not compared."""
+
+
+def read_deposit(body: bytes, content_type: str) -> SentDeposit | None:
+    """The metadata and document digests of a multipart deposit body; None when it is not one."""
+    media_type, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    if media_type != b"multipart/form-data" or not boundary:
+        return None
+    reader = _PartReader()
+    parser = MultipartParser(boundary, reader.callbacks())
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception:  # python-multipart raises its own errors and ValueError: an unreadable body is None
+        return None
+    return SentDeposit(reader.metadonnees(), reader.digests, reader.parts)
+
+
+class _PartReader:
+    """python-multipart callbacks keeping the `metadonnees` part and hashing each `document` part."""
+
+    def __init__(self) -> None:
+        self.digests: list[str] = []
+        self.parts: list[str] = []
+        self._metadata: bytearray | None = None
+        self._field, self._value = bytearray(), bytearray()
+        self._headers: dict[bytes, bytes] = {}
+        self._part = ""
+        self._hash = hashlib.sha256()
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._headers.clear,
+            "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._value.extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._data,
+            "on_part_end": self._end,
+        }
+
+    def metadonnees(self) -> dict[str, Any] | None:
+        try:
+            parsed = json.loads(self._metadata or b"")
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+
+    def _header_end(self) -> None:
+        self._headers[bytes(self._field).lower()] = bytes(self._value)
+        self._field.clear()
+        self._value.clear()
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._part = options.get(b"name", b"").decode("utf-8", "replace")
+        self.parts.append(self._part)
+        if self._part == METADATA_PART and self._metadata is None:
+            self._metadata = bytearray()
+        self._hash = hashlib.sha256()
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if self._part == METADATA_PART and self._metadata is not None:
+            self._metadata += data[start:end]
+        elif self._part == DOCUMENT_PART:
+            self._hash.update(data[start:end])
+
+    def _end(self) -> None:
+        if self._part == DOCUMENT_PART:
+            self.digests.append(self._hash.hexdigest())
+
+
+@dataclass
+class DepositLedger:
+    """The deposits of a run, in the order they were accepted (thread-safe; one entry per idDepot)."""
+
+    origin: str = "scénarios"
+    """What observed deposits are attributed to (the campaign sets it to the running test)."""
+    _deposits: dict[str, TrackedDeposit] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, deposit: TrackedDeposit) -> None:
+        """Keep a deposit; a replay (same Idempotency-Key, same idDepot) keeps the first record."""
+        with self._lock:
+            self._deposits.setdefault(deposit.id_depot, deposit)
+
+    def record_exchange(self, body: bytes | None, content_type: str, receipt: Any, origin: str) -> None:
+        """Record a 202 deposit from its request body and its AccuseReception (ignored without an idDepot)."""
+        id_depot = receipt.get("idDepot") if isinstance(receipt, dict) else None
+        if not isinstance(id_depot, str):
+            return
+        sent = read_deposit(body, content_type) if body is not None else None
+        self.record(TrackedDeposit(id_depot, datetime.now(UTC), origin, sent))
+
+    def observe(self, response: httpx.Response) -> None:
+        """httpx response hook of the ASP client: record the 202s of `POST /v1/depots`."""
+        request = response.request
+        if request.method != "POST" or request.url.path.rstrip("/") != DEPOSIT_PATH or response.status_code != 202:
+            return
+        response.read()
+        try:
+            receipt = response.json()
+        except ValueError:
+            return
+        try:
+            body: bytes | None = request.content
+        except httpx.RequestNotRead:  # a streamed (chunked) body: not kept, not compared
+            body = None
+        self.record_exchange(body, request.headers.get("content-type", ""), receipt, self.origin)
+
+    def deposits(self) -> list[TrackedDeposit]:
+        with self._lock:
+            return list(self._deposits.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._deposits)

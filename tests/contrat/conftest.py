@@ -1,0 +1,20 @@
+"""The `contrat` suite: fuzzing of the titulaire contract, then the returns of every deposit of the run.
+
+The target comes from the campaign plugin (`recette run`, or `harness/campaign/embedded.py` under pytest).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+LAST = "apres_les_suites"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{LAST}: jugé après tous les autres tests de l'exécution (retours des dépôts)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The returns are judged once every suite of the run has made its deposits, whatever the suites' order."""
+    last = [item for item in items if item.get_closest_marker(LAST)]
+    items[:] = [item for item in items if not item.get_closest_marker(LAST)] + last
