@@ -10,6 +10,7 @@ repr, a message or a summary.
 | -------------------- | ----------------------- | ----------------------------------------------------------- |
 | `target.url`         | `RECETTE_TARGET`        | base URL of the titulaire API (https)                       |
 | `target.ca`          | `RECETTE_CA`            | CA bundle that signs the target's server certificate        |
+| `target.contract`    | `RECETTE_CONTRACT`      | its contract (2.0, 3.0.x) to fuzz; default: the ASP's v1   |
 | `client.cert`        | `RECETTE_CLIENT_CERT`   | our client certificate (PEM), issued by the agreed CA       |
 | `client.key`         | `RECETTE_CLIENT_KEY`    | its private key (PEM, not encrypted)                        |
 | `oauth.token_url`    | `RECETTE_TOKEN_URL`     | token endpoint of the target's issuer…                      |
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.lint import unusable_contract
 from harness.tls import CertificatePair, client_context
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"
@@ -65,6 +67,7 @@ class Setting:
 SETTINGS = (
     Setting("target", "target.url", "RECETTE_TARGET"),
     Setting("ca", "target.ca", "RECETTE_CA"),
+    Setting("contract", "target.contract", "RECETTE_CONTRACT"),
     Setting("client_cert", "client.cert", "RECETTE_CLIENT_CERT"),
     Setting("client_key", "client.key", "RECETTE_CLIENT_KEY"),
     Setting("token_url", "oauth.token_url", "RECETTE_TOKEN_URL"),
@@ -81,7 +84,7 @@ SETTINGS = (
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 PATHS = ("ca", "client_cert", "client_key")
-OPTIONAL_PATHS = ("callback_cert", "callback_key", "callback_client_ca")
+OPTIONAL_PATHS = ("contract", "callback_cert", "callback_key", "callback_client_ca")
 URLS = ("target", "token_url", "discovery_url", "callback_url")
 REQUIRED = ("target", "ca", "client_cert", "client_key", "client_id", "callback_url")
 
@@ -106,6 +109,8 @@ class RunConfig:
     callback_key: Path | None = None
     callback_client_ca: Path | None = None
     """CA of the client certificates the target presents to our receiver; None: `ca`."""
+    contract: Path | None = None
+    """The platform's own contract, fuzzed by the `contrat` suite; None: the ASP's titulaire contract (v1)."""
 
     def ssl_context(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
@@ -211,6 +216,8 @@ def checked(values: dict[str, Any]) -> RunConfig:
     for name, path in paths.items():
         check_file(name, path)
     check_certificates(paths)
+    if "contract" in paths and (why := unusable_contract(paths["contract"])):
+        raise ConfigError(f"{BY_FIELD['contract'].label} : contrat inutilisable : {why}")
     if bool(paths.get("callback_cert")) != bool(paths.get("callback_key")):
         cert, key = BY_FIELD["callback_cert"], BY_FIELD["callback_key"]
         raise ConfigError(f"réglages incomplets : {cert.label} et {key.label} vont ensemble")
@@ -229,6 +236,7 @@ def checked(values: dict[str, Any]) -> RunConfig:
         callback_cert=paths.get("callback_cert"),
         callback_key=paths.get("callback_key"),
         callback_client_ca=paths.get("callback_client_ca"),
+        contract=paths.get("contract"),
     )
 
 

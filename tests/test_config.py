@@ -227,6 +227,30 @@ def test_empty_scopes_are_refused(folder: Path) -> None:
     assert refusal(folder, text) == "oauth.scopes (RECETTE_SCOPES) : au moins une portée est attendue"
 
 
+def test_the_platform_s_own_contract_is_taken_from_the_file_s_folder(folder: Path) -> None:
+    shutil.copy(REPO / "tests" / "fuzz_corpus" / "titulaire-swagger2.yaml", folder / "contrat.yaml")
+
+    assert load(folder, TOML.replace("[client]", 'contract = "contrat.yaml"\n\n[client]')).contract == (
+        folder / "contrat.yaml"
+    )
+    assert load(folder).contract is None
+
+
+def test_an_openapi_3_1_contract_is_refused_before_any_traffic(folder: Path) -> None:
+    contract = folder / "contrat.yaml"
+    contract.write_text((REPO / "tests" / "lint_corpus" / "openapi-31.yaml").read_text(encoding="utf-8"))
+
+    message = refusal(folder, env={"RECETTE_CONTRACT": str(contract)})
+
+    assert message.startswith("target.contract (RECETTE_CONTRACT) : contrat inutilisable : /openapi : OpenAPI 3.1")
+
+
+def test_a_missing_contract_is_named(folder: Path) -> None:
+    message = refusal(folder, env={"RECETTE_CONTRACT": str(folder / "absent.yaml")})
+
+    assert message.startswith("target.contract (RECETTE_CONTRACT) : fichier illisible : ")
+
+
 # -- unreadable or wrong TOML -----------------------------------------------------------------------------
 
 

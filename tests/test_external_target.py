@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -24,13 +26,15 @@ def receiver_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(env: Environment, port: int, path: Path) -> None:
+def write_config(env: Environment, port: int, path: Path, contract: Path | None = None) -> None:
     certs = env.certs
+    contract_line = f'contract = "{contract}"' if contract else ""
     path.write_text(
         f"""
 [target]
 url = "{env.titulaire_url}"
 ca = "{certs.ca}"
+{contract_line}
 [client]
 cert = "{certs.asp_client.cert}"
 key = "{certs.asp_client.key}"
@@ -46,33 +50,58 @@ key = "{certs.server.key}"
     )
 
 
+def run_against(
+    env: Environment, tmp_path: Path, *options: str, contract: Path | None = None
+) -> tuple[subprocess.CompletedProcess[str], Path, dict[str, Any]]:
+    """`recette run --config` on `env` as an external platform: the process, its run folder and summary."""
+    port = urlsplit(env.titulaire.settings.callback_url).port or 443  # where the platform sends its returns
+    config = tmp_path / "recette.toml"
+    write_config(env, port, config, contract)
+    command = [sys.executable, "-m", "harness.cli", "run", "--config", str(config), "--report-dir", str(tmp_path / "r")]
+    result = subprocess.run(
+        [*command, *options],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"RECETTE_CLIENT_SECRET": env.credentials().client_secret},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = [p for p in (tmp_path / "r").iterdir() if p.is_dir()]
+    return result, run_dir, json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+
+
 @pytest.mark.slow
 def test_a_platform_described_by_its_configuration_is_qualified(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
-    port = receiver_port()
-    env = new_environment(callback_url=f"https://127.0.0.1:{port}/v1/retours")
-    config = tmp_path / "recette.toml"
-    write_config(env, port, config)
+    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
     secret = env.credentials().client_secret
-    result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", "--config", str(config), "--report-dir", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=os.environ | {"RECETTE_CLIENT_SECRET": secret},
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    (run_dir,) = [p for p in (tmp_path / "r").iterdir() if p.is_dir()]
-    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    result, run_dir, summary = run_against(env, tmp_path)
     assert summary["cible"] == env.titulaire_url
     assert summary["totaux"]["reussi"] >= 1
     skipped = [s for s in summary["scenarios"] if s["outcome"] == "ignore"]
     reasons = [s["skip_reason"] or "" for s in skipped]
-    assert reasons and all("référence" in r or r.startswith("non applicable") for r in reasons), reasons
+    expected = ("référence", "non applicable", "recette load --config")
+    assert reasons and all(any(e in r for e in expected) for r in reasons), reasons
+    assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {"bdd", "securite", "contrat"}
     assert (run_dir / "ac-recepteur.pem").exists()
     assert secret not in (run_dir / "summary.json").read_text(encoding="utf-8")
     assert secret not in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_a_platform_publishing_swagger_2_is_fuzzed_on_its_own_contract(
+    new_environment: StartEnvironment, tmp_path: Path
+) -> None:
+    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    contract = Path(__file__).parent / "fuzz_corpus" / "titulaire-swagger2.yaml"
+    _, _, summary = run_against(env, tmp_path, "--suites", "contrat", contract=contract)
+    outcomes = {s["scenario"]: (s["outcome"], s["skip_reason"]) for s in summary["scenarios"]}
+    assert outcomes["GET /v1/depots/{idDepot} (consulterDepot)"] == ("reussi", None)
+    assert outcomes["GET /v1/sante (consulterSante)"] == ("reussi", None)
+    assert not any("deposerPieces" in name for name in outcomes)
+    sequences = outcomes["Séquences par les liens du contrat"]
+    assert sequences[0] == "ignore" and "aucun lien" in sequences[1]
 
 
 def test_a_missing_setting_is_refused_before_any_traffic(tmp_path: Path) -> None:

@@ -21,13 +21,14 @@ from harness.billing import BillingTags
 from harness.conformance import DepositLedger, ReturnJudge
 from harness.conformance.callbacks import METADATA, SINGLE
 from harness.environment import Environment
-from harness.fuzzing import ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
+from harness.fuzzing import DEFAULT_CONTRACT, ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
 from harness.fuzzing.checks import (
     accuse_reception_complet,
     donnees_invalides_sans_erreur_serveur,
     erreur_en_problem_json,
     transaction_limit,
 )
+from harness.fuzzing.schema import ContractRefused
 from harness.reference.settings import FAULTS
 from harness.target import Target
 from tests.conftest import StartEnvironment
@@ -205,3 +206,29 @@ def test_every_fault_is_documented_and_unknown_ones_refused(new_environment: Sta
     assert set(FAULTS) >= {"retour-double", "erreur-500-metadonnees", "reponse-hors-contrat", "location-absente"}
     with pytest.raises(ValueError, match="unknown faults"):
         new_environment(faults=("panne-inventee",))
+
+
+# -- the platform's own contract: Swagger 2.0 fuzzed, 3.1 refused ------------------------------------
+
+SWAGGER2 = Path(__file__).parent / "fuzz_corpus" / "titulaire-swagger2.yaml"
+
+
+def test_a_swagger_2_contract_is_fuzzed_like_a_3_0_one(new_environment: StartEnvironment, tmp_path: Path) -> None:
+    fuzzer = ContractFuzzer(target_of(new_environment()), SMALL, evidence_dir=tmp_path, contract=SWAGGER2)
+    assert contract_operations(SWAGGER2) == fuzzer.operations() == ["consulterDepot", "consulterSante"]
+    reports = fuzzer.run()
+    assert all(r.calls > 0 and r.findings == [] for r in reports), [r.summary() for r in reports]
+    assert sum(r.statuses[404] for r in reports) > 0, "unknown idDepot values were sent"
+
+
+def test_a_swagger_2_contract_still_catches_a_faulty_titulaire(faulty: StartEnvironment, tmp_path: Path) -> None:
+    target = target_of(faulty(faults=("reponse-hors-contrat",)))
+    report = ContractFuzzer(target, SMALL, evidence_dir=tmp_path, contract=SWAGGER2).fuzz_operation("consulterSante")
+    assert report.checks == {"response_schema_conformance"}, [f.evidence() for f in report.findings]
+
+
+def test_an_openapi_3_1_contract_is_refused(new_environment: StartEnvironment, tmp_path: Path) -> None:
+    contract = tmp_path / "openapi-31.yaml"
+    contract.write_text(DEFAULT_CONTRACT.read_text(encoding="utf-8").replace("openapi: 3.0.3", "openapi: 3.1.0"))
+    with pytest.raises(ContractRefused, match=r"l'ASP ne prend pas en charge OpenAPI 3\.1"):
+        ContractFuzzer(target_of(new_environment()), SMALL, contract=contract)

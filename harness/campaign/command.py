@@ -27,9 +27,7 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
 
 @click.command()
 @click.option("--motif", default="recette", show_default=True, help="recette, evolution:REF ou build:REF.")
-@click.option(
-    "--suites", default=",".join(SUITES), show_default=True, help="Suites séparées par des virgules."
-)
+@click.option("--suites", default=",".join(SUITES), show_default=True, help="Suites séparées par des virgules.")
 @click.option(
     "--tags", "tags_expression", help="Expression de sélection des scénarios par étiquettes (ex. « not lent »)."
 )

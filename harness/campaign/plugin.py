@@ -32,8 +32,12 @@ SCENARIO = pytest.StashKey[dict[str, Any]]()
 class CampaignPlugin:
     """One per run: `target_factory` is called once, when a suite first needs the target."""
 
-    def __init__(self, target_factory: Callable[[], Target], run_dir: Path | None = None) -> None:
+    def __init__(
+        self, target_factory: Callable[[], Target], run_dir: Path | None = None, contract: Path | None = None
+    ) -> None:
         self._target_factory = target_factory
+        self.contract = contract
+        """The platform's own contract for the `contrat` suite (None: the ASP's titulaire contract)."""
         self._target: Target | None = None
         self.run_dir = run_dir
         """Where the run's reports go (None under plain pytest)."""

@@ -67,7 +67,7 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     started = _external_target(options.config, options.tags, run_dir) if options.config else None
     with started or _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
-        plugin = CampaignPlugin(lambda: target, run_dir)
+        plugin = CampaignPlugin(lambda: target, run_dir, options.config.contract if options.config else None)
         exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
         report.results = plugin.results
         report.load = plugin.load

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from harness.conformance.deposits import DepositLedger
 from harness.fuzzing.report import Finding, OperationReport
-from harness.fuzzing.runner import SEQUENCES, ContractFuzzer, contract_operations
+from harness.fuzzing.runner import DEFAULT_CONTRACT, SEQUENCES, ContractFuzzer, NoSequences, contract_operations
 from harness.fuzzing.settings import FuzzSettings, FuzzSettingsError
 from harness.target import Target
 
 __all__ = [
+    "DEFAULT_CONTRACT",
     "SEQUENCES",
     "ContractFuzzer",
     "Finding",
     "FuzzSettings",
     "FuzzSettingsError",
+    "NoSequences",
     "OperationReport",
     "contract_operations",
     "fuzz",

@@ -14,13 +14,16 @@ operation, with explicit ids.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import httpx
 import hypothesis
 import requests
+import yaml
 from schemathesis import Case, Response
+from schemathesis.core.errors import NoLinksFound
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import derive_operation_seed
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
@@ -29,7 +32,7 @@ from schemathesis.schemas import APIOperation
 
 from harness.campaign.curl import as_curl
 from harness.conformance.deposits import DepositLedger
-from harness.contracts import TITULAIRE_V1, load_yaml
+from harness.contracts import TITULAIRE_V1, contract_path
 from harness.fuzzing.caller import TargetCaller, as_httpx, body_size
 from harness.fuzzing.checks import check_of, harness_checks
 from harness.fuzzing.generation import DEPOSIT_OPERATION, operation_id
@@ -44,10 +47,23 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 MODES = {"examples": HypothesisTestMode.EXAMPLES, "coverage": HypothesisTestMode.COVERAGE}
 
 
-def contract_operations() -> list[str]:
-    """The operationIds of the titulaire contract, in its order (read from the YAML, no target needed)."""
-    paths = load_yaml(TITULAIRE_V1)["paths"]
-    return [op["operationId"] for item in paths.values() for method, op in item.items() if method in HTTP_METHODS]
+DEFAULT_CONTRACT = contract_path(TITULAIRE_V1)
+"""What a titulaire must implement: the ASP's contract, fuzzed unless the platform publishes its own."""
+
+
+def contract_operations(contract: Path = DEFAULT_CONTRACT) -> list[str]:
+    """The operationIds of a contract, in its order (read from the file, no target needed)."""
+    paths = yaml.safe_load(contract.read_text(encoding="utf-8")).get("paths") or {}
+    return [
+        op.get("operationId") or f"{method.upper()} {path}"
+        for path, item in paths.items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+class NoSequences(Exception):
+    """The contract defines no links: there are no sequences to follow (its message says so, for a skip)."""
 
 
 class ContractFuzzer:
@@ -59,13 +75,15 @@ class ContractFuzzer:
         settings: FuzzSettings | None = None,
         ledger: DepositLedger | None = None,
         evidence_dir: Path | None = None,
+        contract: Path = DEFAULT_CONTRACT,
     ) -> None:
         self.target = target
+        self.contract = contract
         self.settings = settings or FuzzSettings.from_env()
         self.ledger = ledger
         self.evidence_dir = evidence_dir
         """Where large or binary request bodies of reproductions are written (None: not kept)."""
-        self.schema = load_schema(target, self.settings)
+        self.schema = load_schema(target, self.settings, contract)
         self.caller = TargetCaller(target)
         self.checks = harness_checks(target.limit_bytes)
 
@@ -77,7 +95,8 @@ class ContractFuzzer:
         """Every operation, then the sequences when the stateful phase is on."""
         reports = [self.fuzz_operation(name) for name in self.operations()]
         if "stateful" in self.settings.phases:
-            reports.append(self.fuzz_sequences())
+            with contextlib.suppress(NoSequences):
+                reports.append(self.fuzz_sequences())
         return reports
 
     # -- one operation -------------------------------------------------------------------------------
@@ -120,7 +139,13 @@ class ContractFuzzer:
             max_examples=self.settings.sequences,
             stateful_step_count=self.settings.sequence_steps,
         )
-        run_state_machine_as_test(machine, settings=settings)
+        try:
+            run_state_machine_as_test(machine, settings=settings)
+        except NoLinksFound:
+            raise NoSequences(
+                f"{self.contract.name} ne définit aucun lien OpenAPI (links ; Swagger 2.0 n'en a pas) : "
+                "aucune séquence à suivre"
+            ) from None
         return report
 
     def _state_machine(self, report: OperationReport) -> Any:

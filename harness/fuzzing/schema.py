@@ -1,20 +1,28 @@
-"""The titulaire contract as schemathesis loads it, configured for one target and one budget."""
+"""A titulaire contract as schemathesis loads it (Swagger 2.0 or OpenAPI 3.0.x), for one target and one budget."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from schemathesis import Config, openapi
 from schemathesis.config import HealthCheck
 from schemathesis.schemas import BaseSchema
 
-from harness.contracts import TITULAIRE_V1, contract_path
 from harness.fuzzing import generation
 from harness.fuzzing.settings import FuzzSettings
+from harness.lint import unusable_contract
 from harness.target import Target
 
 
-def load_schema(target: Target, settings: FuzzSettings) -> BaseSchema:
-    """`contracts/titulaire/v1/openapi.yaml`, aimed at the target over its mutual TLS, seeded, budgeted."""
-    schema = openapi.from_path(contract_path(TITULAIRE_V1), config=Config(seed=settings.seed))
+class ContractRefused(ValueError):
+    """A contract the ASP refuses (OpenAPI 3.1 and later) or that cannot be read: it is not fuzzed."""
+
+
+def load_schema(target: Target, settings: FuzzSettings, contract: Path) -> BaseSchema:
+    """The contract (Swagger 2.0 or OpenAPI 3.0.x), aimed at the target over its mutual TLS, seeded, budgeted."""
+    if why := unusable_contract(contract):
+        raise ContractRefused(f"contrat non fuzzé : {why}")
+    schema = openapi.from_path(contract, config=Config(seed=settings.seed))
     project = schema.config
     project.update(
         base_url=target.url,

@@ -79,8 +79,9 @@ MESSAGE_VERSION_UNKNOWN = (
 MESSAGE_SWAGGER2 = (
     "Swagger 2.0 : toutes les règles sont appliquées, adaptées à 2.0 (HTTPS par schemes, OAuth 2.0 par "
     "securityDefinitions — 2.0 n'a pas OpenID Connect —, problem+json par produces et le schema de la réponse). "
-    "Non vérifié : la validation des requêtes et réponses par le harnais (openapi-core ne lit pas 2.0) ; "
-    "convertir le contrat en OpenAPI 3.0.3 pour la campagne de recette."
+    "La suite contrat le fuzze (schemathesis lit 2.0 et valide les réponses). Non vérifié : les callbacks, "
+    "absents de 2.0 (les retours sont jugés sur les contrats de l'ASP), et la validation par openapi-core, "
+    "qui ne lit pas 2.0."
 )
 MESSAGE_MUTUAL_TLS = (
     "le TLS mutuel (ou le VPN) n'est pas documenté : le dire dans info.description ou dans la description d'un "

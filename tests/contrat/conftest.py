@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import pytest
 
+from harness.campaign.plugin import CAMPAIGN
+from harness.fuzzing import DEFAULT_CONTRACT, contract_operations
+
 LAST = "apres_les_suites"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{LAST}: jugé après tous les autres tests de l'exécution (retours des dépôts)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per operation of the contract fuzzed: the platform's own, or the ASP's titulaire contract."""
+    if "operation" in metafunc.fixturenames:
+        contract = metafunc.config.stash[CAMPAIGN].contract or DEFAULT_CONTRACT
+        metafunc.parametrize("operation", contract_operations(contract), ids=str)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
