@@ -199,18 +199,21 @@ def test_the_gate_accepts_v2_with_the_projects_calendar() -> None:
     assert "Montée requise : majeure ; déclarée : majeure (1.0.1 → 2.0.0)" in output
 
 
-def test_the_gate_refuses_v2_announced_too_late(contracts_copy: Path) -> None:
-    edit_release(contracts_copy, "2.0.0", annonceeLe=date(2026, 12, 1))
+@pytest.mark.parametrize(
+    ("release", "change", "violation"),
+    [
+        ("2.0.0", {"annonceeLe": date(2026, 12, 1)}, "preavis-insuffisant"),  # v2 announced too late
+        ("2.0.0", {"guideDeMigration": None}, "guide-de-migration-manquant"),
+        ("1.0.1", {"finDeVieLe": date(2027, 5, 31)}, "coexistence-insuffisante"),  # v1 retired too soon
+    ],
+)
+def test_the_gate_refuses_a_calendar_that_breaks_the_policy(
+    contracts_copy: Path, release: str, change: dict[str, Any], violation: str
+) -> None:
+    edit_release(contracts_copy, release, **change)
     code, output = run_gate(contracts_copy)
     assert code == 1, output
-    assert "preavis-insuffisant" in output
-
-
-def test_the_gate_refuses_v2_without_its_migration_guide(contracts_copy: Path) -> None:
-    edit_release(contracts_copy, "2.0.0", guideDeMigration=None)
-    code, output = run_gate(contracts_copy)
-    assert code == 1, output
-    assert "guide-de-migration-manquant" in output
+    assert violation in output
 
 
 def test_the_gate_refuses_v2_when_the_guide_file_is_gone(contracts_copy: Path) -> None:
@@ -218,13 +221,6 @@ def test_the_gate_refuses_v2_when_the_guide_file_is_gone(contracts_copy: Path) -
     code, output = run_gate(contracts_copy)
     assert code == 1, output
     assert "guide-de-migration-introuvable" in output
-
-
-def test_the_gate_refuses_retiring_v1_too_soon(contracts_copy: Path) -> None:
-    edit_release(contracts_copy, "1.0.1", finDeVieLe=date(2027, 5, 31))
-    code, output = run_gate(contracts_copy)
-    assert code == 1, output
-    assert "coexistence-insuffisante" in output
 
 
 def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnvironment) -> None:
