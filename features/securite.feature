@@ -3,7 +3,7 @@ Fonctionnalité: Sécurité des appels à l'API du titulaire
   Les appels passent en HTTPS (TLS 1.2 au moins), avec authentification mutuelle TLS par un certificat
   de l'autorité convenue, et un jeton d'accès OAuth 2.0 valide, destiné à cette API et portant les droits
   de l'opération. Les erreurs ne divulguent aucune information interne.
-  Chaque contrôle de la suite de sécurité du harnais est repris ici. Contre une plateforme externe, un
+  Chaque contrôle de la suite de sécurité du harnais est repris ici, une fois. Contre une plateforme externe, un
   contrôle qui demande de signer avec une clé que seule la plateforme détient est déclaré non applicable,
   avec sa raison, jamais réussi.
 
@@ -39,6 +39,3 @@ Fonctionnalité: Sécurité des appels à l'API du titulaire
     Exemples: Divulgation d'informations
       | contrôle                                                  |
       | Aucune réponse d'erreur ne divulgue d'information interne |
-
-  Scénario: La recette reprend tous les contrôles de sécurité du harnais
-    Alors chaque contrôle de sécurité du harnais figure parmi les exemples de cette fonctionnalité

@@ -31,13 +31,13 @@ from locust.env import Environment as LocustEnvironment
 from locust.exception import StopUser
 from locust.runners import WorkerRunner
 
-from harness.client import AspClient, DepositBody, DepositMeter
+from harness.foundations.asp_client import AspClient, DepositBody, DepositMeter
+from harness.foundations.service_contract import ServiceContractError
+from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.load.profiles import NEAR_LIMIT_MARGIN_BYTES
 from harness.load.qos import RETURN_NAME, RETURN_TYPE, TOKEN_NAME, QosTargets
 from harness.load.settings import LoadSettings, LoadSettingsError
-from harness.service_contract import ServiceContractError
-from harness.tls import CertificatePair, client_context
-from harness.tokens import ClientCredentials, ClientCredentialsAuth
 
 log = logging.getLogger("recette.charge")
 WRITE_SCOPE = "depots:ecrire"

@@ -43,12 +43,12 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from harness.client import AspClient, DepositBody, Document
-from harness.environment import Environment
+from harness.campaign.environment import Environment
+from harness.foundations.asp_client import AspClient, DepositBody, Document
+from harness.foundations.servers import LOOPBACK, BackgroundServer, free_socket
+from harness.foundations.tokens import ClientCredentialsAuth
 from harness.load.memory import MIB, RssSampler
 from harness.load.profiles import NEAR_LIMIT_MARGIN_BYTES
-from harness.servers import LOOPBACK, BackgroundServer, free_socket
-from harness.tokens import ClientCredentialsAuth
 
 HERE = Path(__file__).resolve().parent
 MB = 1_000_000

@@ -19,7 +19,7 @@ from typing import Any
 
 import uvicorn
 
-from harness.tls import CertificatePair, server_context
+from harness.foundations.tls import CertificatePair, server_context
 
 Scope = dict[str, Any]
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from harness.campaign.embedded import register_embedded_campaign
-from harness.client import AspClient, CallbackInspector, Document
-from harness.clock import Clock, utc_now
-from harness.environment import Environment, EnvironmentOptions
+from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.foundations.asp_client import AspClient, CallbackInspector, Document
+from harness.foundations.clock import Clock, utc_now
 from harness.reference.settings import RetryPolicy
 
 FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_seconds=0.2, timeout_seconds=5)

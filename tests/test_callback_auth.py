@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.auth import TokenVerifier
-from harness.environment import CALLBACK_AUDIENCE, Environment
+from harness.campaign.environment import CALLBACK_AUDIENCE, Environment
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
+from harness.foundations.token_verifier import TokenVerifier
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
-from harness.servers import BackgroundServer
-from harness.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
-from harness.tokens import ClientCredentials, ClientCredentialsAuth
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
 from mocks.oidc import Issuer, RegisteredClient

@@ -8,9 +8,9 @@ import httpx
 import pytest
 import respx
 
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
 from harness.reference.settings import RetryPolicy
-from harness.tokens import ClientCredentials, ClientCredentialsAuth
 
 pytestmark = pytest.mark.anyio
 

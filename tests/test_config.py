@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.config import SETTINGS, ConfigError, RunConfig, load_config
-from harness.tls import RunCertificates
+from harness.campaign.config import SETTINGS, ConfigError, RunConfig, load_config
+from harness.foundations.tls import RunCertificates
 
 SECRET = "s3cret-de-recette-ne-pas-afficher"
 REPO = Path(__file__).resolve().parents[1]

@@ -9,9 +9,16 @@ import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from harness.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, TITULAIRE_V2, contract_path, load_yaml
-from harness.problems import CATALOGUE
-from harness.service_contract import ServiceContractError, load_service_contract, service_contract_defects
+from harness.foundations.contracts import (
+    ASP_CALLBACK_V1,
+    SERVICE_CONTRACT,
+    TITULAIRE_V1,
+    TITULAIRE_V2,
+    contract_path,
+    load_yaml,
+)
+from harness.foundations.problems import CATALOGUE
+from harness.foundations.service_contract import ServiceContractError, load_service_contract, service_contract_defects
 
 
 @pytest.mark.parametrize("name", [TITULAIRE_V1, TITULAIRE_V2, ASP_CALLBACK_V1])

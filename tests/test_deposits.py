@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.client import AspClient, DepositBody, Document
-from harness.environment import Environment
+from harness.campaign.environment import Environment
+from harness.foundations.asp_client import AspClient, DepositBody, Document
 from tests.conftest import PDF, StartEnvironment, metadonnees, pdf
 
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}

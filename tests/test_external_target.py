@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.environment import Environment
-from harness.servers import free_socket
+from harness.campaign.environment import Environment
+from harness.foundations.servers import free_socket
 from tests.conftest import StartEnvironment
 
 

@@ -17,10 +17,11 @@ import pytest
 import requests
 from schemathesis import GenerationMode, Response
 
-from harness.billing import BillingTags
+from harness.campaign.environment import Environment
+from harness.campaign.target import EmbeddedTarget, Target
 from harness.conformance import DepositLedger, ReturnJudge
 from harness.conformance.callbacks import METADATA, SINGLE
-from harness.environment import Environment
+from harness.foundations.billing import BillingTags
 from harness.fuzzing import DEFAULT_CONTRACT, ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
 from harness.fuzzing.checks import (
     accuse_reception_complet,
@@ -30,7 +31,6 @@ from harness.fuzzing.checks import (
 )
 from harness.fuzzing.schema import ContractRefused
 from harness.reference.settings import FAULTS
-from harness.target import Target
 from tests.conftest import StartEnvironment
 
 SMALL = FuzzSettings(seed=20261128, max_examples=3, phases=("examples", "coverage", "fuzzing"))
@@ -132,7 +132,7 @@ def test_only_invalid_data_answered_5xx_fails() -> None:
 
 
 def target_of(env: Environment) -> Target:
-    return Target.embedded(env, BillingTags.create("build:tests-fuzzing"))
+    return EmbeddedTarget(BillingTags.create("build:tests-fuzzing"), env)
 
 
 @pytest.fixture

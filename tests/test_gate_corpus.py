@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.cli.gate import evaluate
 from harness.gate.changes import Change
-from harness.gate.command import evaluate
 
 CORPUS = Path(__file__).parent / "gate_corpus"
 PAIRS = sorted(p for p in CORPUS.iterdir() if p.is_dir())

@@ -12,20 +12,10 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from harness.cli.gate import gate as gate_command
+from harness.foundations.calendar import Calendar, PolicyError, load_calendar, parse_version
 from harness.gate.changes import Change, Level
-from harness.gate.command import gate as gate_command
-from harness.gate.policy import (
-    Calendar,
-    Policy,
-    PolicyError,
-    check_calendar,
-    check_versions,
-    declared_bump,
-    load_calendar,
-    load_policy,
-    parse_version,
-    required_bump,
-)
+from harness.gate.policy import Policy, check_calendar, check_versions, declared_bump, load_policy, required_bump
 
 ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "gate_corpus"

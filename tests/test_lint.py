@@ -11,9 +11,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from harness.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path
+from harness.cli.lint import lint
+from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path
 from harness.lint import LoadError, lint_file
-from harness.lint.command import lint
 from harness.lint.rules import DESIGN, PRELIMINARY, SERVICE, STRUCTURE
 
 CORPUS = Path(__file__).parent / "lint_corpus"

@@ -16,14 +16,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from harness.billing import BillingTags
-from harness.contracts import SERVICE_CONTRACT, contract_path
-from harness.environment import Environment
-from harness.load.charge import charge_suite, qos_checks
-from harness.load.command import load
+from harness.campaign.environment import Environment
+from harness.campaign.load import charge_suite
+from harness.campaign.target import EmbeddedTarget
+from harness.cli.load import load
+from harness.foundations.billing import BillingTags
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
+from harness.load.charge import qos_checks
 from harness.load.qos import NON_CONFORME, RETURN_TYPE, EntryFigures, QosTargets, judge, verdict
 from harness.load.ramp import RampPlan, RampReport
-from harness.target import Target
 
 SMALL_LIMIT = 120_000
 RUN_TIMEOUT_SECONDS = 120
@@ -173,7 +174,7 @@ def test_the_campaign_charge_suite_gives_a_failing_verdict_when_the_qos_is_breac
     env: Environment, tmp_path: Path
 ) -> None:
     tags = BillingTags.create()
-    target = Target.embedded(env, tags)
+    target = EmbeddedTarget(tags, env)
     report = charge_suite(
         target,
         tmp_path / tags.run_id,

@@ -16,9 +16,9 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from harness.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
-from harness.servers import BackgroundServer
-from harness.tls import RunCertificates
+from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import RunCertificates
 from mocks.asp import ReturnRecorder, create_app
 from mocks.asp.validation import ContractDrift, check_response
 from mocks.smtp import SmtpCatcher

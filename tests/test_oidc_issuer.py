@@ -15,8 +15,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from harness.servers import BackgroundServer
-from harness.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
 from mocks.oidc import Issuer, RegisteredClient, create_app
 
 AUDIENCE = "https://titulaire.recette.local"

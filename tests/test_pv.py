@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.billing import BillingTags
+from harness.campaign.reports import write_reports
+from harness.campaign.reports.pv import PV_NAME, french_duration, render_pv, write_pv
 from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
-from harness.reports import write_reports
-from harness.reports.pv import PV_NAME, french_duration, render_pv, write_pv
+from harness.foundations.billing import BillingTags
 
 STARTED = datetime(2025, 11, 28, 13, 9, 12, tzinfo=UTC)
 CAPABILITY = "Dépôt de pièces par API"

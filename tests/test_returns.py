@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from harness.client import AspClient, CallbackInspector
-from harness.environment import Environment
+from harness.campaign.environment import Environment
+from harness.conformance.returns import acknowledged_returns
+from harness.foundations.asp_client import AspClient, CallbackInspector
+from harness.foundations.servers import free_socket
+from harness.foundations.tokens import ClientCredentialsAuth
 from harness.reference.settings import RetryPolicy
-from harness.returns import acknowledged_returns
-from harness.servers import free_socket
-from harness.tokens import ClientCredentialsAuth
 from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
 from tests.test_deposits import assert_problem
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from harness.client import Document
-from harness.returns import verify_return
+from harness.conformance.returns import verify_return
+from harness.foundations.asp_client import Document
 
 DOCUMENT = Document("a.pdf", b"%PDF-1.7 contenu", "application/pdf")
 META = {"applicationSource": "A", "identifiantDossier": "D", "numeroIteration": 2, "referenceContrat": "C"}

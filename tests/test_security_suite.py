@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_bdd.parser import FeatureParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.auth import TokenVerifier, bearer_token, invalid_token
-from harness.config import RunConfig
-from harness.environment import TITULAIRE_AUDIENCE, Environment
+from harness.campaign.config import RunConfig
+from harness.campaign.environment import TITULAIRE_AUDIENCE, Environment
+from harness.foundations.resources import project_folder
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.token_verifier import TokenVerifier, bearer_token, invalid_token
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
 from harness.security import (
+    CHECKS,
     SUITE,
     SecurityResult,
     SecurityTarget,
@@ -34,7 +38,6 @@ from harness.security import (
 )
 from harness.security.bearer import unb64url
 from harness.security.target import ClientCredentialsSource
-from harness.servers import BackgroundServer
 
 ALL_NAMES = [
     "HTTP en clair refusé",
@@ -80,7 +83,7 @@ def failures(results: list[SecurityResult]) -> set[str]:
 
 
 def test_every_check_passes_against_the_reference(env: Environment) -> None:
-    results = run_security_checks(SecurityTarget.embedded(env))
+    results = run_security_checks(env.security_target())
 
     assert SUITE == "securite"
     assert [result.name for result in results] == ALL_NAMES
@@ -90,14 +93,14 @@ def test_every_check_passes_against_the_reference(env: Environment) -> None:
 
 
 def test_every_check_passes_against_the_mock_asp_callback(env: Environment) -> None:
-    results = run_security_checks(SecurityTarget.embedded_callback(env))
+    results = run_security_checks(env.callback_security_target())
 
     assert [(r.name, r.evidence) for r in results if not r.passed] == []
     assert "POST /v1/retours" in by_name(results)["Appel sans jeton refusé (401)"].evidence
 
 
 def test_evidence_says_what_was_sent_and_answered(env: Environment) -> None:
-    results = by_name(run_security_checks(SecurityTarget.embedded(env)))
+    results = by_name(run_security_checks(env.security_target()))
 
     assert results["Appel sans jeton refusé (401)"].evidence.startswith(
         'GET /v1/sante → 401 authentification-requise ; WWW-Authenticate: Bearer realm="titulaire"'
@@ -135,7 +138,7 @@ def test_against_an_external_target_the_checks_needing_a_signature_are_not_appli
         if endpoint == "token_url"
         else {"token_url": None, "discovery_url": env.issuer.url + "/.well-known/openid-configuration"}
     )
-    results = run_security_checks(SecurityTarget.from_config(external_config(env, **fields)))
+    results = run_security_checks(external_config(env, **fields).security_target())
 
     not_applicable = {r.name for r in results if not r.applicable}
     assert not_applicable == NEEDS_SIGNING
@@ -146,7 +149,7 @@ def test_against_an_external_target_the_checks_needing_a_signature_are_not_appli
 
 
 def test_without_a_forger_the_scope_check_asks_the_issuer_for_a_narrower_token(env: Environment) -> None:
-    target = SecurityTarget.from_config(external_config(env))
+    target = external_config(env).security_target()
 
     result = by_name(run_security_checks(target, [bearer.check_insufficient_scope]))[
         "Portée insuffisante refusée (403)"
@@ -158,9 +161,9 @@ def test_without_a_forger_the_scope_check_asks_the_issuer_for_a_narrower_token(e
 
 def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_not_applicable(env: Environment) -> None:
     reader = env.credentials("asp-lecture")
-    target = SecurityTarget.from_config(
+    target = (
         external_config(env, client_id=reader.client_id, client_secret=reader.client_secret, scopes=reader.scopes)
-    )
+    ).security_target()
 
     [result] = run_security_checks(target, [bearer.check_insufficient_scope])
 
@@ -170,7 +173,7 @@ def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_not_applicable(
 
 
 def test_without_a_valid_token_the_token_checks_are_inconclusive_failures(env: Environment) -> None:
-    target = dataclasses.replace(SecurityTarget.embedded(env), tokens=None)
+    target = dataclasses.replace(env.security_target(), tokens=None)
 
     results = by_name(run_security_checks(target, bearer.CHECKS))
 
@@ -186,7 +189,7 @@ def test_a_check_that_breaks_fails_with_its_reason_and_the_others_still_run(env:
         """Contrôle cassé"""
         raise RuntimeError("panne du contrôle")
 
-    results = run_security_checks(SecurityTarget.embedded(env), [broken, bearer.check_missing_token])
+    results = run_security_checks(env.security_target(), [broken, bearer.check_missing_token])
 
     assert [(r.name, r.passed) for r in results] == [("Contrôle cassé", False), ("Appel sans jeton refusé (401)", True)]
     assert results[0].evidence == "le contrôle n'a pas pu s'exécuter : RuntimeError : panne du contrôle"
@@ -226,7 +229,7 @@ def weakened(
     app.debug = debug
     server_context = env.certs.server_context() if context is REFERENCE else context
     with BackgroundServer(wrap(app) if wrap else app, server_context, "titulaire-affaibli", lifespan="off") as server:
-        yield dataclasses.replace(SecurityTarget.embedded(env), url=server.url)
+        yield dataclasses.replace(env.security_target(), url=server.url)
 
 
 def verifier(env: Environment, kind: type[TokenVerifier] = TokenVerifier, **options: Any) -> TokenVerifier:
@@ -441,6 +444,17 @@ def test_the_token_source_repr_names_the_client_not_the_secret(env: Environment)
 
 def test_the_suite_works_in_a_directory_it_cleans_up(env: Environment) -> None:
     before = set(Path(tempfile.gettempdir()).glob("recette-securite-*"))
-    run_security_checks(SecurityTarget.embedded(env), [transport.check_unknown_authority])
+    run_security_checks(env.security_target(), [transport.check_unknown_authority])
 
     assert set(Path(tempfile.gettempdir()).glob("recette-securite-*")) == before
+
+
+def test_every_check_of_the_harness_is_one_example_of_the_securite_feature() -> None:
+    feature = FeatureParser(str(project_folder("features")), "securite.feature").parse()
+    listed = [
+        context["contrôle"]
+        for template in feature.scenarios.values()
+        for examples in template.examples
+        for context in examples.as_contexts()
+    ]
+    assert sorted(listed) == sorted(check_name(check) for check in CHECKS)

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.servers import BackgroundServer
-from harness.tls import RunCertificates, certificate_subject, certificate_thumbprint
-from harness.tls_scope import peer_certificate
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import RunCertificates, certificate_subject, certificate_thumbprint
+from harness.foundations.tls_scope import peer_certificate
 
 
 async def echo(request: Request) -> Response:

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness import auth
-from harness.auth import TokenVerifier
-from harness.problems import PROBLEM_MEDIA_TYPE, Problem
-from harness.servers import BackgroundServer
-from harness.tls import CertificatePair, RunCertificates, certificate_thumbprint
+from harness.foundations import token_verifier as auth
+from harness.foundations.problems import PROBLEM_MEDIA_TYPE, Problem
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import CertificatePair, RunCertificates, certificate_thumbprint
+from harness.foundations.token_verifier import TokenVerifier
 from mocks.oidc import Issuer, RegisteredClient, create_app, generate_signing_key
 
 pytestmark = pytest.mark.anyio

@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from time_machine import TimeMachineFixture
 
-from harness.auth import TokenVerifier
-from harness.problems import Problem
-from harness.servers import BackgroundServer
-from harness.tls import RunCertificates
-from harness.tokens import (
+from harness.foundations.problems import Problem
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import RunCertificates
+from harness.foundations.token_verifier import TokenVerifier
+from harness.foundations.tokens import (
     AccessToken,
     ClientCredentials,
     ClientCredentialsAuth,

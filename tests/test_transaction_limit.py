@@ -8,8 +8,8 @@ import ssl
 import httpx
 import pytest
 
-from harness.client import AspClient, DepositBody
-from harness.environment import Environment
+from harness.campaign.environment import Environment
+from harness.foundations.asp_client import AspClient, DepositBody
 from tests.conftest import metadonnees
 from tests.test_deposits import assert_problem, stored_deposits
 

@@ -13,12 +13,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from harness.client import AspClient, CallbackInspector, DepositBody
-from harness.contracts import contracts_dir
-from harness.gate.command import gate
-from harness.gate.policy import Calendar, Release, parse_version
+from harness.cli.gate import gate
+from harness.conformance.returns import verify_return
+from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody
+from harness.foundations.calendar import Calendar, Release, parse_version
+from harness.foundations.contracts import contracts_dir
 from harness.reference.lifecycle import lifecycle_of
-from harness.returns import verify_return
 from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
 
 DEPRECATED = datetime(2027, 2, 8, tzinfo=UTC)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.billing import BillingTags
+from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.plugin import PLUGIN_NAME, CampaignPlugin
-from harness.clock import OffsetClock
-from harness.environment import Environment, EnvironmentOptions
-from harness.target import Target
+from harness.campaign.target import EmbeddedTarget, Target
+from harness.foundations.billing import BillingTags
+from harness.foundations.clock import OffsetClock
 
 DEFAULT_MOTIF = "build:tests-harnais"
 
@@ -34,4 +34,4 @@ def embedded_target(config: pytest.Config) -> Target:
     env = Environment(directory, EnvironmentOptions(clock=OffsetClock())).start()
     config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
     config.add_cleanup(env.stop)
-    return Target.embedded(env, BillingTags.create(os.environ.get("RECETTE_MOTIF", DEFAULT_MOTIF)))
+    return EmbeddedTarget(BillingTags.create(os.environ.get("RECETTE_MOTIF", DEFAULT_MOTIF)), env)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.campaign.plugin import CAMPAIGN, SCENARIO
+from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
-from harness.target import Target
 
 
 @pytest.fixture(scope="session")

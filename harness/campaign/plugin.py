@@ -17,10 +17,10 @@ import pytest
 from pytest_bdd.scenario import scenario_wrapper_template_registry  # pinned: pytest-bdd internals
 from pytest_bdd.utils import registry_get_safe
 
-from harness.campaign.curl import as_curl
 from harness.campaign.results import FAILED, PASSED, SKIPPED, ScenarioResult
+from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
-from harness.target import Target
+from harness.foundations.curl import as_curl
 
 PLUGIN_NAME = "recette-campagne"
 CAMPAIGN = pytest.StashKey["CampaignPlugin"]()

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.billing import BillingTags
+from harness.foundations.billing import BillingTags
 
 PASSED, FAILED, SKIPPED = "reussi", "echoue", "ignore"
 

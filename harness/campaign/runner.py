@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.billing import BillingTags
+from harness.campaign.config import RunConfig
+from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.plugin import CampaignPlugin
 from harness.campaign.progress import LiveProgress
+from harness.campaign.receiver import ReturnReceiver
+from harness.campaign.reports import write_reports
 from harness.campaign.results import CampaignReport
-from harness.clock import OffsetClock
-from harness.config import RunConfig
-from harness.environment import Environment, EnvironmentOptions
-from harness.receiver import ReturnReceiver
-from harness.reports import write_reports
-from harness.target import Target
+from harness.campaign.target import EmbeddedTarget, ExternalTarget, Target
+from harness.foundations.billing import BillingTags
+from harness.foundations.clock import OffsetClock
 
-SUITES_DIR = Path(__file__).resolve().parents[2] / "tests"
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
 
 
@@ -91,7 +91,7 @@ def _embedded_target(tags: BillingTags, faults: tuple[str, ...]) -> Iterator[Tar
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield Target.embedded(env, tags)
+            yield EmbeddedTarget(tags, env)
         finally:
             env.stop()
 
@@ -107,7 +107,7 @@ def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Ite
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
-            yield Target.external(config, tags, receiver)
+            yield ExternalTarget(tags, config, receiver)
         finally:
             receiver.stop()
 

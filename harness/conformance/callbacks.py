@@ -23,11 +23,11 @@ import isodate
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
-from harness.client import CallbackInspector
 from harness.conformance.deposits import DepositLedger, TrackedDeposit
-from harness.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path, openapi
-from harness.returns import acknowledged_returns
-from harness.service_contract import load_service_contract
+from harness.conformance.returns import acknowledged_returns
+from harness.foundations.asp_client import CallbackInspector
+from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path, openapi
+from harness.foundations.service_contract import load_service_contract
 
 FAILED_STATUS = "ECHEC"
 """StatutDepot of a deposit whose return could not be delivered (incident opened)."""

@@ -14,10 +14,10 @@ Without pytest: `fuzz(target)` runs everything and returns one report per operat
 from __future__ import annotations
 
 from harness.conformance.deposits import DepositLedger
+from harness.foundations.target import Target
 from harness.fuzzing.report import Finding, OperationReport
 from harness.fuzzing.runner import DEFAULT_CONTRACT, SEQUENCES, ContractFuzzer, NoSequences, contract_operations
 from harness.fuzzing.settings import FuzzSettings, FuzzSettingsError
-from harness.target import Target
 
 __all__ = [
     "DEFAULT_CONTRACT",

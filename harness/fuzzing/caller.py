@@ -2,7 +2,7 @@
 
 schemathesis sends with `requests`: the mutual TLS files go into its configuration (`schema.py`), and each
 call carries the headers built here. A request is turned back into an `httpx.Request` for the campaign's
-journal and its curl reproduction (`harness.campaign.curl.as_curl`, with the mutual TLS flags).
+journal and its curl reproduction (`harness.foundations.curl.as_curl`, with the mutual TLS flags).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import requests
 
-from harness.target import Target
+from harness.foundations.target import Target
 
 ASP_CLIENT_ID = "asp-recette"
 

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 from schemathesis import Case, CheckContext, Response
 from schemathesis.core.failures import Failure
 
+from harness.foundations.problems import PROBLEM_MEDIA_TYPE
 from harness.fuzzing.caller import body_size
-from harness.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_MEMBERS = ("type", "title", "status", "code")
 

@@ -25,7 +25,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.schemas import APIOperation, BaseSchema
 
 from harness.conformance.deposits import DOCUMENT_PART, METADATA_PART, read_deposit
-from harness.contracts import TITULAIRE_V1, openapi
+from harness.foundations.contracts import TITULAIRE_V1, openapi
 
 DEPOSIT_OPERATION = "deposerPieces"
 IDEMPOTENCY_KEY = "Idempotency-Key"

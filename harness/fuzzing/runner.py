@@ -30,16 +30,16 @@ from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, Hyp
 from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.schemas import APIOperation
 
-from harness.campaign.curl import as_curl
 from harness.conformance.deposits import DepositLedger
-from harness.contracts import TITULAIRE_V1, contract_path
+from harness.foundations.contracts import TITULAIRE_V1, contract_path
+from harness.foundations.curl import as_curl
+from harness.foundations.target import Target
 from harness.fuzzing.caller import TargetCaller, as_httpx, body_size
 from harness.fuzzing.checks import check_of, harness_checks
 from harness.fuzzing.generation import DEPOSIT_OPERATION, operation_id
 from harness.fuzzing.report import Finding, OperationReport
 from harness.fuzzing.schema import load_schema
 from harness.fuzzing.settings import FuzzSettings
-from harness.target import Target
 
 SEQUENCES = "sequences"
 """The name of the stateful run's report."""

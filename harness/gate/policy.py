@@ -15,15 +15,21 @@ documented at the top of those files:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import isodate
-import yaml
 
+from harness.foundations.calendar import (
+    Calendar,
+    PolicyError,
+    Release,
+    Version,
+    parse_version,
+    read_yaml_mapping,
+)
 from harness.gate.changes import Change, Level
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -35,11 +41,6 @@ BUMP_NAMES = {
     "prerelease": "pré-version",
     "downgrade": "régression",
 }
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
-
-
-class PolicyError(Exception):
-    """An unreadable policy or versions file."""
 
 
 @dataclass(frozen=True)
@@ -51,35 +52,6 @@ class Violation:
 
     def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "message": self.message}
-
-
-# --- semver -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, order=True)
-class Version:
-    """A semantic version; ordering follows semver precedence (a pre-release comes before its release)."""
-
-    core: tuple[int, int, int]
-    release: tuple[int, tuple[tuple[int, int | str], ...]]
-    text: str = field(compare=False)
-
-    @property
-    def major(self) -> int:
-        return self.core[0]
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def parse_version(text: Any) -> Version | None:
-    """The semver in `text`, or None."""
-    match = _SEMVER.match(str(text).strip())
-    if not match:
-        return None
-    core = (int(match[1]), int(match[2]), int(match[3]))
-    identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in (match[4] or "").split(".") if p)
-    return Version(core, (0, identifiers) if match[4] else (1, ()), str(text).strip())
 
 
 def required_bump(changes: list[Change]) -> str:
@@ -150,51 +122,9 @@ class Policy:
         return self.major_notice if bump == "major" else self.minor_notice
 
 
-@dataclass(frozen=True)
-class Release:
-    """One entry of `versions.yaml`."""
-
-    version: Version
-    announced: date | None
-    published: date | None
-    deprecated: date | None
-    end_of_life: date | None
-    migration_guide: str | None
-    contract: str | None
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """`versions.yaml`: the released (or planned) versions; paths in it are relative to the file."""
-
-    path: Path
-    releases: tuple[Release, ...]
-
-    def find(self, version: Version) -> Release | None:
-        return next((r for r in self.releases if r.version == version), None)
-
-    def previous_major(self, version: Version) -> Release | None:
-        """The latest release of an earlier major (the line the new major replaces)."""
-        earlier = [r for r in self.releases if r.version.major < version.major]
-        return max(earlier, key=lambda r: r.version, default=None)
-
-    def resolve(self, relative: str) -> Path:
-        return self.path.parent / relative
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise PolicyError(f"fichier illisible : {path} ({str(error).splitlines()[0]})") from error
-    if not isinstance(data, dict):
-        raise PolicyError(f"{path} : un objet YAML est attendu")
-    return data
-
-
 def load_policy(path: Path) -> Policy:
     """Read `version-policy.yaml`."""
-    data = _read_yaml(path)
+    data = read_yaml_mapping(path)
     flag = data.get("guideDeMigrationObligatoire")
     if not isinstance(flag, bool):
         raise PolicyError(f"{path} : guideDeMigrationObligatoire doit valoir true ou false")
@@ -211,43 +141,6 @@ def _duration(data: dict[str, Any], key: str, path: Path) -> Any:
         return isodate.parse_duration(str(data[key]))
     except (KeyError, isodate.ISO8601Error) as error:
         raise PolicyError(f"{path} : {key} doit être une durée ISO 8601 (ex. P3M)") from error
-
-
-def load_calendar(path: Path) -> Calendar:
-    """Read `versions.yaml`."""
-    entries = _read_yaml(path).get("versions")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise PolicyError(f"{path} : « versions » doit être une liste d'objets")
-    releases = tuple(_release(entry, path) for entry in entries)
-    numbers = [r.version for r in releases]
-    if len(set(numbers)) != len(numbers):
-        raise PolicyError(f"{path} : une version y est inscrite deux fois")
-    return Calendar(path, releases)
-
-
-def _release(entry: dict[str, Any], path: Path) -> Release:
-    version = parse_version(entry.get("numero", ""))
-    if version is None:
-        raise PolicyError(f"{path} : numero « {entry.get('numero')} » n'est pas une version semver (entre guillemets)")
-    return Release(
-        version=version,
-        announced=_date(entry, "annonceeLe", path),
-        published=_date(entry, "publieeLe", path),
-        deprecated=_date(entry, "deprecieeLe", path),
-        end_of_life=_date(entry, "finDeVieLe", path),
-        migration_guide=entry.get("guideDeMigration"),
-        contract=entry.get("contrat"),
-    )
-
-
-def _date(entry: dict[str, Any], key: str, path: Path) -> date | None:
-    value = entry.get(key)
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as error:
-        raise PolicyError(f"{path} : {key} « {value} » n'est pas une date AAAA-MM-JJ") from error
 
 
 # --- calendar rules ---------------------------------------------------------------------------------

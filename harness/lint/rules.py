@@ -23,13 +23,13 @@ from openapi_spec_validator.validation import (
 )
 from referencing.exceptions import Unresolvable
 
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.service_contract import service_contract_defects
 from harness.lint.findings import Finding, Severity
 from harness.lint.loader import Contract, Node, Operation, RefError, pointer
-from harness.service_contract import service_contract_defects
 
 Check = Callable[[Contract], Iterable[tuple[str, str]]]
 
-TRANSACTION_LIMIT_BYTES = 20_000_000
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = ("type", "title", "status")
 VALIDATORS: dict[str, Any] = {
@@ -446,7 +446,7 @@ def transaction_limit_value(contract: Contract) -> Iterator[tuple[str, str]]:
 
 @rule(SERVICE, "contrat-de-service", "error")
 def service_contract_sections(contract: Contract) -> Iterator[tuple[str, str]]:
-    """Every section the ASP requires is present and typed (harness.service_contract)."""
+    """Every section the ASP requires is present and typed (harness.foundations.service_contract)."""
     for defect in service_contract_defects(contract.data):
         where, _, message = defect.partition(" : ")
         tokens = [] if where == "(racine)" else where.split("/")

@@ -4,6 +4,6 @@ The locustfiles live in `load/` and only ever run in locust subprocesses (`runne
 never imports locust.
 """
 
-from harness.load.charge import LoadRequest, Target, charge_suite, qos_checks, run_load
+from harness.load.charge import LoadRequest, LoadTarget, qos_checks, run_load
 
-__all__ = ["LoadRequest", "Target", "charge_suite", "qos_checks", "run_load"]
+__all__ = ["LoadRequest", "LoadTarget", "qos_checks", "run_load"]

@@ -2,40 +2,27 @@
 
 `run_load` drives locust (`runner.py`), samples the titulaire's memory when it runs on this machine,
 judges locust's JSON report against the service contract (`qos.py`) and writes `qos.json` beside
-locust's CSV, HTML and JSON reports in `reports/<run-id>/charge/`. `charge_suite` is the short
-`limite` run the campaign calls for its `charge` suite.
+locust's CSV, HTML and JSON reports in `reports/<run-id>/charge/`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness.billing import BillingTags, LedgerLine, append_to_ledger
-from harness.checks import CheckResult
-from harness.contracts import SERVICE_CONTRACT, contract_path
-from harness.environment import Environment, EnvironmentOptions
+from harness.foundations.billing import LEDGER_NAME, BillingTags, LedgerLine, append_to_ledger
+from harness.foundations.check_result import CheckResult
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.service_contract import load_service_contract
 from harness.load.memory import MIB, RssFigures, RssSampler
-from harness.load.profiles import PROFILES, Profile
+from harness.load.profiles import Profile
 from harness.load.qos import Criterion, QosTargets, judge, read_locust_json, verdict
 from harness.load.runner import LocustRun, run_locust
 from harness.load.settings import LoadSettings
-from harness.reference.settings import DEFAULT_LIMIT_BYTES
-from harness.reports import LEDGER_NAME
-from harness.service_contract import load_service_contract
-from harness.tokens import discover_token_endpoint
-
-if TYPE_CHECKING:
-    from harness.config import RunConfig
-    from harness.target import Target as CampaignTarget
 
 MAX_RSS_GROWTH_BYTES = 64 * MIB
 """`horslimite`: refusing over-limit bodies may not make the titulaire's memory grow more than this."""
@@ -48,7 +35,7 @@ NO_MEMORY = "Mémoire du titulaire non mesurée : il ne tourne pas sur cette mac
 
 
 @dataclass(frozen=True)
-class Target:
+class LoadTarget:
     """Where the load goes: the environment's state file, and the titulaire's pid when it runs here."""
 
     state_file: Path
@@ -82,47 +69,10 @@ class LoadRequest:
         if self.limit_bytes is not None:
             return self.limit_bytes
         qos = load_service_contract(self.service_contract)["qualiteDeService"]
-        return int(qos.get("limiteTransactionOctets", DEFAULT_LIMIT_BYTES))
+        return int(qos.get("limiteTransactionOctets", TRANSACTION_LIMIT_BYTES))
 
 
-@contextmanager
-def embedded_target(limit_bytes: int) -> Iterator[Target]:
-    """The embedded environment (reference titulaire in this process), in a folder removed afterwards.
-
-    The deposits of a load run weigh gigabytes, and the folder holds the run's keys: neither is kept.
-    """
-    run_dir = Path(tempfile.mkdtemp(prefix="recette-charge-"))
-    try:
-        with Environment(run_dir, EnvironmentOptions(reference={"limit_bytes": limit_bytes})) as env:
-            state_file = run_dir / "etat.json"
-            env.write_state(state_file)
-            yield Target(state_file, titulaire_pid=os.getpid())
-    finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
-
-
-@contextmanager
-def configured_target(config: RunConfig) -> Iterator[Target]:
-    """A real platform (`--target`, `--config`): the state file of its settings, for the locust processes.
-
-    The file holds the client secret: it lives (mode 600) in a folder removed after the run.
-    """
-    token_url = config.token_url or discover_token_endpoint(str(config.discovery_url), config.ssl_context())
-    client = {"client_id": config.client_id, "client_secret": config.client_secret, "scopes": list(config.scopes)}
-    state = {
-        "titulaire": {"url": config.target},
-        "asp_callback": None,
-        "tls": {"ca": str(config.ca), "client_cert": str(config.client_cert), "client_key": str(config.client_key)},
-        "oauth": {"token_url": token_url, "clients": [client]},
-    }
-    with tempfile.TemporaryDirectory(prefix="recette-charge-") as directory:
-        state_file = Path(directory) / "etat.json"
-        state_file.touch(mode=0o600)
-        state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-        yield Target(state_file)
-
-
-def run_load(request: LoadRequest, target: Target) -> dict[str, Any]:
+def run_load(request: LoadRequest, target: LoadTarget) -> dict[str, Any]:
     """Run the profile against the target, judge it, write `qos.json`; return its content."""
     started = datetime.now(UTC)
     limit = request.effective_limit()
@@ -182,29 +132,6 @@ def record_billing(request: LoadRequest, report: dict[str, Any]) -> None:
     append_to_ledger(request.report_dir / LEDGER_NAME, line)
 
 
-def charge_suite(target: CampaignTarget, run_dir: Path, **options: Any) -> dict[str, Any]:
-    """The campaign's `charge` suite: a short `limite` run (2 users, 10 s) on the campaign's embedded target.
-
-    Writes into `run_dir/charge/` and returns the `qos.json` data (`verdict`: "conforme" or "non conforme",
-    `criteres`…); `qos_checks` turns it into check results.
-    """
-    if target.environment is None:
-        raise ValueError("la suite de charge demande l'environnement embarqué (fichier d'état, certificats, client)")
-    defaults: dict[str, Any] = {
-        "users": 2,
-        "duration_seconds": 10.0,
-        "max_requests": 200,
-        "limit_bytes": target.limit_bytes,
-    }
-    request = LoadRequest(PROFILES["limite"], tags=target.tags, report_dir=run_dir.parent, **(defaults | options))
-    if request.run_dir != run_dir:
-        raise ValueError(f"le dossier de l'exécution doit être <rapports>/{target.tags.run_id} (reçu {run_dir})")
-    with tempfile.TemporaryDirectory(prefix="recette-charge-") as directory:
-        state_file = Path(directory) / "etat.json"
-        target.environment.write_state(state_file)
-        return run_load(request, Target(state_file, titulaire_pid=os.getpid()))
-
-
 def qos_checks(report: dict[str, Any]) -> list[CheckResult]:
     """The QoS criteria of a load report as check results."""
     name = f"Charge « {report['profil']} »"
@@ -214,7 +141,7 @@ def qos_checks(report: dict[str, Any]) -> list[CheckResult]:
     ]
 
 
-def _settings(request: LoadRequest, target: Target, limit: int) -> LoadSettings:
+def _settings(request: LoadRequest, target: LoadTarget, limit: int) -> LoadSettings:
     return LoadSettings(
         state_file=target.state_file,
         tags=request.tags,

@@ -10,6 +10,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.foundations.resources import project_folder
+
 NEAR_LIMIT_MARGIN_BYTES = 1024
 """`limite`: a transaction (request + receipt) this many bytes under the limit."""
 MIX_SIZES: tuple[tuple[int, int], ...] = (
@@ -48,12 +50,8 @@ PROFILES: dict[str, Profile] = {
 
 
 def load_dir() -> Path:
-    """The folder of locustfiles: beside the package in a checkout, inside it in an installed wheel."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "load", package / "_load"):
-        if (candidate / "asp_user.py").is_file():
-            return candidate
-    raise FileNotFoundError("load/ folder (locustfiles) not found beside the harness package")
+    """The folder of locustfiles."""
+    return project_folder("load")
 
 
 def mixed_size(near_limit_bytes: int, rng: random.Random) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 
 import isodate
 
-from harness.service_contract import load_service_contract
+from harness.foundations.service_contract import load_service_contract
 
 RETURN_TYPE, RETURN_NAME = "RETOUR", "retour"
 """The custom locust request type of a return: its response time is the return delay."""

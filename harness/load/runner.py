@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from harness.foundations.servers import LOOPBACK
 from harness.load.profiles import Profile
 from harness.load.settings import LoadSettings
-from harness.servers import LOOPBACK
 
 REPORT_STEM = "locust"
 STARTUP_SLACK_SECONDS = 60.0

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.billing import BillingTags, MotifError
-from harness.contracts import SERVICE_CONTRACT, contract_path
-from harness.reference.settings import DEFAULT_LIMIT_BYTES
+from harness.foundations.billing import BillingTags, MotifError
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 
 DEFAULT_MOTIF = "recette"
 
@@ -35,7 +35,7 @@ class LoadSettings:
     state_file: Path
     """The environment's description (`recette serve --state-file`): URLs, certificates, OAuth client."""
     tags: BillingTags
-    limit_bytes: int = DEFAULT_LIMIT_BYTES
+    limit_bytes: int = TRANSACTION_LIMIT_BYTES
     max_requests: int = 1000
     """Requests of the whole run (all processes) after which it stops."""
     duration_seconds: float = 30.0

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import uvicorn
 
+from harness.foundations.servers import LOOPBACK
+from harness.foundations.tls import CertificatePair, server_context
+from harness.foundations.tls_scope import TlsScopeProtocol
 from harness.reference.app import create_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
-from harness.servers import LOOPBACK
-from harness.tls import CertificatePair, server_context
-from harness.tls_scope import TlsScopeProtocol
 
 
 def main(argv: list[str] | None = None) -> int:

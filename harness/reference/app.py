@@ -19,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from harness.auth import TokenVerifier
-from harness.billing import MOTIF_HEADER, RUN_HEADER
-from harness.contracts import TITULAIRE_V2_MIGRATION, contract_path
-from harness.problems import Problem
+from harness.foundations.billing import MOTIF_HEADER, RUN_HEADER
+from harness.foundations.contracts import TITULAIRE_V2_MIGRATION, contract_path
+from harness.foundations.problems import Problem
+from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tls_scope import peer_certificate
+from harness.foundations.token_verifier import TokenVerifier
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.lifecycle import VersionLifecycle, planned_lifecycles
 from harness.reference.limits import TransactionLimit
@@ -30,8 +32,6 @@ from harness.reference.service import RunTags, Titulaire, receipt_size
 from harness.reference.settings import ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_of, state_out
-from harness.tls import CertificatePair, client_context
-from harness.tls_scope import peer_certificate
 
 log = logging.getLogger(__name__)
 WRITE, READ = "depots:ecrire", "depots:lire"

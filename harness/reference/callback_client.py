@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
+from harness.foundations.tokens import TokenRequestError
 from harness.reference.settings import RetryPolicy
-from harness.tokens import TokenRequestError
 
 Sleep = Callable[[float], Awaitable[None]]
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})

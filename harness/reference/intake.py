@@ -16,7 +16,7 @@ from typing import IO
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from harness.problems import Problem
+from harness.foundations.problems import Problem
 
 METADATA_PART = "metadonnees"
 DOCUMENT_PART = "document"

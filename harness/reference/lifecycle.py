@@ -15,10 +15,10 @@ from email.utils import format_datetime
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.clock import Clock
-from harness.contracts import TITULAIRE_VERSIONS, contract_path
-from harness.gate.policy import Calendar, load_calendar, parse_version
-from harness.problems import Problem, ProblemResponse
+from harness.foundations.calendar import Calendar, load_calendar, parse_version
+from harness.foundations.clock import Clock
+from harness.foundations.contracts import TITULAIRE_VERSIONS, contract_path
+from harness.foundations.problems import Problem, ProblemResponse
 from harness.reference.versions import LATEST, RELEASES, prefix_of, successor_path
 
 MIGRATION_GUIDE = f"{LATEST}/migration"

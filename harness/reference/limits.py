@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.problems import DRAIN_HOOK, Problem
+from harness.foundations.problems import DRAIN_HOOK, Problem
 
 ResponseReserve = Callable[[int], int]
 """Size of the largest response body the application may answer to a request body of n bytes.

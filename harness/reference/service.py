@@ -21,8 +21,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from harness.clock import Clock, utc_now
-from harness.problems import Problem
+from harness.foundations.clock import Clock, utc_now
+from harness.foundations.problems import Problem
+from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.callback_client import CallbackClient
 from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
@@ -30,8 +32,6 @@ from harness.reference.outbox import Outbox
 from harness.reference.settings import ReferenceSettings
 from harness.reference.store import DepositRecord, DocumentRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
-from harness.tls import CertificatePair, client_context
-from harness.tokens import ClientCredentials, ClientCredentialsAuth
 
 RETRY_AFTER_SECONDS = "1"
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import isodate
 
-DEFAULT_LIMIT_BYTES = 20_000_000
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+
 DEFAULT_RETENTION = "P3M"
 FAULTS = {
     "retour-double": "the outbox sends a second, different return (outbox.py)",
@@ -43,7 +44,7 @@ class ReferenceSettings:
 
     data_dir: Path
     callback_url: str
-    limit_bytes: int = DEFAULT_LIMIT_BYTES
+    limit_bytes: int = TRANSACTION_LIMIT_BYTES
     retention: str = DEFAULT_RETENTION
     max_concurrent_deposits: int = 16
     max_metadata_bytes: int = 1_000_000

@@ -19,8 +19,8 @@ from openapi_core.validation.request.validators import V30RequestBodyValidator, 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.contracts import ContractRequest, ContractResponse, openapi
-from harness.problems import Problem
+from harness.foundations.contracts import ContractRequest, ContractResponse, openapi
+from harness.foundations.problems import Problem
 from harness.reference.versions import contract_for
 
 log = logging.getLogger(__name__)

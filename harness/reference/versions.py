@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.contracts import TITULAIRE_V1, TITULAIRE_V2
+from harness.foundations.contracts import TITULAIRE_V1, TITULAIRE_V2
 
 CONTRACTS = {"/v1": TITULAIRE_V1, "/v2": TITULAIRE_V2}
 """Path prefix of each major → its contract."""

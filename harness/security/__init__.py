@@ -1,6 +1,6 @@
 """The security suite (`securite`): transport, mutual TLS and Bearer token checks against any titulaire API.
 
-    results = run_security_checks(SecurityTarget.embedded(env))     # or SecurityTarget.from_config(config)
+    results = run_security_checks(env.security_target())     # or config.security_target()
 
 Each result is a `CheckResult` (name, passed, evidence in French); a check that cannot run against the
 target is `applicable=False` with the reason, never a pass.

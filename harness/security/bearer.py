@@ -22,9 +22,9 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from harness.foundations.tls import certificate_thumbprint
 from harness.security.probes import Exchange, Probes
 from harness.security.verdicts import Verdict, failed, inconclusive, not_applicable, passed
-from harness.tls import certificate_thumbprint
 
 FAR_SECONDS = 3600
 """How far in the past or future a forged date is: beyond any reasonable clock-skew leeway."""

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harness.tls import CertificatePair
+from harness.foundations.tls import CertificatePair
 
 
 class TestCertificates:

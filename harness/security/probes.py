@@ -15,9 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from harness.foundations.tokens import TokenRequestError
 from harness.security.certificates import TestCertificates
 from harness.security.target import SecurityTarget
-from harness.tokens import TokenRequestError
 
 MAX_KEPT_BODY = 64 * 1024
 NO_RESPONSE = "aucune réponse HTTP"

@@ -1,7 +1,7 @@
 """What the security suite probes: a target URL, our TLS material, a token source and, maybe, a forger.
 
-`SecurityTarget.embedded(env)` points the suite at the reference titulaire of an embedded environment
-(every check applies: we hold the CA key and the issuer's signing keys). `SecurityTarget.from_config(config)`
+`Environment.security_target()` points the suite at the reference titulaire of an embedded environment
+(every check applies: we hold the CA key and the issuer's signing keys). `RunConfig.security_target()`
 points it at a real platform: we hold our client certificate and a client of its issuer, nothing more, so
 the checks that need to sign (a forged token, an expired certificate from the CA it trusts) are not applicable.
 """
@@ -9,20 +9,14 @@ the checks that need to sign (a forged token, an expired certificate from the CA
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from harness.tls import CertificatePair, client_context
-from harness.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
-
-if TYPE_CHECKING:
-    from harness.config import RunConfig
-    from harness.environment import Environment
-    from harness.target import Target
+from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
 
 Forger = Callable[..., str]
 """`forger(scopes=None, **claims)`: a token signed by a key the target trusts, with claims overridden
@@ -102,50 +96,3 @@ class SecurityTarget:
     def verify(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting the target's CA, presenting our client certificate."""
         return client_context(self.ca, self.client)
-
-    @classmethod
-    def embedded(cls, env: Environment, headers: Mapping[str, str] | None = None) -> SecurityTarget:
-        """The reference titulaire API of an embedded environment: every check applies."""
-        return cls(
-            url=env.titulaire_url,
-            ca=env.certs.ca,
-            client=env.certs.asp_client,
-            tokens=ClientCredentialsSource(env.credentials(), env.certs.client_context(env.certs.asp_client)),
-            forger=functools.partial(env.issuer.issue, "asp-recette"),
-            client_authority=env.certs.authority,
-            headers=dict(headers or {}),
-        )
-
-    @classmethod
-    def embedded_callback(cls, env: Environment) -> SecurityTarget:
-        """The mock ASP callback API of an embedded environment, probed as the titulaire calls it."""
-        from harness.environment import CALLBACK_CLIENT_ID, CALLBACK_SCOPES
-
-        verify = env.certs.client_context(env.certs.titulaire_client)
-        return cls(
-            url=env.callback_server.url,
-            ca=env.certs.ca,
-            client=env.certs.titulaire_client,
-            tokens=ClientCredentialsSource(ClientCredentials(env.token_url, CALLBACK_CLIENT_ID), verify),
-            forger=functools.partial(env.issuer.issue, CALLBACK_CLIENT_ID),
-            client_authority=env.certs.authority,
-            probe=ProbeRequest("POST", "/v1/retours", b"{}", "application/json"),
-            scope=CALLBACK_SCOPES[0],
-            other_scope="depots:lire",
-        )
-
-    @classmethod
-    def for_campaign(cls, target: Target) -> SecurityTarget:
-        """The campaign's target: the embedded reference, or the platform its configuration describes."""
-        if target.environment is not None:
-            return cls.embedded(target.environment, target.tags.headers())
-        assert target.config is not None, "une cible externe vient toujours de sa configuration"
-        return cls.from_config(target.config, target.tags.headers())
-
-    @classmethod
-    def from_config(cls, config: RunConfig, headers: Mapping[str, str] | None = None) -> SecurityTarget:
-        """A real platform: no forger, no CA key; tokens from its issuer with the configured client."""
-        pair = CertificatePair(config.client_cert, config.client_key)
-        credentials = ClientCredentials(config.token_url or "", config.client_id, config.client_secret, config.scopes)
-        source = ClientCredentialsSource(credentials, client_context(config.ca, pair), config.discovery_url)
-        return cls(url=config.target, ca=config.ca, client=pair, tokens=source, headers=dict(headers or {}))

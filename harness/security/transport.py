@@ -11,9 +11,9 @@ from __future__ import annotations
 import ssl
 import warnings
 
+from harness.foundations.tls import CertificatePair, client_context
 from harness.security.probes import Exchange, Probes
 from harness.security.verdicts import Verdict, failed, inconclusive, not_applicable, passed
-from harness.tls import CertificatePair, client_context
 
 TERMINATOR_REFUSALS = frozenset({400, 403, 421, 426, 495, 496, 497})
 """Statuses a TLS terminator answers instead of serving the request (nginx 495/496/497, 426 Upgrade Required)."""

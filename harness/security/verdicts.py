@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.checks import CheckResult
+from harness.foundations.check_result import CheckResult
 
 NOT_APPLICABLE = "non applicable"
 INCONCLUSIVE = "non concluant"

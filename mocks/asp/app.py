@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,35 +20,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from harness.auth import TokenVerifier
-from harness.problems import Problem
-from harness.tls_scope import peer_certificate
+from harness.foundations.problems import Problem
+from harness.foundations.tls_scope import peer_certificate
+from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import inspection
 from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
 from mocks.asp.recorder import ReceivedCall, ReturnRecorder, Verdict, parse_json
+from mocks.asp.state import MailSource, MockState
 from mocks.asp.validation import check_response, check_return
 
 log = logging.getLogger(__name__)
 WRITE_RETURNS = "retours:ecrire"
-
-
-class JsonMail(Protocol):
-    """A caught mail, as the SMTP catcher gives it (`CaughtMail`)."""
-
-    def to_json(self) -> dict[str, Any]: ...
-
-
-MailSource = Callable[[], Sequence[JsonMail]]
-
-
-@dataclass(frozen=True)
-class MockState:
-    """What the routes share: the journal, the armed faults and where caught mails come from."""
-
-    recorder: ReturnRecorder
-    faults: FaultPlan
-    mails: MailSource | None
-    verifier: TokenVerifier | None = None
 
 
 def state_of(request: Request) -> MockState:

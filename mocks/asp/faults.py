@@ -22,7 +22,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from harness.problems import Problem
+from harness.foundations.problems import Problem
 
 SERVER_ERROR, UNAVAILABLE, DELAY, DROP = "erreur-500", "erreur-503", "delai", "coupure"
 FAULT_KINDS = (SERVER_ERROR, UNAVAILABLE, DELAY, DROP)

@@ -8,17 +8,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.problems import Problem
+from harness.foundations.problems import Problem
 from mocks.asp.faults import parse_fault
-
-if TYPE_CHECKING:
-    from mocks.asp.app import MockState
+from mocks.asp.state import MockState
 
 
 def _state(request: Request) -> MockState:

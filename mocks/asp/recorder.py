@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from harness.clock import Clock, utc_now
+from harness.foundations.clock import Clock, utc_now
 
 RAW_BODY_KEPT_CHARS = 100_000
 """How much of an unreadable body the journal keeps, as text (`corpsBrut`)."""

@@ -19,8 +19,8 @@ from openapi_core.validation.request.validators import V30RequestBodyValidator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
-from harness.problems import Problem
+from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
+from harness.foundations.problems import Problem
 
 BODY = "corps"
 CONTENT_TYPE = "en-tête Content-Type"

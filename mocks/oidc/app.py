@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.tls import certificate_thumbprint
-from harness.tls_scope import peer_certificate
+from harness.foundations.tls import certificate_thumbprint
+from harness.foundations.tls_scope import peer_certificate
 from mocks.oidc.issuer import Issuer, RegisteredClient
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"

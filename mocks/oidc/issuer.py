@@ -25,8 +25,8 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from harness.clock import Clock, utc_now
-from harness.tls import certificate_subject, certificate_thumbprint
+from harness.foundations.clock import Clock, utc_now
+from harness.foundations.tls import certificate_subject, certificate_thumbprint
 
 SIGNING_ALGORITHM = "RS256"
 ACCESS_TOKEN_TYPE = "at+jwt"

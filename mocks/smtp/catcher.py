@@ -19,7 +19,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from harness.clock import Clock, utc_now
+from harness.foundations.clock import Clock, utc_now
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 15.0

@@ -1,0 +1,210 @@
+"""The embedded qualification environment of one run, started on 127.0.0.1 on free ports.
+
+    harness (acts as the ASP) ──HTTPS + mTLS + OAuth2──▶ reference titulaire API
+    mock ASP callback API ◀──HTTPS + mTLS + OAuth2── the titulaire's single return per deposit
+    mock OIDC issuer (tokens), SMTP catcher (incident mails)
+
+Certificates are made at start-up into the run directory. `state()` describes it all for scripts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import secrets
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
+from harness.foundations.clock import Clock, utc_now
+from harness.foundations.servers import BackgroundServer
+from harness.foundations.tls import RunCertificates, certificate_subject
+from harness.foundations.token_verifier import TokenVerifier
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
+from harness.reference.app import create_app as create_titulaire_app
+from harness.reference.service import Titulaire
+from harness.reference.settings import ReferenceSettings
+from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget
+from mocks.asp import ReturnRecorder
+from mocks.asp import create_app as create_callback_app
+from mocks.oidc import Issuer, RegisteredClient
+from mocks.oidc import create_app as create_issuer_app
+from mocks.smtp import SmtpCatcher
+
+TITULAIRE_AUDIENCE = "https://titulaire.recette.local"
+FULL_SCOPES = ("depots:ecrire", "depots:lire")
+READ_SCOPES = ("depots:lire",)
+CALLBACK_AUDIENCE = "https://callback.asp.recette.local"
+CALLBACK_CLIENT_ID = "titulaire"
+CALLBACK_SCOPES = ("retours:ecrire",)
+
+
+@dataclass(frozen=True)
+class EnvironmentOptions:
+    """What a run may change in the reference titulaire (every field has the specification's default)."""
+
+    reference: dict[str, Any] = field(default_factory=dict)
+    """Overrides of `ReferenceSettings` fields (limit_bytes, retention, retry…)."""
+    clock: Clock = utc_now
+
+
+class Environment:
+    """Starts the SMTP catcher, the OIDC issuer, the mock ASP callback and the reference titulaire."""
+
+    def __init__(self, run_dir: Path, options: EnvironmentOptions | None = None) -> None:
+        self.run_dir = run_dir
+        self.options = options or EnvironmentOptions()
+        self._stack = ExitStack()
+        self.certs: RunCertificates
+        self.smtp: SmtpCatcher
+        self.issuer: Issuer
+        self.recorder = ReturnRecorder()
+        self.clients: dict[str, RegisteredClient] = {}
+
+    # -- lifetime ------------------------------------------------------------------------------------
+
+    def start(self) -> Environment:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.certs = RunCertificates.create(self.run_dir / "tls")
+        self.smtp = self._stack.enter_context(SmtpCatcher())
+        self.clients = {
+            "asp-recette": RegisteredClient("asp-recette", secrets.token_urlsafe(24), FULL_SCOPES, TITULAIRE_AUDIENCE),
+            "asp-lecture": RegisteredClient("asp-lecture", secrets.token_urlsafe(24), READ_SCOPES, TITULAIRE_AUDIENCE),
+        }
+        self.issuer = Issuer([*self.clients.values(), self._titulaire_registration()])
+        issuer_server = self._serve(create_issuer_app(self.issuer), "oidc")
+        self.issuer.url = issuer_server.url
+        verifier = TokenVerifier(
+            self.issuer.url, CALLBACK_AUDIENCE, self.certs.client_context(self.certs.asp_client), realm="asp"
+        )
+        callback_app = create_callback_app(self.recorder, mails=self.smtp.messages, verifier=verifier)
+        self.callback_server = self._serve(callback_app, "asp-callback")
+        self.titulaire = Titulaire(self._reference_settings(), self.options.clock)
+        self.titulaire_server = self._serve(create_titulaire_app(self.titulaire), "titulaire")
+
+    def _titulaire_registration(self) -> RegisteredClient:
+        """The titulaire's client of the ASP callback: tls_client_auth, tokens bound to its certificate."""
+        subject = certificate_subject(self.certs.titulaire_client.cert.read_bytes())
+        return RegisteredClient(CALLBACK_CLIENT_ID, "", CALLBACK_SCOPES, CALLBACK_AUDIENCE, tls_subject=subject)
+
+    def _serve(self, app: Any, name: str) -> BackgroundServer:
+        server = BackgroundServer(app, self.certs.server_context(), name)
+        return self._stack.enter_context(server)
+
+    def _reference_settings(self) -> ReferenceSettings:
+        settings = ReferenceSettings(
+            data_dir=self.run_dir / "titulaire",
+            callback_url=f"{self.callback_server.url}/v1/retours",
+            smtp_host=self.smtp.host,
+            smtp_port=self.smtp.port,
+            ca_file=self.certs.ca,
+            client_cert=self.certs.titulaire_client.cert,
+            client_key=self.certs.titulaire_client.key,
+            issuer_url=self.issuer.url,
+            audience=TITULAIRE_AUDIENCE,
+            callback_token_url=self.token_url,
+            callback_client_id=CALLBACK_CLIENT_ID,
+        )
+        return dataclasses.replace(settings, **self.options.reference)
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Environment:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- what runs against it ------------------------------------------------------------------------
+
+    @property
+    def titulaire_url(self) -> str:
+        return self.titulaire_server.url
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer.url}/token"
+
+    def credentials(self, client_id: str = "asp-recette") -> ClientCredentials:
+        client = self.clients[client_id]
+        return ClientCredentials(self.token_url, client.client_id, client.client_secret, client.scopes)
+
+    def asp_client(
+        self, client_id: str = "asp-recette", headers: dict[str, str] | None = None, meter: DepositMeter | None = None
+    ) -> AspClient:
+        """An ASP client of the reference titulaire, with mutual TLS and the client's tokens."""
+        verify = self.certs.client_context(self.certs.asp_client)
+        auth: httpx.Auth = ClientCredentialsAuth(self.credentials(client_id), verify)
+        return AspClient(self.titulaire_url, verify, auth, headers, meter=meter)
+
+    def security_target(self, headers: Mapping[str, str] | None = None) -> SecurityTarget:
+        """The reference titulaire API, as the security suite probes it: every check applies."""
+        return SecurityTarget(
+            url=self.titulaire_url,
+            ca=self.certs.ca,
+            client=self.certs.asp_client,
+            tokens=ClientCredentialsSource(self.credentials(), self.certs.client_context(self.certs.asp_client)),
+            forger=functools.partial(self.issuer.issue, "asp-recette"),
+            client_authority=self.certs.authority,
+            headers=dict(headers or {}),
+        )
+
+    def callback_security_target(self) -> SecurityTarget:
+        """The mock ASP callback API, probed as the titulaire calls it."""
+        verify = self.certs.client_context(self.certs.titulaire_client)
+        return SecurityTarget(
+            url=self.callback_server.url,
+            ca=self.certs.ca,
+            client=self.certs.titulaire_client,
+            tokens=ClientCredentialsSource(ClientCredentials(self.token_url, CALLBACK_CLIENT_ID), verify),
+            forger=functools.partial(self.issuer.issue, CALLBACK_CLIENT_ID),
+            client_authority=self.certs.authority,
+            probe=ProbeRequest("POST", "/v1/retours", b"{}", "application/json"),
+            scope=CALLBACK_SCOPES[0],
+            other_scope="depots:lire",
+        )
+
+    def inspector(self) -> CallbackInspector:
+        return CallbackInspector(self.callback_server.url, self.certs.client_context(self.certs.asp_client))
+
+    def state(self) -> dict[str, Any]:
+        """The JSON description scripts rely on (`recette serve --state-file`); keys are stable."""
+        return {
+            "titulaire": {"url": self.titulaire_url},
+            "asp_callback": {"url": self.callback_server.url},
+            "tls": {
+                "ca": str(self.certs.ca),
+                "client_cert": str(self.certs.asp_client.cert),
+                "client_key": str(self.certs.asp_client.key),
+            },
+            "smtp": {"host": self.smtp.host, "port": self.smtp.port},
+            "oauth": {
+                "token_url": self.token_url,
+                "issuer": self.issuer.url,
+                "clients": [
+                    {"client_id": c.client_id, "client_secret": c.client_secret, "scopes": list(c.scopes)}
+                    for c in self.clients.values()
+                ],
+            },
+        }
+
+    def write_state(self, path: Path) -> None:
+        path.write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.chmod(0o600)

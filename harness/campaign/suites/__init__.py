@@ -1,0 +1,1 @@
+"""The campaign's suites (product code): bdd, securite, contrat, charge, run by `recette run` with pytest."""

@@ -1,0 +1,105 @@
+"""Steps of retention (conservation) and retransmission of a return, and of expiry once retention is over."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from pytest_bdd import then, when
+
+from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace
+from harness.campaign.suites.bdd.steps.retours import RETURN_TIMEOUT_SECONDS, SETTLE_SECONDS, the_return
+from harness.campaign.target import Target
+from harness.conformance.returns import acknowledged_returns
+from harness.foundations.asp_client import AspClient, CallbackInspector
+from harness.foundations.clock import OffsetClock
+
+MINIMUM_RETENTION = timedelta(days=89)
+"""Three months from any day is at least 89 days (28 February → 28 May)."""
+PAST_RETENTION = timedelta(days=93)
+"""Past three months from any day (the longest three months last 92 days)."""
+
+
+@pytest.fixture
+def horloge(cible: Target) -> Iterator[OffsetClock]:
+    """The reference's clock; whatever a scenario moved it by is moved back afterwards."""
+    clock = cible.clock
+    assert clock is not None, "l'horloge de la cible n'est pas pilotable"
+    start = clock.offset
+    yield clock
+    clock.advance(start - clock.offset)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@then("le titulaire conserve le résultat au moins 3 mois")
+def conservation_trois_mois(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    response = asp.state(scenario.depot.id_depot)
+    assert response.status_code == 200, response.text
+    state = response.json()
+    kept = _instant(state["conserveJusquau"]) - _instant(state["recuLe"])
+    preuves.append(f"reçu le {state['recuLe']}, conservé jusqu'au {state['conserveJusquau']} ({kept.days} jours)")
+    assert kept >= MINIMUM_RETENTION, f"conservation de {kept} seulement"
+
+
+@when("l'ASP demande la retransmission du retour")
+def demander_retransmission(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    scenario.response = asp.resend(scenario.depot.id_depot)
+    trace(preuves, scenario.response, "demande de retransmission")
+
+
+@then("le titulaire accepte de retransmettre le même retour")
+def retransmission_acceptee(scenario: Scenario) -> None:
+    response = scenario.last
+    assert response.status_code == 202, f"statut {response.status_code} au lieu de 202 : {response.text}"
+    planned = response.json()
+    assert planned["idDepot"] == scenario.depot.id_depot, planned
+    assert planned["idRetour"] == the_return(scenario, scenario.depot)["idRetour"], planned
+
+
+@then("l'ASP reçoit de nouveau le même retour, reconnu comme une nouvelle livraison sans violation")
+def meme_retour_relivre(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+    depot = scenario.depot
+    first = the_return(scenario, depot)
+    before = len(scenario.calls_of(depot))
+    inspecteur.wait_for_return(depot.id_depot, RETURN_TIMEOUT_SECONDS, count=before + 1, settle_seconds=SETTLE_SECONDS)
+    calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
+    later = calls[before:]
+    preuves.append(
+        "livraisons après la demande : "
+        + "; ".join(f"idRetour {c['idRetour']} redelivery={c['redelivery']} {c['violations']}" for c in later)
+    )
+    assert len(later) == 1, f"{len(later)} livraison(s) après la demande au lieu d'une"
+    again = later[0]
+    assert again["idRetour"] == first["idRetour"], "la retransmission porte un autre idRetour"
+    assert again["retour"] == first["retour"], "la retransmission ne renvoie pas le retour à l'identique"
+    assert again["redelivery"] is True, "l'ASP n'a pas reconnu une nouvelle livraison du même retour"
+    assert not [v for c in calls for v in c["violations"]], [c["violations"] for c in calls]
+    assert again["idAcquittement"] == first["idAcquittement"], "la nouvelle livraison a reçu un autre acquittement"
+    assert len(acknowledged_returns(calls)) == 1
+
+
+@when("la durée de conservation est dépassée")
+def conservation_depassee(cible: Target, horloge: OffsetClock, scenario: Scenario, preuves: list[str]) -> None:
+    assert cible.reference is not None
+    horloge.advance(PAST_RETENTION)
+    purged = cible.reference.purge_expired()
+    preuves.append(f"horloge de la référence avancée de {PAST_RETENTION.days} jours ; {len(purged)} dépôt(s) purgé(s)")
+    assert scenario.depot.id_depot in purged, "le dépôt n'a pas été purgé"
+
+
+@then("la consultation du dépôt répond qu'il a expiré")
+def consultation_expiree(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    scenario.response = asp.state(scenario.depot.id_depot)
+    trace(preuves, scenario.response, "consultation après conservation")
+    assert_problem(scenario.response, 410, "depot-expire")
+
+
+@then("la retransmission du retour répond que le dépôt a expiré")
+def retransmission_expiree(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    scenario.response = asp.resend(scenario.depot.id_depot)
+    trace(preuves, scenario.response, "retransmission après conservation")
+    assert_problem(scenario.response, 410, "depot-expire")

@@ -1,0 +1,143 @@
+"""Steps of returns (retours): exactly one per deposit, every metadata field echoed, and the ASP's acknowledgement."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_bdd import given, parsers, then
+
+from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
+from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
+from harness.conformance.returns import acknowledged_returns, verify_return
+from harness.foundations.asp_client import AspClient, CallbackInspector
+
+SETTLE_SECONDS = 1.0
+"""After the first return, how long a second one is waited for: "exactly one" needs a window."""
+RETURN_TIMEOUT_SECONDS = 30.0
+METADATA_FIELDS: dict[str, tuple[str, ...]] = {
+    "application source": ("applicationSource",),
+    "référence du contrat": ("referenceContrat",),
+    "identifiant du dossier": ("identifiantDossier",),
+    "données métier": ("donneesMetier",),
+    "numéro d'itération": ("numeroIteration",),
+    "empreinte SAE": ("sae", "empreinte"),
+}
+"""The metadata of the ASP's specification, as a recette team names them, and their fields in the contract."""
+
+
+def expect_single_returns(
+    scenario: Scenario, inspecteur: CallbackInspector, depots: Sequence[Depot], preuves: list[str]
+) -> None:
+    """Wait for each deposit's return, then one settling window; fail unless each has exactly one, faithful."""
+    for depot in depots:
+        inspecteur.wait_for_return(depot.id_depot, timeout=RETURN_TIMEOUT_SECONDS)
+    time.sleep(SETTLE_SECONDS)
+    problems: list[str] = []
+    for depot in depots:
+        calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
+        preuves.append(
+            f"retours reçus par l'ASP pour {depot.id_depot} : "
+            + "; ".join(f"idRetour {c['idRetour']} → {c['statutHttp']} {c['violations'] or ''}" for c in calls)
+        )
+        problems += [
+            f"{depot.id_depot} : {problem}"
+            for problem in verify_return(calls, depot.id_depot, depot.metadonnees, depot.documents)
+        ]
+    assert not problems, "; ".join(problems)
+
+
+def the_return(scenario: Scenario, depot: Depot) -> dict[str, Any]:
+    """The return the ASP acknowledged for `depot` (after `expect_single_returns`)."""
+    accepted = acknowledged_returns(scenario.calls_of(depot))
+    assert len(accepted) == 1, f"{len(accepted)} retour(s) acquitté(s) pour {depot.id_depot}"
+    return accepted[0]
+
+
+# -- exactly one return -------------------------------------------------------------------------------
+
+
+@given(parsers.parse('l\'ASP a déposé la pièce "{name}" et reçu son retour unique'))
+def depot_avec_retour(
+    scenario: Scenario, asp: AspClient, inspecteur: CallbackInspector, name: str, preuves: list[str]
+) -> None:
+    depot = send_deposit(scenario, asp, [piece(name)], preuves)
+    expect_single_returns(scenario, inspecteur, [depot], preuves)
+
+
+@then("l'ASP reçoit exactement un retour fidèle au dépôt")
+def un_retour_fidele(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+    expect_single_returns(scenario, inspecteur, [scenario.depot], preuves)
+
+
+@then("l'ASP reçoit exactement un retour fidèle pour chaque dépôt")
+def un_retour_par_depot(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+    expect_single_returns(scenario, inspecteur, scenario.depots, preuves)
+
+
+# -- the metadata it carries --------------------------------------------------------------------------
+
+
+@then("le retour porte toutes les métadonnées du dépôt :")
+def metadonnees_du_retour(scenario: Scenario, datatable: list[list[str]], preuves: list[str]) -> None:
+    depot = scenario.depot
+    echoed = the_return(scenario, depot)["retour"]["metadonnees"]
+    labels = [row[0] for row in datatable[1:]]
+    unknown = [label for label in labels if label not in METADATA_FIELDS]
+    assert not unknown, f"métadonnées inconnues : {unknown} (connues : {list(METADATA_FIELDS)})"
+    for label in labels:
+        for name in METADATA_FIELDS[label]:
+            assert name in depot.metadonnees, f"le dépôt ne porte pas « {label} » ({name}) : scénario incomplet"
+            preuves.append(f"{label} ({name}) : déposé {depot.metadonnees[name]!r}, retourné {echoed.get(name)!r}")
+            assert echoed.get(name) == depot.metadonnees[name], f"{label} ({name}) non renvoyé à l'identique"
+
+
+@then("le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt")
+def pas_de_champ_invente(scenario: Scenario, preuves: list[str]) -> None:
+    optional = {"referenceContrat", "sae", "empreinte"}
+    assert not optional & set(scenario.depot.metadonnees), "le dépôt porte une métadonnée facultative"
+    echoed = the_return(scenario, scenario.depot)["retour"]["metadonnees"]
+    preuves.append(f"métadonnées du retour : {echoed}")
+    invented = {"referenceContrat", "empreinte"} & set(echoed)
+    assert not invented, f"le retour invente {sorted(invented)}"
+    assert not echoed.get("sae"), "le retour active l'option SAE que le dépôt n'a pas demandée"
+
+
+@then("chaque retour porte le même dossier et le numéro d'itération de son dépôt")
+def iterations_des_retours(scenario: Scenario, preuves: list[str]) -> None:
+    dossiers, iterations = set(), []
+    for depot in scenario.depots:
+        echoed = the_return(scenario, depot)["retour"]["metadonnees"]
+        dossiers.add(echoed["identifiantDossier"])
+        iterations.append((echoed["numeroIteration"], depot.metadonnees["numeroIteration"]))
+    preuves.append(f"dossiers des retours : {sorted(dossiers)} ; itérations (retour, dépôt) : {iterations}")
+    assert len(dossiers) == 1, f"les retours portent plusieurs dossiers : {dossiers}"
+    assert all(echoed == deposited for echoed, deposited in iterations), iterations
+    assert [deposited for _, deposited in iterations] == list(range(1, len(iterations) + 1)), iterations
+
+
+# -- the ASP's acknowledgement (acquittement) of the return --------------------------------------------
+
+
+@then("l'ASP acquitte ce retour")
+def asp_acquitte(scenario: Scenario, preuves: list[str]) -> None:
+    call = the_return(scenario, scenario.depot)
+    preuves.append(f"acquittement de l'ASP : {call['idAcquittement']} (HTTP {call['statutHttp']})")
+    assert call["statutHttp"] == 202, call
+
+
+@then("le titulaire enregistre l'acquittement de l'ASP dans l'état du dépôt")
+def acquittement_enregistre(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    depot = scenario.depot
+    call = the_return(scenario, depot)
+
+    def acknowledged() -> dict[str, Any] | None:
+        scenario.response = asp.state(depot.id_depot)
+        return scenario.response.json() if scenario.response.json().get("statut") == "ACQUITTE" else None
+
+    state = wait_until(acknowledged, f"dépôt {depot.id_depot} ACQUITTE")
+    trace(preuves, scenario.last, "état du dépôt")
+    assert state["retour"]["idRetour"] == call["idRetour"], state["retour"]
+    assert state["retour"].get("idAcquittement") == call["idAcquittement"], state["retour"]
+    assert "ACQUITTE" in [event["statut"] for event in state["historique"]], state["historique"]

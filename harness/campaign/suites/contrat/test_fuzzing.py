@@ -1,0 +1,82 @@
+"""Conformité au contrat de l'API du titulaire
+
+Every operation and the deposit sequences, explored by schemathesis.
+
+The `contrat` suite of `recette run`: every operation of `contracts/titulaire/v1/openapi.yaml` goes through
+schemathesis' phases (examples, coverage, fuzzing), then sequences follow the contract's links (deposit →
+state → retransmission). Every response passes all of schemathesis' checks and ours; each distinct failure
+is evidence with a curl (mutual TLS flags, token in $TOKEN) that replays it. The seed is in the evidence
+(`RECETTE_FUZZ_SEED` replays a run); `RECETTE_FUZZ_*` set the budget (harness/fuzzing/settings.py).
+
+One test per operation, parametrized with explicit ids, instead of schemathesis' pytest integration, whose
+items all share one node id under pytest 9.2 (see harness/fuzzing/runner.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.campaign.plugin import CAMPAIGN, SCENARIO
+from harness.campaign.target import Target
+from harness.conformance import DepositLedger
+from harness.fuzzing import (
+    DEFAULT_CONTRACT,
+    SEQUENCES,
+    ContractFuzzer,
+    FuzzSettings,
+    NoSequences,
+    OperationReport,
+)
+
+
+@pytest.fixture(scope="module")
+def fuzzer(
+    cible: Target,
+    depots_suivis: DepositLedger,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> ContractFuzzer:
+    """One fuzzer for the suite: one seed, its deposits tracked for their returns."""
+    run_dir: Path | None = request.config.stash[CAMPAIGN].run_dir
+    evidence = run_dir / "reproductions" / "contrat" if run_dir else tmp_path_factory.mktemp("contrat")
+    contract = request.config.stash[CAMPAIGN].contract or DEFAULT_CONTRACT
+    return ContractFuzzer(cible, FuzzSettings.from_env(), depots_suivis, evidence, contract)
+
+
+def test_operation_conforme_au_contrat(
+    operation: str, fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+) -> None:
+    report = fuzzer.fuzz_operation(operation)
+    judge(report, fuzzer, cible, preuves, request)
+
+
+def test_sequences_par_les_liens_du_contrat(
+    fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+) -> None:
+    """Séquences par les liens du contrat"""
+    if "stateful" not in fuzzer.settings.phases:
+        pytest.skip("phase stateful écartée (RECETTE_FUZZ_PHASES)")
+    try:
+        report = fuzzer.fuzz_sequences()
+    except NoSequences as reason:
+        pytest.skip(str(reason))
+    judge(report, fuzzer, cible, preuves, request)
+
+
+def judge(
+    report: OperationReport, fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+) -> None:
+    """Evidence: the seed, the calls, each failure with its curl; the campaign's reproduction is the first one."""
+    title = report.label if report.name == SEQUENCES else f"{report.label} ({report.name})"
+    request.node.stash.setdefault(SCENARIO, {})["scenario"] = title
+    preuves += [fuzzer.settings.describe(), report.summary(), *(f.evidence() for f in report.findings)]
+    first = report.findings[0].request if report.findings else None
+    if first is not None and cible.on_request is not None:
+        cible.on_request(first)
+    if not report.calls:
+        pytest.fail(f"aucun appel envoyé pour {report.label}", pytrace=False)
+    if report.findings:
+        failures = "; ".join(f"[{f.check}] {f.title} (réponse {f.status_code})" for f in report.findings)
+        pytest.fail(f"{len(report.findings)} défaillance(s) : {failures}", pytrace=False)

@@ -1,0 +1,30 @@
+"""Steps of the `securite` suite: every check of `harness.security`, one example of `securite.feature` each."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import given, parsers, then
+
+from harness.campaign.target import Target
+from harness.security import CHECKS, SecurityResult, run_security_checks
+
+
+@pytest.fixture(scope="session")
+def controles_securite(cible: Target) -> dict[str, SecurityResult]:
+    """Every security check, run once per campaign against the target, by name."""
+    return {result.name: result for result in run_security_checks(cible.security_target())}
+
+
+@given("les contrôles de sécurité du harnais ont été passés contre l'API du titulaire")
+def controles_passes(controles_securite: dict[str, SecurityResult]) -> None:
+    assert len(controles_securite) == len(CHECKS), f"{len(controles_securite)} résultats pour {len(CHECKS)} contrôles"
+
+
+@then(parsers.parse("le contrôle « {nom} » est réussi"))
+def controle_reussi(controles_securite: dict[str, SecurityResult], nom: str, preuves: list[str]) -> None:
+    assert nom in controles_securite, f"contrôle inconnu « {nom} » (connus : {sorted(controles_securite)})"
+    result = controles_securite[nom]
+    preuves.append(f"{result.status} : {result.evidence}")
+    if not result.applicable:
+        pytest.skip(result.evidence)
+    assert result.passed, result.evidence

@@ -1,0 +1,136 @@
+"""The two targets a campaign qualifies: the embedded reference, and a real platform from its configuration.
+
+The scenarios only talk to a `Target` (`harness.foundations.target`): they deposit through its ASP
+clients and read returns through its inspector. `reference` gives access to what only the embedded
+reference lets a test control (its clock, its store, its faults); scenarios that need it are tagged
+`@reference`, and it is None for a real platform.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from harness.campaign.config import RunConfig
+from harness.campaign.environment import READ_SCOPES as READ_ONLY_SCOPES
+from harness.campaign.environment import Environment
+from harness.campaign.receiver import ReturnReceiver
+from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
+from harness.foundations.billing import BillingTags
+from harness.foundations.clock import OffsetClock
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.target import ResponseHook
+from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
+from harness.reference.service import Titulaire
+from harness.reference.versions import RELEASES
+from harness.security import SecurityTarget
+
+READ_ONLY_CLIENT = "asp-lecture"
+
+
+@dataclass
+class _AspSide:
+    """What both targets share: the run's tags, the deposit meter and the hooks on the ASP clients."""
+
+    tags: BillingTags
+    meter: DepositMeter = field(default_factory=DepositMeter, kw_only=True)
+    on_request: Callable[[httpx.Request], None] | None = field(default=None, kw_only=True)
+    on_response: ResponseHook | None = field(default=None, kw_only=True)
+
+    url: str = field(init=False)
+    verify: ssl.SSLContext = field(init=False)
+    contract_version: str = field(init=False)
+    limit_bytes: int = field(init=False)
+    tls_paths: dict[str, str] = field(init=False)
+
+    def auth_for(self, client_id: str) -> httpx.Auth | None:
+        raise NotImplementedError
+
+    def asp_client(self, client_id: str = "asp-recette", authenticated: bool = True) -> AspClient:
+        """An ASP client of the target, tagging every request with the run's billing tags."""
+        auth = self.auth_for(client_id) if authenticated else None
+        return AspClient(
+            self.url,
+            self.verify,
+            auth,
+            self.tags.headers(),
+            meter=self.meter,
+            on_request=self.on_request,
+            on_response=self.on_response,
+        )
+
+
+@dataclass
+class EmbeddedTarget(_AspSide):
+    """The reference titulaire of an embedded environment."""
+
+    environment: Environment
+    config: None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.url = self.environment.titulaire_url
+        self.verify = self.environment.certs.client_context(self.environment.certs.asp_client)
+        self.contract_version = RELEASES["/v1"]
+        self.limit_bytes = self.environment.titulaire.settings.limit_bytes
+        self.tls_paths = {k: str(v) for k, v in self.environment.state()["tls"].items()}
+
+    @property
+    def reference(self) -> Titulaire:
+        return self.environment.titulaire
+
+    @property
+    def clock(self) -> OffsetClock | None:
+        """The reference's clock, which a scenario may move forward."""
+        clock = self.environment.options.clock
+        return clock if isinstance(clock, OffsetClock) else None
+
+    def auth_for(self, client_id: str) -> httpx.Auth:
+        return ClientCredentialsAuth(self.environment.credentials(client_id), self.verify)
+
+    def inspector(self) -> CallbackInspector:
+        return self.environment.inspector()
+
+    def security_target(self) -> SecurityTarget:
+        return self.environment.security_target(self.tags.headers())
+
+
+@dataclass
+class ExternalTarget(_AspSide):
+    """A real titulaire platform, as `recette.toml` describes it; its returns reach `receiver`."""
+
+    config: RunConfig
+    receiver: ReturnReceiver
+    reference: None = field(default=None, init=False)
+    clock: None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.url = self.config.target
+        self.verify = self.config.ssl_context()
+        self.contract_version = "non communiquée"
+        self.limit_bytes = TRANSACTION_LIMIT_BYTES
+        self.tls_paths = {
+            "ca": str(self.config.ca),
+            "client_cert": str(self.config.client_cert),
+            "client_key": str(self.config.client_key),
+        }
+
+    def auth_for(self, client_id: str) -> httpx.Auth:
+        """The configured client; as the read-only client, it asks for the read scope alone."""
+        config = self.config
+        token_url = config.token_url or discover_token_endpoint(config.discovery_url or "", self.verify)
+        scopes = READ_ONLY_SCOPES if client_id == READ_ONLY_CLIENT else config.scopes
+        credentials = ClientCredentials(token_url, config.client_id, config.client_secret, scopes)
+        return ClientCredentialsAuth(credentials, self.verify)
+
+    def inspector(self) -> CallbackInspector:
+        return self.receiver.inspector()
+
+    def security_target(self) -> SecurityTarget:
+        return self.config.security_target(self.tags.headers())
+
+
+Target = EmbeddedTarget | ExternalTarget
+"""A campaign's target."""

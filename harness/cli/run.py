@@ -1,0 +1,137 @@
+"""`recette run` (the campaign) and `recette billing` (the ledger's summary)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
+from harness.campaign.results import FAILED, PASSED, CampaignReport
+from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
+from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
+from harness.reference.settings import FAULTS
+
+console = Console()
+REPORT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option("--motif", default="recette", show_default=True, help="recette, evolution:REF ou build:REF.")
+@click.option("--suites", default=",".join(SUITES), show_default=True, help="Suites séparées par des virgules.")
+@click.option(
+    "--tags", "tags_expression", help="Expression de sélection des scénarios par étiquettes (ex. « not lent »)."
+)
+@click.option("--report-dir", type=REPORT_DIR, default=Path("reports"), show_default=True)
+@click.option(
+    "--defaut-reference",
+    "faults",
+    multiple=True,
+    type=click.Choice(sorted(FAULTS)),
+    help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
+)
+@click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
+def run(
+    motif: str,
+    suites: str,
+    tags_expression: str | None,
+    report_dir: Path,
+    faults: tuple[str, ...],
+    target: str | None,
+    config_file: Path | None,
+) -> None:
+    """Lance la campagne de recette ; code 0 seulement si le titulaire est qualifié."""
+    try:
+        tags = BillingTags.create(motif)
+        chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
+        config = _config(target, config_file, faults)
+        options = RunOptions(report_dir, tags, chosen, tags_expression, faults, config)
+        console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
+        report = run_campaign(options)
+    except (MotifError, CampaignError, ConfigError) as error:
+        raise click.ClickException(str(error)) from error
+    _print_report(report, report_dir / tags.run_id)
+    sys.exit(0 if report.qualified else 1)
+
+
+def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...]) -> RunConfig | None:
+    """The external target's configuration, when one is asked for (file, RECETTE_* variables, --target)."""
+    if target is None and config_file is None and not os.environ.get(CONFIG_VARIABLE):
+        return None
+    if faults:
+        raise ConfigError("--defaut-reference ne s'applique qu'à la référence embarquée, pas à --target")
+    return load_config(config_file, overrides={"target": target})
+
+
+def _print_report(report: CampaignReport, run_dir: Path) -> None:
+    table = Table(title=f"Campagne {report.tags.run_id} — {report.target}")
+    for column in ("Capacité", "Scénario", "Verdict"):
+        table.add_column(column, overflow="fold")
+    for result in report.results:
+        verdict = {PASSED: "[green]réussi[/]", FAILED: "[red]échoué[/]"}.get(result.outcome, "[yellow]ignoré[/]")
+        table.add_row(result.capability, result.scenario, verdict)
+    console.print(table)
+    for failure in report.failures:
+        console.print(
+            f"[red]Échec[/] {failure.scenario} : {failure.failed_step or ''} — {'; '.join(failure.evidence)[-500:]}"
+        )
+    for violation in report.contract_violations:
+        console.print(f"[red]Écart au contrat :[/] {violation}")
+    counts = report.counts()
+    verdict = "[green]QUALIFIÉ[/]" if report.qualified else "[red]NON QUALIFIÉ[/]"
+    console.print(f"{counts[PASSED]} réussi(s), {counts[FAILED]} échoué(s), {counts['ignore']} ignoré(s) — {verdict}")
+    console.print(f"Rapports : {run_dir}")
+
+
+@click.command()
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Premier jour (AAAA-MM-JJ).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Dernier jour (AAAA-MM-JJ).")
+@click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--report-dir", type=REPORT_DIR, default=Path("reports"), show_default=True)
+def billing(start: object, end: object, output: str, report_dir: Path) -> None:
+    """Résume le registre de facturation : dépôts et octets par mois et par motif."""
+    ledger = report_dir / LEDGER_NAME
+    try:
+        rows = summarize(read_ledger(ledger), _day(start), _day(end))
+    except FileNotFoundError as error:
+        raise click.ClickException(f"registre de facturation introuvable : {ledger}") from error
+    except (ValueError, KeyError) as error:
+        raise click.ClickException(f"registre de facturation illisible ({ledger}) : {error}") from error
+    if output == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif output == "csv":
+        click.echo(_csv(rows), nl=False)
+    else:
+        _print_billing(rows)
+
+
+def _day(value: object) -> date | None:
+    return value.date() if value is not None else None  # type: ignore[attr-defined]
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["mois", "motif", "facturable", "executions", "depots", "octets"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _print_billing(rows: list[dict]) -> None:
+    table = Table(title="Facturation de l'environnement de recette")
+    for column in ("Mois", "Motif", "Facturable", "Exécutions", "Dépôts", "Octets"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["mois"], row["motif"], row["facturable"], *(str(row[k]) for k in ("executions", "depots", "octets"))
+        )
+    console.print(table)

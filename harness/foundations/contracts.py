@@ -1,0 +1,132 @@
+"""The YAML contracts of `contracts/`: where they are, loaded once, and adapters for openapi-core.
+
+The contracts are the single source of truth: servers validate against them, they are never restated
+in code.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from openapi_core import Config, OpenAPI
+from openapi_core.datatypes import RequestParameters
+from openapi_core.deserializing.media_types.util import json_loads
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from harness.foundations.resources import project_folder
+
+TITULAIRE_V1 = "titulaire/v1/openapi.yaml"
+TITULAIRE_V2 = "titulaire/v2/openapi.yaml"
+TITULAIRE_V2_MIGRATION = "titulaire/v2/MIGRATION.md"
+TITULAIRE_VERSIONS = "titulaire/versions.yaml"
+ASP_CALLBACK_V1 = "asp-callback/v1/openapi.yaml"
+SERVICE_CONTRACT = "service-contract.yaml"
+SERVICE_CONTRACT_SCHEMA = "service-contract.schema.json"
+
+
+def contracts_dir() -> Path:
+    """The folder of contracts."""
+    return project_folder("contracts")
+
+
+def contract_path(name: str) -> Path:
+    return contracts_dir() / name
+
+
+@functools.cache
+def load_yaml(name: str) -> dict[str, Any]:
+    """The parsed YAML of a contract file (cached: contracts do not change during a run)."""
+    with contract_path(name).open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@functools.cache
+def openapi(name: str) -> OpenAPI:
+    """The openapi-core object of a contract, its `$ref`s resolved relative to its file."""
+    config = Config(extra_media_type_deserializers={"application/problem+json": json_loads})
+    return OpenAPI.from_file_path(str(contract_path(name)), config=config)
+
+
+def server_url(name: str) -> str:
+    """The first server URL the contract declares: validation matches paths against it."""
+    return str(load_yaml(name)["servers"][0]["url"]).rstrip("/")
+
+
+@dataclass
+class ContractRequest:
+    """A request as openapi-core reads it, placed under the contract's declared server.
+
+    `path` is the path of the request as received (e.g. `/v1/depots`); whatever host actually served it,
+    it is matched against the contract's server, so one contract fits every environment.
+    """
+
+    contract: str
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    path_params: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    content_type: str = "application/json"
+
+    @property
+    def host_url(self) -> str:
+        parts = urlsplit(server_url(self.contract))
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def full_path(self) -> str:
+        return urlsplit(server_url(self.contract)).path + self.path
+
+    @property
+    def parameters(self) -> RequestParameters:
+        return RequestParameters(
+            query=ImmutableMultiDict(self.query), header=Headers(self.headers), path=self.path_params
+        )
+
+    def for_openapi(self) -> _OpenapiRequest:
+        return _OpenapiRequest(self)
+
+
+@dataclass
+class _OpenapiRequest:
+    source: ContractRequest
+
+    @property
+    def host_url(self) -> str:
+        return self.source.host_url
+
+    @property
+    def path(self) -> str:
+        return self.source.full_path
+
+    @property
+    def method(self) -> str:
+        return self.source.method.lower()
+
+    @property
+    def parameters(self) -> RequestParameters:
+        return self.source.parameters
+
+    @property
+    def body(self) -> bytes | None:
+        return self.source.body
+
+    @property
+    def content_type(self) -> str:
+        return self.source.content_type
+
+
+@dataclass
+class ContractResponse:
+    """A response as openapi-core reads it."""
+
+    status_code: int
+    data: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
