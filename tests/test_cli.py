@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import os
@@ -108,18 +107,6 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     assert billing["facturable"] == "oui"
     assert not list(run_dir.rglob("*.key.pem")), "private keys must not land in the reports"
     assert "QUALIFIÉ" in result.stdout
-
-
-@pytest.mark.slow
-def test_an_evolution_run_is_not_billable_and_the_ledger_sums_it(tmp_path: Path) -> None:
-    result = recette("run", "--motif", "evolution:EVO-1", "--suites", "bdd", "--report-dir", str(tmp_path))
-    assert result.returncode == 0, result.stdout + result.stderr
-    (ledger_line,) = csv.DictReader((tmp_path / "billing-ledger.csv").open(encoding="utf-8"))
-    assert ledger_line["motif"] == "evolution:EVO-1"
-    assert ledger_line["facturable"] == "non"
-    summary = json.loads(recette("billing", "--format", "json", "--report-dir", str(tmp_path)).stdout)
-    assert summary[0]["motif"] == "evolution:EVO-1"
-    assert summary[0]["depots"] == int(ledger_line["depotsEnvoyes"]) >= 1
 
 
 def test_a_bad_motif_is_refused_before_anything_runs(tmp_path: Path) -> None:

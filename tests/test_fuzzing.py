@@ -6,7 +6,6 @@ seeded budget, and must be caught by the check meant for it, and by no other.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -167,7 +166,8 @@ def test_a_faulty_operation_leaves_the_others_clean(faulty: StartEnvironment, tm
 
 
 def test_a_transaction_over_the_targets_limit_is_caught(new_environment: StartEnvironment, tmp_path: Path) -> None:
-    target = dataclasses.replace(target_of(new_environment()), limit_bytes=400)
+    target = target_of(new_environment())
+    target.limit_bytes = 400
     report = ContractFuzzer(target, SMALL, evidence_dir=tmp_path).fuzz_operation("deposerPieces")
     assert "transaction_dans_la_limite" in report.checks
 

@@ -68,7 +68,10 @@ class ReturnReceiver:
 
     def _server_context(self) -> ssl.SSLContext:
         config = self.config
-        pair = CertificatePair(config.callback_cert, config.callback_key) if config.callback_cert else self.certs.server
+        if config.callback_cert and config.callback_key:
+            pair = CertificatePair(config.callback_cert, config.callback_key)
+        else:
+            pair = self.certs.server
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(pair.cert, pair.key)

@@ -100,7 +100,10 @@ class AspClient:
         on_request: Callable[[httpx.Request], None] | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
     ) -> None:
-        hooks = {"request": [on_request] if on_request else [], "response": [on_response] if on_response else []}
+        hooks: dict[str, list[Callable[..., Any]]] = {
+            "request": [on_request] if on_request else [],
+            "response": [on_response] if on_response else [],
+        }
         self.http = httpx.Client(
             base_url=base_url,
             verify=verify,

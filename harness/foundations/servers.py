@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Literal
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from harness.foundations.tls_scope import TlsScopeProtocol
 
@@ -39,7 +40,7 @@ class BackgroundServer:
 
     def __init__(
         self,
-        app: object,
+        app: ASGIApp,
         ssl_context: ssl.SSLContext | None,
         name: str = "server",
         *,

@@ -34,7 +34,7 @@ class TlsScopeProtocol(HttpToolsProtocol):
         super().on_message_begin()
         if self._tls is not None:
             extension = self._tls | {"client_cert_chain": list(self._tls["client_cert_chain"])}
-            self.scope["extensions"] = {"tls": extension}  # type: ignore[typeddict-unknown-key]
+            self.scope["extensions"] = {"tls": extension}
 
 
 def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str, Any] | None:

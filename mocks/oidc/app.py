@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
@@ -72,7 +73,7 @@ async def token(request: Request) -> Response:
         scopes = granted_scopes(client, form.get("scope"))
     except OAuthError as error:
         return error.response()
-    binding = (
+    binding: dict[str, Any] = (
         {"cnf": {"x5t#S256": certificate_thumbprint(certificate)}} if certificate and client.tls_client_auth else {}
     )
     access_token = issuer.issue(client.client_id, scopes, **binding)

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc import jwt
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, OctKey, OKPKey, RSAKey
 
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.tls import certificate_subject, certificate_thumbprint
@@ -65,7 +65,7 @@ class RegisteredClient:
 
 def generate_signing_key(algorithm: str = SIGNING_ALGORITHM) -> SigningKey:
     """A fresh private signing key (RS256 or ES256) whose `kid` is its RFC 7638 thumbprint."""
-    parameters: dict[str, Any] = {"alg": algorithm, "use": "sig"}
+    parameters: KeyParameters = {"alg": algorithm, "use": "sig"}
     if algorithm == "RS256":
         return RSAKey.generate_key(2048, parameters, auto_kid=True)
     if algorithm == "ES256":
@@ -116,7 +116,8 @@ class Issuer:
         now = self.clock()
         with self._lock:
             self._retired = [(key, until) for key, until in self._retired if until > now]
-            keys = [self._active, self._standby, *(key for key, _ in self._retired)]
+            keys: list[OctKey | RSAKey | ECKey | OKPKey] = [self._active, self._standby]
+            keys += [key for key, _ in self._retired]
         return dict(KeySet(keys).as_dict(private=False))
 
     # -- clients and tokens --------------------------------------------------------------------------
