@@ -44,6 +44,8 @@ class RunOptions:
     """Deliberate defects of the embedded reference (proof that the campaign catches them)."""
     config: RunConfig | None = None
     """A real platform to qualify; None: the embedded reference."""
+    keywords: str | None = None
+    """A pytest `-k` expression narrowing the tests (scenarios) run."""
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -68,7 +70,7 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     with started or _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
         plugin = CampaignPlugin(lambda: target, run_dir, options.config.contract if options.config else None)
-        exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression)
+        exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression, options.keywords)
         report.results = plugin.results
         report.load = plugin.load
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
@@ -112,7 +114,9 @@ def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Ite
             receiver.stop()
 
 
-def _run_pytest(paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_expression: str | None) -> int:
+def _run_pytest(
+    paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_expression: str | None, keywords: str | None
+) -> int:
     args = [
         *map(str, paths),
         "-c", os.devnull,  # the project's pytest settings are for its own tests, not for a campaign
@@ -126,5 +130,7 @@ def _run_pytest(paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_e
     ]  # fmt: skip
     if tags_expression:
         args += ["-m", tags_expression]
+    if keywords:
+        args += ["-k", keywords]
     with LiveProgress() as progress:
         return pytest.main(args, plugins=[plugin, progress])

@@ -18,7 +18,7 @@ from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, loa
 from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
-from harness.reference.settings import FAULTS
+from harness.reference.faults import FAULTS
 
 console = Console()
 REPORT_DIR = click.Path(file_okay=False, path_type=Path)

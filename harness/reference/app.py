@@ -7,10 +7,10 @@ contract, calls the `Titulaire` service and answers JSON or problem+json.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
 import uuid
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -21,14 +21,15 @@ from starlette.routing import Route
 
 from harness.foundations.billing import MOTIF_HEADER, RUN_HEADER
 from harness.foundations.contracts import TITULAIRE_V2_MIGRATION, contract_path
-from harness.foundations.problems import Problem
+from harness.foundations.problems import Problem, ProblemResponse
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
+from harness.reference.faults import Answer, Fault
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.lifecycle import VersionLifecycle, planned_lifecycles
 from harness.reference.limits import TransactionLimit
-from harness.reference.service import RunTags, Titulaire, receipt_size
+from harness.reference.service import RunTags, Titulaire, compact_json, receipt_size
 from harness.reference.settings import ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_of, state_out
@@ -61,7 +62,7 @@ async def deposit(request: Request) -> Response:
     with titulaire.deposit_slot():
         try:
             body, body_bytes = await _receive(request, intake)
-            checked = _checked_body(request, titulaire, body)
+            checked = check_deposit_body(request, body.metadata, [d.name for d in body.documents])
             metadata = metadata_in(request.url.path, checked)
             tags = RunTags(request.headers.get(RUN_HEADER), request.headers.get(MOTIF_HEADER))
             accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
@@ -70,20 +71,10 @@ async def deposit(request: Request) -> Response:
             raise
     if accepted.replayed:  # same Idempotency-Key, same content: the first deposit stands, this copy goes
         intake.discard()
-    headers = {"Location": f"{prefix_of(request.url.path)}/depots/{accepted.deposit.id}"}
-    if "location-absente" in titulaire.settings.faults:  # deliberate defect (settings.FAULTS)
-        headers = {}
-    return Response(accepted.body(), 202, headers=headers, media_type="application/json")
-
-
-def _checked_body(request: Request, titulaire: Titulaire, body: ReceivedBody) -> dict[str, Any]:
-    """The deposit's metadata, checked against the contract (a 4xx problem otherwise)."""
-    try:
-        return check_deposit_body(request, body.metadata, [d.name for d in body.documents])
-    except Problem as problem:
-        if problem.code == "metadonnees-invalides" and "erreur-500-metadonnees" in titulaire.settings.faults:
-            raise RuntimeError("deliberate defect erreur-500-metadonnees (settings.FAULTS)") from problem
-        raise
+    location = f"{prefix_of(request.url.path)}/depots/{accepted.deposit.id}"
+    answer = Answer(202, json.loads(accepted.body()), {"Location": location})
+    answer = titulaire.faults.apply(Fault.deposit_answer, answer)
+    return Response(compact_json(answer.body), answer.status, headers=answer.headers, media_type="application/json")
 
 
 async def _receive(request: Request, intake: MultipartIntake) -> tuple[ReceivedBody, int]:
@@ -99,8 +90,9 @@ async def deposit_state(request: Request) -> Response:
     """GET /v{1,2}/depots/{idDepot}: state and history (EtatDepot), in the model of the version called."""
     await authorize(request, READ)
     check_parameters(request)
-    state = titulaire_of(request).state(request.path_params["idDepot"])
-    return JSONResponse(state_out(request.url.path, state))
+    titulaire = titulaire_of(request)
+    state = state_out(request.url.path, titulaire.state(request.path_params["idDepot"]))
+    return JSONResponse(titulaire.faults.apply(Fault.state_answer, state, request.url.path))
 
 
 async def resend(request: Request) -> Response:
@@ -110,7 +102,7 @@ async def resend(request: Request) -> Response:
     titulaire = titulaire_of(request)
     titulaire.ensure_accepting()
     deposit_id = request.path_params["idDepot"]
-    body = titulaire.resend(deposit_id)
+    body = titulaire.faults.apply(Fault.resend_answer, titulaire.resend(deposit_id))
     return JSONResponse(body, 202, headers={"Location": f"{prefix_of(request.url.path)}/depots/{deposit_id}"})
 
 
@@ -119,10 +111,8 @@ async def health(request: Request) -> Response:
     await authorize(request, READ)
     titulaire = titulaire_of(request)
     titulaire.ensure_accepting()
-    version: str | int = RELEASES[prefix_of(request.url.path)]
-    if "reponse-hors-contrat" in titulaire.settings.faults:  # deliberate defect (settings.FAULTS)
-        version = 1
-    return JSONResponse({"statut": "OK", "version": version})
+    body = {"statut": "OK", "version": RELEASES[prefix_of(request.url.path)]}
+    return JSONResponse(titulaire.faults.apply(Fault.health_answer, body))
 
 
 async def contract(request: Request) -> Response:
@@ -136,23 +126,29 @@ async def migration_guide(request: Request) -> Response:
     return FileResponse(contract_path(TITULAIRE_V2_MIGRATION), media_type="text/markdown; charset=utf-8")
 
 
+def refuse(request: Request, problem: Problem) -> Response:
+    """The problem+json answer of a refused request (as the armed faults, if any, alter it)."""
+    faults = titulaire_of(request).faults
+    problem = faults.apply(Fault.refusal, problem, request.url.path)
+    body = faults.apply(Fault.problem_body, problem.body(request.url.path))
+    return ProblemResponse(body, problem.status, problem.headers)
+
+
 async def problem_handler(request: Request, problem: Exception) -> Response:
     assert isinstance(problem, Problem)
-    return problem.response(request.url.path)
+    return refuse(request, problem)
 
 
 async def http_error_handler(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     code = "methode-non-autorisee" if error.status_code == 405 else "ressource-inconnue"
     detail = f"{request.method} {request.url.path} n'existe pas dans ce contrat."
-    return Problem(code, detail, headers=dict(error.headers or {})).response(request.url.path)  # 405: Allow
+    return refuse(request, Problem(code, detail, headers=dict(error.headers or {})))  # 405: Allow
 
 
 async def internal_error_handler(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    return Problem("erreur-interne", "Une erreur interne est survenue ; elle a été journalisée.").response(
-        request.url.path
-    )
+    return refuse(request, Problem("erreur-interne", "Une erreur interne est survenue ; elle a été journalisée."))
 
 
 def token_verifier(settings: ReferenceSettings) -> TokenVerifier | None:
@@ -179,7 +175,7 @@ def create_app(titulaire: Titulaire) -> Starlette:
     """The ASGI application: the versions' lifecycle outermost (deprecation headers, 410 once a major is
     retired: its contract no longer applies, so that answer is not audited), then the contract audit, then
     the transaction limit, then the routes."""
-    settings = titulaire.settings
+    settings, faults = titulaire.settings, titulaire.faults
     audit = Middleware(ResponseAudit, violations=titulaire.contract_violations) if settings.validate_responses else None
     app = Starlette(
         routes=[
@@ -187,11 +183,16 @@ def create_app(titulaire: Titulaire) -> Starlette:
             Route("/v2/migration", migration_guide, methods=["GET"]),
         ],
         middleware=[
-            Middleware(VersionLifecycle, clock=titulaire.clock, lifecycles=planned_lifecycles()),
+            Middleware(
+                VersionLifecycle,
+                clock=titulaire.clock,
+                lifecycles=faults.apply(Fault.lifecycles, planned_lifecycles()),
+                faults=faults,
+            ),
             *([audit] if audit else []),
             Middleware(
                 TransactionLimit,
-                limit_bytes=settings.limit_bytes,
+                limit_bytes=faults.apply(Fault.transaction_limit, settings.limit_bytes),
                 response_reserve=receipt_size,
                 drain_max_bytes=settings.drain_max_bytes,
                 drain_seconds=settings.drain_seconds,
@@ -205,5 +206,5 @@ def create_app(titulaire: Titulaire) -> Starlette:
         lifespan=titulaire.running,
     )
     app.state.titulaire = titulaire
-    app.state.verifier = token_verifier(settings)
+    app.state.verifier = faults.apply(Fault.token_verifier, token_verifier(settings))
     return app

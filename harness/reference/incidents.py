@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 
+from harness.reference.faults.base import Fault, FaultSet
 from harness.reference.settings import ReferenceSettings
 from harness.reference.store import Store
 
@@ -19,14 +20,18 @@ log = logging.getLogger(__name__)
 class Incidents:
     """Opens incident tickets (record + mail over SMTP to the configured ASP address)."""
 
-    def __init__(self, store: Store, settings: ReferenceSettings, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Store, settings: ReferenceSettings, clock: Callable[[], datetime], faults: FaultSet
+    ) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
+        self._faults = faults
 
     async def open(self, deposit_id: str | None, summary: str, detail: str) -> str:
         """Record the incident, then mail it; a mail failure is logged, the record stays."""
         incident_id = str(uuid.uuid4())
+        deposit_id = self._faults.apply(Fault.incident_deposit, deposit_id)
         self._store.add_incident(incident_id, deposit_id, self._clock(), summary, detail)
         try:
             await asyncio.to_thread(self._mail, incident_id, deposit_id, summary, detail)
@@ -49,4 +54,4 @@ class Incidents:
             f"{detail}\n"
         )
         with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
+            smtp.send_message(self._faults.apply(Fault.incident_mail, message))

@@ -19,6 +19,7 @@ from harness.foundations.calendar import Calendar, load_calendar, parse_version
 from harness.foundations.clock import Clock
 from harness.foundations.contracts import TITULAIRE_VERSIONS, contract_path
 from harness.foundations.problems import Problem, ProblemResponse
+from harness.reference.faults.base import Fault, FaultSet
 from harness.reference.versions import LATEST, RELEASES, prefix_of, successor_path
 
 MIGRATION_GUIDE = f"{LATEST}/migration"
@@ -70,10 +71,13 @@ def planned_lifecycles() -> dict[str, Lifecycle]:
 class VersionLifecycle:
     """ASGI middleware: deprecation headers on a deprecated major's answers, 410 once it is retired."""
 
-    def __init__(self, app: ASGIApp, clock: Clock, lifecycles: dict[str, Lifecycle]) -> None:
+    def __init__(
+        self, app: ASGIApp, clock: Clock, lifecycles: dict[str, Lifecycle], faults: FaultSet | None = None
+    ) -> None:
         self.app = app
         self.clock = clock
         self.lifecycles = lifecycles
+        self.faults = faults or FaultSet()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         lifecycle = self.lifecycles.get(prefix_of(scope["path"])) if scope["type"] == "http" else None
@@ -81,7 +85,7 @@ class VersionLifecycle:
         if lifecycle is None or lifecycle.deprecated is None or now < lifecycle.deprecated:
             await self.app(scope, receive, send)
             return
-        headers = lifecycle.headers(scope["path"])
+        headers = self.faults.apply(Fault.deprecation_headers, lifecycle.headers(scope["path"]))
         if lifecycle.sunset is not None and now >= lifecycle.sunset:
             await retired(scope["path"], headers)(scope, receive, send)
             return

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
+from harness.reference.faults.base import Fault, FaultSet, Json
 from harness.reference.incidents import Incidents
 from harness.reference.store import ReturnRecord, Store
 
@@ -33,14 +32,14 @@ class Outbox:
         incidents: Incidents,
         clock: Callable[[], datetime],
         poll_seconds: float,
-        duplicate_returns: bool = False,
+        faults: FaultSet,
     ) -> None:
         self._store = store
         self._client = client
         self._incidents = incidents
         self._clock = clock
         self._poll_seconds = poll_seconds
-        self._duplicate_returns = duplicate_returns
+        self._faults = faults
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL_DELIVERIES)
@@ -82,8 +81,10 @@ class Outbox:
     async def _send(self, record: ReturnRecord) -> None:
         if record.payload is None:
             return
+        payload = self._faults.apply(Fault.outgoing, record.payload, redelivery=record.ack_id is not None)
+        await self._send_extra(self._faults.gather(Fault.before_delivery, payload))
         try:
-            delivery = await self._client.deliver(record.payload)
+            delivery = await self._client.deliver(payload)
         except DeliveryFailed as failure:
             self._store.record_failure(record.deposit_id, failure.attempts, self._clock(), failure.reason)
             await self._incidents.open(
@@ -100,10 +101,10 @@ class Outbox:
             self._clock(),
             f"retour {record.return_id} remis en {delivery.attempts} tentative(s)",
         )
-        if self._duplicate_returns:
-            await self._send_duplicate(record.payload)
+        await self._send_extra(self._faults.gather(Fault.after_delivery, payload))
 
-    async def _send_duplicate(self, payload: dict[str, Any]) -> None:
-        """Deliberate defect (faults: retour-double): a second, different return for the same deposit."""
-        with contextlib.suppress(DeliveryFailed):
-            await self._client.deliver(payload | {"idRetour": str(uuid.uuid4())})
+    async def _send_extra(self, payloads: list[Json]) -> None:
+        """Returns sent by armed faults besides the deposit's own (whatever the ASP answers them)."""
+        for payload in payloads:
+            with contextlib.suppress(DeliveryFailed):
+                await self._client.deliver(payload)

@@ -26,6 +26,7 @@ from harness.foundations.problems import Problem
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.callback_client import CallbackClient
+from harness.reference.faults import Fault, arm
 from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
 from harness.reference.outbox import Outbox
@@ -64,7 +65,12 @@ def render_receipt(deposit_id: str, received_at: datetime, body_bytes: int, dige
         "tailleOctets": body_bytes,
         "empreinte": {"algorithme": "SHA-256", "valeur": digest},
     }
-    return json.dumps(receipt, separators=(",", ":")).encode()
+    return compact_json(receipt)
+
+
+def compact_json(body: dict[str, Any]) -> bytes:
+    """JSON without spaces: the receipt's rendering, whose size the transaction limit reserves."""
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def receipt_size(body_bytes: int) -> int:
@@ -78,17 +84,19 @@ class Titulaire:
     def __init__(self, settings: ReferenceSettings, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.clock = clock
+        self.faults = arm(settings.faults)
+        """The deliberate defects armed (none in normal use)."""
         self.store = Store(settings.data_dir / "titulaire.sqlite3")
-        self.incidents = Incidents(self.store, settings, clock)
+        self.incidents = Incidents(self.store, settings, clock, self.faults)
         self.outbox = Outbox(
             self.store,
             self._callback_client(),
             self.incidents,
             clock,
             settings.poll_seconds,
-            duplicate_returns="retour-double" in settings.faults,
+            self.faults,
         )
-        self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, settings.faults)
+        self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, self.faults)
         self.accepting = True
         self.contract_violations: list[str] = []
         """Responses that left the contract (the tests assert none)."""
@@ -110,7 +118,8 @@ class Titulaire:
                 settings.callback_scopes,
             )
             auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
-        return CallbackClient(settings.callback_url, settings.retry, verify=verify, auth=auth)
+        retry = self.faults.apply(Fault.retry_policy, settings.retry)
+        return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth)
 
     def deposit_directory(self, deposit_id: str) -> Path:
         return self.settings.data_dir / "depots" / deposit_id
@@ -147,6 +156,8 @@ class Titulaire:
     ) -> Acceptance:
         """Record a fully received deposit, or replay/refuse it by its Idempotency-Key; wake the worker."""
         fingerprint = _fingerprint(metadata, body)
+        key = self.faults.apply(Fault.idempotency_key, key)
+        tags = self.faults.apply(Fault.run_tags, tags)
         if key is not None and (replayed := self._replay(key, fingerprint)):
             return replayed
         _check_sae(metadata, body.digest)
@@ -155,11 +166,11 @@ class Titulaire:
             id=body.directory.name,
             received_at=now,
             metadata=metadata,
-            body_bytes=body_bytes,
+            body_bytes=self.faults.apply(Fault.billed_bytes, body_bytes, sum(d.size for d in body.documents)),
             digest=body.digest,
             fingerprint=fingerprint,
             status="RECU",
-            retain_until=self.settings.retain_until(now),
+            retain_until=self.faults.apply(Fault.retained_until, self.settings.retain_until(now), now),
             purged=False,
             run_id=tags.run_id,
             motif=tags.motif,

@@ -12,16 +12,9 @@ from typing import Any
 import isodate
 
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.reference.faults import FAULTS, unknown_faults
 
 DEFAULT_RETENTION = "P3M"
-FAULTS = {
-    "retour-double": "the outbox sends a second, different return (outbox.py)",
-    "erreur-500-metadonnees": "metadata outside the contract get a 500 instead of a 422 (app.py, deposit)",
-    "reponse-hors-contrat": "GET /v1/sante answers a `version` that is not a string (app.py, health)",
-    "location-absente": "a deposit's 202 has no Location header (app.py, deposit)",
-    "retour-sans-metadonnee": "the return leaves out the `donneesMetier` metadata field (worker.py)",
-}
-"""Deliberate defects (`faults`), each one tiny, isolated branch: they prove a campaign catches them."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,7 @@ class ReferenceSettings:
     smtp_port: int = 25
     validate_responses: bool = True
     faults: tuple[str, ...] = ()
-    """Deliberate defects, to prove a campaign catches them: names of `FAULTS`."""
+    """Deliberate defects, to prove a campaign catches them: names of `faults.FAULTS`."""
     ca_file: Path | None = None
     """CA bundle trusted for the ASP's callback API and the token issuer."""
     client_cert: Path | None = None
@@ -76,7 +69,7 @@ class ReferenceSettings:
     callback_scopes: tuple[str, ...] = ("retours:ecrire",)
 
     def __post_init__(self) -> None:
-        if unknown := sorted(set(self.faults) - set(FAULTS)):
+        if unknown := unknown_faults(self.faults):
             raise ValueError(f"unknown faults {unknown}: choose among {sorted(FAULTS)}")
         if self.callback_token_url is not None and not self.callback_client_id:
             raise ValueError("callback_client_id is required with callback_token_url")

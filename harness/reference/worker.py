@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.reference.controls import Control, control_document, control_sae, rejection_reason
+from harness.reference.faults.base import Fault, FaultSet
 from harness.reference.recognition import recognize
 from harness.reference.store import DepositRecord, DocumentRecord, Store
 
@@ -37,7 +38,7 @@ class Worker:
         clock: Callable[[], datetime],
         on_return: Callable[[], None],
         poll_seconds: float,
-        faults: tuple[str, ...] = (),
+        faults: FaultSet,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -71,8 +72,7 @@ class Worker:
         documents = self._store.documents(deposit_id)
         pieces, controls = await asyncio.to_thread(_examine, deposit, documents)
         payload = build_return(deposit, pieces, controls, str(uuid.uuid4()), self._clock())
-        if "retour-sans-metadonnee" in self._faults:  # deliberate defect (settings.FAULTS)
-            payload["metadonnees"] = {k: v for k, v in payload["metadonnees"].items() if k != "donneesMetier"}
+        payload = self._faults.apply(Fault.return_built, payload)
         self._store.add_return(deposit_id, payload["idRetour"], payload["statut"], payload, self._clock())
         self._on_return()
 
