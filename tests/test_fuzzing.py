@@ -29,7 +29,7 @@ from harness.fuzzing.checks import (
     transaction_limit,
 )
 from harness.fuzzing.schema import ContractRefused
-from harness.reference.settings import FAULTS
+from harness.reference.faults import FAULTS
 from tests.conftest import StartEnvironment
 
 SMALL = FuzzSettings(seed=20261128, max_examples=3, phases=("examples", "coverage", "fuzzing"))

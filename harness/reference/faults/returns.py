@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
 
 from harness.reference.faults.base import Fault, Json
-from harness.reference.worker import timestamp
 
 
 class ReturnWithoutBusinessData(Fault):
@@ -31,13 +29,12 @@ class WrongPieceDigest(Fault):
 
 class RedeliveryRestamped(Fault):
     name = "retransmission-modifiee"
-    description = "un retour retransmis porte une nouvelle date d'envoi : ce n'est plus le même retour"
+    description = "un retour retransmis porte une autre date d'envoi : ce n'est plus le même retour"
 
     def outgoing(self, payload: Json, redelivery: bool) -> Json:
         if not redelivery:
             return payload
-        sent = datetime.fromisoformat(payload["envoyeLe"].replace("Z", "+00:00"))
-        return payload | {"envoyeLe": timestamp(sent + timedelta(seconds=1))}
+        return payload | {"envoyeLe": payload["recuLe"]}
 
 
 class DraftOutsideContract(Fault):

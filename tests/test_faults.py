@@ -1,0 +1,318 @@
+"""Every check the harness applies is proven able to fail: a fault of the reference makes it fail.
+
+`PROOFS` is the table: each row arms one fault (`harness/reference/faults/`), runs the campaign on the
+scenarios that row names, and expects that scenario to fail at that check (a BDD « Alors » step, or a
+callback-conformance rule). `UNPROVABLE` lists the checks no fault of a titulaire can fail on its own, each
+with why. A new step or rule in neither table fails `test_every_check_has_a_proof`.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import parse
+import pytest
+
+from harness.campaign.results import FAILED, PASSED, CampaignReport, ScenarioResult
+from harness.campaign.runner import SUITES_DIR, RunOptions, run_campaign
+from harness.conformance.callbacks import RULES
+from harness.foundations.billing import BillingTags
+from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
+from harness.reference.settings import ReferenceSettings
+
+STEP_FILES = (*sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")), SUITES_DIR / "securite" / "steps.py")
+RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
+RETURNS_TEST = "chaque_depot_a_un_retour_conforme"
+
+
+@dataclass(frozen=True)
+class Proof:
+    """Armed alone, `fault` makes the scenario `scenario` (its title's start) fail at `check`."""
+
+    fault: str
+    check: str
+    """The text of an `@then` step (as its decorator writes it), or a rule of `conformance.callbacks.RULES`."""
+    scenario: str
+    keywords: str
+    """The pytest `-k` expression selecting the scenario (and nothing slow beside it)."""
+    suites: tuple[str, ...] = ("bdd",)
+
+
+def returns_proof(fault: str, rule: str) -> Proof:
+    """A conformance rule, judged on the returns of one plain deposit scenario."""
+    return Proof(fault, rule, RETURNS, f"initial_est or {RETURNS_TEST}", ("bdd", "contrat"))
+
+
+RECEIPT = "le titulaire accuse réception avec un identifiant unique de dépôt"
+RECEIPT_FIGURES = "l'accusé de réception indique la taille reçue et l'empreinte des documents déposés"
+ONE_RETURN = "l'ASP reçoit exactement un retour fidèle au dépôt"
+ERRORS = "Le titulaire refuse la demande"
+PROOFS = (
+    Proof("location-absente", RECEIPT, "Un dépôt initial est reçu", "initial_est"),
+    Proof("empreinte-accusee-fausse", RECEIPT_FIGURES, "Le titulaire accuse réception du dépôt", "acquitte_son"),
+    Proof("identifiant-repete", "chaque dépôt reçoit son propre identifiant", "Deux dépôts", "chacun_leur"),
+    Proof(
+        "idempotence-ignoree",
+        "le titulaire renvoie le même accusé de réception sans créer de second dépôt",
+        "Un dépôt rejoué",
+        "rejou",
+    ),
+    Proof(
+        "etat-sans-donnees-metier",
+        "l'état du dépôt rappelle son identifiant et ses métadonnées",
+        "L'identifiant",
+        "suivre",
+    ),
+    Proof("retour-double", ONE_RETURN, "Un dépôt initial est reçu", "initial_est"),
+    Proof("retour-sans-metadonnee", ONE_RETURN, "Le retour d'un dépôt sans", "invente_aucune"),
+    Proof(
+        "empreinte-piece-fausse",
+        "l'ASP reçoit exactement un retour fidèle pour chaque dépôt",
+        "Un dépôt complémentaire",
+        "suit_le",
+    ),
+    Proof(
+        "acquittement-mal-enregistre",
+        "le titulaire enregistre l'acquittement de l'ASP dans l'état du dépôt",
+        "Le titulaire accuse réception du dépôt",
+        "acquitte_son",
+    ),
+    Proof("depot-inconnu-en-400", "le titulaire répond {status:d}", f"{ERRORS} : dépôt inconnu", "refuse_la_demande"),
+    Proof(
+        "erreur-500-metadonnees",
+        "le titulaire répond {status:d}",
+        f"{ERRORS} : métadonnées invalides",
+        "refuse_la_demande",
+    ),
+    Proof(
+        "erreur-sans-code",
+        'l\'erreur est décrite en problem+json avec le code "{code}"',
+        f"{ERRORS} : dépôt inconnu",
+        "refuse_la_demande",
+    ),
+    Proof(
+        "retransmission-nouveau-retour",
+        "le titulaire accepte de retransmettre le même retour",
+        "Pendant la conservation",
+        "retransmission_renvoie",
+    ),
+    Proof(
+        "retransmission-modifiee",
+        "l'ASP reçoit de nouveau le même retour, reconnu comme une nouvelle livraison sans violation",
+        "Pendant la conservation",
+        "retransmission_renvoie",
+    ),
+    Proof(
+        "conservation-courte",
+        "le titulaire conserve le résultat au moins 3 mois",
+        "Pendant la conservation",
+        "retransmission_renvoie",
+    ),
+    Proof("depot-expire-inconnu", "la consultation du dépôt répond qu'il a expiré", "Passé la durée", "est_expir"),
+    Proof(
+        "retransmission-expiree-indisponible",
+        "la retransmission du retour répond que le dépôt a expiré",
+        "Passé la durée",
+        "est_expir",
+    ),
+    Proof(
+        "etiquettes-perdues",
+        "le titulaire a enregistré chaque dépôt avec l'identifiant d'exécution et le motif de la recette",
+        "Les dépôts comptés",
+        "par_le_harnais",
+    ),
+    Proof(
+        "octets-mal-comptes",
+        "les dépôts et les octets comptés par le harnais pendant le scénario sont ceux que le titulaire a enregistrés",
+        "Les dépôts comptés",
+        "par_le_harnais",
+    ),
+    Proof(
+        "sans-nouvelle-tentative",
+        "le titulaire renonce à remettre le retour après plusieurs tentatives et le dépôt passe en échec",
+        "Un retour impossible",
+        "impossible",
+    ),
+    Proof("incident-sans-depot", "un incident est ouvert pour ce dépôt", "Un retour impossible", "impossible"),
+    Proof("courriel-incident-mal-adresse", "un courriel d'incident alerte l'ASP", "Un retour impossible", "impossible"),
+    Proof(
+        "taille-accusee-fausse",
+        "la transaction complète mesure exactement la limite",
+        "Une transaction de 20 Mo",
+        "octet_de_plus",
+    ),
+    Proof(
+        "limite-depassee-acceptee",
+        "le titulaire refuse le dépôt et renvoie vers le mode dossier",
+        "Une transaction de 20 Mo",
+        "octet_de_plus",
+    ),
+    Proof("reponse-hors-contrat", "la version 1 et la version 2 sont servies", "Les deux majeures", "majeures_sont"),
+    Proof(
+        "v2-dossier-mal-traduit",
+        "le dépôt est consultable en version 2 avec son dossier",
+        "Les deux majeures",
+        "majeures_sont",
+    ),
+    Proof(
+        "depreciation-anticipee",
+        "la réponse ne porte aucun signal de dépréciation",
+        "La version 1 ne se dit pas",
+        "ne_se_dit_pas",
+    ),
+    Proof(
+        "depreciation-anticipee",
+        "la réponse porte les dates de dépréciation et de fin de vie",
+        "Une fois dépréciée",
+        "lannonce",
+    ),
+    Proof(
+        "guide-de-migration-absent",
+        "la réponse renvoie vers la version 2 et vers le guide de migration",
+        "Une fois dépréciée",
+        "lannonce",
+    ),
+    Proof(
+        "jeton-non-verifie",
+        "le contrôle « {nom} » est réussi",
+        "Contrôle de sécurité : Appel sans jeton refusé (401)",
+        "",
+        ("securite",),
+    ),
+    returns_proof("premier-retour-hors-contrat", "retour-conforme-au-contrat-titulaire"),
+    returns_proof("premier-retour-hors-contrat", "retour-conforme-au-contrat-asp"),
+    returns_proof("retour-double", "retour-unique"),
+    returns_proof("retour-sans-metadonnee", "metadonnees-identiques"),
+    returns_proof("empreinte-piece-fausse", "pieces-concordantes"),
+)
+IMPLIED_BY_ONE_RETURN = (
+    f"implied by « {ONE_RETURN} », which compares every metadata field and the acknowledgement first"
+)
+UNPROVABLE = {
+    "chaque requête envoyée au titulaire porte l'identifiant d'exécution et le motif de la recette": (
+        "judges the harness's own requests: no titulaire can fail it"
+    ),
+    "l'exécution est libellée « environnement de recette » si son motif est la recette, sinon non facturable": (
+        "judges the harness's own billing tags: no titulaire can fail it"
+    ),
+    "le retour porte toutes les métadonnées du dépôt :": IMPLIED_BY_ONE_RETURN,
+    "le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt": IMPLIED_BY_ONE_RETURN,
+    "chaque retour porte le même dossier et le numéro d'itération de son dépôt": IMPLIED_BY_ONE_RETURN,
+    "l'ASP acquitte ce retour": IMPLIED_BY_ONE_RETURN,
+    "idDepot-identique": "the judge files each return under its own idDepot: a wrong one leaves the deposit without",
+    "delai-de-retour": "the delay is the service contract's delaiMaxRetour (PT5M): a late return takes 5 minutes",
+    "retour-recu": "a missing return is judged only once delaiMaxRetour (PT5M) has passed",
+}
+"""Checks without a proof, and why (each deserves its own issue)."""
+
+
+def then_steps() -> set[str]:
+    """The text of every `@then` step of the campaign's suites, read from their source."""
+    texts = set()
+    for path in STEP_FILES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                texts |= {_step_text(d) for d in node.decorator_list if _is_then(d)}
+    return texts
+
+
+def _is_then(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name) and decorator.func.id == "then"
+
+
+def _step_text(decorator: ast.expr) -> str:
+    assert isinstance(decorator, ast.Call)
+    argument = decorator.args[0]
+    if isinstance(argument, ast.Call):  # parsers.parse("…")
+        argument = argument.args[0]
+    assert isinstance(argument, ast.Constant) and isinstance(argument.value, str), ast.dump(argument)
+    return argument.value
+
+
+# -- the tables --------------------------------------------------------------------------------------
+
+
+def test_every_check_has_a_proof() -> None:
+    checks = then_steps() | set(RULES)
+    proven = {proof.check for proof in PROOFS}
+    assert checks - proven - set(UNPROVABLE) == set(), "checks without a fault that makes them fail"
+    assert proven | set(UNPROVABLE) <= checks, "the tables name checks that no longer exist"
+    assert not proven & set(UNPROVABLE)
+
+
+def test_every_fault_is_in_the_table_and_described_in_the_readme() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert {proof.fault for proof in PROOFS} == set(FAULTS)
+    assert all(f"`{name}`" in readme and fault.description for name, fault in FAULTS.items())
+
+
+def test_an_unknown_fault_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown faults \['panne-inventee'\]: choose among \[.*'retour-double'"):
+        ReferenceSettings(tmp_path, "https://asp.test/v1/retours", faults=("panne-inventee",))
+
+
+def test_without_faults_every_hook_hands_its_value_back() -> None:
+    answer = Answer(202, {"idDepot": "x"}, {"Location": "/v1/depots/x"})
+    assert FaultSet().apply(Fault.deposit_answer, answer) is answer
+    assert FaultSet().gather(Fault.after_delivery, {"idRetour": "r"}) == []
+
+
+def test_armed_faults_apply_in_order_each_with_its_own_state() -> None:
+    faults = arm(["identifiant-repete", "location-absente"])
+    first = faults.apply(Fault.deposit_answer, Answer(202, {"idDepot": "a"}, {"Location": "/v1/depots/a"}))
+    second = faults.apply(Fault.deposit_answer, Answer(202, {"idDepot": "b"}, {"Location": "/v1/depots/b"}))
+    assert (first.body, second.body, second.headers) == ({"idDepot": "a"}, {"idDepot": "a"}, {})
+    assert arm(["identifiant-repete"]).apply(Fault.deposit_answer, Answer(202, {"idDepot": "c"})).body == {
+        "idDepot": "c"
+    }
+
+
+# -- the campaigns -----------------------------------------------------------------------------------
+
+
+@functools.cache
+def campaign(faults: tuple[str, ...], suites: tuple[str, ...], keywords: str) -> CampaignReport:
+    """One campaign on the embedded reference with `faults` armed (cached: proofs of one fault share it)."""
+    report_dir = Path(f"/tmp/recette-faults-{'-'.join(faults) or 'sans-defaut'}-{abs(hash((suites, keywords)))}")
+    tags = BillingTags.create("build:tests-defauts")
+    return run_campaign(RunOptions(report_dir, tags, suites, reference_faults=faults, keywords=keywords or None))
+
+
+def result_of(report: CampaignReport, scenario: str) -> ScenarioResult:
+    matching = [r for r in report.results if r.scenario.startswith(scenario)]
+    assert matching, f"« {scenario} » did not run: {[r.scenario for r in report.results]}"
+    return matching[0]
+
+
+def caught_at(result: ScenarioResult, check: str) -> bool:
+    """Whether `result` failed at the step `check` (keyword, then its text) or on the rule `check`."""
+    if check in RULES:
+        return any(f"{check} :" in evidence for evidence in result.evidence)
+    keyword, _, text = (result.failed_step or "").partition(" ")
+    return keyword in ("Alors", "Et") and parse.parse(check, text) is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("proof", PROOFS, ids=lambda p: f"{p.fault}→{p.check[:40]}")
+def test_the_fault_fails_its_check(proof: Proof) -> None:
+    report = campaign((proof.fault,), proof.suites, proof.keywords)
+    result = result_of(report, proof.scenario)
+    assert not report.qualified
+    assert result.outcome == FAILED, f"{result.scenario} : {result.outcome}"
+    assert caught_at(result, proof.check), f"{result.failed_step} ; {result.evidence[-1:]}"
+
+
+@pytest.mark.slow
+def test_the_reference_without_faults_passes_every_selection() -> None:
+    selections: dict[tuple[str, ...], set[str]] = {}
+    for proof in PROOFS:
+        selections.setdefault(proof.suites, set()).add(proof.keywords)
+    for suites, keywords in selections.items():
+        expression = " or ".join(f"({k})" for k in sorted(keywords) if k)
+        report = campaign((), suites, expression)
+        assert report.qualified, [f"{r.scenario} : {r.failed_step}" for r in report.failures]
+        for proof in (p for p in PROOFS if p.suites == suites):
+            assert result_of(report, proof.scenario).outcome == PASSED
