@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,7 +277,7 @@ def test_armed_faults_apply_in_order_each_with_its_own_state() -> None:
 @functools.cache
 def campaign(faults: tuple[str, ...], suites: tuple[str, ...], keywords: str) -> CampaignReport:
     """One campaign on the embedded reference with `faults` armed (cached: proofs of one fault share it)."""
-    report_dir = Path(f"/tmp/recette-faults-{'-'.join(faults) or 'sans-defaut'}-{abs(hash((suites, keywords)))}")
+    report_dir = Path(tempfile.mkdtemp(prefix=f"recette-{'-'.join(faults) or 'sans-defaut'}-"))
     tags = BillingTags.create("build:tests-defauts")
     return run_campaign(RunOptions(report_dir, tags, suites, reference_faults=faults, keywords=keywords or None))
 
