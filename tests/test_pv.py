@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.campaign.reports import write_reports
+from harness.campaign.events import RunFinished
+from harness.campaign.reports import Destination, report_handlers
 from harness.campaign.reports.pv import PV_NAME, french_duration, render_pv, write_pv
 from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
 from harness.foundations.billing import BillingTags
@@ -156,9 +157,10 @@ def test_the_page_is_self_contained() -> None:
     assert "<style>" in html and "@media print" in html and "size: A4" in html
 
 
-def test_write_reports_writes_the_pv_next_to_the_other_reports(tmp_path: Path) -> None:
+def test_the_reports_write_the_pv_next_to_the_other_reports(tmp_path: Path) -> None:
     report = qualified_report()
-    write_reports(report, tmp_path / report.tags.run_id, tmp_path)
+    for handler in report_handlers(Destination(tmp_path, report.tags.run_id)):
+        handler.handle(RunFinished(report))
     pv = tmp_path / report.tags.run_id / PV_NAME
     assert "Procès-verbal de recette" in pv.read_text(encoding="utf-8")
     assert (tmp_path / report.tags.run_id / "summary.json").exists()
@@ -214,7 +216,10 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.mark.slow
 def test_the_pv_renders_in_a_real_headless_browser(tmp_path: Path) -> None:
     chromium = chromium_or_fail()
-    pv = write_pv(failed_report(), tmp_path)
+    report = failed_report()
+    destination = Destination(tmp_path, report.tags.run_id)
+    destination.run_dir.mkdir()
+    pv = write_pv(report, destination)
     url = pv.resolve().as_uri()
 
     dom = run_chromium(chromium, tmp_path / "profil-dom", "--dump-dom", url).stdout

@@ -1,27 +1,86 @@
-"""The fixtures a campaign gives its suites (registered by `CampaignPlugin`)."""
+"""What a campaign gives its suites (registered by `CampaignPlugin`): their whole view of the campaign.
+
+Fixtures: `cible`, `depots_suivis`, `requetes_envoyees`, `preuves`, `intituler`, `reproduire`,
+`dossier_execution`, `publier_charge`; and `platform_contract(config)` where no fixture is at hand.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
 import pytest
 
-from harness.campaign.plugin import CAMPAIGN, SCENARIO
+from harness.campaign.plugin import campaign_of, observation_of
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
+
+Title = Callable[[str], None]
+"""`intituler`: give the current test its title."""
+Reproduce = Callable[[httpx.Request], None]
+"""`reproduire`: name the request that reproduces the current test's failure."""
+PublishLoad = Callable[[dict[str, Any]], None]
+"""`publier_charge`: publish the QoS verdict of the `charge` suite."""
+
+
+def platform_contract(config: pytest.Config) -> Path | None:
+    """The platform's own contract, when its configuration gives one (else the suites use the ASP's)."""
+    return campaign_of(config).contract
 
 
 @pytest.fixture(scope="session")
 def cible(request: pytest.FixtureRequest) -> Target:
     """The titulaire under qualification."""
-    return request.config.stash[CAMPAIGN].target
+    return campaign_of(request.config).target
 
 
 @pytest.fixture(scope="session")
 def depots_suivis(request: pytest.FixtureRequest) -> DepositLedger:
     """Every deposit the run made (scenarios and fuzzer): the `contrat` suite judges their returns at the end."""
-    return request.config.stash[CAMPAIGN].deposits
+    return campaign_of(request.config).deposits
+
+
+@pytest.fixture
+def requetes_envoyees(request: pytest.FixtureRequest) -> list[httpx.Request]:
+    """Every request the current test sent to the titulaire (emptied before each test)."""
+    return campaign_of(request.config).journal
 
 
 @pytest.fixture
 def preuves(request: pytest.FixtureRequest) -> list[str]:
     """Evidence a step records; it lands in the PV and in Allure."""
-    return request.node.stash.setdefault(SCENARIO, {}).setdefault("evidence", [])
+    return observation_of(request.node).evidence
+
+
+@pytest.fixture
+def intituler(request: pytest.FixtureRequest) -> Title:
+    """Give the current test the title the reports show (else its docstring's first line)."""
+
+    def title(text: str) -> None:
+        observation_of(request.node).scenario = text
+
+    return title
+
+
+@pytest.fixture
+def reproduire(request: pytest.FixtureRequest) -> Reproduce:
+    """Name the request whose curl reproduces the current test's failure (else its last request)."""
+
+    def reproduction(sent: httpx.Request) -> None:
+        observation_of(request.node).reproduction = sent
+
+    return reproduction
+
+
+@pytest.fixture(scope="session")
+def dossier_execution(request: pytest.FixtureRequest, cible: Target, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's report folder `<rapports>/<idExecution>` (a temporary one under plain pytest)."""
+    return campaign_of(request.config).run_dir or tmp_path_factory.mktemp("rapports") / cible.tags.run_id
+
+
+@pytest.fixture(scope="session")
+def publier_charge(request: pytest.FixtureRequest) -> PublishLoad:
+    """Publish the `charge` suite's QoS verdict (`qos.json` data) to the run's reports."""
+    return campaign_of(request.config).publish_load

@@ -1,52 +1,86 @@
-"""The pytest plugin of a campaign: gives the suites their target, tags every result, collects results.
+"""The pytest plugin of a campaign: gives the suites their target, tags every result, emits the results.
 
-Registered by `recette run` (with the target it started) or by the suites' conftest under plain pytest
-(with an embedded reference). Every test result carries the run's billing tags, as Allure labels and as
-JUnit properties; scenarios tagged `@reference` are skipped, with the reason, against an external target.
+Registered by `recette run` (with the target it started and the run's event stream) or by the suites'
+conftest under plain pytest (with an embedded reference). Every test result carries the run's billing tags,
+as Allure labels and as JUnit properties, and is emitted once on the stream (`ResultRecorded`); scenarios
+tagged `@reference` are skipped, with the reason, against an external target. The suites use it through
+`harness.campaign.fixtures`, never directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import allure
 import httpx
 import pytest
-from pytest_bdd.scenario import scenario_wrapper_template_registry  # pinned: pytest-bdd internals
-from pytest_bdd.utils import registry_get_safe
 
+from harness.campaign.events import EventStream, LoadMeasured, ResultRecorded, SuitesCollected, Unreadable
 from harness.campaign.results import FAILED, PASSED, SKIPPED, ScenarioResult
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
 from harness.foundations.curl import as_curl
 
 PLUGIN_NAME = "recette-campagne"
-CAMPAIGN = pytest.StashKey["CampaignPlugin"]()
 REFERENCE_ONLY = "scénario réservé à l'implémentation de référence (il en pilote l'horloge, le stockage ou les pannes)"
-SCENARIO = pytest.StashKey[dict[str, Any]]()
-"""Per test: what the scenario hooks and steps learned (capability, scenario, failed step, evidence)."""
+PYTEST_BDD_MARKS = frozenset({"parametrize", "usefixtures"})
+"""The markers pytest-bdd puts on a scenario besides its Gherkin tags."""
+_CAMPAIGN = pytest.StashKey["CampaignPlugin"]()
+
+
+@dataclass
+class Observation:
+    """What the scenario hooks, the steps and the suite's fixtures learned about one test."""
+
+    capability: str | None = None
+    scenario: str | None = None
+    tags: list[str] = field(default_factory=list)
+    failed_step: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    reproduction: httpx.Request | None = None
+    """The request that reproduces a failure (None: the test's last request to the titulaire)."""
+
+
+_OBSERVATION = pytest.StashKey[Observation]()
+
+
+def campaign_of(config: pytest.Config) -> CampaignPlugin:
+    """The campaign of this pytest session."""
+    return config.stash[_CAMPAIGN]
+
+
+def observation_of(item: pytest.Item) -> Observation:
+    """What is known of `item` for its result (created on first use)."""
+    return item.stash.setdefault(_OBSERVATION, Observation())
 
 
 class CampaignPlugin:
     """One per run: `target_factory` is called once, when a suite first needs the target."""
 
     def __init__(
-        self, target_factory: Callable[[], Target], run_dir: Path | None = None, contract: Path | None = None
+        self,
+        target_factory: Callable[[], Target],
+        stream: EventStream | None = None,
+        run_dir: Path | None = None,
+        contract: Path | None = None,
     ) -> None:
         self._target_factory = target_factory
-        self.contract = contract
-        """The platform's own contract for the `contrat` suite (None: the ASP's titulaire contract)."""
         self._target: Target | None = None
+        self.stream = stream or EventStream()
+        """Where every result goes (no handler under plain pytest)."""
         self.run_dir = run_dir
         """Where the run's reports go (None under plain pytest)."""
-        self.results: list[ScenarioResult] = []
+        self.contract = contract
+        """The platform's own contract for the `contrat` suite (None: the ASP's titulaire contract)."""
         self.journal: list[httpx.Request] = []
-        self.load: dict[str, Any] | None = None
-        """The QoS verdict of the `charge` suite, when it ran."""
+        """Every request the current test sent to the titulaire."""
         self.deposits = DepositLedger()
         """Every deposit the suites made through the target's ASP clients (their returns are judged)."""
+        self._recorded = 0
+        self._unreadable: list[Unreadable] = []
 
     @property
     def target(self) -> Target:
@@ -56,19 +90,28 @@ class CampaignPlugin:
             self._target.on_response = self.deposits.observe
         return self._target
 
+    def publish_load(self, verdict: dict[str, Any]) -> None:
+        """The `charge` suite's QoS verdict, for the reports."""
+        self.stream.emit(LoadMeasured(verdict))
+
     # -- hooks ---------------------------------------------------------------------------------------
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "reference: " + REFERENCE_ONLY)
-        config.stash[CAMPAIGN] = self
+        config.stash[_CAMPAIGN] = self
         config.pluginmanager.import_plugin("harness.campaign.fixtures")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self._unreadable.append(Unreadable(report.nodeid, report.longreprtext))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.stream.emit(SuitesCollected(len(session.items), tuple(self._unreadable)))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.journal.clear()
         self.deposits.origin = item.nodeid
-        if item.get_closest_marker("reference") and self.target.reference is None:
-            pytest.skip(REFERENCE_ONLY)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -77,79 +120,66 @@ class CampaignPlugin:
         try:
             return (yield)
         finally:
-            info = item.stash.get(SCENARIO, {})
-            if "capability" not in info:
+            seen = observation_of(item)
+            if seen.capability is None:
                 allure.dynamic.feature(_capability_of(item))
-                allure.dynamic.story(info.get("scenario") or _title_of(item))
+                allure.dynamic.story(seen.scenario or _title_of(item))
             if self._target is not None:
                 for name, value in self._target.tags.labels().items():
                     allure.dynamic.label(name, value)
                     item.user_properties.append((name, value))
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Name every scenario for the reports from collection on: one skipped before it runs (@reference against
-        a real platform) still appears under its capability, title and tags."""
-        for item in items:
-            if identity := _gherkin_identity(item):
-                item.stash.setdefault(SCENARIO, {}).update(identity)
-
     def pytest_bdd_before_scenario(self, request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-        info = request.node.stash.setdefault(SCENARIO, {})
-        info.setdefault("capability", feature.name)
-        info.setdefault("scenario", scenario.name)
-        info.setdefault("tags", sorted(scenario.tags))
-        allure.dynamic.feature(info["capability"])
-        allure.dynamic.story(info["scenario"])
-        for tag in info["tags"]:
+        """A scenario is named from its feature and its rendered title; a `@reference` one is skipped here,
+        once named, so that the reports show it under its capability against a real platform."""
+        seen = observation_of(request.node)
+        seen.capability, seen.scenario = feature.name, scenario.name
+        # pytest-bdd turns every Gherkin tag (feature, rule, scenario, examples) into a marker of that name:
+        # the markers are the only public place where an example's tags can be read.
+        seen.tags = sorted({mark.name for mark in request.node.iter_markers()} - PYTEST_BDD_MARKS)
+        allure.dynamic.feature(seen.capability)
+        allure.dynamic.story(seen.scenario)
+        for tag in seen.tags:
             allure.dynamic.tag(tag)
+        if "reference" in seen.tags and self.target.reference is None:
+            pytest.skip(REFERENCE_ONLY)
 
     def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
-        request.node.stash.setdefault(SCENARIO, {})["failed_step"] = f"{step.keyword} {step.name}"
+        observation_of(request.node).failed_step = f"{step.keyword} {step.name}"
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
         report: pytest.TestReport = yield
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.results.append(self._result(item, report))
+            self._recorded += 1
+            self.stream.emit(ResultRecorded(self._result(item, report)))
         return report
 
     def _result(self, item: pytest.Item, report: pytest.TestReport) -> ScenarioResult:
-        info = item.stash.get(SCENARIO, {})
+        seen = observation_of(item)
         outcome = {"passed": PASSED, "failed": FAILED}.get(report.outcome, SKIPPED)
         result = ScenarioResult(
             suite=_suite_of(item),
-            capability=info.get("capability") or _capability_of(item),
-            scenario=info.get("scenario") or _title_of(item),
+            capability=seen.capability or _capability_of(item),
+            scenario=seen.scenario or _title_of(item),
             outcome=outcome,
             duration_seconds=round(report.duration, 3),
-            tags=info.get("tags", []),
-            failed_step=info.get("failed_step"),
-            evidence=list(info.get("evidence", [])),
+            tags=list(seen.tags),
+            failed_step=seen.failed_step,
+            evidence=list(seen.evidence),
         )
         if outcome == FAILED:
             result.evidence.append(_failure_text(report))
-            result.reproduction = self._reproduction()
+            result.reproduction = self._reproduction(seen.reproduction or (self.journal[-1] if self.journal else None))
         elif outcome == SKIPPED and isinstance(report.longrepr, tuple):
             result.skip_reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         return result
 
-    def _reproduction(self) -> str | None:
-        if not self.journal or self._target is None:
+    def _reproduction(self, request: httpx.Request | None) -> str | None:
+        if request is None or self._target is None:
             return None
-        directory = self.run_dir / "reproductions" / f"{len(self.results) + 1:03d}" if self.run_dir else None
-        return as_curl(self.journal[-1], self._target.tls_paths, directory)
-
-
-def _gherkin_identity(item: pytest.Item) -> dict[str, Any] | None:
-    """Capability (feature), scenario title (examples rendered) and tags (feature, scenario, examples)."""
-    template = registry_get_safe(scenario_wrapper_template_registry, getattr(item, "obj", None))
-    if template is None:
-        return None
-    callspec = getattr(item, "callspec", None)
-    example = callspec.params.get("_pytest_bdd_example", {}) if callspec else {}
-    tags = template.tags | template.feature.tags
-    tags |= {tag for examples in template.examples if example in examples.as_contexts() for tag in examples.tags}
-    return {"capability": template.feature.name, "scenario": template.render(example).name, "tags": sorted(tags)}
+        directory = self.run_dir / "reproductions" / f"{self._recorded:03d}" if self.run_dir else None
+        return as_curl(request, self._target.tls_paths, directory)
 
 
 def _suite_of(item: pytest.Item) -> str:

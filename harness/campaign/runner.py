@@ -1,4 +1,5 @@
-"""`recette run`: start what the run needs, run the suites with pytest, hand the results to the reports."""
+"""`recette run`: start what the run needs, run the suites with pytest; their results go to the reports
+through the run's event stream (`harness.campaign.events`, handlers in `harness.campaign.reports`)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ import pytest
 
 from harness.campaign.config import RunConfig
 from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.campaign.events import Event, EventStream, LoadMeasured, ResultRecorded
 from harness.campaign.plugin import CampaignPlugin
-from harness.campaign.progress import LiveProgress
 from harness.campaign.receiver import ReturnReceiver
-from harness.campaign.reports import write_reports
+from harness.campaign.reports import Destination, pytest_report_args, report_handlers
 from harness.campaign.results import CampaignReport
 from harness.campaign.target import EmbeddedTarget, ExternalTarget, Target
 from harness.foundations.billing import BillingTags
@@ -61,25 +62,45 @@ def suite_paths(suites: tuple[str, ...]) -> list[Path]:
     return paths
 
 
+@dataclass(frozen=True)
+class ReportAssembly:
+    """The handler that files each result and the load verdict into the run's `CampaignReport`."""
+
+    report: CampaignReport
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, ResultRecorded):
+            self.report.results.append(event.result)
+        elif isinstance(event, LoadMeasured):
+            self.report.load = event.verdict
+
+
 def run_campaign(options: RunOptions) -> CampaignReport:
-    """Run the campaign on the embedded reference; write every report into `report_dir/<run-id>/`."""
+    """Run the campaign on its target; every report goes into `report_dir/<run-id>/`."""
     paths = suite_paths(options.suites)
-    run_dir = options.report_dir / options.tags.run_id
+    destination = Destination(options.report_dir, options.tags.run_id)
     report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
-    started = _external_target(options.config, options.tags, run_dir) if options.config else None
+    stream = EventStream([ReportAssembly(report), *report_handlers(destination)])
+    with stream.running(report):
+        _run(options, paths, destination, stream, report)
+    return report
+
+
+def _run(
+    options: RunOptions, paths: list[Path], destination: Destination, stream: EventStream, report: CampaignReport
+) -> None:
+    """Start the target, run the suites, complete `report` with what the target counted."""
+    config = options.config
+    started = _external_target(config, options.tags, destination.run_dir) if config else None
     with started or _embedded_target(options.tags, options.reference_faults) as target:
         report.target, report.contract_version = target.url, target.contract_version
-        plugin = CampaignPlugin(lambda: target, run_dir, options.config.contract if options.config else None)
-        exit_code = _run_pytest(paths, run_dir, plugin, options.tags_expression, options.keywords)
-        report.results = plugin.results
-        report.load = plugin.load
+        plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, config.contract if config else None)
+        exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords)
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
     report.finished = datetime.now(UTC)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise CampaignError(f"les suites n'ont pas pu s'exécuter (pytest : {exit_code!r})")
-    write_reports(report, run_dir, options.report_dir)
-    return report
 
 
 @contextlib.contextmanager
@@ -115,22 +136,22 @@ def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Ite
 
 
 def _run_pytest(
-    paths: list[Path], run_dir: Path, plugin: CampaignPlugin, tags_expression: str | None, keywords: str | None
+    paths: list[Path],
+    destination: Destination,
+    plugin: CampaignPlugin,
+    tags_expression: str | None,
+    keywords: str | None,
 ) -> int:
     args = [
         *map(str, paths),
         "-c", os.devnull,  # the project's pytest settings are for its own tests, not for a campaign
         "-p", "no:cacheprovider",
-        "-p", "no:terminal",
+        "-p", "no:terminal",  # the terminal is a report handler (harness/campaign/reports/terminal.py)
         f"--rootdir={SUITES_DIR.parent}",
-        f"--alluredir={run_dir / 'allure-results'}",
-        f"--junitxml={run_dir / 'junit.xml'}",
-        "-o", "junit_family=xunit1",
-        "-o", "junit_suite_name=recette",
+        *pytest_report_args(destination),
     ]  # fmt: skip
     if tags_expression:
         args += ["-m", tags_expression]
     if keywords:
         args += ["-k", keywords]
-    with LiveProgress() as progress:
-        return pytest.main(args, plugins=[plugin, progress])
+    return pytest.main(args, plugins=[plugin])

@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
-from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
 from harness.reference.faults import FAULTS
@@ -59,7 +58,6 @@ def run(
         report = run_campaign(options)
     except (MotifError, CampaignError, ConfigError) as error:
         raise click.ClickException(str(error)) from error
-    _print_report(report, report_dir / tags.run_id)
     sys.exit(0 if report.qualified else 1)
 
 
@@ -70,26 +68,6 @@ def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...
     if faults:
         raise ConfigError("--defaut-reference ne s'applique qu'à la référence embarquée, pas à --target")
     return load_config(config_file, overrides={"target": target})
-
-
-def _print_report(report: CampaignReport, run_dir: Path) -> None:
-    table = Table(title=f"Campagne {report.tags.run_id} — {report.target}")
-    for column in ("Capacité", "Scénario", "Verdict"):
-        table.add_column(column, overflow="fold")
-    for result in report.results:
-        verdict = {PASSED: "[green]réussi[/]", FAILED: "[red]échoué[/]"}.get(result.outcome, "[yellow]ignoré[/]")
-        table.add_row(result.capability, result.scenario, verdict)
-    console.print(table)
-    for failure in report.failures:
-        console.print(
-            f"[red]Échec[/] {failure.scenario} : {failure.failed_step or ''} — {'; '.join(failure.evidence)[-500:]}"
-        )
-    for violation in report.contract_violations:
-        console.print(f"[red]Écart au contrat :[/] {violation}")
-    counts = report.counts()
-    verdict = "[green]QUALIFIÉ[/]" if report.qualified else "[red]NON QUALIFIÉ[/]"
-    console.print(f"{counts[PASSED]} réussi(s), {counts[FAILED]} échoué(s), {counts['ignore']} ignoré(s) — {verdict}")
-    console.print(f"Rapports : {run_dir}")
 
 
 @click.command()

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from harness.campaign.reports.written import Destination
 from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
 
 PV_NAME = "pv-recette.html"
@@ -52,9 +53,9 @@ class Capability:
         return {outcome: sum(r.result.outcome == outcome for r in self.rows) for outcome in OUTCOME_LABELS}
 
 
-def write_pv(report: CampaignReport, run_dir: Path) -> Path:
-    """Write `run_dir/pv-recette.html`."""
-    path = run_dir / PV_NAME
+def write_pv(report: CampaignReport, destination: Destination) -> Path:
+    """Write `<run_dir>/pv-recette.html`."""
+    path = destination.run_dir / PV_NAME
     path.write_text(render_pv(report), encoding="utf-8")
     return path
 

@@ -1,29 +1,29 @@
 """Charge à la limite de 20 Mo : la qualité de service mesurée contre le contrat de service.
 
 The `charge` suite of `recette run`: a short `limite` load run (locust, in its own processes), judged
-against the service contract's QoS; its figures go to the PV.
+against the service contract's QoS; its verdict is published to the run's reports (the PV shows its figures).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.campaign.fixtures import PublishLoad
 from harness.campaign.load import charge_suite
-from harness.campaign.plugin import CAMPAIGN
 from harness.campaign.target import Target
 from harness.load import qos_checks
 
 
 @pytest.fixture(scope="module")
-def rapport_de_charge(cible: Target, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def rapport_de_charge(cible: Target, dossier_execution: Path, publier_charge: PublishLoad) -> dict[str, Any]:
     if cible.reference is None:
         pytest.skip("l'essai de charge d'une plateforme externe se lance avec recette load --config")
-    campaign = request.config.stash[CAMPAIGN]
-    run_dir = campaign.run_dir or tmp_path_factory.mktemp("charge") / cible.tags.run_id
-    campaign.load = charge_suite(cible, run_dir)
-    return campaign.load
+    report = charge_suite(cible, dossier_execution)
+    publier_charge(report)
+    return report
 
 
 def test_la_qualite_de_service_tient_a_la_limite(rapport_de_charge: dict[str, Any], preuves: list[str]) -> None:

@@ -5,12 +5,25 @@ The target comes from the campaign plugin (`recette run`, or `harness/campaign/e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from harness.campaign.plugin import CAMPAIGN
+from harness.campaign.fixtures import platform_contract
 from harness.fuzzing import DEFAULT_CONTRACT, contract_operations
 
 LAST = "apres_les_suites"
+
+
+def fuzzed_contract(config: pytest.Config) -> Path:
+    """The contract fuzzed: the platform's own, or the ASP's titulaire contract."""
+    return platform_contract(config) or DEFAULT_CONTRACT
+
+
+@pytest.fixture(scope="session")
+def contrat(request: pytest.FixtureRequest) -> Path:
+    """The contract fuzzed (see `fuzzed_contract`)."""
+    return fuzzed_contract(request.config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,10 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One test per operation of the contract fuzzed: the platform's own, or the ASP's titulaire contract."""
+    """One test per operation of the contract fuzzed."""
     if "operation" in metafunc.fixturenames:
-        contract = metafunc.config.stash[CAMPAIGN].contract or DEFAULT_CONTRACT
-        metafunc.parametrize("operation", contract_operations(contract), ids=str)
+        metafunc.parametrize("operation", contract_operations(fuzzed_contract(metafunc.config)), ids=str)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

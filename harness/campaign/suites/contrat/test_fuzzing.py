@@ -18,11 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.campaign.plugin import CAMPAIGN, SCENARIO
+from harness.campaign.fixtures import Reproduce, Title
 from harness.campaign.target import Target
 from harness.conformance import DepositLedger
 from harness.fuzzing import (
-    DEFAULT_CONTRACT,
     SEQUENCES,
     ContractFuzzer,
     FuzzSettings,
@@ -32,28 +31,21 @@ from harness.fuzzing import (
 
 
 @pytest.fixture(scope="module")
-def fuzzer(
-    cible: Target,
-    depots_suivis: DepositLedger,
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> ContractFuzzer:
+def fuzzer(cible: Target, depots_suivis: DepositLedger, contrat: Path, dossier_execution: Path) -> ContractFuzzer:
     """One fuzzer for the suite: one seed, its deposits tracked for their returns."""
-    run_dir: Path | None = request.config.stash[CAMPAIGN].run_dir
-    evidence = run_dir / "reproductions" / "contrat" if run_dir else tmp_path_factory.mktemp("contrat")
-    contract = request.config.stash[CAMPAIGN].contract or DEFAULT_CONTRACT
-    return ContractFuzzer(cible, FuzzSettings.from_env(), depots_suivis, evidence, contract)
+    evidence = dossier_execution / "reproductions" / "contrat"
+    return ContractFuzzer(cible, FuzzSettings.from_env(), depots_suivis, evidence, contrat)
 
 
 def test_operation_conforme_au_contrat(
-    operation: str, fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+    operation: str, fuzzer: ContractFuzzer, preuves: list[str], intituler: Title, reproduire: Reproduce
 ) -> None:
     report = fuzzer.fuzz_operation(operation)
-    judge(report, fuzzer, cible, preuves, request)
+    judge(report, fuzzer, preuves, intituler, reproduire)
 
 
 def test_sequences_par_les_liens_du_contrat(
-    fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+    fuzzer: ContractFuzzer, preuves: list[str], intituler: Title, reproduire: Reproduce
 ) -> None:
     """Séquences par les liens du contrat"""
     if "stateful" not in fuzzer.settings.phases:
@@ -62,19 +54,17 @@ def test_sequences_par_les_liens_du_contrat(
         report = fuzzer.fuzz_sequences()
     except NoSequences as reason:
         pytest.skip(str(reason))
-    judge(report, fuzzer, cible, preuves, request)
+    judge(report, fuzzer, preuves, intituler, reproduire)
 
 
 def judge(
-    report: OperationReport, fuzzer: ContractFuzzer, cible: Target, preuves: list[str], request: pytest.FixtureRequest
+    report: OperationReport, fuzzer: ContractFuzzer, preuves: list[str], intituler: Title, reproduire: Reproduce
 ) -> None:
     """Evidence: the seed, the calls, each failure with its curl; the campaign's reproduction is the first one."""
-    title = report.label if report.name == SEQUENCES else f"{report.label} ({report.name})"
-    request.node.stash.setdefault(SCENARIO, {})["scenario"] = title
+    intituler(report.label if report.name == SEQUENCES else f"{report.label} ({report.name})")
     preuves += [fuzzer.settings.describe(), report.summary(), *(f.evidence() for f in report.findings)]
-    first = report.findings[0].request if report.findings else None
-    if first is not None and cible.on_request is not None:
-        cible.on_request(first)
+    if report.findings and report.findings[0].request is not None:
+        reproduire(report.findings[0].request)
     if not report.calls:
         pytest.fail(f"aucun appel envoyé pour {report.label}", pytrace=False)
     if report.findings:

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.campaign.plugin import SCENARIO
 from harness.campaign.target import Target
 from harness.conformance import DepositLedger, ReturnJudge
 from harness.foundations.asp_client import AspClient
 
 
 @pytest.mark.apres_les_suites
-def test_chaque_depot_a_un_retour_conforme(
-    cible: Target, depots_suivis: DepositLedger, preuves: list[str], request: pytest.FixtureRequest
-) -> None:
-    request.node.stash.setdefault(SCENARIO, {})["scenario"] = "Chaque dépôt de l'exécution a son unique retour conforme"
+def test_chaque_depot_a_un_retour_conforme(cible: Target, depots_suivis: DepositLedger, preuves: list[str]) -> None:
+    """Chaque dépôt de l'exécution a son unique retour conforme"""
     if not len(depots_suivis):
         pytest.skip("aucun dépôt dans cette exécution : aucun retour à juger")
     with cible.inspector() as inspector, cible.asp_client() as asp:

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from pytest_bdd import given, then
 
-from harness.campaign.plugin import CAMPAIGN
 from harness.campaign.suites.bdd.steps.communs import Scenario
 from harness.campaign.target import Target
 from harness.foundations.billing import BILLABLE_LABEL
 from harness.reference.service import Titulaire
-
-
-def journal(request: pytest.FixtureRequest) -> list[httpx.Request]:
-    """Every request the scenario sent to the titulaire (the campaign's journal, emptied before each scenario)."""
-    return request.config.stash[CAMPAIGN].journal
 
 
 def counts(cible: Target, reference: Titulaire) -> tuple[int, int, int, int]:
@@ -40,8 +33,8 @@ def compteurs_releves(scenario: Scenario, cible: Target, preuves: list[str]) -> 
 
 
 @then("chaque requête envoyée au titulaire porte l'identifiant d'exécution et le motif de la recette")
-def requetes_etiquetees(request: pytest.FixtureRequest, cible: Target, preuves: list[str]) -> None:
-    sent = journal(request)
+def requetes_etiquetees(requetes_envoyees: list[httpx.Request], cible: Target, preuves: list[str]) -> None:
+    sent = requetes_envoyees
     expected = cible.tags.headers()
     preuves.append(f"étiquettes attendues {expected} sur {len(sent)} requête(s)")
     assert sent, "aucune requête envoyée au titulaire dans ce scénario"

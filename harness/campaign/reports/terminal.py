@@ -1,0 +1,68 @@
+"""The terminal, a handler of the run's stream: a live progress bar (stderr), then the verdict (stdout).
+
+It takes pytest's own terminal's place (`-p no:terminal`); suites that cannot be read are printed, not
+swallowed.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.campaign.events import Event, ResultRecorded, RunAborted, RunFinished, RunStarted, SuitesCollected
+from harness.campaign.reports.written import Destination
+from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport
+
+VERDICTS = {PASSED: "[green]réussi[/]", FAILED: "[red]échoué[/]", SKIPPED: "[yellow]ignoré[/]"}
+
+
+class Terminal:
+    """The progress over the collected tests while the run goes, and the table of its results at its end."""
+
+    def __init__(self, destination: Destination, console: Console | None = None) -> None:
+        self._destination = destination
+        self._console = console or Console()
+        self._progress = Progress(
+            TextColumn("[bold]Recette[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+            TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self._task = self._progress.add_task("préparation…", total=None)
+        self._failed = 0
+
+    def handle(self, event: Event) -> None:
+        match event:
+            case RunStarted():
+                self._progress.start()
+            case SuitesCollected(planned=planned, unreadable=unreadable):
+                for suite in unreadable:
+                    self._progress.console.print(f"[red]Suite illisible :[/] {suite.nodeid}\n{suite.text}")
+                self._progress.update(self._task, total=planned, description="")
+            case ResultRecorded(result=result):
+                self._failed += result.outcome == FAILED
+                description = f"{result.scenario[:60]} — {self._failed} échec(s)"
+                self._progress.update(self._task, advance=1, description=description)
+            case RunAborted():
+                self._progress.stop()
+            case RunFinished(report=report):
+                self._progress.stop()
+                self._print(report)
+
+    def _print(self, report: CampaignReport) -> None:
+        table = Table(title=f"Campagne {report.tags.run_id} — {report.target}")
+        for column in ("Capacité", "Scénario", "Verdict"):
+            table.add_column(column, overflow="fold")
+        for result in report.results:
+            table.add_row(result.capability, result.scenario, VERDICTS[result.outcome])
+        self._console.print(table)
+        for failure in report.failures:
+            evidence = "; ".join(failure.evidence)[-500:]
+            self._console.print(f"[red]Échec[/] {failure.scenario} : {failure.failed_step or ''} — {evidence}")
+        for violation in report.contract_violations:
+            self._console.print(f"[red]Écart au contrat :[/] {violation}")
+        counts = report.counts()
+        verdict = "[green]QUALIFIÉ[/]" if report.qualified else "[red]NON QUALIFIÉ[/]"
+        self._console.print(
+            f"{counts[PASSED]} réussi(s), {counts[FAILED]} échoué(s), {counts[SKIPPED]} ignoré(s) — {verdict}"
+        )
+        self._console.print(f"Rapports : {self._destination.run_dir}")

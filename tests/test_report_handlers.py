@@ -1,0 +1,128 @@
+"""The reports are independent handlers of one result stream: a handler added to the list gets everything."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.campaign import reports, runner
+from harness.campaign.events import (
+    Event,
+    LoadMeasured,
+    ResultRecorded,
+    RunAborted,
+    RunFinished,
+    RunStarted,
+    SuitesCollected,
+)
+from harness.campaign.reports import Destination
+from harness.campaign.results import FAILED, PASSED, SKIPPED
+from harness.campaign.runner import CampaignError, RunOptions, run_campaign
+from harness.foundations.billing import BillingTags
+
+SUITE = '''
+    """Capacité d'essai"""
+
+    import pytest
+
+
+    def test_reussi(preuves):
+        """Un essai réussi"""
+        preuves.append("vu")
+
+
+    def test_echoue():
+        """Un essai échoué"""
+        assert False, "échec attendu"
+
+
+    def test_ignore():
+        """Un essai ignoré"""
+        pytest.skip("raison de l'essai")
+
+
+    def test_charge(publier_charge):
+        """Un verdict de charge publié"""
+        publier_charge({"verdict": "non conforme", "criteres": []})
+'''
+
+
+class Recorder:
+    """A new report: it keeps every event it is handed."""
+
+    def __init__(self, destination: Destination) -> None:
+        self.destination = destination
+        self.events: list[Event] = []
+        RECORDERS.append(self)
+
+    def handle(self, event: Event) -> None:
+        self.events.append(event)
+
+
+RECORDERS: list[Recorder] = []
+
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> list[Recorder]:
+    """The `Recorder` registered in the list of reports, as one more report."""
+    RECORDERS.clear()
+    monkeypatch.setattr(reports, "REPORTS", (*reports.REPORTS, Recorder))
+    return RECORDERS
+
+
+def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, source: str) -> None:
+    """A suite `essai` of one module (named apart: the runs share this process' modules), the run's only suite."""
+    folder = tmp_path / "suites" / "essai"
+    folder.mkdir(parents=True)
+    (folder / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    monkeypatch.setattr(runner, "SUITES_DIR", folder.parent)
+    monkeypatch.setattr(runner, "SUITES", {"essai": "essai"})
+
+
+def options(tmp_path: Path) -> RunOptions:
+    return RunOptions(tmp_path / "rapports", BillingTags.create("build:tests-harnais"), suites=("essai",))
+
+
+def test_a_handler_in_the_list_receives_every_result_the_load_verdict_and_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: list[Recorder]
+) -> None:
+    suite(tmp_path, monkeypatch, "test_essai_complet", SUITE)
+    report = run_campaign(options(tmp_path))
+    (handler,) = recorder
+    kinds = [type(event) for event in handler.events]
+    assert kinds[:2] == [RunStarted, SuitesCollected] and kinds[-1] is RunFinished
+    assert handler.events[1] == SuitesCollected(planned=4)
+    results = [event.result for event in handler.events if isinstance(event, ResultRecorded)]
+    assert [(r.scenario, r.outcome) for r in results] == [
+        ("Un essai réussi", PASSED),
+        ("Un essai échoué", FAILED),
+        ("Un essai ignoré", SKIPPED),
+        ("Un verdict de charge publié", PASSED),
+    ]
+    assert results[0].evidence == ["vu"] and results[2].skip_reason == "raison de l'essai"
+    assert {r.capability for r in results} == {"Capacité d'essai"} and {r.suite for r in results} == {"essai"}
+    assert [e.verdict for e in handler.events if isinstance(e, LoadMeasured)] == [
+        {"verdict": "non conforme", "criteres": []}
+    ]
+    assert handler.events[-1] == RunFinished(report)
+    assert report.results == results and report.load == {"verdict": "non conforme", "criteres": []}
+    summary = json.loads((handler.destination.run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["charge"]["verdict"] == "non conforme" and summary["qualifie"] is False
+
+
+def test_a_run_that_cannot_run_is_aborted_and_writes_no_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: list[Recorder]
+) -> None:
+    suite(tmp_path, monkeypatch, "test_essai_illisible", "def test_illisible(:\n")
+    with pytest.raises(CampaignError, match="n'ont pas pu s'exécuter"):
+        run_campaign(options(tmp_path))
+    (handler,) = recorder
+    collected = next(e for e in handler.events if isinstance(e, SuitesCollected))
+    assert [u.nodeid for u in collected.unreadable] == ["suites/essai/test_essai_illisible.py"]
+    assert isinstance(handler.events[-1], RunAborted)
+    assert not any(isinstance(e, RunFinished) for e in handler.events)
+    assert not (handler.destination.run_dir / "summary.json").exists()
+    assert not handler.destination.ledger.exists()
