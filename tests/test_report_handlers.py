@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from harness.campaign import reports, runner
 from harness.campaign.events import (
     Event,
+    EventStream,
     LoadMeasured,
     ResultRecorded,
     RunAborted,
@@ -18,6 +21,7 @@ from harness.campaign.events import (
     RunStarted,
     SuitesCollected,
 )
+from harness.campaign.plugin import REFERENCE_ONLY, CampaignPlugin
 from harness.campaign.reports import Destination
 from harness.campaign.results import FAILED, PASSED, SKIPPED
 from harness.campaign.runner import CampaignError, RunOptions, run_campaign
@@ -56,21 +60,22 @@ class Recorder:
     def __init__(self, destination: Destination) -> None:
         self.destination = destination
         self.events: list[Event] = []
-        RECORDERS.append(self)
 
     def handle(self, event: Event) -> None:
         self.events.append(event)
 
 
-RECORDERS: list[Recorder] = []
-
-
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> list[Recorder]:
-    """The `Recorder` registered in the list of reports, as one more report."""
-    RECORDERS.clear()
-    monkeypatch.setattr(reports, "REPORTS", (*reports.REPORTS, Recorder))
-    return RECORDERS
+    """A `Recorder` registered in the list of reports, as one more report: the ones the runs created."""
+    created: list[Recorder] = []
+
+    def report(destination: Destination) -> Recorder:
+        created.append(Recorder(destination))
+        return created[-1]
+
+    monkeypatch.setattr(reports, "REPORTS", (*reports.REPORTS, report))
+    return created
 
 
 def suite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str, source: str) -> None:
@@ -126,3 +131,55 @@ def test_a_run_that_cannot_run_is_aborted_and_writes_no_report(
     assert not any(isinstance(e, RunFinished) for e in handler.events)
     assert not (handler.destination.run_dir / "summary.json").exists()
     assert not handler.destination.ledger.exists()
+
+
+FEATURE = """\
+# language: fr
+@essai
+Fonctionnalité: Capacité en Gherkin
+
+  Plan du Scénario: Dépôt de <nombre> pièce(s)
+    Soit un dépôt de <nombre> pièce(s)
+
+    Exemples: courants
+      | nombre |
+      | 1      |
+
+    @reference
+    Exemples: pilotés
+      | nombre |
+      | 2      |
+"""
+STEPS = """
+    from pytest_bdd import given, parsers, scenarios
+
+    scenarios("essai.feature")
+
+
+    @given(parsers.parse("un dépôt de {nombre:d} pièce(s)"))
+    def depot(nombre):
+        assert nombre
+"""
+
+
+@dataclass
+class PlatformWithoutReference:
+    """The little of a target the plugin reads: a real platform has no reference to drive."""
+
+    tags: BillingTags = field(default_factory=lambda: BillingTags.create("build:tests-harnais"))
+    reference: None = None
+
+
+def test_scenarios_are_named_from_their_feature_and_a_reference_one_is_skipped_under_its_name(tmp_path: Path) -> None:
+    (tmp_path / "essai.feature").write_text(FEATURE, encoding="utf-8")
+    (tmp_path / "test_essai_gherkin.py").write_text(textwrap.dedent(STEPS), encoding="utf-8")
+    handler = Recorder(Destination(tmp_path, "inutilise"))
+    plugin = CampaignPlugin(PlatformWithoutReference, EventStream([handler]))  # type: ignore[arg-type]
+    args = [str(tmp_path), "-c", os.devnull, "-p", "no:cacheprovider", "-q", f"--rootdir={tmp_path}"]
+    assert pytest.main(args, plugins=[plugin]) == pytest.ExitCode.OK
+    results = [event.result for event in handler.events if isinstance(event, ResultRecorded)]
+    assert [(r.capability, r.scenario, r.outcome, r.tags) for r in results] == [
+        ("Capacité en Gherkin", "Dépôt de 1 pièce(s)", PASSED, ["essai"]),
+        ("Capacité en Gherkin", "Dépôt de 2 pièce(s)", SKIPPED, ["essai", "reference"]),
+    ]
+    assert results[1].skip_reason == REFERENCE_ONLY
