@@ -9,7 +9,7 @@ tagged `@reference` are skipped, with the reason, against an external target. Th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,8 +148,10 @@ class CampaignPlugin:
         observation_of(request.node).failed_step = f"{step.keyword} {step.name}"
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-        report: pytest.TestReport = yield
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self._recorded += 1
             self.stream.emit(ResultRecorded(self._result(item, report)))
