@@ -128,6 +128,9 @@ def _count_request(**_kwargs: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: LocustEnvironment, **_kwargs: Any) -> None:
+    # gevent's timers count from the loop's cached time: after a slow start (imports on a loaded machine)
+    # locust's --run-time timer, armed next, would fire at once; refresh that time first.
+    gevent.get_hub().loop.update_now()
     _runner.append(environment.runner)
     if not isinstance(environment.runner, WorkerRunner):
         gevent.spawn(_stop_at_cap, environment)
