@@ -22,7 +22,7 @@ from starlette.routing import Route
 from harness.foundations.billing import MOTIF_HEADER, RUN_HEADER
 from harness.foundations.contracts import TITULAIRE_V2_MIGRATION, contract_path
 from harness.foundations.problems import Problem, ProblemResponse
-from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tls import client_context
 from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
 from harness.reference.faults import Answer, Fault
@@ -155,7 +155,7 @@ def token_verifier(settings: ReferenceSettings) -> TokenVerifier | None:
     """The Bearer token check, when an issuer is configured (mutual TLS alone otherwise)."""
     if settings.issuer_url is None:
         return None
-    pair = CertificatePair(settings.client_cert, settings.client_key) if settings.client_cert else None
+    pair = settings.client_certificate()
     verify = client_context(settings.ca_file, pair) if settings.ca_file else ssl.create_default_context()
     return TokenVerifier(settings.issuer_url, settings.audience, verify)
 

@@ -53,5 +53,6 @@ class Incidents:
             f"Ouvert le : {self._clock().isoformat()}\n\n"
             f"{detail}\n"
         )
+        mail: EmailMessage = self._faults.apply(Fault.incident_mail, message)
         with smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(self._faults.apply(Fault.incident_mail, message))
+            smtp.send_message(mail)

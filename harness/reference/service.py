@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.problems import Problem
-from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tls import client_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.callback_client import CallbackClient
 from harness.reference.faults import Fault, arm
@@ -107,7 +107,7 @@ class Titulaire:
         settings = self.settings
         verify = ssl.create_default_context()
         if settings.ca_file is not None:
-            pair = CertificatePair(settings.client_cert, settings.client_key) if settings.client_cert else None
+            pair = settings.client_certificate()
             verify = client_context(settings.ca_file, pair)
         auth = None
         if settings.callback_token_url is not None:

@@ -12,6 +12,7 @@ from typing import Any
 import isodate
 
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.tls import CertificatePair
 from harness.reference.faults import FAULTS, unknown_faults
 
 DEFAULT_RETENTION = "P3M"
@@ -73,6 +74,12 @@ class ReferenceSettings:
             raise ValueError(f"unknown faults {unknown}: choose among {sorted(FAULTS)}")
         if self.callback_token_url is not None and not self.callback_client_id:
             raise ValueError("callback_client_id is required with callback_token_url")
+
+    def client_certificate(self) -> CertificatePair | None:
+        """Our client certificate for the ASP's callback API and issuer, when one is configured."""
+        if self.client_cert is None or self.client_key is None:
+            return None
+        return CertificatePair(self.client_cert, self.client_key)
 
     def retain_until(self, received_at: datetime) -> datetime:
         """End of the retention period of a deposit received at `received_at`."""
