@@ -54,8 +54,10 @@ class Body:
     node: Node
 
 
-class Dialect:
-    """What both dialects share; each subclass says where its own things are."""
+class _Shared:
+    """What both dialects share. Each says where its own things are, in the 3.0 shape: `scheme_fields` (a
+    security scheme), `server_urls` and `operation_servers`, `request_body`, `response_content` (a response's
+    schema per media type), `parameter_schema`, `header_schema` and `serialization` (style and explode)."""
 
     name: str
     version_key: str
@@ -84,39 +86,8 @@ class Dialect:
                 merged[(str(parameter.get("in")), str(parameter.get("name")))] = parameter
         return list(merged.values())
 
-    def scheme_fields(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """A security scheme's fields in the 3.0 spelling (`flows` keyed by 3.0 flow names)."""
-        raise NotImplementedError
 
-    def server_urls(self, root: Node) -> list[str]:
-        """The URLs the contract is served at."""
-        raise NotImplementedError
-
-    def operation_servers(self, item: Node, operation: Node) -> list[str] | None:
-        """The URLs an operation overrides the contract's with, or None."""
-        raise NotImplementedError
-
-    def request_body(self, resolver: Resolver, root: Node, item: Node, operation: Node) -> Body | None:
-        raise NotImplementedError
-
-    def response_content(self, resolver: Resolver, root: Node, operation: Node, response: Node) -> dict[str, Node]:
-        """The schema of a (resolved) response per media type."""
-        raise NotImplementedError
-
-    def parameter_schema(self, raw: Node) -> Node:
-        """The schema of a (resolved) non-body parameter."""
-        raise NotImplementedError
-
-    def header_schema(self, header: Node) -> Node:
-        """The schema of a (resolved) response header."""
-        raise NotImplementedError
-
-    def serialization(self, raw: Node, location: str) -> tuple[str, bool]:
-        """A parameter's style and explode, in 3.0 terms."""
-        raise NotImplementedError
-
-
-class Swagger2(Dialect):
+class Swagger2(_Shared):
     name = "2.0"
     version_key = "swagger"
     servers_key = "schemes"
@@ -178,7 +149,7 @@ class Swagger2(Dialect):
         return _V2_COLLECTION_STYLES.get(str(raw.get("collectionFormat", "csv")), ("csv", False))
 
 
-class OpenApi3(Dialect):
+class OpenApi3(_Shared):
     name = "3.0"
     version_key = "openapi"
     servers_key = "servers"
@@ -234,6 +205,7 @@ class OpenApi3(Dialect):
         return {media_type(m): resolver.resolve(content.child(m)).child("schema") for m in content.value or {}}
 
 
+Dialect = Swagger2 | OpenApi3
 SWAGGER2, OPENAPI3 = Swagger2(), OpenApi3()
 
 

@@ -43,40 +43,33 @@ class Resolver:
         target_uri, fragment = urldefrag(urljoin(node.uri, ref))
         if urlsplit(target_uri).scheme != "file":
             raise RefError(f"référence distante non suivie : {ref}", node.uri)
-        try:
-            value = self._document(target_uri, ref)
-            tokens = _pointer_tokens(unquote(fragment))
-            for token in tokens:
-                value = _step(value, token, ref)
-        except _Broken as broken:
-            raise RefError(str(broken), node.uri) from broken.__cause__
+        value = self._document(target_uri, ref, node.uri)
+        tokens = _pointer_tokens(unquote(fragment), node.uri)
+        for token in tokens:
+            value = _step(value, token, ref, node.uri)
         return Node(value, target_uri, tokens)
 
-    def _document(self, uri: str, ref: str) -> Any:
+    def _document(self, uri: str, ref: str, referrer: str) -> Any:
         if uri not in self.documents:
             try:
                 self.documents[uri] = parse(uri_path(uri).read_text(encoding="utf-8"))
             except FileNotFoundError as error:
-                raise _Broken(f"fichier référencé introuvable : {ref}") from error
+                raise RefError(f"fichier référencé introuvable : {ref}", referrer) from error
             except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-                raise _Broken(f"fichier référencé illisible : {ref} ({describe(error)})") from error
+                raise RefError(f"fichier référencé illisible : {ref} ({describe(error)})", referrer) from error
         return self.documents[uri]
 
 
-class _Broken(Exception):
-    """Why a reference's target cannot be reached (made a `RefError` with the file that holds it)."""
-
-
-def _pointer_tokens(text: str) -> tuple[str, ...]:
+def _pointer_tokens(text: str, referrer: str) -> tuple[str, ...]:
     if not text:
         return ()
     if not text.startswith("/"):
-        raise _Broken(f"pointeur JSON invalide : {text}")
+        raise RefError(f"pointeur JSON invalide : {text}", referrer)
     return tuple(token.replace("~1", "/").replace("~0", "~") for token in text[1:].split("/"))
 
 
-def _step(value: Any, token: str, ref: str) -> Any:
+def _step(value: Any, token: str, ref: str, referrer: str) -> Any:
     try:
         return value[int(token)] if isinstance(value, list) else value[token]
     except (KeyError, IndexError, ValueError, TypeError) as error:
-        raise _Broken(f"référence introuvable : {ref}") from error
+        raise RefError(f"référence introuvable : {ref}", referrer) from error
