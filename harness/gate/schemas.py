@@ -156,13 +156,11 @@ class _Pair:
 
     def enum(self) -> None:
         old, new = _list_or_none(self.b.get("enum")), _list_or_none(self.r.get("enum"))
-        if old is None and new is None:
-            return
-        if old is None:
+        if old is None and new is not None:
             self.emit("enum-ajoute", Effect.TIGHTEN, f"valeurs désormais limitées à {_values(new)}")
-        elif new is None:
+        elif old is not None and new is None:
             self.emit("enum-supprime", Effect.LOOSEN, "les valeurs ne sont plus limitées à une énumération")
-        else:
+        elif old is not None and new is not None:
             old_keys, new_keys = {_key(v): v for v in old}, {_key(v): v for v in new}
             added = [v for k, v in new_keys.items() if k not in old_keys]
             removed = [v for k, v in old_keys.items() if k not in new_keys]
