@@ -367,6 +367,18 @@ def test_an_unreadable_contract_exits_2_with_one_line(tmp_path: Path, content: s
     assert fragment in result.stderr
 
 
+def test_a_broken_reference_names_the_file_that_holds_it(tmp_path: Path) -> None:
+    revision = tmp_path / "revision.yaml"
+    revision.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n  /a:\n    get:\n      responses:\n"
+        "        '200': {$ref: '#/nulle/part'}\n",
+        encoding="utf-8",
+    )
+    result = gate(pair("aucun-changement")[0], revision, *calendar_args(tmp_path, V1))
+    assert result.exit_code == 2
+    assert f"{revision} : référence introuvable : #/nulle/part" in result.stderr
+
+
 def test_an_unreadable_versions_file_exits_2(tmp_path: Path) -> None:
     base, revision = pair("aucun-changement")
     bad = tmp_path / "versions.yaml"

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from harness.foundations.document import unusable_contract
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
-from harness.lint import unusable_contract
 from harness.security import ClientCredentialsSource, SecurityTarget
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"

@@ -8,14 +8,16 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from harness.foundations.calendar import PolicyError, load_calendar
 from harness.foundations.contracts import contract_path
+from harness.foundations.document import LoadError, RefError, read_openapi
+from harness.foundations.document.nodes import uri_path
 from harness.gate.changes import Change
 from harness.gate.diff import diff_contracts
-from harness.gate.loader import LoadError, load_contract
 from harness.gate.model import Api, build_api
 from harness.gate.policy import check_calendar, check_versions, load_policy, required_bump
 from harness.gate.report import RENDERERS, GateResult
@@ -26,7 +28,7 @@ DEFAULT_POLICY = "version-policy.yaml"
 
 def load_api(path: Path) -> Api:
     """A contract file in the diff's common shape; a malformed structure is a `LoadError`."""
-    document = load_contract(path)
+    document = read_openapi(path)
     try:
         return build_api(document)
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
@@ -90,9 +92,17 @@ def gate(
         versions = versions or contract_path(DEFAULT_VERSIONS)
         policy = policy or contract_path(DEFAULT_POLICY)
         result = evaluate(base, revision, versions, policy, today.date() if today else None)
-    except (LoadError, PolicyError, FileNotFoundError) as error:
-        message = str(error).replace("\n", " ")
-        click.echo(f"recette gate : {message}", err=True)
-        sys.exit(2)
+    except RefError as error:
+        _unreadable(f"contrat illisible : {uri_path(error.referrer)} : {error}")
+    except LoadError as error:
+        _unreadable(f"contrat illisible : {error}")
+    except (PolicyError, FileNotFoundError) as error:
+        _unreadable(str(error))
     click.echo(RENDERERS[output](result))
     sys.exit(0 if result.passed else 1)
+
+
+def _unreadable(message: str) -> NoReturn:
+    """Say on one line why an input could not be read, and exit 2."""
+    click.echo(f"recette gate : {' '.join(message.splitlines())}", err=True)
+    sys.exit(2)

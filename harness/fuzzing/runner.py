@@ -33,6 +33,7 @@ from schemathesis.schemas import APIOperation
 from harness.conformance.deposits import DepositLedger
 from harness.foundations.contracts import TITULAIRE_V1, contract_path
 from harness.foundations.curl import as_curl
+from harness.foundations.document import HTTP_METHODS
 from harness.foundations.target import Target
 from harness.fuzzing.caller import TargetCaller, as_httpx, body_size
 from harness.fuzzing.checks import check_of, harness_checks
@@ -43,7 +44,6 @@ from harness.fuzzing.settings import FuzzSettings
 
 SEQUENCES = "sequences"
 """The name of the stateful run's report."""
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MODES = {"examples": HypothesisTestMode.EXAMPLES, "coverage": HypothesisTestMode.COVERAGE}
 
 

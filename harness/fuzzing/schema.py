@@ -8,10 +8,10 @@ from schemathesis import Config, openapi
 from schemathesis.config import HealthCheck
 from schemathesis.schemas import BaseSchema
 
+from harness.foundations.document import unusable_contract
 from harness.foundations.target import Target
 from harness.fuzzing import generation
 from harness.fuzzing.settings import FuzzSettings
-from harness.lint import unusable_contract
 
 
 class ContractRefused(ValueError):

@@ -1,9 +1,8 @@
 """The version gate (`recette gate`): contract diff, version and calendar policy, CI reports.
 
-- `loader`: read a contract file and follow its `$ref`s (relative cross-file ones too);
-- `model`: one shape for OpenAPI 3.0.x and Swagger 2.0 operations;
+- `model`: one shape for OpenAPI 3.0.x and Swagger 2.0 operations, on `harness.foundations.document`;
 - `changes`: the catalogue of change ids and how direction turns an effect into a level;
 - `schemas`, `diff`: the comparison itself (schemas deeply, then everything around them);
 - `policy`: semver bump and the ASP's calendar rules (notice, coexistence, migration guide);
-- `report`: text, JSON and JUnit outputs; `command`: the click command.
+- `report`: text, JSON and JUnit outputs (the click command is `harness.cli.gate`).
 """

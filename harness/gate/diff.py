@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from harness.foundations.document import Node
 from harness.gate.changes import REQUEST, Change, Effect, Scope, make_change
-from harness.gate.loader import Node
 from harness.gate.model import Api, Body, Header, Operation, Parameter, Response
 from harness.gate.schemas import Locator, SchemaDiff, edited
 
@@ -34,7 +34,7 @@ class _ContractDiff:
     schemas: SchemaDiff = field(init=False)
 
     def __post_init__(self) -> None:
-        locate = Locator((self.base.document.root.file, self.revision.document.root.file))
+        locate = Locator((self.base.document.uri, self.revision.document.uri), self.revision.document.folder)
         self.schemas = SchemaDiff(self.base.resolver, self.revision.resolver, locate)
 
     @property
@@ -173,7 +173,10 @@ class _ContractDiff:
 
     def _structured(self, old: Parameter, new: Parameter) -> bool:
         """Style and explode only change the wire format of arrays and objects."""
-        types = (self.base.resolver.deref(old.schema).get("type"), self.revision.resolver.deref(new.schema).get("type"))
+        types = (
+            self.base.resolver.resolve(old.schema).get("type"),
+            self.revision.resolver.resolve(new.schema).get("type"),
+        )
         return any(kind in ("array", "object") for kind in types)
 
     # --- request bodies ---------------------------------------------------------------------------

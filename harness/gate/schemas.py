@@ -9,14 +9,13 @@ in the revision (or, for what was removed, in the base), prefixed by the operati
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.foundations.document import Node, Resolver
 from harness.gate.changes import Change, Effect, Level, Scope, make_change
-from harness.gate.loader import Node, Resolver
 
 LOWER_BOUNDS = ("minimum", "minLength", "minItems", "minProperties")
 UPPER_BOUNDS = ("maximum", "maxLength", "maxItems", "maxProperties")
@@ -32,20 +31,19 @@ def edited(keyword: str, owner: str) -> str:
     return f"{noun} {owner} {participle}"
 
 
-Identity = tuple[Path, str]
+Identity = tuple[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Locator:
     """Writes node addresses as `#/pointer`, or `file#/pointer` for another file of the contract."""
 
-    roots: tuple[Path, ...]
+    roots: tuple[str, ...]
+    """The URIs of the base and revision files; other files are written relative to `folder`."""
+    folder: Path
 
     def __call__(self, node: Node) -> str:
-        if node.file in self.roots:
-            return f"#{node.pointer}"
-        relative = os.path.relpath(node.file, self.roots[-1].parent)
-        return f"{Path(relative).as_posix()}#{node.pointer}"
+        return f"#{node.pointer}" if node.uri in self.roots else node.address_from(self.folder)
 
 
 @dataclass
@@ -85,10 +83,10 @@ class SchemaDiff:
 
     def _deref(self, node: Node, resolver: Resolver) -> Node:
         """Resolve `$ref`s and unwrap `allOf: [one]` wrappers (a common way to describe a `$ref`)."""
-        node = resolver.deref(node)
+        node = resolver.resolve(node)
         value = node.value
         while isinstance(value, dict) and set(value) <= _WRAPPER_KEYS and len(value.get("allOf") or []) == 1:
-            node = resolver.deref(node.child("allOf").child(0))
+            node = resolver.resolve(node.child("allOf").child(0))
             value = node.value
         return node
 
@@ -158,13 +156,11 @@ class _Pair:
 
     def enum(self) -> None:
         old, new = _list_or_none(self.b.get("enum")), _list_or_none(self.r.get("enum"))
-        if old is None and new is None:
-            return
-        if old is None:
+        if old is None and new is not None:
             self.emit("enum-ajoute", Effect.TIGHTEN, f"valeurs désormais limitées à {_values(new)}")
-        elif new is None:
+        elif old is not None and new is None:
             self.emit("enum-supprime", Effect.LOOSEN, "les valeurs ne sont plus limitées à une énumération")
-        else:
+        elif old is not None and new is not None:
             old_keys, new_keys = {_key(v): v for v in old}, {_key(v): v for v in new}
             added = [v for k, v in new_keys.items() if k not in old_keys]
             removed = [v for k, v in old_keys.items() if k not in new_keys]
@@ -287,7 +283,7 @@ class _Pair:
         ignored = "readOnly" if self.scope.kind == "requete" else "writeOnly"
         props = node.child("properties")
         required = node.get("required") if isinstance(node.get("required"), list) else []
-        return {n for n in required if not resolver.deref(props.child(n)).get(ignored)}
+        return {n for n in required if not resolver.resolve(props.child(n)).get(ignored)}
 
     def _property_removed(self, name: str, required: bool, closed: bool, node: Node) -> None:
         if required:

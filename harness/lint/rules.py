@@ -12,32 +12,17 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from jsonschema.exceptions import ValidationError, best_match
-from openapi_spec_validator.validation import (
-    OpenAPIV2SpecValidator,
-    OpenAPIV30SpecValidator,
-    OpenAPIV31SpecValidator,
-    OpenAPIV32SpecValidator,
-)
-from referencing.exceptions import Unresolvable
-
+from harness.foundations.document import Document, Node, Operation, RefError, pointer
+from harness.foundations.document.usability import reference_defects, structure_defects, version_defects
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.service_contract import service_contract_defects
 from harness.lint.findings import Finding, Severity
-from harness.lint.loader import Contract, Node, Operation, RefError, pointer
 
-Check = Callable[[Contract], Iterable[tuple[str, str]]]
+Check = Callable[[Document], Iterable[tuple[str, str]]]
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_MEMBERS = ("type", "title", "status")
-VALIDATORS: dict[str, Any] = {
-    "2.0": OpenAPIV2SpecValidator,
-    "3.0": OpenAPIV30SpecValidator,
-    "3.1": OpenAPIV31SpecValidator,
-    "3.2": OpenAPIV32SpecValidator,
-}
 # Verbs that do not belong in a path (accents removed): English, then French infinitives.
 PATH_VERBS = frozenset(
     {
@@ -67,15 +52,6 @@ CONSTRAINT_BRANCHES = frozenset({"anyOf", "oneOf", "not"})
 
 # --- Messages (French: they are read by ASP recette teams and vendors) -------------------------------
 
-MESSAGE_VERSION_31 = (
-    "OpenAPI {value} : l'ASP ne prend pas en charge OpenAPI 3.1 ni les versions suivantes, incompatibles avec 3.0 "
-    '(JSON Schema 2020-12, type [..., "null"] au lieu de nullable, webhooks) ; publier le contrat en OpenAPI 3.0.3 '
-    "ou en Swagger 2.0 (FastAPI produit du 3.1 : servir un fichier 3.0.3 écrit à la main)."
-)
-MESSAGE_VERSION_UNKNOWN = (
-    'version « {value} » non reconnue : l\'ASP accepte Swagger 2.0 (swagger: "2.0") ou OpenAPI 3.0.x '
-    '(openapi: "3.0.3"), écrites comme des chaînes.'
-)
 MESSAGE_SWAGGER2 = (
     "Swagger 2.0 : toutes les règles sont appliquées, adaptées à 2.0 (HTTPS par schemes, OAuth 2.0 par "
     "securityDefinitions — 2.0 n'a pas OpenID Connect —, problem+json par produces et le schema de la réponse). "
@@ -115,7 +91,7 @@ class Rule:
     severity: Severity
     check: Check
 
-    def run(self, contract: Contract) -> list[Finding]:
+    def run(self, contract: Document) -> list[Finding]:
         return [Finding(self.id, self.severity, where, message) for where, message in self.check(contract)]
 
 
@@ -141,105 +117,38 @@ def rule(stage: list[Rule], rule_id: str, severity: Severity) -> Callable[[Check
 
 
 @rule(PRELIMINARY, "version-openapi", "error")
-def openapi_version(contract: Contract) -> Iterator[tuple[str, str]]:
+def openapi_version(contract: Document) -> Iterator[tuple[str, str]]:
     """`swagger: "2.0"` or `openapi: "3.0.x"`; 3.1 and later are refused by the ASP."""
-    key = "swagger" if contract.is_swagger2 else "openapi"
-    value = contract.data[key]
-    if _supported_version(contract.is_swagger2, value):
-        return
-    if not contract.is_swagger2 and re.match(r"(3\.[1-9]|3\.\d{2,}|[4-9]|\d{2,})", str(value)):
-        yield pointer(key), MESSAGE_VERSION_31.format(value=value)
-    else:
-        yield pointer(key), MESSAGE_VERSION_UNKNOWN.format(value=value)
-
-
-def _supported_version(swagger2: bool, value: Any) -> bool:
-    if swagger2:
-        return value == "2.0"
-    return isinstance(value, str) and re.fullmatch(r"3\.0\.\d+", value) is not None
+    return version_defects(contract)
 
 
 @rule(PRELIMINARY, "references-resolues", "error")
-def resolved_references(contract: Contract) -> Iterator[tuple[str, str]]:
+def resolved_references(contract: Document) -> Iterator[tuple[str, str]]:
     """Every `$ref` reachable from the contract leads somewhere (relative files included), without a loop."""
-    for reached in contract.walk():
-        if reached.broken is not None:
-            yield contract.location(reached.node) + "/$ref", reached.broken
+    return reference_defects(contract)
 
 
 # --- Structure --------------------------------------------------------------------------------------
 
 
 @rule(STRUCTURE, "structure-valide", "error")
-def valid_structure(contract: Contract) -> Iterator[tuple[str, str]]:
+def valid_structure(contract: Document) -> Iterator[tuple[str, str]]:
     """Structurally valid for its version (openapi-spec-validator, relative `$ref`s read from the file's folder)."""
-    validator_class = VALIDATORS.get(contract.family or "")
-    odd_keys = list(_non_string_keys(contract.root))
-    if validator_class is None or odd_keys:
-        yield from odd_keys
-        return
-    errors = validator_class(contract.data, base_uri=contract.uri).iter_errors()
-    try:
-        for error in errors:
-            best = _best_error(error)
-            yield _existing_pointer(contract, best.absolute_path), f"structure invalide : {_shorten(best.message)}"
-    except (Unresolvable, RecursionError) as error:
-        yield "", f"structure non vérifiable : références sans fin ou introuvables ({type(error).__name__})"
-    except Exception as error:  # the validator trusts the shape it reads: a malformed contract can break it
-        detail = ": ".join(filter(None, (type(error).__name__, _shorten(str(error)))))
-        yield "", f"structure non vérifiable : le validateur a échoué ({detail})"
-
-
-def _non_string_keys(node: Node) -> Iterator[tuple[str, str]]:
-    """Keys YAML read as numbers or booleans (`200:` unquoted): JSON, and OpenAPI, only know string keys."""
-    if isinstance(node.value, dict):
-        for key in node.value:
-            if not isinstance(key, str):
-                yield (
-                    pointer(*node.tokens, str(key)),
-                    f"clé {key!r} non textuelle : l'écrire entre guillemets ('{key}').",
-                )
-    for _, child in node.children():
-        yield from _non_string_keys(child)
-
-
-def _best_error(error: ValidationError) -> ValidationError:
-    """The most telling cause of a oneOf/anyOf failure, ignoring the 'it could have been a $ref' branch."""
-    causes = [c for c in error.context or [] if not (c.validator == "required" and c.validator_value == ["$ref"])]
-    return best_match(causes) or error
-
-
-def _existing_pointer(contract: Contract, path: Iterable[Any]) -> str:
-    """The pointer of `path` when it exists in the document, else the root (keyword errors are schema-relative)."""
-    node: Node | None = contract.root
-    for token in path:
-        node = node.get(str(token)) if node and isinstance(node.value, dict) else _list_item(node, token)
-    return node.pointer if node is not None else ""
-
-
-def _list_item(node: Node | None, token: Any) -> Node | None:
-    if node is None or not isinstance(node.value, list) or not isinstance(token, int) or token >= len(node.value):
-        return None
-    return Node(node.value[token], node.uri, (*node.tokens, str(token)))
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return structure_defects(contract)
 
 
 # --- Design rules -----------------------------------------------------------------------------------
 
 
 @rule(DESIGN, "swagger2-perimetre", "info")
-def swagger2_scope(contract: Contract) -> Iterator[tuple[str, str]]:
+def swagger2_scope(contract: Document) -> Iterator[tuple[str, str]]:
     """Say plainly what a Swagger 2.0 contract gets and what it does not."""
     if contract.is_swagger2:
         yield "/swagger", MESSAGE_SWAGGER2
 
 
 @rule(DESIGN, "serveurs-https", "error")
-def https_servers(contract: Contract) -> Iterator[tuple[str, str]]:
+def https_servers(contract: Document) -> Iterator[tuple[str, str]]:
     """Servers (3.x) or schemes (2.0) are HTTPS only."""
     if contract.is_swagger2:
         for schemes in _scheme_lists(contract):
@@ -250,28 +159,31 @@ def https_servers(contract: Contract) -> Iterator[tuple[str, str]]:
     for server in _servers(contract):
         bad = sorted({u for u in _expanded_urls(server) if _scheme(u) not in ("", "https")})
         if bad:
-            where = contract.location(server.get("url") or server)
+            where = contract.location(server.find("url") or server)
             yield where, f"serveur non HTTPS ({', '.join(bad)}) : l'ASP n'accepte que HTTPS."
 
 
 @rule(DESIGN, "serveurs-declares", "warning")
-def declared_servers(contract: Contract) -> Iterator[tuple[str, str]]:
+def declared_servers(contract: Document) -> Iterator[tuple[str, str]]:
     """The contract says where it is served (`servers`, or `schemes` in 2.0), so HTTPS can be checked."""
-    key = "schemes" if contract.is_swagger2 else "servers"
+    key = contract.dialect.servers_key
     if not contract.data.get(key):
         yield pointer(key), f"aucun « {key} » déclaré : le contrat ne dit pas que l'API est servie en HTTPS."
 
 
 @rule(DESIGN, "securite-schemas", "error")
-def security_schemes(contract: Contract) -> Iterator[tuple[str, str]]:
+def security_schemes(contract: Document) -> Iterator[tuple[str, str]]:
     """At least one OAuth 2.0 or OpenID Connect security scheme is declared."""
-    if not any(_scheme_type(node) in _accepted_types(contract) for node in _security_schemes(contract).values()):
-        where = "/securityDefinitions" if contract.is_swagger2 else "/components/securitySchemes"
-        yield where, "aucun schéma de sécurité OAuth 2.0 ou OpenID Connect déclaré : l'ASP exige OIDC / OAuth 2.0."
+    accepted = contract.dialect.oauth_types
+    if not any(_scheme_type(node) in accepted for node in contract.security_schemes().values()):
+        yield (
+            pointer(*contract.dialect.security_schemes_path),
+            "aucun schéma de sécurité OAuth 2.0 ou OpenID Connect déclaré : l'ASP exige OIDC / OAuth 2.0.",
+        )
 
 
 @rule(DESIGN, "securite-operations", "error")
-def secured_operations(contract: Contract) -> Iterator[tuple[str, str]]:
+def secured_operations(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation requires OAuth 2.0 / OIDC, globally or on its own; `security: []` is refused."""
     reported: set[str] = set()
     for operation in contract.operations():
@@ -282,17 +194,17 @@ def secured_operations(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "securite-tls-mutuel", "warning")
-def mutual_tls(contract: Contract) -> Iterator[tuple[str, str]]:
+def mutual_tls(contract: Document) -> Iterator[tuple[str, str]]:
     """Mutual TLS (or a VPN) is documented: 3.0 has no scheme type for it, so a description must say it."""
-    info = contract.root.get("info")
-    schemes = _security_schemes(contract).values()
+    info = contract.root.find("info")
+    schemes = contract.security_schemes().values()
     texts = [info.text("description") if info else "", *(node.text("description") for node in schemes)]
     if not any(MUTUAL_TLS.search(text) for text in texts) and all(_scheme_type(n) != "mutualTLS" for n in schemes):
         yield "/info", MESSAGE_MUTUAL_TLS
 
 
 @rule(DESIGN, "operation-identifiant", "error")
-def operation_ids(contract: Contract) -> Iterator[tuple[str, str]]:
+def operation_ids(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation (callbacks included) has an operationId."""
     for operation in contract.operations(callbacks=True):
         if not operation.node.text("operationId"):
@@ -300,7 +212,7 @@ def operation_ids(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "operation-resume", "warning")
-def operation_summaries(contract: Contract) -> Iterator[tuple[str, str]]:
+def operation_summaries(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation (callbacks included) has a summary."""
     for operation in contract.operations(callbacks=True):
         if not operation.node.text("summary"):
@@ -308,18 +220,18 @@ def operation_summaries(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "erreurs-documentees", "error")
-def documented_errors(contract: Contract) -> Iterator[tuple[str, str]]:
+def documented_errors(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation documents its client (4xx) and server (5xx) errors; `default` counts for both."""
     for operation in contract.operations():
         codes = [code for code, _ in _responses(operation)]
-        where = contract.location(operation.node.get("responses") or operation.node)
+        where = contract.location(operation.node.find("responses") or operation.node)
         for family, kind in (("4", "client"), ("5", "serveur")):
             if not any(code.startswith(family) or code == "default" for code in codes):
                 yield where, f"{_label(operation)} : aucune réponse {family}xx (erreur {kind}) documentée."
 
 
 @rule(DESIGN, "erreurs-problem-json", "error")
-def problem_details(contract: Contract) -> Iterator[tuple[str, str]]:
+def problem_details(contract: Document) -> Iterator[tuple[str, str]]:
     """Every 4xx, 5xx and default response is `application/problem+json` with type, title and status."""
     for operation in contract.operations():
         for code, raw in _responses(operation):
@@ -330,7 +242,7 @@ def problem_details(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "chemins-kebab-case", "error")
-def kebab_case_paths(contract: Contract) -> Iterator[tuple[str, str]]:
+def kebab_case_paths(contract: Document) -> Iterator[tuple[str, str]]:
     """Path segments are lowercase kebab-case (`/depots-complementaires`), without a trailing slash."""
     for template in _templates(contract):
         if template != "/" and template.endswith("/"):
@@ -343,7 +255,7 @@ def kebab_case_paths(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "chemins-verbes", "error")
-def verbs_in_paths(contract: Contract) -> Iterator[tuple[str, str]]:
+def verbs_in_paths(contract: Document) -> Iterator[tuple[str, str]]:
     """No verb in a path: a resource is a noun, an action is a noun sub-resource (`/retransmissions`)."""
     for template in _templates(contract):
         for segment in _literal_segments(template):
@@ -353,7 +265,7 @@ def verbs_in_paths(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "chemins-pluriel", "warning")
-def plural_collections(contract: Contract) -> Iterator[tuple[str, str]]:
+def plural_collections(contract: Document) -> Iterator[tuple[str, str]]:
     """A collection followed by an `{id}` is a plural noun (heuristic: it ends in s or x)."""
     for template in _templates(contract):
         segments = template.split("/")[1:]
@@ -364,7 +276,7 @@ def plural_collections(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "parametres-identifiants", "error")
-def id_parameters(contract: Contract) -> Iterator[tuple[str, str]]:
+def id_parameters(contract: Document) -> Iterator[tuple[str, str]]:
     """Identifier path parameters are named `idXxx`, and one collection keeps one parameter name."""
     names_by_collection: dict[str, str] = {}
     for template in _templates(contract):
@@ -381,7 +293,7 @@ def id_parameters(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "proprietes-camel-case", "error")
-def camel_case_properties(contract: Contract) -> Iterator[tuple[str, str]]:
+def camel_case_properties(contract: Document) -> Iterator[tuple[str, str]]:
     """Schema properties are camelCase (`identifiantDossier`)."""
     for schema in contract.schemas():
         for name, prop in _properties(schema):
@@ -390,7 +302,7 @@ def camel_case_properties(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "modeles-descriptions", "warning")
-def described_models(contract: Contract) -> Iterator[tuple[str, str]]:
+def described_models(contract: Document) -> Iterator[tuple[str, str]]:
     """Named schemas and their properties carry a description (a `$ref` property takes its target's).
 
     Properties inside an anyOf/oneOf/not branch are constraints on properties described elsewhere: exempt.
@@ -406,21 +318,21 @@ def described_models(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "asynchrone-location", "warning")
-def async_location(contract: Contract) -> Iterator[tuple[str, str]]:
+def async_location(contract: Document) -> Iterator[tuple[str, str]]:
     """A 202 (accepted, processed later) tells where to follow the work: a `Location` header."""
     for operation in contract.operations():
         for code, raw in _responses(operation):
-            headers = contract.resolve(raw).get("headers") if code == "202" else None
+            headers = contract.resolve(raw).find("headers") if code == "202" else None
             names = {name.lower() for name, _ in headers.children()} if headers else set()
             if code == "202" and "location" not in names:
                 yield contract.location(raw), f"{_label(operation)} : réponse 202 sans en-tête Location (URL de suivi)."
 
 
 @rule(DESIGN, "limite-transaction", "warning")
-def transaction_limit(contract: Contract) -> Iterator[tuple[str, str]]:
+def transaction_limit(contract: Document) -> Iterator[tuple[str, str]]:
     """The 20 MB transaction limit is documented: `x-limite-transaction-octets`, a 413, or a description."""
-    info = contract.root.get("info")
-    if info and info.get("x-limite-transaction-octets"):
+    info = contract.root.find("info")
+    if info and info.find("x-limite-transaction-octets"):
         return
     if any(code == "413" for operation in contract.operations() for code, _ in _responses(operation)):
         return
@@ -430,10 +342,10 @@ def transaction_limit(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(DESIGN, "limite-transaction-valeur", "error")
-def transaction_limit_value(contract: Contract) -> Iterator[tuple[str, str]]:
+def transaction_limit_value(contract: Document) -> Iterator[tuple[str, str]]:
     """`x-limite-transaction-octets`, when given, is a whole number of bytes within the ASP's 20 MB."""
-    info = contract.root.get("info")
-    limit = info.get("x-limite-transaction-octets") if info else None
+    info = contract.root.find("info")
+    limit = info.find("x-limite-transaction-octets") if info else None
     if limit is None:
         return
     value = limit.value
@@ -445,7 +357,7 @@ def transaction_limit_value(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(SERVICE, "contrat-de-service", "error")
-def service_contract_sections(contract: Contract) -> Iterator[tuple[str, str]]:
+def service_contract_sections(contract: Document) -> Iterator[tuple[str, str]]:
     """Every section the ASP requires is present and typed (harness.foundations.service_contract)."""
     for defect in service_contract_defects(contract.data):
         where, _, message = defect.partition(" : ")
@@ -458,10 +370,10 @@ def service_contract_sections(contract: Contract) -> Iterator[tuple[str, str]]:
 
 
 @rule(SERVICE, "contrat-de-service-references", "warning")
-def service_contract_references(contract: Contract) -> Iterator[tuple[str, str]]:
+def service_contract_references(contract: Document) -> Iterator[tuple[str, str]]:
     """The OpenAPI contracts the service contract names exist beside it."""
-    api = contract.root.get("contratDeService")
-    api = api.get("api") if api else None
+    api = contract.root.find("contratDeService")
+    api = api.find("api") if api else None
     for key in ("contrat", "rappel"):
         name = api.text(key) if api else ""
         if name and not (contract.path.parent / name).is_file():
@@ -477,12 +389,12 @@ def _label(operation: Operation) -> str:
 
 
 def _responses(operation: Operation) -> Iterator[tuple[str, Node]]:
-    responses = operation.node.get("responses")
+    responses = operation.node.find("responses")
     if responses is not None and isinstance(responses.value, dict):
         yield from responses.children()
 
 
-def _templates(contract: Contract) -> list[str]:
+def _templates(contract: Document) -> list[str]:
     paths = contract.data.get("paths")
     return [str(t) for t in paths if str(t).startswith("/")] if isinstance(paths, dict) else []
 
@@ -509,7 +421,7 @@ def _looks_like_id(name: str) -> bool:
 
 
 def _properties(schema: Node) -> Iterator[tuple[str, Node]]:
-    properties = schema.get("properties")
+    properties = schema.find("properties")
     if properties is not None and isinstance(properties.value, dict):
         yield from properties.children()
 
@@ -518,34 +430,19 @@ def _is_named(schema: Node) -> bool:
     return schema.tokens[:-1] in (("components", "schemas"), ("definitions",))
 
 
-def _descriptions(contract: Contract) -> Iterator[str]:
+def _descriptions(contract: Document) -> Iterator[str]:
     for reached in contract.walk():
         if not reached.is_schema and reached.broken is None:
             yield reached.node.text("description")
-
-
-def _security_schemes(contract: Contract) -> dict[str, Node]:
-    if contract.is_swagger2:
-        container = contract.root.get("securityDefinitions")
-    else:
-        components = contract.root.get("components")
-        container = components.get("securitySchemes") if components else None
-    if container is None or not isinstance(container.value, dict):
-        return {}
-    return {name: contract.resolve(node) for name, node in container.children()}
 
 
 def _scheme_type(node: Node) -> str:
     return node.text("type")
 
 
-def _accepted_types(contract: Contract) -> set[str]:
-    return {"oauth2"} if contract.is_swagger2 else {"oauth2", "openIdConnect"}
-
-
-def _security_defects(contract: Contract, operation: Operation) -> Iterator[tuple[str, str]]:
-    own = operation.node.get("security")
-    requirements = own if own is not None else contract.root.get("security")
+def _security_defects(contract: Document, operation: Operation) -> Iterator[tuple[str, str]]:
+    own = operation.node.find("security")
+    requirements = own if own is not None else contract.root.find("security")
     if requirements is None:
         message = f"{_label(operation)} : aucune exigence de sécurité (ni globale, ni propre à l'opération)."
         yield contract.location(operation.node), message
@@ -553,13 +450,13 @@ def _security_defects(contract: Contract, operation: Operation) -> Iterator[tupl
     if not requirements.value:
         yield contract.location(requirements), MESSAGE_EMPTY_SECURITY.format(operation=_label(operation))
         return
-    schemes = _security_schemes(contract)
+    schemes = contract.security_schemes()
     for _, requirement in requirements.children():
         yield from _requirement_defects(contract, operation, requirement, schemes)
 
 
 def _requirement_defects(
-    contract: Contract, operation: Operation, requirement: Node, schemes: dict[str, Node]
+    contract: Document, operation: Operation, requirement: Node, schemes: dict[str, Node]
 ) -> Iterator[tuple[str, str]]:
     names = list(requirement.value) if isinstance(requirement.value, dict) else []
     where = contract.location(requirement)
@@ -568,29 +465,29 @@ def _requirement_defects(
     for name in names:
         if name not in schemes:
             yield where, f"{_label(operation)} : schéma de sécurité « {name} » non déclaré."
-    if names and not any(_scheme_type(schemes[n]) in _accepted_types(contract) for n in names if n in schemes):
+    if names and not any(_scheme_type(schemes[n]) in contract.dialect.oauth_types for n in names if n in schemes):
         yield where, f"{_label(operation)} : l'exigence n'utilise ni OAuth 2.0 ni OpenID Connect."
 
 
-def _scheme_lists(contract: Contract) -> Iterator[Node]:
+def _scheme_lists(contract: Document) -> Iterator[Node]:
     """The `schemes` lists of a Swagger 2.0 contract: global, then per operation."""
-    nodes = [contract.root.get("schemes")] + [op.node.get("schemes") for op in contract.operations()]
-    yield from (node for node in nodes if _items(node))
+    nodes = [contract.root.find("schemes")] + [op.node.find("schemes") for op in contract.operations()]
+    yield from (node for node in nodes if node is not None and node.elements())
 
 
-def _servers(contract: Contract) -> Iterator[Node]:
+def _servers(contract: Document) -> Iterator[Node]:
     """Every Server Object of a 3.x contract (global, path and operation level), once each."""
     holders = [contract.root]
     for operation in contract.operations():
         holders += [operation.path_item, operation.node]
-    servers = {contract.location(server): server for holder in holders for server in _items(holder.get("servers"))}
+    servers = {contract.location(server): server for holder in holders for server in _items(holder.find("servers"))}
     yield from servers.values()
 
 
 def _expanded_urls(server: Node) -> set[str]:
     """The server URL with its variables replaced by their default and every value of their enum."""
     url = server.text("url")
-    variables = server.get("variables")
+    variables = server.find("variables")
     if variables is None or not isinstance(variables.value, dict):
         return {url}
     choices: list[list[tuple[str, str]]] = []
@@ -610,19 +507,19 @@ def _scheme(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
-def _problem_defect(contract: Contract, operation: Operation, response: Node) -> str | None:
+def _problem_defect(contract: Document, operation: Operation, response: Node) -> str | None:
     """Why an error response is not usable by a program, or None when it is proper problem details."""
     if contract.is_swagger2:
-        produces = operation.node.get("produces") or contract.root.get("produces")
+        produces = operation.node.find("produces") or contract.root.find("produces")
         if produces is None or PROBLEM_JSON not in (produces.value or []):
             return f"{PROBLEM_JSON} absent de produces : les erreurs doivent suivre la RFC 9457."
-        schema = response.get("schema")
+        schema = response.find("schema")
     else:
-        content = response.get("content")
-        media = content.get(PROBLEM_JSON) if content else None
+        content = response.find("content")
+        media = content.find(PROBLEM_JSON) if content else None
         if media is None:
             return f"pas de contenu {PROBLEM_JSON} : les erreurs doivent suivre la RFC 9457."
-        schema = media.get("schema")
+        schema = media.find("schema")
     if schema is None:
         return f"contenu {PROBLEM_JSON} sans schéma."
     missing = [member for member in PROBLEM_MEMBERS if member not in _all_properties(contract, schema)]
@@ -631,7 +528,7 @@ def _problem_defect(contract: Contract, operation: Operation, response: Node) ->
     return None
 
 
-def _all_properties(contract: Contract, schema: Node, seen: frozenset[str] = frozenset()) -> set[str]:
+def _all_properties(contract: Document, schema: Node, seen: frozenset[str] = frozenset()) -> set[str]:
     """The property names of a schema, `allOf` members included, `$ref`s followed, cycles cut."""
     try:
         schema = contract.resolve(schema)
@@ -641,11 +538,11 @@ def _all_properties(contract: Contract, schema: Node, seen: frozenset[str] = fro
     if here in seen:
         return set()
     names = {name for name, _ in _properties(schema)}
-    for member in _items(schema.get("allOf")):
+    for member in _items(schema.find("allOf")):
         names |= _all_properties(contract, member, seen | {here})
     return names
 
 
 def _items(node: Node | None) -> list[Node]:
-    """The items of a list node; nothing for anything else."""
-    return [item for _, item in node.children()] if node is not None and isinstance(node.value, list) else []
+    """The items of a list node; nothing for anything else (or no node)."""
+    return node.elements() if node is not None else []

@@ -1,0 +1,32 @@
+"""One model of a contract document, for lint, gate, fuzzing and campaign.
+
+- `reading`: a YAML/JSON file into data, and `LoadError`, the one error of an unusable contract file;
+- `nodes`: `Node`, a value with its file and JSON pointer;
+- `references`: `Resolver`, which follows `$ref`s across files on demand (`RefError` when one leads nowhere);
+- `dialects`: the one place that knows Swagger 2.0 from OpenAPI 3.0.x, and `HTTP_METHODS`;
+- `contract`: `Document`, a contract as read and walked; `read_contract`;
+- `usability`: version, references and structure defects, `unusable_contract`, `read_openapi`.
+"""
+
+from harness.foundations.document.contract import Document, Operation, read_contract
+from harness.foundations.document.dialects import HTTP_METHODS, Body, Dialect
+from harness.foundations.document.nodes import Node, pointer
+from harness.foundations.document.reading import LoadError
+from harness.foundations.document.references import RefError, Resolver
+from harness.foundations.document.usability import read_openapi, unusable_contract
+
+__all__ = [
+    "HTTP_METHODS",
+    "Body",
+    "Dialect",
+    "Document",
+    "LoadError",
+    "Node",
+    "Operation",
+    "RefError",
+    "Resolver",
+    "pointer",
+    "read_contract",
+    "read_openapi",
+    "unusable_contract",
+]

@@ -1,0 +1,75 @@
+"""Following `$ref`s on demand, across files, without ever inlining them (a cyclic schema would be infinite)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+import yaml
+
+from harness.foundations.document.nodes import Node, uri_path
+from harness.foundations.document.reading import LoadError, describe, parse
+
+
+class RefError(LoadError):
+    """A `$ref` that leads nowhere: missing file or pointer, remote URL, or a loop of references.
+
+    Its message says what is wrong with the reference; `referrer` is the URI of the file that holds it.
+    """
+
+    def __init__(self, message: str, referrer: str) -> None:
+        super().__init__(message)
+        self.referrer = referrer
+
+
+@dataclass
+class Resolver:
+    """The documents of one contract (its file and the files it references), each read once."""
+
+    documents: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, node: Node) -> Node:
+        """`node` itself, or the target of its `$ref` (chains followed); `RefError` when it leads nowhere."""
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
+            if node.identity in seen:
+                raise RefError(f"référence circulaire : {node.value['$ref']}", node.uri)
+            seen.add(node.identity)
+            node = self._target(node, node.value["$ref"])
+        return node
+
+    def _target(self, node: Node, ref: str) -> Node:
+        target_uri, fragment = urldefrag(urljoin(node.uri, ref))
+        if urlsplit(target_uri).scheme != "file":
+            raise RefError(f"référence distante non suivie : {ref}", node.uri)
+        value = self._document(target_uri, ref, node.uri)
+        tokens = _pointer_tokens(unquote(fragment), node.uri)
+        for token in tokens:
+            value = _step(value, token, ref, node.uri)
+        return Node(value, target_uri, tokens)
+
+    def _document(self, uri: str, ref: str, referrer: str) -> Any:
+        if uri not in self.documents:
+            try:
+                self.documents[uri] = parse(uri_path(uri).read_text(encoding="utf-8"))
+            except FileNotFoundError as error:
+                raise RefError(f"fichier référencé introuvable : {ref}", referrer) from error
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                raise RefError(f"fichier référencé illisible : {ref} ({describe(error)})", referrer) from error
+        return self.documents[uri]
+
+
+def _pointer_tokens(text: str, referrer: str) -> tuple[str, ...]:
+    if not text:
+        return ()
+    if not text.startswith("/"):
+        raise RefError(f"pointeur JSON invalide : {text}", referrer)
+    return tuple(token.replace("~1", "/").replace("~0", "~") for token in text[1:].split("/"))
+
+
+def _step(value: Any, token: str, ref: str, referrer: str) -> Any:
+    try:
+        return value[int(token)] if isinstance(value, list) else value[token]
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise RefError(f"référence introuvable : {ref}", referrer) from error
