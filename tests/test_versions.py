@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.gate import gate
-from harness.conformance.returns import verify_return
+from harness.conformance import SentDeposit, TrackedDeposit, judge
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody
 from harness.foundations.calendar import Calendar, Release, parse_version
 from harness.foundations.contracts import contracts_dir
@@ -66,6 +66,7 @@ def test_a_v2_deposit_is_seen_through_v1_and_returned_in_the_callback_v1_format(
 ) -> None:
     metadata = metadonnees_v2()
     response = deposit_v2(client, metadata)
+    accepted_at = datetime.now(UTC)
     assert response.status_code == 202, response.text
     id_depot = response.json()["idDepot"]
     assert response.headers["location"] == f"/v2/depots/{id_depot}"
@@ -76,7 +77,7 @@ def test_a_v2_deposit_is_seen_through_v1_and_returned_in_the_callback_v1_format(
     assert seen_v1["numeroIteration"] == 2
     assert "dossier" not in seen_v1
     calls = inspector.wait_for_return(id_depot)
-    assert verify_return(calls, id_depot, seen_v1, [pdf()]) == []
+    assert judge(TrackedDeposit(id_depot, accepted_at, "test", SentDeposit.of(seen_v1, [pdf()])), calls) == []
     assert client.http.post(f"/v2/depots/{id_depot}/retransmissions").status_code == 202
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -27,6 +28,8 @@ class Depot:
     metadonnees: dict[str, Any]
     documents: list[Document]
     response: httpx.Response
+    accepted_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the harness had the titulaire's answer (UTC): a return's delay runs from here."""
 
     @property
     def id_depot(self) -> str:
