@@ -19,7 +19,8 @@ from harness.foundations.asp_client import AspClient, CallbackInspector, Deposit
 from harness.foundations.calendar import Calendar, Release, parse_version
 from harness.foundations.contracts import contracts_dir
 from harness.reference.lifecycle import lifecycle_of
-from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
+from tests.conftest import StartEnvironment, metadonnees, pdf
+from tests.helpers import ManualClock
 
 DEPRECATED = datetime(2027, 2, 8, tzinfo=UTC)
 SUNSET = datetime(2027, 9, 30, tzinfo=UTC)
@@ -39,12 +40,6 @@ def metadonnees_v2(**fields: Any) -> dict[str, Any]:
 def deposit_v2(client: AspClient, metadata: dict[str, Any]) -> httpx.Response:
     body = DepositBody(metadata, [pdf()])
     return client.http.post("/v2/depots", content=body.content(), headers={"Content-Type": body.content_type})
-
-
-def clock_at(moment: datetime) -> ManualClock:
-    clock = ManualClock()
-    clock.now = moment
-    return clock
 
 
 # --- both majors on one store ------------------------------------------------------------------------
@@ -107,7 +102,7 @@ def test_v2_refuses_what_it_broke(client: AspClient, metadata: dict[str, Any]) -
 
 
 def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 2, 7, 23, 59, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 2, 7, 23, 59, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         response = client.health()
         assert response.status_code == 200
@@ -117,7 +112,7 @@ def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment
 
 
 def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 1, 1, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = DEPRECATED
@@ -133,7 +128,7 @@ def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_env
 
 
 def test_v1_is_gone_after_its_end_of_life_and_v2_still_serves(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 9, 1, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 9, 1, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = SUNSET
@@ -225,7 +220,7 @@ def test_the_gate_refuses_v2_when_the_guide_file_is_gone(contracts_copy: Path) -
 
 
 def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnvironment) -> None:
-    with new_environment(clock=clock_at(SUNSET)).asp_client() as client:
+    with new_environment(clock=ManualClock(SUNSET)).asp_client() as client:
         response = client.http.get("/inconnu")
         assert response.status_code == 404
         assert response.json()["code"] == "ressource-inconnue"

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from harness.foundations.polling import wait_until
+
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
@@ -191,11 +193,12 @@ class CallbackInspector:
         self, id_depot: str, timeout: float = 30.0, count: int = 1, settle_seconds: float = 0.0
     ) -> list[dict[str, Any]]:
         """Wait until `count` calls for `id_depot` were received, then `settle_seconds` more for any extra one."""
-        deadline = time.monotonic() + timeout
-        while len(calls := self.received(id_depot)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"aucun retour reçu pour le dépôt {id_depot} en {timeout:.0f} s")
-            time.sleep(0.05)
+
+        def enough() -> list[dict[str, Any]] | None:
+            calls = self.received(id_depot)
+            return calls if len(calls) >= count else None
+
+        calls = wait_until(enough, f"{count} retour(s) reçu(s) pour le dépôt {id_depot}", timeout)
         if settle_seconds:
             time.sleep(settle_seconds)
             calls = self.received(id_depot)
