@@ -132,7 +132,7 @@ def schema_defects(retour: Any) -> list[Defect]:
 def metadata_defaults() -> dict[str, Any]:
     """The defaults the titulaire contract gives `MetadonneesDepot` fields (`sae`: false)."""
     properties = openapi(TITULAIRE_V1).spec / "components" / "schemas" / "MetadonneesDepot" / "properties"
-    return {name: (field / "default").read_value() for name, field in properties.items() if "default" in field}
+    return {str(name): (field / "default").read_value() for name, field in properties.items() if "default" in field}
 
 
 def metadata_defects(sent: dict[str, Any] | None, returned: Any) -> list[Defect]:

@@ -17,18 +17,7 @@ from typing import IO
 from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, MultipartReader, Part, is_form_data
 from harness.foundations.multipart import boundary_of as multipart_boundary
 from harness.foundations.problems import Problem
-
-
-@dataclass(frozen=True)
-class ReceivedDocument:
-    """A document part written to disk."""
-
-    position: int
-    name: str
-    content_type: str
-    size: int
-    digest: str
-    path: Path
+from harness.reference.store import DocumentRecord
 
 
 @dataclass(frozen=True)
@@ -38,7 +27,7 @@ class ReceivedBody:
     directory: Path
     """Where the documents are; its name is the deposit's id (idDepot)."""
     metadata: bytes | None
-    documents: list[ReceivedDocument]
+    documents: list[DocumentRecord]
     digest: str
     """SHA-256 of the documents concatenated in the order they were sent (the deposit's empreinte)."""
 
@@ -69,7 +58,7 @@ class MultipartIntake:
         self._deposit_hash: hashlib._Hash | None = None
         self._document: tuple[str, str, Path] | None = None
         self._size = 0
-        self._documents: list[ReceivedDocument] = []
+        self._documents: list[DocumentRecord] = []
 
     def feed(self, chunk: bytes) -> None:
         try:
@@ -144,7 +133,7 @@ class MultipartIntake:
         name, content_type, path = self._document
         self._document = None
         self._documents.append(
-            ReceivedDocument(len(self._documents) + 1, name, content_type, self._size, self._hash.hexdigest(), path)
+            DocumentRecord(len(self._documents) + 1, name, content_type, self._size, self._hash.hexdigest(), path)
         )
 
 
