@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.conformance import SentDeposit, TrackedDeposit, judge
-from harness.conformance.returns import AUTHENTICATED, METADATA, PIECES, RECEIVED, SINGLE, Defect
+from harness.conformance.returns import METADATA, PIECES, RECEIVED, SINGLE, Defect
 from harness.foundations.asp_client import Document
 from tests.builders import PIECE_CONTENT, iso, valid_piece, valid_retour
 
@@ -77,9 +77,3 @@ def test_a_default_written_out_or_left_out_is_the_same_metadata() -> None:
     assert verify([call(metadonnees=META | {"sae": False})]) == []
     assert verify([call()], META | {"sae": False}) == []
     assert METADATA in {d.rule for d in verify([call(metadonnees=META | {"sae": True})])}
-
-
-def test_a_call_the_asp_refused_for_its_authentication_fails() -> None:
-    accepted = call()
-    refused = accepted | {"statutHttp": 401, "violations": ["jeton-invalide"], "idAcquittement": None}
-    assert [d.rule for d in verify([refused, accepted])] == [AUTHENTICATED]

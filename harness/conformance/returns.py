@@ -3,7 +3,6 @@
 A deposit's return conforms when:
 - its body is a `Retour` of the titulaire contract's `callbacks` (POST /v1/depots → retour) and of the
   asp-callback contract (the same schema reached both ways, validated by openapi-core);
-- every call carrying it was authenticated (the ASP refused none for its token or certificate);
 - it matches its deposit: exactly one return (one idRetour, acknowledged once; a redelivery is identical),
   the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
   piece per document with its SHA-256;
@@ -29,16 +28,13 @@ from harness.foundations.service_contract import load_service_contract
 
 SCHEMA_TITULAIRE = "retour-conforme-au-contrat-titulaire"
 SCHEMA_ASP = "retour-conforme-au-contrat-asp"
-AUTHENTICATED = "retour-authentifie"
 SINGLE = "retour-unique"
 SAME_DEPOSIT = "idDepot-identique"
 METADATA = "metadonnees-identiques"
 PIECES = "pieces-concordantes"
 DELAY = "delai-de-retour"
 RECEIVED = "retour-recu"
-RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, AUTHENTICATED, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED)
-REFUSED_IDENTITY = (401, 403)
-"""The statuses the ASP's callback API answers a call it does not authenticate or authorize."""
+RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED)
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,6 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     max_delay = max_return_delay() if max_delay is None else max_delay
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
     defects = [d for body in _distinct(bodies) for d in schema_defects(body)]
-    defects += _unauthenticated(calls)
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -171,7 +166,7 @@ def _pieces(digests: list[str], pieces: Any) -> list[Defect]:
     return [Defect(PIECES, f"empreintes des pièces {returned} au lieu de {digests} (documents déposés)")]
 
 
-# -- exactly one, authenticated ----------------------------------------------------------------------
+# -- exactly one ----------------------------------------------------------------------
 
 
 def _distinct(bodies: Iterable[Any]) -> list[Any]:
@@ -191,14 +186,6 @@ def _single(bodies: list[Any], acknowledged: int) -> list[Defect]:
     if len(ids) == 1 and len(_distinct(bodies)) > 1:
         defects.append(Defect(SINGLE, f"le retour {ids[0]} a été relivré avec un contenu différent"))
     return defects
-
-
-def _unauthenticated(calls: Iterable[dict[str, Any]]) -> list[Defect]:
-    return [
-        Defect(AUTHENTICATED, f"appel refusé par l'ASP ({c['statutHttp']} {', '.join(c.get('violations') or [])})")
-        for c in calls
-        if c.get("statutHttp") in REFUSED_IDENTITY
-    ]
 
 
 def parse_instant(text: str) -> datetime:
