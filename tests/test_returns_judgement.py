@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harness.conformance import SentDeposit, TrackedDeposit, judge
@@ -14,7 +14,7 @@ DOCUMENT = Document("a.pdf", PIECE_CONTENT, "application/pdf")
 META = {"applicationSource": "A", "identifiantDossier": "D", "numeroIteration": 2, "referenceContrat": "C"}
 R1, R2 = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002"
 D1 = "00000000-0000-4000-8000-0000000000d1"
-DEPOSIT = TrackedDeposit(D1, datetime.now(UTC), "test", SentDeposit.of(META, [DOCUMENT]))
+DEPOSIT = TrackedDeposit(D1, datetime(2026, 11, 2, 9, 0, tzinfo=UTC), "test", SentDeposit.of(META, [DOCUMENT]))
 
 
 def call(id_retour: str = R1, redelivery: bool = False, **changes: Any) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def call(id_retour: str = R1, redelivery: bool = False, **changes: Any) -> dict[
     return {
         "idRetour": id_retour,
         "idAcquittement": f"ack-{id_retour}",
-        "recuLe": iso(datetime.now(UTC)),
+        "recuLe": iso(DEPOSIT.accepted_at + timedelta(seconds=1)),
         "statutHttp": 202,
         "violations": [],
         "redelivery": redelivery,
