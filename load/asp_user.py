@@ -13,16 +13,16 @@ The whole run stops after `RECETTE_MAX_REQUESTS` requests.
 
 from __future__ import annotations
 
-import base64
+import functools
 import json
 import logging
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus
 
 import gevent
 import requests
@@ -43,7 +43,6 @@ log = logging.getLogger("recette.charge")
 WRITE_SCOPE = "depots:ecrire"
 CHUNK_BYTES = 1024 * 1024
 POLL_FIRST_SECONDS, POLL_MAX_SECONDS = 0.02, 0.25
-TOKEN_MARGIN_SECONDS = 30.0
 
 
 def _load() -> tuple[LoadSettings, dict[str, Any], QosTargets]:
@@ -59,6 +58,9 @@ SETTINGS, STATE, TARGETS = _load()
 TLS = STATE["tls"]
 CLIENTS = STATE["oauth"]["clients"]
 CLIENT = next((c for c in CLIENTS if WRITE_SCOPE in c["scopes"]), CLIENTS[0])
+CREDENTIALS = ClientCredentials(
+    STATE["oauth"]["token_url"], CLIENT["client_id"], CLIENT.get("client_secret", ""), tuple(CLIENT["scopes"])
+)
 CALLBACK_URL: str | None = (STATE.get("asp_callback") or {}).get("url")
 """The mock callback whose inspection shows the returns; None for a platform whose receiver is not ours."""
 METADONNEES: dict[str, Any] = {
@@ -94,16 +96,19 @@ def near_limit_size() -> int:
 
 
 def _probe_body_size(transaction_bytes: int) -> int:
-    context = client_context(TLS["ca"], CertificatePair(TLS["client_cert"], TLS["client_key"]))
-    credentials = ClientCredentials(
-        STATE["oauth"]["token_url"], CLIENT["client_id"], CLIENT.get("client_secret", ""), tuple(CLIENT["scopes"])
-    )
-    auth, meter = ClientCredentialsAuth(credentials, context), DepositMeter()
+    context = tls_context()
+    auth, meter = ClientCredentialsAuth(CREDENTIALS, context), DepositMeter()
     with AspClient(STATE["titulaire"]["url"], context, auth, SETTINGS.tags.headers(), meter=meter) as client:
         size = client.body_size_for_transaction(transaction_bytes, METADONNEES)
     _sent["depots"] += meter.deposits  # the probe is a deposit too
     _sent["octets"] += meter.bytes_sent
     return size
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The ASP's mutual TLS context of the run (made once per process)."""
+    return client_context(TLS["ca"], CertificatePair(TLS["client_cert"], TLS["client_key"]))
 
 
 def chunks(content: bytes) -> Iterator[memoryview]:
@@ -181,7 +186,7 @@ class AspUser(HttpUser):
             session.cert = (TLS["client_cert"], TLS["client_key"])
             session.verify = TLS["ca"]
         self.client.headers.update(SETTINGS.tags.headers())
-        self._token: tuple[str, float] | None = None
+        self.auth = ClientCredentialsAuth(CREDENTIALS, tls_context(), post=self._post_token)
         self.deposits: list[str] = []
 
     def on_stop(self) -> None:
@@ -190,25 +195,12 @@ class AspUser(HttpUser):
     # -- OAuth 2.0 client_credentials ----------------------------------------------------------------
 
     def bearer(self) -> str:
-        """The Authorization header value, with a token renewed shortly before it expires."""
-        if self._token is None or time.monotonic() >= self._token[1]:
-            self._token = self._fetch_token()
-        return f"Bearer {self._token[0]}"
+        """The Authorization header value: the project's OAuth2 client, renewing its token before it expires."""
+        return f"Bearer {self.auth.access_token()}"
 
-    def _fetch_token(self) -> tuple[str, float]:
-        """client_secret_basic, or tls_client_auth (RFC 8705) when the client has no secret."""
-        data = {"grant_type": "client_credentials", "scope": " ".join(CLIENT["scopes"])}
-        headers = {"Accept": "application/json"}
-        if CLIENT.get("client_secret"):
-            pair = f"{quote_plus(CLIENT['client_id'])}:{quote_plus(CLIENT['client_secret'])}"
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        else:
-            data["client_id"] = CLIENT["client_id"]
-        response = self.client.post(STATE["oauth"]["token_url"], data=data, headers=headers, name=TOKEN_NAME)
-        response.raise_for_status()
-        body = response.json()
-        lifetime = float(body.get("expires_in", 60))
-        return body["access_token"], time.monotonic() + lifetime - min(TOKEN_MARGIN_SECONDS, lifetime / 10)
+    def _post_token(self, **request: Any) -> requests.Response:
+        """The token request, through this user's session so that locust measures it."""
+        return self.client.post(**request, name=TOKEN_NAME)
 
     # -- the API -------------------------------------------------------------------------------------
 
@@ -227,7 +219,7 @@ class AspUser(HttpUser):
                 response.success()
                 return response
             if response.status_code == 401:
-                self._token = None
+                self.auth.forget()
             response.failure(f"HTTP {response.status_code} {_problem_code(response)}".strip())
             return None
 

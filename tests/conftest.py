@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,16 +86,3 @@ def client(env: Environment) -> Iterator[AspClient]:
 def inspector(env: Environment) -> Iterator[CallbackInspector]:
     with env.inspector() as callback_inspector:
         yield callback_inspector
-
-
-class ManualClock:
-    """A clock the test moves by hand (injected into the reference titulaire)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from harness.conformance import DepositLedger, ReturnJudge, SentDeposit, TrackedDeposit, judge, read_deposit
-from harness.conformance.callbacks import (
+from harness.conformance.returns import (
     DELAY,
     METADATA,
     PIECES,

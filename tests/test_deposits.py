@@ -14,17 +14,9 @@ import pytest
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody, Document
 from tests.conftest import PDF, StartEnvironment, metadonnees, pdf
+from tests.helpers import assert_problem
 
 PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert set(body) >= PROBLEM_KEYS
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def stored_deposits(env: Environment) -> set[str]:

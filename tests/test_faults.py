@@ -19,7 +19,7 @@ import pytest
 
 from harness.campaign.results import FAILED, PASSED, CampaignReport, ScenarioResult
 from harness.campaign.runner import SUITES_DIR, RunOptions, run_campaign
-from harness.conformance.callbacks import RULES
+from harness.conformance.returns import RULES
 from harness.foundations.billing import BillingTags
 from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
 from harness.reference.settings import ReferenceSettings

@@ -19,7 +19,7 @@ from schemathesis import GenerationMode, Response
 from harness.campaign.environment import Environment
 from harness.campaign.target import EmbeddedTarget, Target
 from harness.conformance import DepositLedger, ReturnJudge
-from harness.conformance.callbacks import METADATA, SINGLE
+from harness.conformance.returns import METADATA, SINGLE
 from harness.foundations.billing import BillingTags
 from harness.fuzzing import DEFAULT_CONTRACT, ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
 from harness.fuzzing.checks import (

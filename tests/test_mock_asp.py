@@ -6,7 +6,7 @@ import smtplib
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -23,6 +23,7 @@ from mocks.asp import ReturnRecorder, create_app
 from mocks.asp.validation import ContractDrift, check_response
 from mocks.smtp import SmtpCatcher
 from tests.builders import valid_piece, valid_retour
+from tests.helpers import assert_problem, wait_until
 
 RETOURS = "/v1/retours"
 PROBLEM_JSON = "application/problem+json"
@@ -65,16 +66,6 @@ def arm(client: httpx.Client, **fault: Any) -> None:
     assert response.status_code == 201, response.text
 
 
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["detail"]
-    return body
-
-
 def assert_contract_valid_ack(response: httpx.Response) -> dict[str, Any]:
     """The 202 answer is an Acquittement as the contract describes it (checked here, not by the mock)."""
     assert response.status_code == 202, response.text
@@ -82,14 +73,6 @@ def assert_contract_valid_ack(response: httpx.Response) -> dict[str, Any]:
     answered = ContractResponse(202, response.content, response.headers["content-type"])
     openapi(ASP_CALLBACK_V1).validate_response(request.for_openapi(), answered)
     return response.json()
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-    return result
 
 
 # -- the normal exchange ---------------------------------------------------------------------------------
@@ -301,7 +284,7 @@ def test_a_delayed_return_is_acknowledged_even_when_the_client_gave_up(client: h
     arm(client, type="delai", delaiSecondes=1.0)
     with pytest.raises(httpx.ReadTimeout):
         client.post(RETOURS, json=retour, timeout=0.2)
-    [call] = wait_until(lambda: received(client, retour["idDepot"]))
+    [call] = wait_until(lambda: received(client, retour["idDepot"]), "the return recorded")
     assert call["panne"] == "delai" and call["statutHttp"] == 202
     again = assert_contract_valid_ack(client.post(RETOURS, json=retour))  # the retry after the timeout
     assert again["idAcquittement"] == call["idAcquittement"]

@@ -18,24 +18,13 @@ from joserfc.jwk import KeySet
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates, certificate_subject, certificate_thumbprint
 from mocks.oidc import Issuer, RegisteredClient, create_app
+from tests.helpers import ManualClock
 
 AUDIENCE = "https://titulaire.recette.local"
 RECETTE = RegisteredClient("asp-recette", "secret-recette-123", ("depots:ecrire", "depots:lire"), AUDIENCE)
 LECTURE = RegisteredClient("asp-lecture", "secret:lecture&+é", ("depots:lire",), AUDIENCE)
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-
-
-class ManualClock:
-    """A clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+START = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -52,7 +41,7 @@ class LiveIssuer:
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveIssuer]:
     certs = RunCertificates.create(tmp_path / "tls")
-    clock = ManualClock()
+    clock = ManualClock(START)
     issuer = Issuer([RECETTE, LECTURE], clock=clock)
     with BackgroundServer(create_app(issuer), certs.server_context(), "oidc") as server:
         issuer.url = server.url
@@ -234,7 +223,7 @@ def test_rotation_signs_with_the_standby_key_and_keeps_the_retired_one_for_a_tok
     published = {key.kid for key in published_keys(live)}
     assert published == {first, standby, live.issuer.standby_kid}
     assert jwt.decode(old_token, published_keys(live)).claims["sub"] == RECETTE.client_id
-    live.clock.advance(301)
+    live.clock.advance(timedelta(seconds=301))
     assert first not in {key.kid for key in published_keys(live)}
 
 

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -23,17 +22,8 @@ from harness.foundations.asp_client import AspClient, CallbackInspector
 from harness.foundations.servers import free_socket
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.reference.settings import RetryPolicy
-from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
-from tests.test_deposits import assert_problem
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout} s")
-        time.sleep(0.05)
-    return result
+from tests.conftest import StartEnvironment, metadonnees, pdf
+from tests.helpers import ManualClock, assert_problem, wait_until
 
 
 def wait_for_status(client: AspClient, id_depot: str, status: str) -> dict[str, Any]:
@@ -158,7 +148,7 @@ class ReferenceProcess:
                 str(server.key),
             ],
         )
-        wait_until(self._listening, timeout=30, what="reference process listening")
+        wait_until(self._listening, "reference process listening", timeout=30)
 
     def _listening(self) -> bool:
         assert self.process is not None and self.process.poll() is None, "reference process died"
@@ -198,7 +188,7 @@ def test_a_crash_after_acceptance_still_delivers_exactly_once(
             reference.start()
             with AspClient(reference.url, verify, ClientCredentialsAuth(env.credentials(), verify)) as client:
                 id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
-            wait_until(lambda: inspector.received(id_depot), what="a first delivery attempt")
+            wait_until(lambda: inspector.received(id_depot), "a first delivery attempt")
             reference.kill()
             faulted = len(inspector.received(id_depot))
             inspector.clear_faults()

@@ -25,6 +25,7 @@ from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates, certificate_thumbprint
 from harness.foundations.token_verifier import TokenVerifier
 from mocks.oidc import Issuer, RegisteredClient, create_app, generate_signing_key
+from tests.helpers import ManualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -32,19 +33,7 @@ AUDIENCE = "https://titulaire.recette.local"
 CLIENT = RegisteredClient("asp-recette", "secret-recette", ("depots:ecrire", "depots:lire"), AUDIENCE)
 READ = "depots:lire"
 INTERNALS = ("joserfc", "traceback", "exception", "claim", "kid", "jwks", "127.0.0.1", "error:", ".py")
-
-
-class ManualClock:
-    """A clock that moves only when told, shared by the issuer and the verifier."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+START = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -72,7 +61,7 @@ def certs(tmp_path: Path) -> RunCertificates:
 
 @pytest.fixture
 def live(certs: RunCertificates) -> Iterator[Live]:
-    clock = ManualClock()
+    clock = ManualClock(START)
     issuer = Issuer([CLIENT], clock=clock)
     with BackgroundServer(create_app(issuer), certs.server_context(), "oidc") as server:
         issuer.url = server.url
@@ -134,7 +123,7 @@ async def test_keys_are_cached_between_verifications(live: Live) -> None:
 
 async def test_clock_skew_within_the_leeway_is_tolerated(live: Live) -> None:
     token = live.bearer()
-    live.clock.advance(300 + 20)
+    live.clock.advance(timedelta(seconds=300 + 20))
 
     claims = await live.verifier().verify(token, READ)
 
@@ -158,7 +147,7 @@ async def test_missing_or_malformed_credentials_require_authentication(live: Liv
 
 async def test_expired_token_is_invalid(live: Live) -> None:
     token = live.bearer()
-    live.clock.advance(300 + 30 + 1)
+    live.clock.advance(timedelta(seconds=300 + 30 + 1))
 
     assert_invalid_token(await refusal(live.verifier(), token), auth.EXPIRED)
 
@@ -238,7 +227,7 @@ async def test_unknown_keys_refresh_the_jwks_at_most_once_per_interval(live: Liv
         await refusal(verifier, stranger)
     assert live.fetches() == (1, 1)
 
-    live.clock.advance(11)
+    live.clock.advance(timedelta(seconds=11))
     await refusal(verifier, stranger)
     await refusal(verifier, stranger)
     assert live.fetches() == (1, 2)
@@ -336,7 +325,7 @@ async def test_rotation_keeps_tokens_verifiable_and_refreshes_on_a_new_kid(live:
     assert live.fetches() == (1, 1)
 
     live.issuer.rotate()  # this active key was announced after the verifier's fetch
-    live.clock.advance(11)
+    live.clock.advance(timedelta(seconds=11))
     claims = await verifier.verify(live.bearer(), READ)
 
     assert claims["sub"] == CLIENT.client_id
@@ -353,7 +342,7 @@ async def test_issuer_down_is_service_unavailable(live: Live, dead_issuer_url: s
 
 
 async def test_cached_keys_outlive_an_issuer_outage(certs: RunCertificates) -> None:
-    clock = ManualClock()
+    clock = ManualClock(START)
     issuer = Issuer([CLIENT], clock=clock)
     live = Live(issuer, clock, certs)
     with BackgroundServer(create_app(issuer), certs.server_context(), "oidc") as server:
@@ -362,7 +351,7 @@ async def test_cached_keys_outlive_an_issuer_outage(certs: RunCertificates) -> N
         await verifier.verify(live.bearer(), READ)
 
     await verifier.verify(live.bearer(), READ)
-    clock.advance(11)
+    clock.advance(timedelta(seconds=11))
     problem = await refusal(verifier, live.bearer(signing_key=generate_signing_key()))
     assert problem.code == "service-indisponible"
 

@@ -298,3 +298,24 @@ def test_discovery_gives_the_token_endpoint() -> None:
         mock.get(document).respond(404)
         with pytest.raises(TokenRequestError, match="illisible"):
             discover_token_endpoint(document, verify)
+
+
+# -- callers that are not httpx (the locust user) -----------------------------------------------------------
+
+
+def test_a_caller_that_is_not_httpx_posts_the_token_request_itself_and_can_forget_the_token(live: Live) -> None:
+    posted: list[dict[str, object]] = []
+    context = live.certs.client_context(live.certs.asp_client)
+
+    def post(**request: object) -> httpx.Response:
+        posted.append(request)
+        with httpx.Client(verify=context) as http:
+            return http.post(**request)  # type: ignore[arg-type]
+
+    auth = ClientCredentialsAuth(live.credentials(), context, post=post)
+    first = auth.access_token()
+    assert auth.access_token() == first and len(posted) == 1
+    auth.forget()
+    assert auth.access_token() and len(posted) == 2
+    assert posted[0]["url"] == f"{live.issuer.url}/token"
+    assert live.token_requests() == 2

@@ -11,7 +11,8 @@ import pytest
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody
 from tests.conftest import metadonnees
-from tests.test_deposits import assert_problem, stored_deposits
+from tests.helpers import assert_problem
+from tests.test_deposits import stored_deposits
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

@@ -14,12 +14,13 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli.gate import gate
-from harness.conformance.returns import verify_return
+from harness.conformance import SentDeposit, TrackedDeposit, judge
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody
 from harness.foundations.calendar import Calendar, Release, parse_version
 from harness.foundations.contracts import contracts_dir
 from harness.reference.lifecycle import lifecycle_of
-from tests.conftest import ManualClock, StartEnvironment, metadonnees, pdf
+from tests.conftest import StartEnvironment, metadonnees, pdf
+from tests.helpers import ManualClock
 
 DEPRECATED = datetime(2027, 2, 8, tzinfo=UTC)
 SUNSET = datetime(2027, 9, 30, tzinfo=UTC)
@@ -41,12 +42,6 @@ def deposit_v2(client: AspClient, metadata: dict[str, Any]) -> httpx.Response:
     return client.http.post("/v2/depots", content=body.content(), headers={"Content-Type": body.content_type})
 
 
-def clock_at(moment: datetime) -> ManualClock:
-    clock = ManualClock()
-    clock.now = moment
-    return clock
-
-
 # --- both majors on one store ------------------------------------------------------------------------
 
 
@@ -66,6 +61,7 @@ def test_a_v2_deposit_is_seen_through_v1_and_returned_in_the_callback_v1_format(
 ) -> None:
     metadata = metadonnees_v2()
     response = deposit_v2(client, metadata)
+    accepted_at = datetime.now(UTC)
     assert response.status_code == 202, response.text
     id_depot = response.json()["idDepot"]
     assert response.headers["location"] == f"/v2/depots/{id_depot}"
@@ -76,7 +72,7 @@ def test_a_v2_deposit_is_seen_through_v1_and_returned_in_the_callback_v1_format(
     assert seen_v1["numeroIteration"] == 2
     assert "dossier" not in seen_v1
     calls = inspector.wait_for_return(id_depot)
-    assert verify_return(calls, id_depot, seen_v1, [pdf()]) == []
+    assert judge(TrackedDeposit(id_depot, accepted_at, "test", SentDeposit.of(seen_v1, [pdf()])), calls) == []
     assert client.http.post(f"/v2/depots/{id_depot}/retransmissions").status_code == 202
 
 
@@ -106,7 +102,7 @@ def test_v2_refuses_what_it_broke(client: AspClient, metadata: dict[str, Any]) -
 
 
 def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 2, 7, 23, 59, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 2, 7, 23, 59, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         response = client.health()
         assert response.status_code == 200
@@ -116,7 +112,7 @@ def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment
 
 
 def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 1, 1, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = DEPRECATED
@@ -132,7 +128,7 @@ def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_env
 
 
 def test_v1_is_gone_after_its_end_of_life_and_v2_still_serves(new_environment: StartEnvironment) -> None:
-    clock = clock_at(datetime(2027, 9, 1, tzinfo=UTC))
+    clock = ManualClock(datetime(2027, 9, 1, tzinfo=UTC))
     with new_environment(clock=clock).asp_client() as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = SUNSET
@@ -224,7 +220,7 @@ def test_the_gate_refuses_v2_when_the_guide_file_is_gone(contracts_copy: Path) -
 
 
 def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnvironment) -> None:
-    with new_environment(clock=clock_at(SUNSET)).asp_client() as client:
+    with new_environment(clock=ManualClock(SUNSET)).asp_client() as client:
         response = client.http.get("/inconnu")
         assert response.status_code == 404
         assert response.json()["code"] == "ressource-inconnue"

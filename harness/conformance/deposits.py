@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from python_multipart.multipart import MultipartParser, parse_options_header
+
+from harness.foundations.asp_client import Document
+from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, MultipartReader, Part, boundary_of
 
 DEPOSIT_PATH = "/v1/depots"
 """The v1 deposit route: its returns are judged against the v1 contract's `callbacks`."""
-METADATA_PART, DOCUMENT_PART = "metadonnees", "document"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,12 @@ class SentDeposit:
     digests: list[str]
     parts: list[str] = field(default_factory=list)
     """The name of every part, in the order sent."""
+
+    @classmethod
+    def of(cls, metadonnees: dict[str, Any], documents: Sequence[Document]) -> SentDeposit:
+        """What a deposit of `documents` with `metadonnees` carries, as the ASP built it."""
+        digests = [hashlib.sha256(d.content).hexdigest() for d in documents]
+        return cls(metadonnees, digests, [METADATA_PART] + [DOCUMENT_PART] * len(documents))
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,11 @@ class TrackedDeposit:
 
 def read_deposit(body: bytes, content_type: str) -> SentDeposit | None:
     """The metadata and document digests of a multipart deposit body; None when it is not one."""
-    media_type, options = parse_options_header(content_type)
-    boundary = options.get(b"boundary")
-    if media_type != b"multipart/form-data" or not boundary:
+    boundary = boundary_of(content_type)
+    if boundary is None:
         return None
-    reader = _PartReader()
-    parser = MultipartParser(boundary, reader.callbacks())
+    reader = _SentParts()
+    parser = MultipartReader(boundary, reader)
     try:
         parser.write(body)
         parser.finalize()
@@ -62,28 +69,14 @@ def read_deposit(body: bytes, content_type: str) -> SentDeposit | None:
     return SentDeposit(reader.metadonnees(), reader.digests, reader.parts)
 
 
-class _PartReader:
-    """python-multipart callbacks keeping the `metadonnees` part and hashing each `document` part."""
+class _SentParts:
+    """The part handler keeping the `metadonnees` part (repeated ones appended) and hashing each `document` part."""
 
     def __init__(self) -> None:
         self.digests: list[str] = []
         self.parts: list[str] = []
         self._metadata: bytearray | None = None
-        self._field, self._value = bytearray(), bytearray()
-        self._headers: dict[bytes, bytes] = {}
-        self._part = ""
         self._hash = hashlib.sha256()
-
-    def callbacks(self) -> dict[str, Any]:
-        return {
-            "on_part_begin": self._headers.clear,
-            "on_header_field": lambda data, start, end: self._field.extend(data[start:end]),
-            "on_header_value": lambda data, start, end: self._value.extend(data[start:end]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._data,
-            "on_part_end": self._end,
-        }
 
     def metadonnees(self) -> dict[str, Any] | None:
         try:
@@ -92,27 +85,20 @@ class _PartReader:
             return None
         return parsed if isinstance(parsed, dict) else None
 
-    def _header_end(self) -> None:
-        self._headers[bytes(self._field).lower()] = bytes(self._value)
-        self._field.clear()
-        self._value.clear()
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._part = options.get(b"name", b"").decode("utf-8", "replace")
-        self.parts.append(self._part)
-        if self._part == METADATA_PART and self._metadata is None:
+    def begin(self, part: Part) -> None:
+        self.parts.append(part.name)
+        if part.name == METADATA_PART and self._metadata is None:
             self._metadata = bytearray()
         self._hash = hashlib.sha256()
 
-    def _data(self, data: bytes, start: int, end: int) -> None:
-        if self._part == METADATA_PART and self._metadata is not None:
-            self._metadata += data[start:end]
-        elif self._part == DOCUMENT_PART:
-            self._hash.update(data[start:end])
+    def data(self, chunk: memoryview) -> None:
+        if self.parts[-1] == METADATA_PART and self._metadata is not None:
+            self._metadata += chunk
+        elif self.parts[-1] == DOCUMENT_PART:
+            self._hash.update(chunk)
 
-    def _end(self) -> None:
-        if self._part == DOCUMENT_PART:
+    def end(self, part: Part) -> None:
+        if part.name == DOCUMENT_PART:
             self.digests.append(self._hash.hexdigest())
 
 

@@ -1,12 +1,51 @@
-"""Judging the returns the ASP received for one deposit: exactly one, faithful to its deposit."""
+"""The return judge: what the ASP's callback API received for one deposit, against the contracts and the deposit.
+
+A deposit's return conforms when:
+- its body is a `Retour` of the titulaire contract's `callbacks` (POST /v1/depots → retour) and of the
+  asp-callback contract (the same schema reached both ways, validated by openapi-core);
+- it matches its deposit: exactly one return (one idRetour, acknowledged once; a redelivery is identical),
+  the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
+  piece per document with its SHA-256;
+- it reached the ASP within the service contract's `delaiMaxRetour` after the 202.
+The scenarios, the `contrat` suite and the harness's tests all judge with `judge`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness.foundations.asp_client import Document
+import isodate
+from openapi_core.validation.schemas import oas30_write_schema_validators_factory
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
+from harness.conformance.deposits import TrackedDeposit
+from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path, openapi
+from harness.foundations.service_contract import load_service_contract
+
+SCHEMA_TITULAIRE = "retour-conforme-au-contrat-titulaire"
+SCHEMA_ASP = "retour-conforme-au-contrat-asp"
+SINGLE = "retour-unique"
+SAME_DEPOSIT = "idDepot-identique"
+METADATA = "metadonnees-identiques"
+PIECES = "pieces-concordantes"
+DELAY = "delai-de-retour"
+RECEIVED = "retour-recu"
+RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED)
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One rule a return breaks, and how."""
+
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} : {self.detail}"
 
 
 def acknowledged_returns(calls: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -14,23 +53,141 @@ def acknowledged_returns(calls: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     return [c for c in calls if c.get("idAcquittement") and not c.get("redelivery")]
 
 
-def verify_return(
-    calls: Sequence[dict[str, Any]], id_depot: str, metadonnees: dict[str, Any], documents: Sequence[Document]
-) -> list[str]:
-    """What is wrong with the returns received for a deposit (empty when it is exactly right)."""
-    problems: list[str] = []
+def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: timedelta | None = None) -> list[Defect]:
+    """Every rule the returns received for `deposit` break (empty when there is exactly one, right, in time).
+
+    `max_delay` defaults to the service contract's (`max_return_delay`).
+    """
+    max_delay = max_return_delay() if max_delay is None else max_delay
+    bodies = [c["retour"] for c in calls if c.get("retour") is not None]
+    defects = [d for body in _distinct(bodies) for d in schema_defects(body)]
     accepted = acknowledged_returns(calls)
-    if len(accepted) != 1:
-        problems.append(f"{len(accepted)} retour(s) acquitté(s) au lieu d'exactement un")
-    problems += [f"violation : {v}" for c in calls for v in c["violations"]]
     if not accepted:
-        return problems
+        return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
     retour = accepted[0]["retour"]
-    if retour["idDepot"] != id_depot:
-        problems.append("idDepot différent")
-    if retour["metadonnees"] != metadonnees:
-        problems.append(f"métadonnées modifiées : {retour['metadonnees']} au lieu de {metadonnees}")
-    digests = [p["empreinte"]["valeur"] for p in retour["pieces"]]
-    if digests != [hashlib.sha256(d.content).hexdigest() for d in documents]:
-        problems.append("empreintes des pièces différentes des documents déposés")
-    return problems
+    defects += _single(bodies, len(accepted))
+    if retour.get("idDepot") != deposit.id_depot:
+        defects.append(Defect(SAME_DEPOSIT, f"{retour.get('idDepot')!r} au lieu de {deposit.id_depot}"))
+    if deposit.sent is not None:
+        defects += metadata_defects(deposit.sent.metadonnees, retour.get("metadonnees"))
+        defects += _pieces(deposit.sent.digests, retour.get("pieces"))
+    delay = parse_instant(accepted[0]["recuLe"]) - deposit.accepted_at
+    if delay > max_delay:
+        defects.append(Defect(DELAY, f"retour reçu {delay.total_seconds():.1f} s après le 202 (maximum {max_delay})"))
+    return defects
+
+
+def max_return_delay() -> timedelta:
+    """`qualiteDeService.delaiMaxRetour` of the service contract (ISO 8601 duration)."""
+    document = load_service_contract(contract_path(SERVICE_CONTRACT))
+    delay = isodate.parse_duration(document["qualiteDeService"]["delaiMaxRetour"])
+    if not isinstance(delay, timedelta):  # P1M and the like have no fixed length
+        raise ValueError(f"delaiMaxRetour doit être une durée fixe, pas {delay}")
+    return delay
+
+
+# -- the schema, both ways ---------------------------------------------------------------------------
+
+
+@functools.cache
+def _retour_validators() -> dict[str, Any]:
+    """The Retour schema of the titulaire contract's callbacks, and of the asp-callback contract."""
+    titulaire = openapi(TITULAIRE_V1).spec
+    callbacks = titulaire / "paths" / "/v1/depots" / "post" / "callbacks"
+    operations = [item / "post" for _, callback in callbacks.items() for _, item in callback.items()]
+    asp = openapi(ASP_CALLBACK_V1).spec
+    factory = oas30_write_schema_validators_factory
+    return {
+        SCHEMA_TITULAIRE: factory.create(titulaire, _json_body(operations[0])),
+        SCHEMA_ASP: factory.create(asp, _json_body(asp / "paths" / "/v1/retours" / "post")),
+    }
+
+
+def _json_body(operation: Any) -> Any:
+    return operation / "requestBody" / "content" / "application/json" / "schema"
+
+
+def schema_defects(retour: Any) -> list[Defect]:
+    """What makes `retour` leave the Retour schema, per contract (empty when it conforms to both)."""
+    defects = []
+    for rule, validator in _retour_validators().items():
+        try:
+            validator.validate(retour)
+        except InvalidSchemaValue as error:
+            for schema_error in error.schema_errors:
+                where = "/".join(str(p) for p in schema_error.absolute_path) or "(racine)"
+                defects.append(Defect(rule, f"{where} : {schema_error.message}"))
+    return defects
+
+
+# -- faithful to its deposit -------------------------------------------------------------------------
+
+
+@functools.cache
+def metadata_defaults() -> dict[str, Any]:
+    """The defaults the titulaire contract gives `MetadonneesDepot` fields (`sae`: false)."""
+    properties = openapi(TITULAIRE_V1).spec / "components" / "schemas" / "MetadonneesDepot" / "properties"
+    return {str(name): (field / "default").read_value() for name, field in properties.items() if "default" in field}
+
+
+def metadata_defects(sent: dict[str, Any] | None, returned: Any) -> list[Defect]:
+    """Each field of the deposit's metadata missing, changed or added in the return (defaults applied)."""
+    if sent is None:
+        return []
+    if not isinstance(returned, dict):
+        return [Defect(METADATA, "métadonnées absentes du retour")]
+    sent, returned = metadata_defaults() | sent, metadata_defaults() | returned
+    defects = [Defect(METADATA, f"« {k} » absent du retour") for k in sent if k not in returned]
+    changed = {k: v for k, v in sent.items() if k in returned and not json_equal(returned[k], v)}
+    defects += [Defect(METADATA, f"« {k} » modifié : {returned[k]!r} au lieu de {v!r}") for k, v in changed.items()]
+    defects += [Defect(METADATA, f"« {k} » ajouté au retour") for k in returned if k not in sent]
+    return defects
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of two JSON values: numbers by value (1 == 1.0), a boolean never equal to a number."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    if _is_number(left) and _is_number(right):
+        return bool(left == right)
+    return type(left) is type(right) and bool(left == right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _pieces(digests: list[str], pieces: Any) -> list[Defect]:
+    returned = [p.get("empreinte", {}).get("valeur") for p in pieces or [] if isinstance(p, dict)]
+    if returned == digests:
+        return []
+    return [Defect(PIECES, f"empreintes des pièces {returned} au lieu de {digests} (documents déposés)")]
+
+
+# -- exactly one ----------------------------------------------------------------------
+
+
+def _distinct(bodies: Iterable[Any]) -> list[Any]:
+    distinct: list[Any] = []
+    for body in bodies:
+        if body not in distinct:
+            distinct.append(body)
+    return distinct
+
+
+def _single(bodies: list[Any], acknowledged: int) -> list[Defect]:
+    ids = sorted({str(b.get("idRetour")) for b in bodies if isinstance(b, dict)})
+    defects = []
+    if len(ids) != 1 or acknowledged != 1:
+        detail = f"{len(ids)} retour(s) différent(s) ({', '.join(ids)}), {acknowledged} acquitté(s)"
+        defects.append(Defect(SINGLE, detail))
+    if len(ids) == 1 and len(_distinct(bodies)) > 1:
+        defects.append(Defect(SINGLE, f"le retour {ids[0]} a été relivré avec un contenu différent"))
+    return defects
+
+
+def parse_instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

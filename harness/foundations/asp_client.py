@@ -12,9 +12,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
+
+from harness.foundations.polling import wait_until
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
@@ -86,7 +88,22 @@ class DepositMeter:
                 self.bytes_sent += body_bytes
 
 
-class AspClient:
+class HttpSession:
+    """An httpx client (`http`) closed by `close()` or at the end of a `with` block."""
+
+    http: httpx.Client
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class AspClient(HttpSession):
     """Calls a titulaire API as the ASP does: HTTPS, mutual TLS, and a Bearer token when `auth` is given."""
 
     def __init__(
@@ -113,15 +130,6 @@ class AspClient:
             event_hooks=hooks,
         )
         self.meter = meter or DepositMeter()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> AspClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def deposit(
         self,
@@ -165,20 +173,11 @@ class AspClient:
         return self.http.get("/v1/sante")
 
 
-class CallbackInspector:
+class CallbackInspector(HttpSession):
     """Reads what the mock ASP callback API received (`/_inspection/…`) and arms its faults."""
 
     def __init__(self, base_url: str, verify: ssl.SSLContext | bool) -> None:
         self.http = httpx.Client(base_url=base_url, verify=verify, timeout=DEFAULT_TIMEOUT)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> CallbackInspector:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
     def received(self, id_depot: str | None = None) -> list[dict[str, Any]]:
         """Every call the mock received (for one deposit when `id_depot` is given)."""
@@ -191,11 +190,12 @@ class CallbackInspector:
         self, id_depot: str, timeout: float = 30.0, count: int = 1, settle_seconds: float = 0.0
     ) -> list[dict[str, Any]]:
         """Wait until `count` calls for `id_depot` were received, then `settle_seconds` more for any extra one."""
-        deadline = time.monotonic() + timeout
-        while len(calls := self.received(id_depot)) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"aucun retour reçu pour le dépôt {id_depot} en {timeout:.0f} s")
-            time.sleep(0.05)
+
+        def enough() -> list[dict[str, Any]] | None:
+            calls = self.received(id_depot)
+            return calls if len(calls) >= count else None
+
+        calls = wait_until(enough, f"{count} retour(s) reçu(s) pour le dépôt {id_depot}", timeout)
         if settle_seconds:
             time.sleep(settle_seconds)
             calls = self.received(id_depot)

@@ -7,6 +7,7 @@ in code.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.deserializing.media_types.util import json_loads
+from starlette.requests import Request
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from harness.foundations.resources import project_folder
@@ -74,6 +76,22 @@ class ContractRequest:
     body: bytes | None = None
     content_type: str = "application/json"
 
+    @classmethod
+    def received(
+        cls, contract: str, request: Request, body: bytes | None = None, content_type: str = ""
+    ) -> ContractRequest:
+        """A request a server received, with `body` (or none), as `content_type` (by default its own)."""
+        return cls(
+            contract=contract,
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+            path_params={k: str(v) for k, v in request.path_params.items()},
+            body=body,
+            content_type=content_type or request.headers.get("content-type", ""),
+        )
+
     @property
     def host_url(self) -> str:
         parts = urlsplit(server_url(self.contract))
@@ -130,3 +148,8 @@ class ContractResponse:
     data: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def answered(cls, status_code: int, data: bytes, headers: Mapping[str, str]) -> ContractResponse:
+        """An answer a server sent, its media type read from its (lower-case) `content-type` header."""
+        return cls(status_code, data, headers.get("content-type", "").split(";")[0], dict(headers))

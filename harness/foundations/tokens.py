@@ -4,8 +4,9 @@
 when the client has no secret: its certificate alone authenticates it; always over the same mutual TLS
 context as the API calls), keeps it until shortly before it expires, and when an API answers 401 anyway
 (revoked token, rotated keys) fetches a fresh one and sends the request once more, if its body can be
-sent twice. It works with `httpx.Client` and `httpx.AsyncClient`. The client secret and the tokens never
-appear in reprs, logs or exceptions.
+sent twice. It works with `httpx.Client` and `httpx.AsyncClient`, and synchronously for callers that are
+not httpx (`access_token`, `forget`): those may post the token request themselves (`post`, e.g. a locust
+session that measures it). The client secret and the tokens never appear in reprs, logs or exceptions.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import base64
 import logging
 import ssl
 import threading
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 import httpx
@@ -53,6 +54,19 @@ class ClientCredentials:
         return "client_secret_basic" if self.client_secret else "tls_client_auth"
 
 
+class TokenResponse(Protocol):
+    """What is read of a token endpoint's answer (an httpx or a requests response)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    def json(self) -> Any: ...
+
+
+TokenPost = Callable[..., TokenResponse]
+"""Posts a token request (`url`, `data`, `headers` keywords) and gives the answer."""
+
+
 class TokenRequestError(Exception):
     """The token endpoint refused the request or answered something unusable."""
 
@@ -75,11 +89,13 @@ class ClientCredentialsAuth(httpx.Auth):
         *,
         clock: Clock | None = None,
         timeout: float = 10.0,
+        post: TokenPost | None = None,
     ) -> None:
         self.credentials = credentials
         self._verify = verify
         self._clock = clock or utc_now
         self._timeout = timeout
+        self._post = post
         self._token: AccessToken | None = None
         self._thread_lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
@@ -110,13 +126,23 @@ class ClientCredentialsAuth(httpx.Auth):
         """The current access token, obtained or renewed when needed (for callers that are not httpx)."""
         return self._sync_token().value
 
+    def forget(self) -> None:
+        """Drop the current token (a caller that is not httpx saw a 401): the next one is fetched anew."""
+        with self._thread_lock:
+            self._token = None
+
     def _sync_token(self) -> AccessToken:
         with self._thread_lock:
             if not self._is_fresh(self._token):
-                with httpx.Client(verify=self._verify, timeout=self._timeout) as http:
-                    self._token = self._accept(http.post(**self._token_request()))
+                self._token = self._accept(self._post_sync(**self._token_request()))
             assert self._token is not None
             return self._token
+
+    def _post_sync(self, **request: Any) -> TokenResponse:
+        if self._post is not None:
+            return self._post(**request)
+        with httpx.Client(verify=self._verify, timeout=self._timeout) as http:
+            return http.post(**request)
 
     async def _async_token(self) -> AccessToken:
         if self._async_lock is None:
@@ -151,7 +177,7 @@ class ClientCredentialsAuth(httpx.Auth):
             data["client_id"] = credentials.client_id
         return {"url": credentials.token_url, "data": data, "headers": headers}
 
-    def _accept(self, response: httpx.Response) -> AccessToken:
+    def _accept(self, response: TokenResponse) -> AccessToken:
         """The token of a successful response; `TokenRequestError` otherwise (without any secret)."""
         credentials = self.credentials
         refused = f"Le fournisseur de jetons {credentials.token_url} a refusé le client {credentials.client_id}"
@@ -180,7 +206,7 @@ def replayable(request: httpx.Request) -> bool:
     return not isinstance(request.stream, ONE_SHOT_STREAMS)
 
 
-def error_code(response: httpx.Response) -> str:
+def error_code(response: TokenResponse) -> str:
     """The RFC 6749 `error` code of a token endpoint refusal, when it gives one."""
     try:
         error = response.json().get("error")

@@ -24,8 +24,9 @@ from schemathesis import Case, HookContext, Response
 from schemathesis.core.failures import Failure
 from schemathesis.schemas import APIOperation, BaseSchema
 
-from harness.conformance.deposits import DOCUMENT_PART, METADATA_PART, read_deposit
+from harness.conformance.deposits import read_deposit
 from harness.foundations.contracts import TITULAIRE_V1, openapi
+from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART
 
 DEPOSIT_OPERATION = "deposerPieces"
 IDEMPOTENCY_KEY = "Idempotency-Key"

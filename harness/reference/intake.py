@@ -14,24 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from python_multipart.multipart import MultipartParser, parse_options_header
-
+from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, MultipartReader, Part, is_form_data
+from harness.foundations.multipart import boundary_of as multipart_boundary
 from harness.foundations.problems import Problem
-
-METADATA_PART = "metadonnees"
-DOCUMENT_PART = "document"
-
-
-@dataclass(frozen=True)
-class ReceivedDocument:
-    """A document part written to disk."""
-
-    position: int
-    name: str
-    content_type: str
-    size: int
-    digest: str
-    path: Path
+from harness.reference.store import DocumentRecord
 
 
 @dataclass(frozen=True)
@@ -41,18 +27,17 @@ class ReceivedBody:
     directory: Path
     """Where the documents are; its name is the deposit's id (idDepot)."""
     metadata: bytes | None
-    documents: list[ReceivedDocument]
+    documents: list[DocumentRecord]
     digest: str
     """SHA-256 of the documents concatenated in the order they were sent (the deposit's empreinte)."""
 
 
 def boundary_of(content_type: str) -> bytes:
     """The multipart boundary of a `multipart/form-data` content type, or a 415/400 problem."""
-    media_type, options = parse_options_header(content_type)
-    if media_type != b"multipart/form-data":
+    if not is_form_data(content_type):
         raise Problem("type-media-non-supporte", "Le dépôt attend un corps multipart/form-data.")
-    boundary = options.get(b"boundary")
-    if not boundary:
+    boundary = multipart_boundary(content_type)
+    if boundary is None:
         raise Problem("requete-invalide", "Le type multipart/form-data n'indique pas de boundary.")
     return boundary
 
@@ -66,35 +51,18 @@ class MultipartIntake:
     def __init__(self, boundary: bytes, directory: Path, max_metadata_bytes: int) -> None:
         self._directory = directory
         self._max_metadata_bytes = max_metadata_bytes
-        self._parser = MultipartParser(
-            boundary,
-            {
-                "on_part_begin": self._on_part_begin,
-                "on_header_field": self._on_header_field,
-                "on_header_value": self._on_header_value,
-                "on_header_end": self._on_header_end,
-                "on_headers_finished": self._on_headers_finished,
-                "on_part_data": self._on_part_data,
-                "on_part_end": self._on_part_end,
-                "on_end": self._on_end,
-            },
-        )
-        self._headers: dict[str, str] = {}
-        self._field = bytearray()
-        self._value = bytearray()
-        self._part: str | None = None
+        self._reader = MultipartReader(boundary, self)
         self._metadata: bytearray | None = None
         self._file: IO[bytes] | None = None
         self._hash: hashlib._Hash | None = None
         self._deposit_hash: hashlib._Hash | None = None
         self._document: tuple[str, str, Path] | None = None
         self._size = 0
-        self._documents: list[ReceivedDocument] = []
-        self._ended = False
+        self._documents: list[DocumentRecord] = []
 
     def feed(self, chunk: bytes) -> None:
         try:
-            self._parser.write(chunk)
+            self._reader.write(chunk)
         except Problem:
             raise
         except Exception as error:
@@ -102,7 +70,7 @@ class MultipartIntake:
 
     def finish(self) -> ReceivedBody:
         """Check the body was complete, flush the documents to stable storage, and describe them."""
-        if not self._ended:
+        if not self._reader.ended:
             raise Problem("requete-invalide", "Le corps multipart est incomplet (délimiteur final absent).")
         for document in self._documents:
             _fsync_file(document.path)
@@ -118,36 +86,18 @@ class MultipartIntake:
             self._file.close()
         shutil.rmtree(self._directory, ignore_errors=True)
 
-    # -- parser callbacks ----------------------------------------------------------------------------
+    # -- the reader's handler (PartHandler) ----------------------------------------------------------
 
-    def _on_part_begin(self) -> None:
-        self._headers = {}
-
-    def _on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self._field += data[start:end]
-
-    def _on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self._value += data[start:end]
-
-    def _on_header_end(self) -> None:
-        self._headers[self._field.decode("latin-1").lower()] = self._value.decode("utf-8", "replace")
-        self._field.clear()
-        self._value.clear()
-
-    def _on_headers_finished(self) -> None:
-        disposition, options = parse_options_header(self._headers.get("content-disposition", ""))
-        name = options.get(b"name", b"").decode("utf-8", "replace")
-        if disposition != b"form-data" or name not in (METADATA_PART, DOCUMENT_PART):
-            raise Problem("requete-invalide", f"Partie multipart inattendue : « {name} ».")
-        self._part = name
-        if name == METADATA_PART:
+    def begin(self, part: Part) -> None:
+        if part.disposition != "form-data" or part.name not in (METADATA_PART, DOCUMENT_PART):
+            raise Problem("requete-invalide", f"Partie multipart inattendue : « {part.name} ».")
+        if part.name == METADATA_PART:
             if self._metadata is not None:
                 raise Problem("requete-invalide", "La partie « metadonnees » est présente plusieurs fois.")
             self._metadata = bytearray()
             return
-        filename = options.get(b"filename", b"").decode("utf-8", "replace") or f"document-{len(self._documents) + 1}"
-        content_type = self._headers.get("content-type", "application/octet-stream")
-        self._open_document(Path(filename).name, content_type)
+        filename = part.filename or f"document-{len(self._documents) + 1}"
+        self._open_document(Path(filename).name, part.content_type or "application/octet-stream")
 
     def _open_document(self, name: str, content_type: str) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)
@@ -157,23 +107,22 @@ class MultipartIntake:
         self._document = (name, content_type, path)
         self._size = 0
 
-    def _on_part_data(self, data: bytes, start: int, end: int) -> None:
-        view = memoryview(data)[start:end]
-        if self._part == METADATA_PART:
+    def data(self, chunk: memoryview) -> None:
+        if self._document is None:  # between `begin` and `end` of the metadata part
             assert self._metadata is not None
-            if len(self._metadata) + len(view) > self._max_metadata_bytes:
+            if len(self._metadata) + len(chunk) > self._max_metadata_bytes:
                 raise Problem("requete-invalide", "La partie « metadonnees » est trop volumineuse.")
-            self._metadata += view
+            self._metadata += chunk
             return
         assert self._file is not None and self._hash is not None
-        self._file.write(view)
-        self._hash.update(view)
+        self._file.write(chunk)
+        self._hash.update(chunk)
         if self._deposit_hash is not None:
-            self._deposit_hash.update(view)
-        self._size += len(view)
+            self._deposit_hash.update(chunk)
+        self._size += len(chunk)
 
-    def _on_part_end(self) -> None:
-        if self._part != DOCUMENT_PART:
+    def end(self, part: Part) -> None:
+        if part.name != DOCUMENT_PART:
             return
         assert self._file is not None and self._hash is not None and self._document is not None
         self._file.close()
@@ -182,12 +131,10 @@ class MultipartIntake:
             # The deposit's hash after its first document is that document's hash: copy, don't re-hash.
             self._deposit_hash = self._hash.copy()
         name, content_type, path = self._document
+        self._document = None
         self._documents.append(
-            ReceivedDocument(len(self._documents) + 1, name, content_type, self._size, self._hash.hexdigest(), path)
+            DocumentRecord(len(self._documents) + 1, name, content_type, self._size, self._hash.hexdigest(), path)
         )
-
-    def _on_end(self) -> None:
-        self._ended = True
 
 
 def _fsync_file(path: Path) -> None:

@@ -31,7 +31,7 @@ from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
 from harness.reference.outbox import Outbox
 from harness.reference.settings import ReferenceSettings
-from harness.reference.store import DepositRecord, DocumentRecord, DuplicateIdempotencyKey, Store
+from harness.reference.store import DepositRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
 
 RETRY_AFTER_SECONDS = "1"
@@ -175,11 +175,8 @@ class Titulaire:
             run_id=tags.run_id,
             motif=tags.motif,
         )
-        documents = [
-            DocumentRecord(d.position, d.name, d.content_type, d.size, d.digest, d.path) for d in body.documents
-        ]
         try:
-            self.store.add_deposit(deposit, documents, key)
+            self.store.add_deposit(deposit, body.documents, key)
         except DuplicateIdempotencyKey:
             replayed = self._replay(key or "", fingerprint)
             if replayed is None:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import httpx
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
-from openapi_core.validation.request.exceptions import ParameterValidationError
 from openapi_core.validation.request.validators import V30RequestBodyValidator, V30RequestParametersValidator
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from harness.foundations.contract_errors import describe
 from harness.foundations.contracts import ContractRequest, ContractResponse, openapi
 from harness.foundations.problems import Problem
 from harness.reference.versions import contract_for
@@ -29,16 +28,8 @@ MAX_AUDITED_BYTES = 1_000_000
 
 
 def contract_request(request: Request, body: bytes | None = None, content_type: str = "") -> ContractRequest:
-    return ContractRequest(
-        contract=contract_for(request.url.path),
-        method=request.method,
-        path=request.url.path,
-        query=dict(request.query_params),
-        headers=dict(request.headers),
-        path_params={k: str(v) for k, v in request.path_params.items()},
-        body=body,
-        content_type=content_type or request.headers.get("content-type", ""),
-    )
+    """`request` as openapi-core reads it, against the titulaire contract of its route."""
+    return ContractRequest.received(contract_for(request.url.path), request, body, content_type)
 
 
 def check_parameters(request: Request) -> None:
@@ -46,7 +37,7 @@ def check_parameters(request: Request) -> None:
     validator = V30RequestParametersValidator(openapi(contract_for(request.url.path)).spec)
     errors = list(validator.iter_errors(contract_request(request).for_openapi()))
     if errors:
-        raise Problem("parametre-invalide", "Paramètre non conforme au contrat.", {"erreurs": _describe(errors)})
+        raise Problem("parametre-invalide", "Paramètre non conforme au contrat.", {"erreurs": describe(errors)})
 
 
 def check_deposit_body(request: Request, metadata: bytes | None, document_names: list[str]) -> dict[str, Any]:
@@ -71,24 +62,9 @@ def check_deposit_body(request: Request, metadata: bytes | None, document_names:
     errors = list(V30RequestBodyValidator(spec).iter_errors(checked.for_openapi()))
     if errors:
         raise Problem(
-            "metadonnees-invalides", "Les métadonnées ne sont pas conformes au contrat.", {"erreurs": _describe(errors)}
+            "metadonnees-invalides", "Les métadonnées ne sont pas conformes au contrat.", {"erreurs": describe(errors)}
         )
     return parsed
-
-
-def _describe(errors: Iterable[Exception]) -> list[dict[str, str]]:
-    """Turn openapi-core errors (with their nested schema errors) into {emplacement, message} items."""
-    described: list[dict[str, str]] = []
-    for error in errors:
-        where = f"{error.location}.{error.name}" if isinstance(error, ParameterValidationError) else "corps"
-        schema_errors = getattr(error.__cause__, "schema_errors", None)
-        if schema_errors:
-            for schema_error in schema_errors:
-                path = ".".join(str(part) for part in schema_error.absolute_path)
-                described.append({"emplacement": f"{where}.{path}" if path else where, "message": schema_error.message})
-        else:
-            described.append({"emplacement": where, "message": str(error.__cause__ or error)})
-    return described
 
 
 class ResponseAudit:
@@ -122,17 +98,15 @@ class ResponseAudit:
         await self.app(scope, receive, audited_send)
 
     def _audit(self, scope: Scope, captured: dict[str, Any]) -> None:
-        headers = captured["headers"]
-        media_type = headers.get("content-type", "").split(";")[0]
-        if media_type not in AUDITED_MEDIA_TYPES:
+        response = ContractResponse.answered(captured["status"], bytes(captured["body"]), captured["headers"])
+        if response.content_type not in AUDITED_MEDIA_TYPES:
             return
         request = Request(scope)
-        response = ContractResponse(captured["status"], bytes(captured["body"]), media_type, headers)
         checked = contract_request(request).for_openapi()
         errors = openapi(contract_for(request.url.path)).iter_response_errors(checked, response)
         for error in errors:
             if isinstance(error, PathNotFound | OperationNotFound):
                 return  # a route the contract does not describe (answered 404/405)
-            violation = f"{request.method} {request.url.path} → {captured['status']}: {_describe([error])}"
+            violation = f"{request.method} {request.url.path} → {captured['status']}: {describe([error])}"
             log.error("response off contract: %s", violation)
             self.violations.append(violation)

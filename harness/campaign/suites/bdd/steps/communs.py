@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -13,6 +13,7 @@ from pytest_bdd import given, parsers, then
 
 from harness.campaign.target import Target
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
+from harness.foundations.polling import wait_until as poll
 from harness.foundations.problems import PROBLEM_MEDIA_TYPE
 
 T = TypeVar("T")
@@ -27,6 +28,8 @@ class Depot:
     metadonnees: dict[str, Any]
     documents: list[Document]
     response: httpx.Response
+    accepted_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    """When the harness had the titulaire's answer (UTC): a return's delay runs from here."""
 
     @property
     def id_depot(self) -> str:
@@ -103,11 +106,10 @@ def trace(preuves: list[str], response: httpx.Response, what: str = "") -> None:
 
 def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 20.0, every: float = 0.1) -> T:
     """Poll `condition` until it returns something truthy; fail the step, naming `what`, after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"{what} : non atteint en {timeout:.0f} s"
-        time.sleep(every)
-    return result
+    try:
+        return poll(condition, what, timeout, every)
+    except TimeoutError as timeout_error:  # a wait the titulaire does not meet is a failure, not an error
+        raise AssertionError(str(timeout_error)) from None
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pytest_bdd import given, parsers, then
 
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
 from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
-from harness.conformance.returns import acknowledged_returns, verify_return
+from harness.conformance import SentDeposit, TrackedDeposit, acknowledged_returns, judge
 from harness.foundations.asp_client import AspClient, CallbackInspector
 
 SETTLE_SECONDS = 1.0
@@ -41,11 +41,14 @@ def expect_single_returns(
             f"retours reçus par l'ASP pour {depot.id_depot} : "
             + "; ".join(f"idRetour {c['idRetour']} → {c['statutHttp']} {c['violations'] or ''}" for c in calls)
         )
-        problems += [
-            f"{depot.id_depot} : {problem}"
-            for problem in verify_return(calls, depot.id_depot, depot.metadonnees, depot.documents)
-        ]
+        problems += [f"{depot.id_depot} : {defect}" for defect in judge(tracked(depot), calls)]
     assert not problems, "; ".join(problems)
+
+
+def tracked(depot: Depot) -> TrackedDeposit:
+    """The scenario's deposit, as the return judge knows deposits."""
+    sent = SentDeposit.of(depot.metadonnees, depot.documents)
+    return TrackedDeposit(depot.id_depot, depot.accepted_at, "scénario", sent)
 
 
 def the_return(scenario: Scenario, depot: Depot) -> dict[str, Any]:

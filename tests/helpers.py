@@ -1,0 +1,33 @@
+"""What the harness's own tests share: a clock moved by hand, waiting, and problem+json answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
+from harness.foundations.polling import wait_until
+
+__all__ = ["ManualClock", "assert_problem", "wait_until"]
+
+
+class ManualClock:
+    """A clock that moves only when told (injected into the reference, the issuer or the verifier)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The campaign's problem+json check (what the contract fixes), and the `detail` our own servers always give."""
+    body = assert_contract_problem(response, status, code)
+    assert body.get("detail"), f"« detail » absent ou vide : {body}"
+    return body
