@@ -11,6 +11,6 @@ Fonctionnalité: Accusés de réception dans les deux sens
     Quand l'ASP dépose les pièces "avis.pdf" et "rib.pdf"
     Alors le titulaire accuse réception avec un identifiant unique de dépôt
     Et l'accusé de réception indique la taille reçue et l'empreinte des documents déposés
-    Et l'ASP reçoit exactement un retour fidèle au dépôt
+    Et l'ASP reçoit exactement un retour pour le dépôt
     Et l'ASP acquitte ce retour
     Et le titulaire enregistre l'acquittement de l'ASP dans l'état du dépôt

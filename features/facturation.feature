@@ -8,11 +8,6 @@ Fonctionnalité: Étiquettes de facturation de la recette
     Étant donné le titulaire est joignable par l'ASP
     Et un dossier "RECETTE-FACTURATION" à l'itération 1
 
-  Scénario: Chaque requête de l'exécution porte ses étiquettes de facturation
-    Quand l'ASP dépose la pièce "avis.pdf"
-    Et l'ASP consulte l'état du dépôt
-    Alors chaque requête envoyée au titulaire porte l'identifiant d'exécution et le motif de la recette
-
   @reference
   Scénario: Les dépôts comptés par le harnais sont ceux que le titulaire a enregistrés
     Étant donné les compteurs de facturation de l'exécution sont relevés
@@ -20,4 +15,3 @@ Fonctionnalité: Étiquettes de facturation de la recette
     Et l'ASP dépose les pièces "releve.pdf" et "rib.pdf"
     Alors le titulaire a enregistré chaque dépôt avec l'identifiant d'exécution et le motif de la recette
     Et les dépôts et les octets comptés par le harnais pendant le scénario sont ceux que le titulaire a enregistrés
-    Et l'exécution est libellée « environnement de recette » si son motif est la recette, sinon non facturable

@@ -11,5 +11,5 @@ Fonctionnalité: Dépôt initial et dépôts complémentaires d'un dossier
     Quand l'ASP dépose la pièce "demande.pdf"
     Et l'ASP dépose pour le même dossier la pièce complémentaire "justificatif.pdf" à l'itération 2
     Alors chaque dépôt reçoit son propre identifiant
-    Et l'ASP reçoit exactement un retour fidèle pour chaque dépôt
+    Et l'ASP reçoit exactement un retour pour chaque dépôt
     Et chaque retour porte le même dossier et le numéro d'itération de son dépôt

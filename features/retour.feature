@@ -13,7 +13,7 @@ Fonctionnalité: Un retour unique par dépôt, avec toutes ses métadonnées
     Étant donné le dossier relève du contrat "MARCHE-2025-017"
     Et l'option SAE est demandée avec l'empreinte des documents déposés
     Quand l'ASP dépose les pièces "avis.pdf" et "rib.pdf"
-    Alors l'ASP reçoit exactement un retour fidèle au dépôt
+    Alors l'ASP reçoit exactement un retour pour le dépôt
     Et le retour porte toutes les métadonnées du dépôt :
       | métadonnée             |
       | application source     |
@@ -25,7 +25,7 @@ Fonctionnalité: Un retour unique par dépôt, avec toutes ses métadonnées
 
   Scénario: Le retour d'un dépôt sans métadonnée facultative n'en invente aucune
     Quand l'ASP dépose la pièce "avis.pdf"
-    Alors l'ASP reçoit exactement un retour fidèle au dépôt
+    Alors l'ASP reçoit exactement un retour pour le dépôt
     Et le retour porte toutes les métadonnées du dépôt :
       | métadonnée             |
       | application source     |

@@ -9,6 +9,7 @@ with why. A new step or rule in neither table fails `test_every_check_has_a_proo
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from harness.campaign.results import FAILED, PASSED, CampaignReport, ScenarioRes
 from harness.campaign.runner import SUITES_DIR, RunOptions, run_campaign
 from harness.conformance.returns import RULES
 from harness.foundations.billing import BillingTags
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
 from harness.reference.settings import ReferenceSettings
 
@@ -40,16 +42,32 @@ class Proof:
     keywords: str
     """The pytest `-k` expression selecting the scenario (and nothing slow beside it)."""
     suites: tuple[str, ...] = ("bdd",)
+    short_deadline: bool = False
+    """Judged against a recette service contract whose `delaiMaxRetour` is short (`SHORT_DEADLINE`)."""
 
 
-def returns_proof(fault: str, rule: str) -> Proof:
+def returns_proof(fault: str, rule: str, short_deadline: bool = False) -> Proof:
     """A conformance rule, judged on the returns of one plain deposit scenario."""
-    return Proof(fault, rule, RETURNS, f"initial_est or {RETURNS_TEST}", ("bdd", "contrat"))
+    return Proof(fault, rule, RETURNS, f"initial_est or {RETURNS_TEST}", ("bdd", "contrat"), short_deadline)
+
+
+SHORT_DEADLINE = "PT3S"
+
+
+@functools.cache
+def short_service_contract() -> Path:
+    """The ASP's service contract with `delaiMaxRetour` of `SHORT_DEADLINE`, as a recette platform may publish."""
+    text = contract_path(SERVICE_CONTRACT).read_text(encoding="utf-8")
+    assert "delaiMaxRetour: PT5M" in text
+    path = Path(tempfile.mkdtemp(prefix="recette-contrat-court-")) / "contrat-de-service.yaml"
+    path.write_text(text.replace("delaiMaxRetour: PT5M", f"delaiMaxRetour: {SHORT_DEADLINE}"), encoding="utf-8")
+    return path
 
 
 RECEIPT = "le titulaire accuse réception avec un identifiant unique de dépôt"
 RECEIPT_FIGURES = "l'accusé de réception indique la taille reçue et l'empreinte des documents déposés"
 ONE_RETURN = "l'ASP reçoit exactement un retour fidèle au dépôt"
+ONLY_ONE_RETURN = "l'ASP reçoit exactement un retour pour le dépôt"
 ERRORS = "Le titulaire refuse la demande"
 PROOFS = (
     Proof("location-absente", RECEIPT, "Un dépôt initial est reçu", "initial_est"),
@@ -68,12 +86,32 @@ PROOFS = (
         "suivre",
     ),
     Proof("retour-double", ONE_RETURN, "Un dépôt initial est reçu", "initial_est"),
-    Proof("retour-sans-metadonnee", ONE_RETURN, "Le retour d'un dépôt sans", "invente_aucune"),
+    Proof("empreinte-piece-fausse", ONE_RETURN, "Un dépôt initial est reçu", "initial_est"),
+    Proof("retour-double", ONLY_ONE_RETURN, "Le retour d'un dépôt sans", "invente_aucune"),
+    Proof("retour-double", "l'ASP reçoit exactement un retour pour chaque dépôt", "Un dépôt complémentaire", "suit_le"),
     Proof(
-        "empreinte-piece-fausse",
-        "l'ASP reçoit exactement un retour fidèle pour chaque dépôt",
+        "retour-sans-metadonnee",
+        "le retour porte toutes les métadonnées du dépôt :",
+        "Le retour d'un dépôt sans",
+        "invente_aucune",
+    ),
+    Proof(
+        "retour-metadonnee-inventee",
+        "le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt",
+        "Le retour d'un dépôt sans",
+        "invente_aucune",
+    ),
+    Proof(
+        "retour-iteration-decalee",
+        "chaque retour porte le même dossier et le numéro d'itération de son dépôt",
         "Un dépôt complémentaire",
         "suit_le",
+    ),
+    Proof(
+        "retour-toujours-hors-contrat",
+        "l'ASP acquitte ce retour",
+        "Le titulaire accuse réception du dépôt",
+        "acquitte_son",
     ),
     Proof(
         "acquittement-mal-enregistre",
@@ -188,25 +226,19 @@ PROOFS = (
     returns_proof("retour-double", "retour-unique"),
     returns_proof("retour-sans-metadonnee", "metadonnees-identiques"),
     returns_proof("empreinte-piece-fausse", "pieces-concordantes"),
-)
-IMPLIED_BY_ONE_RETURN = (
-    f"implied by « {ONE_RETURN} », which compares every metadata field and the acknowledgement first"
-)
-UNPROVABLE = {
-    "chaque requête envoyée au titulaire porte l'identifiant d'exécution et le motif de la recette": (
-        "judges the harness's own requests: no titulaire can fail it"
+    # The late return of the first deposit arrives while the judge still waits for the second one's.
+    Proof(
+        "retour-tardif",
+        "delai-de-retour",
+        RETURNS,
+        f"initial_est or suit_le or {RETURNS_TEST}",
+        ("bdd", "contrat"),
+        short_deadline=True,
     ),
-    "l'exécution est libellée « environnement de recette » si son motif est la recette, sinon non facturable": (
-        "judges the harness's own billing tags: no titulaire can fail it"
-    ),
-    "le retour porte toutes les métadonnées du dépôt :": IMPLIED_BY_ONE_RETURN,
-    "le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt": IMPLIED_BY_ONE_RETURN,
-    "chaque retour porte le même dossier et le numéro d'itération de son dépôt": IMPLIED_BY_ONE_RETURN,
-    "l'ASP acquitte ce retour": IMPLIED_BY_ONE_RETURN,
-    "idDepot-identique": "the judge files each return under its own idDepot: a wrong one leaves the deposit without",
-    "delai-de-retour": "the delay is the service contract's delaiMaxRetour (PT5M): a late return takes 5 minutes",
-    "retour-recu": "a missing return is judged only once delaiMaxRetour (PT5M) has passed",
-}
+    returns_proof("retour-jamais-envoye", "retour-recu", short_deadline=True),
+    returns_proof("retour-autre-depot", "idDepot-identique", short_deadline=True),
+)
+UNPROVABLE: dict[str, str] = {}
 """Checks without a proof, and why (each deserves its own issue)."""
 
 
@@ -275,11 +307,16 @@ def test_armed_faults_apply_in_order_each_with_its_own_state() -> None:
 
 
 @functools.cache
-def campaign(faults: tuple[str, ...], suites: tuple[str, ...], keywords: str) -> CampaignReport:
+def campaign(
+    faults: tuple[str, ...], suites: tuple[str, ...], keywords: str, short_deadline: bool = False
+) -> CampaignReport:
     """One campaign on the embedded reference with `faults` armed (cached: proofs of one fault share it)."""
     report_dir = Path(tempfile.mkdtemp(prefix=f"recette-{'-'.join(faults) or 'sans-defaut'}-"))
     tags = BillingTags.create("build:tests-defauts")
-    return run_campaign(RunOptions(report_dir, tags, suites, reference_faults=faults, keywords=keywords or None))
+    options = RunOptions(report_dir, tags, suites, reference_faults=faults, keywords=keywords or None)
+    if short_deadline:
+        options = dataclasses.replace(options, service_contract=short_service_contract())
+    return run_campaign(options)
 
 
 def result_of(report: CampaignReport, scenario: str) -> ScenarioResult:
@@ -299,7 +336,7 @@ def caught_at(result: ScenarioResult, check: str) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("proof", PROOFS, ids=lambda p: f"{p.fault}→{p.check[:40]}")
 def test_the_fault_fails_its_check(proof: Proof) -> None:
-    report = campaign((proof.fault,), proof.suites, proof.keywords)
+    report = campaign((proof.fault,), proof.suites, proof.keywords, proof.short_deadline)
     result = result_of(report, proof.scenario)
     assert not report.qualified
     assert result.outcome == FAILED, f"{result.scenario} : {result.outcome}"
@@ -308,12 +345,12 @@ def test_the_fault_fails_its_check(proof: Proof) -> None:
 
 @pytest.mark.slow
 def test_the_reference_without_faults_passes_every_selection() -> None:
-    selections: dict[tuple[str, ...], set[str]] = {}
+    selections: dict[tuple[tuple[str, ...], bool], set[str]] = {}
     for proof in PROOFS:
-        selections.setdefault(proof.suites, set()).add(proof.keywords)
-    for suites, keywords in selections.items():
+        selections.setdefault((proof.suites, proof.short_deadline), set()).add(proof.keywords)
+    for (suites, short_deadline), keywords in selections.items():
         expression = " or ".join(f"({k})" for k in sorted(keywords) if k)
-        report = campaign((), suites, expression)
+        report = campaign((), suites, expression, short_deadline)
         assert report.qualified, [f"{r.scenario} : {r.failed_step}" for r in report.failures]
-        for proof in (p for p in PROOFS if p.suites == suites):
+        for proof in (p for p in PROOFS if (p.suites, p.short_deadline) == (suites, short_deadline)):
             assert result_of(report, proof.scenario).outcome == PASSED

@@ -47,6 +47,8 @@ class RunOptions:
     """A real platform to qualify; None: the embedded reference."""
     keywords: str | None = None
     """A pytest `-k` expression narrowing the tests (scenarios) run."""
+    service_contract: Path | None = None
+    """The platform's service contract (its deadlines bound the waits); None: the ASP's default."""
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -92,7 +94,9 @@ def _run(
     """Start the target, run the suites, complete `report` with what the target counted."""
     config = options.config
     started = _external_target(config, options.tags, destination.run_dir) if config else None
-    with started or _embedded_target(options.tags, options.reference_faults) as target:
+    with started or _embedded_target(options) as target:
+        if options.service_contract is not None:
+            target.service_contract = options.service_contract
         report.target, report.contract_version = target.url, target.contract_version
         plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, config.contract if config else None)
         exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords)
@@ -104,9 +108,9 @@ def _run(
 
 
 @contextlib.contextmanager
-def _embedded_target(tags: BillingTags, faults: tuple[str, ...]) -> Iterator[Target]:
+def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
-    options = EnvironmentOptions(reference={"faults": faults}, clock=OffsetClock())
+    options = EnvironmentOptions(reference={"faults": run.reference_faults}, clock=OffsetClock())
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:
@@ -114,7 +118,7 @@ def _embedded_target(tags: BillingTags, faults: tuple[str, ...]) -> Iterator[Tar
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield EmbeddedTarget(tags, env)
+            yield EmbeddedTarget(run.tags, env)
         finally:
             env.stop()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -21,6 +22,7 @@ from harness.campaign.receiver import ReturnReceiver
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.billing import BillingTags
 from harness.foundations.clock import OffsetClock
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.target import ResponseHook
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
@@ -45,6 +47,8 @@ class _AspSide:
     contract_version: str = field(init=False)
     limit_bytes: int = field(init=False)
     tls_paths: dict[str, str] = field(init=False)
+    service_contract: Path = field(default_factory=lambda: contract_path(SERVICE_CONTRACT), kw_only=True)
+    """The platform's published service contract; by default the ASP's."""
 
     def auth_for(self, client_id: str) -> httpx.Auth | None:
         raise NotImplementedError

@@ -17,6 +17,7 @@ from rich.table import Table
 from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
+from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.reference.faults import FAULTS
 
 console = Console()
@@ -37,6 +38,12 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     type=click.Choice(sorted(FAULTS)),
     help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
 )
+@click.option(
+    "--contrat-de-service",
+    "service_contract",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Contrat de service publié par la plateforme (ses délais bornent les attentes de la campagne).",
+)
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
 def run(
@@ -45,6 +52,7 @@ def run(
     tags_expression: str | None,
     report_dir: Path,
     faults: tuple[str, ...],
+    service_contract: Path | None,
     target: str | None,
     config_file: Path | None,
 ) -> None:
@@ -53,10 +61,14 @@ def run(
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
         config = _config(target, config_file, faults)
-        options = RunOptions(report_dir, tags, chosen, tags_expression, faults, config)
+        if service_contract is not None:
+            load_service_contract(service_contract)
+        options = RunOptions(
+            report_dir, tags, chosen, tags_expression, faults, config, service_contract=service_contract
+        )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
-    except (MotifError, CampaignError, ConfigError) as error:
+    except (MotifError, CampaignError, ConfigError, ServiceContractError) as error:
         raise click.ClickException(str(error)) from error
     sys.exit(0 if report.qualified else 1)
 

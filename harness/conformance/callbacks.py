@@ -14,7 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harness.conformance.deposits import DepositLedger, TrackedDeposit
-from harness.conformance.returns import Defect, acknowledged_returns, judge, max_return_delay
+from harness.conformance.returns import (
+    SAME_DEPOSIT,
+    Defect,
+    acknowledged_returns,
+    judge,
+    max_return_delay,
+    parse_instant,
+)
 from harness.foundations.asp_client import CallbackInspector
 
 FAILED_STATUS = "ECHEC"
@@ -60,11 +67,25 @@ class ReturnJudge:
     poll_seconds: float = 0.2
 
     def verdicts(self, ledger: DepositLedger) -> list[ReturnVerdict]:
+        """One verdict per deposit of the ledger, then one per return naming a deposit the titulaire does not know."""
         deposits = ledger.deposits()
         calls = self._wait(deposits)
         time.sleep(self.settle_seconds)
         calls = self._calls()
-        return [self._verdict(d, calls.get(d.id_depot, [])) for d in deposits]
+        verdicts = [self._verdict(d, calls.get(d.id_depot, [])) for d in deposits]
+        tracked = {d.id_depot for d in deposits}
+        return verdicts + [
+            self._stray(id_depot, received)
+            for id_depot, received in calls.items()
+            if id_depot not in tracked and self.state_of(id_depot) is None
+        ]
+
+    def _stray(self, id_depot: str, calls: list[dict[str, Any]]) -> ReturnVerdict:
+        """A return for a deposit the titulaire does not know: it belongs to none (idDepot not echoed)."""
+        received = parse_instant(calls[0]["recuLe"]) if calls[0].get("recuLe") else datetime.now(UTC)
+        deposit = TrackedDeposit(id_depot, received, "retour sans dépôt connu")
+        detail = f"{len(calls)} appel(s) pour le dépôt {id_depot}, inconnu du titulaire"
+        return ReturnVerdict(deposit, [Defect(SAME_DEPOSIT, detail)])
 
     def _wait(self, deposits: list[TrackedDeposit]) -> dict[str, list[dict[str, Any]]]:
         while True:

@@ -16,6 +16,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import isodate
@@ -77,9 +78,9 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     return defects
 
 
-def max_return_delay() -> timedelta:
-    """`qualiteDeService.delaiMaxRetour` of the service contract (ISO 8601 duration)."""
-    document = load_service_contract(contract_path(SERVICE_CONTRACT))
+def max_return_delay(service_contract: Path | None = None) -> timedelta:
+    """`qualiteDeService.delaiMaxRetour` of a service contract (ISO 8601 duration); by default the ASP's."""
+    document = load_service_contract(service_contract or contract_path(SERVICE_CONTRACT))
     delay = isodate.parse_duration(document["qualiteDeService"]["delaiMaxRetour"])
     if not isinstance(delay, timedelta):  # P1M and the like have no fixed length
         raise ValueError(f"delaiMaxRetour doit être une durée fixe, pas {delay}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -28,6 +29,8 @@ class Target(Protocol):
     verify: ssl.SSLContext
     tls_paths: dict[str, str]
     """CA, client certificate and key files (for reproduction commands)."""
+    service_contract: Path
+    """The platform's service contract: its deadlines bound every wait of the campaign (`delaiMaxRetour`…)."""
     meter: DepositMeter
     on_request: Callable[[httpx.Request], None] | None
     on_response: ResponseHook | None

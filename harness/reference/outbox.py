@@ -82,6 +82,7 @@ class Outbox:
         if record.payload is None:
             return
         payload = self._faults.apply(Fault.outgoing, record.payload, redelivery=record.ack_id is not None)
+        await asyncio.sleep(self._faults.apply(Fault.delivery_delay, 0.0))
         await self._send_extra(self._faults.gather(Fault.before_delivery, payload))
         try:
             delivery = await self._client.deliver(payload)

@@ -124,6 +124,10 @@ class Fault:
         """A return as the outbox sends it (`redelivery`: a retransmission of an acknowledged return)."""
         return payload
 
+    def delivery_delay(self, seconds: float) -> float:
+        """How long the outbox waits before delivering a return (none by default)."""
+        return seconds
+
     def before_delivery(self, payload: Json) -> list[Json]:
         """Other returns sent before it (whatever the ASP answers them)."""
         return []

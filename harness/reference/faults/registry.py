@@ -40,6 +40,12 @@ FAULTS: dict[str, type[Fault]] = {
         returns.WrongPieceDigest,
         returns.RedeliveryRestamped,
         returns.DraftOutsideContract,
+        returns.InventedContractReference,
+        returns.IterationShifted,
+        returns.ReturnAlwaysOutsideContract,
+        returns.LateReturn,
+        returns.WithheldReturn,
+        returns.ReturnForAnotherDeposit,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""

@@ -7,6 +7,11 @@ import uuid
 
 from harness.reference.faults.base import Fault, Json
 
+LATE_SECONDS = 5.0
+"""`retour-tardif`: later than a short recette service contract (`delaiMaxRetour` PT3S) allows."""
+WITHHELD_SECONDS = 3600.0
+"""`retour-jamais-envoye`: longer than any run."""
+
 
 class ReturnWithoutBusinessData(Fault):
     name = "retour-sans-metadonnee"
@@ -14,6 +19,24 @@ class ReturnWithoutBusinessData(Fault):
 
     def return_built(self, payload: Json) -> Json:
         payload["metadonnees"] = {k: v for k, v in payload["metadonnees"].items() if k != "donneesMetier"}
+        return payload
+
+
+class InventedContractReference(Fault):
+    name = "retour-metadonnee-inventee"
+    description = "le retour invente une référence de contrat que le dépôt ne porte pas"
+
+    def return_built(self, payload: Json) -> Json:
+        payload["metadonnees"].setdefault("referenceContrat", "CONTRAT-INVENTE")
+        return payload
+
+
+class IterationShifted(Fault):
+    name = "retour-iteration-decalee"
+    description = "le retour donne l'itération suivante de celle de son dépôt"
+
+    def return_built(self, payload: Json) -> Json:
+        payload["metadonnees"]["numeroIteration"] += 1
         return payload
 
 
@@ -43,6 +66,38 @@ class DraftOutsideContract(Fault):
 
     def before_delivery(self, payload: Json) -> list[Json]:
         return [payload | {"statut": "BROUILLON"}]
+
+
+class ReturnAlwaysOutsideContract(Fault):
+    name = "retour-toujours-hors-contrat"
+    description = "chaque retour est envoyé avec un statut hors du contrat, que l'API de retour de l'ASP refuse"
+
+    def outgoing(self, payload: Json, redelivery: bool) -> Json:
+        return payload | {"statut": "BROUILLON"}
+
+
+class LateReturn(Fault):
+    name = "retour-tardif"
+    description = f"chaque retour part {LATE_SECONDS:g} s après son dépôt, quel que soit le délai du contrat de service"
+
+    def delivery_delay(self, seconds: float) -> float:
+        return seconds + LATE_SECONDS
+
+
+class WithheldReturn(Fault):
+    name = "retour-jamais-envoye"
+    description = "aucun retour ne part : les dépôts restent sans retour"
+
+    def delivery_delay(self, seconds: float) -> float:
+        return seconds + WITHHELD_SECONDS
+
+
+class ReturnForAnotherDeposit(Fault):
+    name = "retour-autre-depot"
+    description = "le retour porte un idDepot que le titulaire n'a jamais attribué"
+
+    def outgoing(self, payload: Json, redelivery: bool) -> Json:
+        return payload | {"idDepot": str(uuid.uuid5(uuid.NAMESPACE_URL, f"autre:{payload['idDepot']}"))}
 
 
 class SecondReturn(Fault):

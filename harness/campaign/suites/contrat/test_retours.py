@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from harness.campaign.target import Target
-from harness.conformance import DepositLedger, ReturnJudge
+from harness.conformance import DepositLedger, ReturnJudge, max_return_delay
 from harness.foundations.asp_client import AspClient
 
 
@@ -22,7 +22,9 @@ def test_chaque_depot_a_un_retour_conforme(cible: Target, depots_suivis: Deposit
     if not len(depots_suivis):
         pytest.skip("aucun dépôt dans cette exécution : aucun retour à juger")
     with cible.inspector() as inspector, cible.asp_client() as asp:
-        judge = ReturnJudge(inspector, lambda id_depot: deposit_status(asp, id_depot))
+        judge = ReturnJudge(
+            inspector, lambda id_depot: deposit_status(asp, id_depot), max_return_delay(cible.service_contract)
+        )
         verdicts = judge.verdicts(depots_suivis)
     faulty = [v for v in verdicts if not v.conforming]
     preuves.append(

@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import then, when
 
 from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace
-from harness.campaign.suites.bdd.steps.retours import RETURN_TIMEOUT_SECONDS, SETTLE_SECONDS, the_return
+from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS, the_return
 from harness.campaign.target import Target
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
@@ -61,11 +61,14 @@ def retransmission_acceptee(scenario: Scenario) -> None:
 
 
 @then("l'ASP reçoit de nouveau le même retour, reconnu comme une nouvelle livraison sans violation")
-def meme_retour_relivre(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+def meme_retour_relivre(
+    scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
     depot = scenario.depot
     first = the_return(scenario, depot)
     before = len(scenario.calls_of(depot))
-    inspecteur.wait_for_return(depot.id_depot, RETURN_TIMEOUT_SECONDS, count=before + 1, settle_seconds=SETTLE_SECONDS)
+    timeout = delai_max_retour.total_seconds()
+    inspecteur.wait_for_return(depot.id_depot, timeout, count=before + 1, settle_seconds=SETTLE_SECONDS)
     calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
     later = calls[before:]
     preuves.append(

@@ -1,13 +1,11 @@
-"""Steps of recette billing: every request carries the run's tags; what the harness counts, the titulaire records."""
+"""Steps of recette billing: what the harness counts, the titulaire records with the run's tags."""
 
 from __future__ import annotations
 
-import httpx
 from pytest_bdd import given, then
 
 from harness.campaign.suites.bdd.steps.communs import Scenario
 from harness.campaign.target import Target
-from harness.foundations.billing import BILLABLE_LABEL
 from harness.reference.service import Titulaire
 
 
@@ -32,18 +30,6 @@ def compteurs_releves(scenario: Scenario, cible: Target, preuves: list[str]) -> 
     preuves.append(describe("avant", scenario.billing_counts))
 
 
-@then("chaque requête envoyée au titulaire porte l'identifiant d'exécution et le motif de la recette")
-def requetes_etiquetees(requetes_envoyees: list[httpx.Request], cible: Target, preuves: list[str]) -> None:
-    sent = requetes_envoyees
-    expected = cible.tags.headers()
-    preuves.append(f"étiquettes attendues {expected} sur {len(sent)} requête(s)")
-    assert sent, "aucune requête envoyée au titulaire dans ce scénario"
-    for sent_request in sent:
-        tags = {name: sent_request.headers.get(name) for name in expected}
-        preuves.append(f"{sent_request.method} {sent_request.url.path} : {tags}")
-        assert tags == expected, f"{sent_request.method} {sent_request.url.path} porte {tags}"
-
-
 @then("le titulaire a enregistré chaque dépôt avec l'identifiant d'exécution et le motif de la recette")
 def depots_etiquetes(scenario: Scenario, cible: Target, preuves: list[str]) -> None:
     store = reference_of(cible).store
@@ -64,15 +50,3 @@ def compteurs_concordants(scenario: Scenario, cible: Target, preuves: list[str])
     assert (recorded, recorded_bytes) == (sent, sent_bytes), (
         f"titulaire {recorded} dépôts / {recorded_bytes} octets, harnais {sent} dépôts / {sent_bytes} octets"
     )
-
-
-@then("l'exécution est libellée « environnement de recette » si son motif est la recette, sinon non facturable")
-def libelle_de_l_execution(cible: Target, preuves: list[str]) -> None:
-    tags = cible.tags
-    labels = tags.labels()
-    preuves.append(f"motif {tags.motif} : libellé « {tags.label} », étiquettes des résultats {labels}")
-    if tags.motif == "recette":
-        assert tags.billable and tags.label == BILLABLE_LABEL, tags
-    else:
-        assert not tags.billable and tags.label != BILLABLE_LABEL and tags.motif in tags.label, tags
-    assert labels["recette.libelle"] == tags.label and labels["recette.idExecution"] == tags.run_id, labels

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pytest_bdd import given, parsers, then
 
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
 from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
+from harness.campaign.target import Target
 from harness.conformance import SentDeposit, TrackedDeposit, acknowledged_returns, judge
+from harness.conformance.returns import RULES, SINGLE, max_return_delay
 from harness.foundations.asp_client import AspClient, CallbackInspector
 
 SETTLE_SECONDS = 1.0
 """After the first return, how long a second one is waited for: "exactly one" needs a window."""
-RETURN_TIMEOUT_SECONDS = 30.0
 METADATA_FIELDS: dict[str, tuple[str, ...]] = {
     "application source": ("applicationSource",),
     "référence du contrat": ("referenceContrat",),
@@ -27,12 +30,26 @@ METADATA_FIELDS: dict[str, tuple[str, ...]] = {
 """The metadata of the ASP's specification, as a recette team names them, and their fields in the contract."""
 
 
+@pytest.fixture(scope="session")
+def delai_max_retour(cible: Target) -> timedelta:
+    """How long the platform's service contract gives a return (`delaiMaxRetour`): every wait for one."""
+    return max_return_delay(cible.service_contract)
+
+
 def expect_single_returns(
-    scenario: Scenario, inspecteur: CallbackInspector, depots: Sequence[Depot], preuves: list[str]
+    scenario: Scenario,
+    inspecteur: CallbackInspector,
+    depots: Sequence[Depot],
+    preuves: list[str],
+    max_delay: timedelta,
+    rules: Collection[str] = RULES,
 ) -> None:
-    """Wait for each deposit's return, then one settling window; fail unless each has exactly one, faithful."""
+    """Wait for each deposit's return, then one settling window; fail on what breaks `rules` of the judge.
+
+    All of them: exactly one return, faithful to its deposit. Only `SINGLE`: exactly one, whatever it says
+    (the scenario's next steps judge its content one aspect at a time)."""
     for depot in depots:
-        inspecteur.wait_for_return(depot.id_depot, timeout=RETURN_TIMEOUT_SECONDS)
+        inspecteur.wait_for_return(depot.id_depot, timeout=remaining(depot, max_delay))
     time.sleep(SETTLE_SECONDS)
     problems: list[str] = []
     for depot in depots:
@@ -41,8 +58,14 @@ def expect_single_returns(
             f"retours reçus par l'ASP pour {depot.id_depot} : "
             + "; ".join(f"idRetour {c['idRetour']} → {c['statutHttp']} {c['violations'] or ''}" for c in calls)
         )
-        problems += [f"{depot.id_depot} : {defect}" for defect in judge(tracked(depot), calls)]
+        defects = [defect for defect in judge(tracked(depot), calls, max_delay) if defect.rule in rules]
+        problems += [f"{depot.id_depot} : {defect}" for defect in defects]
     assert not problems, "; ".join(problems)
+
+
+def remaining(depot: Depot, max_delay: timedelta) -> float:
+    """Seconds left before `depot`'s return is late (never less than a second)."""
+    return max(1.0, (depot.accepted_at + max_delay - datetime.now(UTC)).total_seconds())
 
 
 def tracked(depot: Depot) -> TrackedDeposit:
@@ -63,20 +86,36 @@ def the_return(scenario: Scenario, depot: Depot) -> dict[str, Any]:
 
 @given(parsers.parse('l\'ASP a déposé la pièce "{name}" et reçu son retour unique'))
 def depot_avec_retour(
-    scenario: Scenario, asp: AspClient, inspecteur: CallbackInspector, name: str, preuves: list[str]
+    scenario: Scenario,
+    asp: AspClient,
+    inspecteur: CallbackInspector,
+    name: str,
+    preuves: list[str],
+    delai_max_retour: timedelta,
 ) -> None:
     depot = send_deposit(scenario, asp, [piece(name)], preuves)
-    expect_single_returns(scenario, inspecteur, [depot], preuves)
+    expect_single_returns(scenario, inspecteur, [depot], preuves, delai_max_retour)
 
 
 @then("l'ASP reçoit exactement un retour fidèle au dépôt")
-def un_retour_fidele(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
-    expect_single_returns(scenario, inspecteur, [scenario.depot], preuves)
+def un_retour_fidele(
+    scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    expect_single_returns(scenario, inspecteur, [scenario.depot], preuves, delai_max_retour)
 
 
-@then("l'ASP reçoit exactement un retour fidèle pour chaque dépôt")
-def un_retour_par_depot(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
-    expect_single_returns(scenario, inspecteur, scenario.depots, preuves)
+@then("l'ASP reçoit exactement un retour pour le dépôt")
+def un_seul_retour(
+    scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    expect_single_returns(scenario, inspecteur, [scenario.depot], preuves, delai_max_retour, {SINGLE})
+
+
+@then("l'ASP reçoit exactement un retour pour chaque dépôt")
+def un_seul_retour_par_depot(
+    scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    expect_single_returns(scenario, inspecteur, scenario.depots, preuves, delai_max_retour, {SINGLE})
 
 
 # -- the metadata it carries --------------------------------------------------------------------------
