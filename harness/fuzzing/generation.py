@@ -20,9 +20,8 @@ import json
 from typing import Any
 
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
-from schemathesis import Case, HookContext, Response
-from schemathesis.core.failures import Failure
-from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis import APIOperation, BaseSchema, Case, HookContext, Response
+from schemathesis.checks import Failure
 
 from harness.conformance.deposits import read_deposit
 from harness.foundations.contracts import TITULAIRE_V1, openapi
