@@ -37,7 +37,7 @@ from harness.foundations.contracts import TITULAIRE_V1, contract_path
 from harness.foundations.curl import as_curl
 from harness.foundations.document import HTTP_METHODS
 from harness.foundations.target import Target
-from harness.fuzzing.caller import TargetCaller, as_httpx, body_size
+from harness.fuzzing.caller import TargetCaller, as_httpx, body_size, content_type, sent_body
 from harness.fuzzing.checks import check_of, harness_checks
 from harness.fuzzing.generation import DEPOSIT_OPERATION, operation_id
 from harness.fuzzing.report import Finding, OperationReport
@@ -199,11 +199,8 @@ class ContractFuzzer:
         request = response.request
         self.target.meter.record(body_size(request), response)  # type: ignore[arg-type]  # status_code, json()
         if self.ledger is not None and response.status_code == 202:
-            body = request.body.encode() if isinstance(request.body, str) else request.body
             receipt = _json_or_none(response)
-            self.ledger.record_exchange(
-                body, request.headers.get("content-type", ""), receipt, f"fuzzing {report.name}"
-            )
+            self.ledger.record_exchange(sent_body(request), content_type(request), receipt, f"fuzzing {report.name}")
 
     def validate(
         self, case: Case, response: Response, headers: dict[str, str], report: OperationReport, recorder: Any = None
