@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from harness.campaign.config import SETTINGS, ConfigError, RunConfig, load_config
 from harness.foundations.tls import RunCertificates
@@ -321,3 +322,16 @@ def test_the_documented_example_names_every_setting_and_parses(tmp_path: Path) -
         load_config(tmp_path / "recette.toml", {"RECETTE_CLIENT_SECRET": SECRET}, {})
 
     assert str(raised.value).startswith("target.ca (RECETTE_CA) : fichier illisible : ")
+
+
+def test_a_configuration_built_directly_reads_nothing_from_the_environment(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = load(folder).model_dump()
+    del values["client_id"]
+    monkeypatch.setenv("RECETTE_CLIENT_ID", "depuis-env")
+
+    with pytest.raises(ValidationError) as raised:
+        RunConfig(**values)
+
+    assert [error["loc"] for error in raised.value.errors()] == [("client_id",)]

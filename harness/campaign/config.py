@@ -1,7 +1,8 @@
 """Settings of a run against a real titulaire platform (`recette run --target/--config`).
 
 They come from a TOML file (`recette.example.toml` documents it), then from environment variables, then
-from the command line, each source overriding the previous one. Everything is checked before any
+from the command line, each source overriding the previous one: three pydantic-settings sources, validated
+by the `RunConfig` settings model. Everything is checked before any
 traffic: a missing or contradictory setting, an unreadable file or certificate is a `ConfigError` whose
 one-line message names the setting (its TOML key and its variable). The client secret never appears in a
 repr, a message or a summary.
@@ -31,12 +32,22 @@ from __future__ import annotations
 
 import os
 import ssl
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from harness.foundations.document import unusable_contract
 from harness.foundations.tls import CertificatePair, client_context
@@ -44,6 +55,7 @@ from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"
+ENV_PREFIX = "RECETTE_"
 AUTH_METHODS = ("client_secret_basic", "tls_client_auth")
 DEFAULT_SCOPES = ("depots:ecrire", "depots:lire")
 MASK = "***"
@@ -55,64 +67,165 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its `RunConfig` field, its TOML key and its environment variable."""
+    """One setting: its `RunConfig` field and its TOML key; its variable is the field's, prefixed."""
 
     field: str
     key: str
-    variable: str
+
+    @property
+    def variable(self) -> str:
+        return f"{ENV_PREFIX}{self.field.upper()}"
 
     @property
     def label(self) -> str:
         return f"{self.key} ({self.variable})"
 
 
-SETTINGS = (
-    Setting("target", "target.url", "RECETTE_TARGET"),
-    Setting("ca", "target.ca", "RECETTE_CA"),
-    Setting("contract", "target.contract", "RECETTE_CONTRACT"),
-    Setting("client_cert", "client.cert", "RECETTE_CLIENT_CERT"),
-    Setting("client_key", "client.key", "RECETTE_CLIENT_KEY"),
-    Setting("token_url", "oauth.token_url", "RECETTE_TOKEN_URL"),
-    Setting("discovery_url", "oauth.discovery_url", "RECETTE_DISCOVERY_URL"),
-    Setting("client_id", "oauth.client_id", "RECETTE_CLIENT_ID"),
-    Setting("client_secret", "oauth.client_secret", "RECETTE_CLIENT_SECRET"),
-    Setting("auth_method", "oauth.auth_method", "RECETTE_AUTH_METHOD"),
-    Setting("scopes", "oauth.scopes", "RECETTE_SCOPES"),
-    Setting("callback_url", "callback.url", "RECETTE_CALLBACK_URL"),
-    Setting("callback_cert", "callback.cert", "RECETTE_CALLBACK_CERT"),
-    Setting("callback_key", "callback.key", "RECETTE_CALLBACK_KEY"),
-    Setting("callback_client_ca", "callback.client_ca", "RECETTE_CALLBACK_CLIENT_CA"),
+SETTINGS = tuple(
+    Setting(name, key)
+    for name, key in (
+        ("target", "target.url"),
+        ("ca", "target.ca"),
+        ("contract", "target.contract"),
+        ("client_cert", "client.cert"),
+        ("client_key", "client.key"),
+        ("token_url", "oauth.token_url"),
+        ("discovery_url", "oauth.discovery_url"),
+        ("client_id", "oauth.client_id"),
+        ("client_secret", "oauth.client_secret"),
+        ("auth_method", "oauth.auth_method"),
+        ("scopes", "oauth.scopes"),
+        ("callback_url", "callback.url"),
+        ("callback_cert", "callback.cert"),
+        ("callback_key", "callback.key"),
+        ("callback_client_ca", "callback.client_ca"),
+    )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
 BY_KEY = {setting.key: setting for setting in SETTINGS}
-PATHS = ("ca", "client_cert", "client_key")
-OPTIONAL_PATHS = ("contract", "callback_cert", "callback_key", "callback_client_ca")
-URLS = ("target", "token_url", "discovery_url", "callback_url")
-REQUIRED = ("target", "ca", "client_cert", "client_key", "client_id", "callback_url")
+PATHS = ("ca", "contract", "client_cert", "client_key", "callback_cert", "callback_key", "callback_client_ca")
 
 
-@dataclass(frozen=True)
-class RunConfig:
-    """A checked configuration of a run against a real titulaire platform."""
+# -- the checks of one value (a ValueError's message follows the setting's label) -------------------------
 
-    target: str
-    ca: Path
-    client_cert: Path
-    client_key: Path
-    client_id: str
-    callback_url: str
-    token_url: str | None = None
-    discovery_url: str | None = None
-    client_secret: str = field(default="", repr=False)
-    auth_method: str = "client_secret_basic"
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
-    callback_cert: Path | None = None
-    """The receiver's certificate for `callback_url`; None: one signed by the run's CA, for 127.0.0.1."""
-    callback_key: Path | None = None
-    callback_client_ca: Path | None = None
-    """CA of the client certificates the target presents to our receiver; None: `ca`."""
-    contract: Path | None = None
+
+def https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"une URL https:// est attendue (schéma reçu : {parts.scheme or 'aucun'})")
+    if parts.username or parts.password:
+        raise ValueError("pas d'identifiants dans l'URL")
+    return value.rstrip("/")
+
+
+def readable_file(path: Path) -> Path:
+    path = path.expanduser()
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise ValueError(f"fichier illisible : {path} ({error.strerror})") from None
+    return path
+
+
+def ca_bundle(path: Path) -> Path:
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except (ssl.SSLError, ValueError):
+        raise ValueError(f"aucun certificat d'AC lisible dans {path}") from None
+    return path
+
+
+def usable_contract(path: Path) -> Path:
+    if why := unusable_contract(path):
+        raise ValueError(f"contrat inutilisable : {why}")
+    return path
+
+
+def known_auth_method(value: str) -> str:
+    if value not in AUTH_METHODS:
+        raise ValueError(f"« {value} » inconnu ; valeurs permises : {', '.join(AUTH_METHODS)}")
+    return value
+
+
+def scope_list(value: Any) -> Any:
+    """Scopes given as one string are separated by spaces or commas."""
+    return tuple(value.replace(",", " ").split()) if isinstance(value, str) else value
+
+
+def some_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    if not scopes:
+        raise ValueError("au moins une portée est attendue")
+    return scopes
+
+
+HttpsUrl = Annotated[str, AfterValidator(https_url)]
+File = Annotated[Path, AfterValidator(readable_file)]
+Scopes = Annotated[tuple[str, ...], BeforeValidator(scope_list), AfterValidator(some_scopes)]
+
+
+class RunConfig(BaseSettings):
+    """A checked configuration of a run against a real titulaire platform.
+
+    Built directly, it takes only its arguments; `load_config` gives it the TOML file and the environment.
+    """
+
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    target: HttpsUrl
+    ca: Annotated[File, AfterValidator(ca_bundle)]
+    contract: Annotated[File, AfterValidator(usable_contract)] | None = None
     """The platform's own contract, fuzzed by the `contrat` suite; None: the ASP's titulaire contract (v1)."""
+    client_cert: File
+    client_key: File
+    token_url: HttpsUrl | None = None
+    discovery_url: HttpsUrl | None = None
+    client_id: str
+    client_secret: str = Field(default="", repr=False)
+    auth_method: Annotated[str, AfterValidator(known_auth_method)] = AUTH_METHODS[0]
+    scopes: Scopes = DEFAULT_SCOPES
+    callback_url: HttpsUrl
+    callback_cert: File | None = None
+    """The receiver's certificate for `callback_url`; None: one signed by the run's CA, for 127.0.0.1."""
+    callback_key: File | None = None
+    callback_client_ca: File | None = None
+    """CA of the client certificates the target presents to our receiver; None: `ca`."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the arguments: `load_config` merges the file, the environment and the command line."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def consistent(self) -> RunConfig:
+        """The settings that go together: one token endpoint, the secret of the method, matching pairs."""
+        token, discovery = BY_FIELD["token_url"].label, BY_FIELD["discovery_url"].label
+        secret, method = BY_FIELD["client_secret"].label, BY_FIELD["auth_method"].label
+        cert, key = BY_FIELD["client_cert"].label, BY_FIELD["client_key"].label
+        if self.token_url and self.discovery_url:
+            raise ValueError(f"réglages contradictoires : {token} et {discovery} ; n'en donner qu'un")
+        if not self.token_url and not self.discovery_url:
+            raise ValueError(f"réglage manquant : {token} ou {discovery}")
+        if self.auth_method == "client_secret_basic" and not self.client_secret:
+            raise ValueError(f"réglage manquant : {secret} (méthode client_secret_basic)")
+        if self.auth_method == "tls_client_auth" and self.client_secret:
+            raise ValueError(f"réglages contradictoires : {secret} avec {method} = tls_client_auth")
+        if not key_matches(self.client_cert, self.client_key):
+            raise ValueError(
+                f"réglages contradictoires : {cert} et {key} ; certificat ou clé illisible, "
+                "clé chiffrée, ou clé qui n'est pas celle du certificat"
+            )
+        if (self.callback_cert is None) != (self.callback_key is None):
+            cert, key = BY_FIELD["callback_cert"].label, BY_FIELD["callback_key"].label
+            raise ValueError(f"réglages incomplets : {cert} et {key} vont ensemble")
+        return self
 
     def ssl_context(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
@@ -136,6 +249,23 @@ class RunConfig:
         return shown
 
 
+def key_matches(cert: Path, key: Path) -> bool:
+    """The certificate and the key load, the key is not encrypted, and it is the certificate's."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(cert, key, password=no_password)
+    except (ssl.SSLError, ValueError, TypeError):
+        return False
+    return True
+
+
+def no_password() -> bytes:
+    """Never prompt for the passphrase of an encrypted key: refuse it."""
+    raise ValueError("encrypted private key")
+
+
+# -- the three sources -----------------------------------------------------------------------------------
+
+
 def load_config(
     path: Path | None = None,
     environ: Mapping[str, str] | None = None,
@@ -145,171 +275,79 @@ def load_config(
     environ = os.environ if environ is None else environ
     if path is None and environ.get(CONFIG_VARIABLE):
         path = Path(environ[CONFIG_VARIABLE])
-    values: dict[str, Any] = from_toml(path) if path is not None else {}
-    values |= from_environment(environ)
-    values |= from_overrides(overrides or {})
-    return checked(values)
-
-
-# -- the three sources -----------------------------------------------------------------------------------
-
-
-def from_toml(path: Path) -> dict[str, Any]:
-    """The settings of a TOML file, relative paths taken from the file's directory."""
+    given = {name: value for name, value in (overrides or {}).items() if value not in (None, "", ())}
+    values = toml_source(path)() if path is not None else {}
+    values |= Environment(RunConfig, environ)()
+    values |= InitSettingsSource(RunConfig, given)()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return RunConfig(**values)
+    except ValidationError as error:
+        raise config_error(error.errors()[0]) from None
+
+
+def toml_source(path: Path) -> InitSettingsSource:
+    """A `recette.toml`, read by pydantic-settings: its tables flattened to settings, relative paths from its folder."""
+    if not path.exists():
+        raise ConfigError(f"fichier de configuration illisible : {path} (fichier absent)")
+    try:
+        document = TomlConfigSettingsSource(RunConfig, toml_file=path).toml_data
     except OSError as error:
         raise ConfigError(f"fichier de configuration illisible : {path} ({error.strerror or error})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except ValueError as error:  # tomllib.TOMLDecodeError, UnicodeDecodeError
         raise ConfigError(f"fichier de configuration illisible : {path} : {error}") from None
     values: dict[str, Any] = {}
-    for key, value in flatten(document):
+    for key, value in leaves(document):
         setting = BY_KEY.get(key)
         if setting is None:
             raise ConfigError(f"clé inconnue dans {path} : {key} (clés permises : {', '.join(BY_KEY)})")
-        values[setting.field] = toml_value(setting, value, path.parent)
-    return values
+        values[setting.field] = path.parent / value if setting.field in PATHS and isinstance(value, str) else value
+    return InitSettingsSource(RunConfig, values)
 
 
-def flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+def leaves(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     """(dotted key, value) of every leaf of a TOML document."""
-    leaves = []
+    found = []
     for name, value in table.items():
         if isinstance(value, dict):
-            leaves += flatten(value, f"{prefix}{name}.")
+            found += leaves(value, f"{prefix}{name}.")
         else:
-            leaves.append((f"{prefix}{name}", value))
-    return leaves
+            found.append((f"{prefix}{name}", value))
+    return found
 
 
-def toml_value(setting: Setting, value: Any, base: Path) -> Any:
-    if setting.field == "scopes":
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        raise ConfigError(f"{setting.label} : une liste de portées (chaînes) est attendue")
-    if not isinstance(value, str):
-        raise ConfigError(f"{setting.label} : une chaîne de caractères est attendue")
-    if setting.field in PATHS + OPTIONAL_PATHS:
-        return base / Path(value).expanduser()
-    return value
+class Environment(PydanticBaseSettingsSource):
+    """The `RECETTE_*` variables of `environ`, blank ones ignored.
+
+    Not pydantic-settings' `EnvSettingsSource`: it reads only `os.environ`, and the environment is an input here.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        value = self.environ.get(f"{ENV_PREFIX}{field_name.upper()}", "")
+        return (value if value.strip() else None), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found = {name: self.get_field_value(field, name)[0] for name, field in self.settings_cls.model_fields.items()}
+        return {name: value for name, value in found.items() if value is not None}
 
 
-def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    return {s.field: environ[s.variable] for s in SETTINGS if environ.get(s.variable, "").strip()}
+# -- a refusal, in one line ------------------------------------------------------------------------------
 
 
-def from_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(overrides) - set(BY_FIELD))
-    if unknown:
-        raise ConfigError(f"réglage inconnu en ligne de commande : {', '.join(unknown)}")
-    return {name: value for name, value in overrides.items() if value not in (None, "", ())}
-
-
-# -- checks ----------------------------------------------------------------------------------------------
-
-
-def checked(values: dict[str, Any]) -> RunConfig:
-    """The `RunConfig` of merged values, or the `ConfigError` of the first problem found."""
-    for name in REQUIRED:
-        if not values.get(name):
-            raise ConfigError(f"réglage manquant : {BY_FIELD[name].label}")
-    check_token_endpoint(values)
-    auth_method = check_auth_method(values)
-    for name in URLS:
-        if values.get(name):
-            check_url(name, str(values[name]))
-    paths = {name: Path(values[name]).expanduser() for name in PATHS}
-    paths |= {name: Path(values[name]).expanduser() for name in OPTIONAL_PATHS if values.get(name)}
-    for name, path in paths.items():
-        check_file(name, path)
-    check_certificates(paths)
-    if "contract" in paths and (why := unusable_contract(paths["contract"])):
-        raise ConfigError(f"{BY_FIELD['contract'].label} : contrat inutilisable : {why}")
-    if bool(paths.get("callback_cert")) != bool(paths.get("callback_key")):
-        cert, key = BY_FIELD["callback_cert"], BY_FIELD["callback_key"]
-        raise ConfigError(f"réglages incomplets : {cert.label} et {key.label} vont ensemble")
-    return RunConfig(
-        target=str(values["target"]).rstrip("/"),
-        ca=paths["ca"],
-        client_cert=paths["client_cert"],
-        client_key=paths["client_key"],
-        client_id=str(values["client_id"]),
-        callback_url=str(values["callback_url"]).rstrip("/"),
-        token_url=values.get("token_url"),
-        discovery_url=values.get("discovery_url"),
-        client_secret=str(values.get("client_secret") or ""),
-        auth_method=auth_method,
-        scopes=scopes_of(values.get("scopes", DEFAULT_SCOPES)),
-        callback_cert=paths.get("callback_cert"),
-        callback_key=paths.get("callback_key"),
-        callback_client_ca=paths.get("callback_client_ca"),
-        contract=paths.get("contract"),
-    )
-
-
-def check_token_endpoint(values: Mapping[str, Any]) -> None:
-    token, discovery = BY_FIELD["token_url"], BY_FIELD["discovery_url"]
-    if values.get("token_url") and values.get("discovery_url"):
-        raise ConfigError(f"réglages contradictoires : {token.label} et {discovery.label} ; n'en donner qu'un")
-    if not values.get("token_url") and not values.get("discovery_url"):
-        raise ConfigError(f"réglage manquant : {token.label} ou {discovery.label}")
-
-
-def check_auth_method(values: Mapping[str, Any]) -> str:
-    method, secret = BY_FIELD["auth_method"], BY_FIELD["client_secret"]
-    value = str(values.get("auth_method") or AUTH_METHODS[0])
-    if value not in AUTH_METHODS:
-        raise ConfigError(f"{method.label} : « {value} » inconnu ; valeurs permises : {', '.join(AUTH_METHODS)}")
-    if value == "client_secret_basic" and not values.get("client_secret"):
-        raise ConfigError(f"réglage manquant : {secret.label} (méthode client_secret_basic)")
-    if value == "tls_client_auth" and values.get("client_secret"):
-        raise ConfigError(f"réglages contradictoires : {secret.label} avec {method.label} = tls_client_auth")
-    return value
-
-
-def check_url(name: str, value: str) -> None:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        scheme = parts.scheme or "aucun"
-        raise ConfigError(f"{BY_FIELD[name].label} : une URL https:// est attendue (schéma reçu : {scheme})")
-    if parts.username or parts.password:
-        raise ConfigError(f"{BY_FIELD[name].label} : pas d'identifiants dans l'URL")
-
-
-def check_file(name: str, path: Path) -> None:
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as error:
-        raise ConfigError(f"{BY_FIELD[name].label} : fichier illisible : {path} ({error.strerror})") from None
-
-
-def check_certificates(paths: Mapping[str, Path]) -> None:
-    """The CA bundle and our certificate and key load, and the key is the certificate's."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    try:
-        context.load_verify_locations(cafile=paths["ca"])
-    except (ssl.SSLError, ValueError):
-        raise ConfigError(f"{BY_FIELD['ca'].label} : aucun certificat d'AC lisible dans {paths['ca']}") from None
-    try:
-        context.load_cert_chain(paths["client_cert"], paths["client_key"], password=no_password)
-    except (ssl.SSLError, ValueError, TypeError):
-        cert, key = BY_FIELD["client_cert"], BY_FIELD["client_key"]
-        raise ConfigError(
-            f"réglages contradictoires : {cert.label} et {key.label} ; certificat ou clé illisible, "
-            "clé chiffrée, ou clé qui n'est pas celle du certificat"
-        ) from None
-
-
-def no_password() -> bytes:
-    """Never prompt for the passphrase of an encrypted key: refuse it."""
-    raise ValueError("encrypted private key")
-
-
-def scopes_of(value: Any) -> tuple[str, ...]:
-    scopes = tuple(value.replace(",", " ").split()) if isinstance(value, str) else tuple(value)
-    if not scopes:
-        raise ConfigError(f"{BY_FIELD['scopes'].label} : au moins une portée est attendue")
-    return scopes
+def config_error(error: ErrorDetails) -> ConfigError:
+    """The `ConfigError` of pydantic's first error: the setting's label, then what is wrong with it."""
+    if not error["loc"]:  # from `RunConfig.consistent`, whose message names its settings
+        return ConfigError(str(error["ctx"]["error"]))
+    name = str(error["loc"][0])
+    if name not in BY_FIELD:
+        return ConfigError(f"réglage inconnu en ligne de commande : {name}")
+    label = BY_FIELD[name].label
+    if error["type"] == "missing":
+        return ConfigError(f"réglage manquant : {label}")
+    if error["type"] == "value_error":
+        return ConfigError(f"{label} : {error['ctx']['error']}")
+    expected = "une liste de portées (chaînes)" if name == "scopes" else "une chaîne de caractères"
+    return ConfigError(f"{label} : {expected} est attendue")

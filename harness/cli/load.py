@@ -39,7 +39,11 @@ class LoadError(click.ClickException):
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in `30s`, `2m`, `1h30m`, `1m30s` or `45`; a `LoadError` otherwise."""
+    """Seconds in `30s`, `2m`, `1h30m`, `1m30s` or `45`; a `LoadError` otherwise.
+
+    Not locust's `locust.util.timespan.parse_timespan`: importing any `locust` module runs the package's
+    `__init__`, which monkey-patches the harness process with gevent (locust only ever runs as a subprocess).
+    """
     match = DURATION.match(text.strip())
     if not text.strip() or match is None:
         raise LoadError(f"durée illisible « {text} » : attendu par exemple 30s, 2m, 1m30s")

@@ -1,50 +1,44 @@
 """The version calendar of a contract (`versions.yaml`): each release's semver and its dates.
 
+Versions are parsed and ordered by the `semver` package, not `packaging`: PEP 440 is not semver (it
+orders `1.0.0+build` after `1.0.0`, refuses `1.0.0-alpha.beta`, and compares pre-releases by its own rules).
+
 Read by the reference (deprecation headers, end of life), by the gate (notice and coexistence rules) and
 by the campaign (which major the calendar requires on the run's date).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import semver
 import yaml
-
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 class PolicyError(Exception):
     """An unreadable policy or versions file."""
 
 
-@dataclass(frozen=True, order=True)
-class Version:
-    """A semantic version; ordering follows semver precedence (a pre-release comes before its release)."""
+class Version(semver.Version):
+    """A semantic version: semver precedence (a pre-release comes before its release, build metadata ignored)."""
 
-    core: tuple[int, int, int]
-    release: tuple[int, tuple[tuple[int, int | str], ...]]
-    text: str = field(compare=False)
+    __slots__ = ()
 
     @property
-    def major(self) -> int:
-        return self.core[0]
-
-    def __str__(self) -> str:
-        return self.text
+    def core(self) -> tuple[int, int, int]:
+        """(major, minor, patch), without pre-release or build."""
+        return (self.major, self.minor, self.patch)
 
 
 def parse_version(text: Any) -> Version | None:
     """The semver in `text`, or None."""
-    match = _SEMVER.match(str(text).strip())
-    if not match:
+    try:
+        return Version.parse(str(text).strip())
+    except ValueError:
         return None
-    core = (int(match[1]), int(match[2]), int(match[3]))
-    identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in (match[4] or "").split(".") if p)
-    return Version(core, (0, identifiers) if match[4] else (1, ()), str(text).strip())
 
 
 @dataclass(frozen=True)

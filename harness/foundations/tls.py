@@ -54,9 +54,9 @@ class RunCertificates:
         titulaire = ca.issue_cert("titulaire-client", common_name="titulaire-client")
         return cls(
             ca=ca_path,
-            server=_write_pair(server, directory / "server"),
-            asp_client=_write_pair(asp, directory / "asp-client"),
-            titulaire_client=_write_pair(titulaire, directory / "titulaire-client"),
+            server=write_pair(server, directory / "server"),
+            asp_client=write_pair(asp, directory / "asp-client"),
+            titulaire_client=write_pair(titulaire, directory / "titulaire-client"),
             authority=CertificatePair(cert=ca_path, key=ca_key),
         )
 
@@ -69,7 +69,9 @@ class RunCertificates:
         return client_context(self.ca, pair)
 
 
-def _write_pair(issued: trustme.LeafCert, stem: Path) -> CertificatePair:
+def write_pair(issued: trustme.LeafCert, stem: Path) -> CertificatePair:
+    """Write `issued` (with its chain) and its private key (mode 600) as `<stem>.crt.pem` and `<stem>.key.pem`."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
     cert = stem.with_suffix(".crt.pem")
     key = stem.with_suffix(".key.pem")
     cert.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))

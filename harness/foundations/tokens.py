@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 import httpx
-from httpx._content import AsyncIteratorByteStream, IteratorByteStream
 
 from harness.foundations.clock import Clock, utc_now
 
@@ -33,8 +32,6 @@ REFRESH_MARGIN_SECONDS = 30.0
 """A token is renewed this long before it expires (at most a tenth of its lifetime)."""
 DEFAULT_EXPIRES_IN = 60
 """Lifetime assumed when the token response has no `expires_in`."""
-ONE_SHOT_STREAMS = (IteratorByteStream, AsyncIteratorByteStream)
-"""Request bodies from iterators: httpx cannot send them twice, so such a request is never retried."""
 
 
 @dataclass(frozen=True)
@@ -202,8 +199,12 @@ def authorized(request: httpx.Request, token: AccessToken) -> httpx.Request:
 
 
 def replayable(request: httpx.Request) -> bool:
-    """True when the body of `request` can be sent a second time (bytes, form, multipart)."""
-    return not isinstance(request.stream, ONE_SHOT_STREAMS)
+    """True when the body of `request` can be sent a second time (bytes, form, multipart), not from an iterator.
+
+    httpx has no public flag for it: the bodies it builds itself (`httpx.ByteStream`, multipart) serve both sync
+    and async clients, while a body from the caller's iterator is one-shot and serves one kind of client only.
+    """
+    return isinstance(request.stream, httpx.SyncByteStream) and isinstance(request.stream, httpx.AsyncByteStream)
 
 
 def error_code(response: TokenResponse) -> str:

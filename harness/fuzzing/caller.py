@@ -39,12 +39,28 @@ class TargetCaller:
 
 def as_httpx(request: requests.PreparedRequest) -> httpx.Request:
     """The request schemathesis sent, as httpx models it (for the journal and `as_curl`)."""
-    body = request.body.encode() if isinstance(request.body, str) else request.body
-    return httpx.Request(str(request.method), str(request.url), headers=dict(request.headers), content=body or b"")
+    headers = {name: header_text(value) for name, value in request.headers.items()}
+    return httpx.Request(str(request.method), str(request.url), headers=headers, content=sent_body(request))
+
+
+def sent_body(request: requests.PreparedRequest) -> bytes:
+    """The body schemathesis sent: always in memory (bytes, or text sent as UTF-8), empty when none."""
+    body = request.body
+    if isinstance(body, str):
+        return body.encode()
+    if body is None or isinstance(body, bytes):
+        return body or b""
+    raise TypeError(f"corps de requête inattendu : {type(body).__name__}")
+
+
+def content_type(request: requests.PreparedRequest) -> str:
+    return header_text(request.headers.get("content-type", ""))
+
+
+def header_text(value: str | bytes) -> str:
+    """A header value as text (requests keeps bytes values as given; HTTP headers are Latin-1)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def body_size(request: requests.PreparedRequest) -> int:
-    body = request.body
-    if body is None:
-        return 0
-    return len(body.encode() if isinstance(body, str) else body)
+    return len(sent_body(request))

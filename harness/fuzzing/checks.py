@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from schemathesis import Case, CheckContext, Response
-from schemathesis.core.failures import Failure
+from schemathesis.checks import Failure
 
 from harness.foundations.problems import PROBLEM_MEDIA_TYPE
 from harness.fuzzing.caller import body_size

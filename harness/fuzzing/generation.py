@@ -20,13 +20,13 @@ import json
 from typing import Any
 
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
-from schemathesis import Case, HookContext, Response
-from schemathesis.core.failures import Failure
-from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis import APIOperation, BaseSchema, Case, HookContext, Response
+from schemathesis.checks import Failure
 
 from harness.conformance.deposits import read_deposit
 from harness.foundations.contracts import TITULAIRE_V1, openapi
 from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART
+from harness.fuzzing.caller import content_type, sent_body
 
 DEPOSIT_OPERATION = "deposerPieces"
 IDEMPOTENCY_KEY = "Idempotency-Key"
@@ -51,7 +51,8 @@ def consistent_deposit(context: HookContext, case: Case) -> Case:
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(body, dict):
         return case
     metadata = body.get(METADATA_PART)
-    documents = b"".join(document_bytes(d) for d in body.get(DOCUMENT_PART) or [])
+    items = body.get(DOCUMENT_PART)
+    documents = b"".join(document_bytes(d) for d in items) if isinstance(items, list) else b""
     if isinstance(metadata, dict) and metadata.get("sae") is True:
         metadata["empreinte"] = {"algorithme": "SHA-256", "valeur": hashlib.sha256(documents).hexdigest()}
     if case.headers and IDEMPOTENCY_KEY in case.headers:
@@ -78,8 +79,7 @@ def keep_unless_valid_on_the_wire(context: HookContext, failure: Failure, case: 
 def deposit_valid_as_sent(response: Response) -> bool:
     """Whether the multipart body sent is a valid DepotMultipart: one valid `metadonnees`, ≥ 1 `document`."""
     request = response.request
-    body = request.body.encode() if isinstance(request.body, str) else request.body
-    sent = read_deposit(body or b"", request.headers.get("content-type", ""))
+    sent = read_deposit(sent_body(request), content_type(request))
     if sent is None or sent.metadonnees is None or not sent.digests:
         return False
     if sent.parts.count(METADATA_PART) != 1 or set(sent.parts) != {METADATA_PART, DOCUMENT_PART}:

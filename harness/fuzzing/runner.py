@@ -22,20 +22,22 @@ import httpx
 import hypothesis
 import requests
 import yaml
-from schemathesis import Case, Response
-from schemathesis.core.errors import NoLinksFound
-from schemathesis.core.failures import Failure, FailureGroup
-from schemathesis.generation import derive_operation_seed
+from schemathesis import APIOperation, Case, Response
+from schemathesis.checks import Failure
+from schemathesis.core.result import Err  # what `get_all_operations()` yields for a broken operation; not re-exported
+from schemathesis.errors import FailureGroup, NoLinksFound
+
+# Not public: schemathesis runs the examples and coverage phases only from its CLI engine and its pytest plugin
+# (the plugin is unusable here, see above); `create_test` is how both build an operation's Hypothesis test.
+from schemathesis.generation import derive_operation_seed  # the seed schemathesis itself gives an operation
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
-from schemathesis.generation.stateful import run_state_machine_as_test
-from schemathesis.schemas import APIOperation
 
 from harness.conformance.deposits import DepositLedger
 from harness.foundations.contracts import TITULAIRE_V1, contract_path
 from harness.foundations.curl import as_curl
 from harness.foundations.document import HTTP_METHODS
 from harness.foundations.target import Target
-from harness.fuzzing.caller import TargetCaller, as_httpx, body_size
+from harness.fuzzing.caller import TargetCaller, as_httpx, body_size, content_type, sent_body
 from harness.fuzzing.checks import check_of, harness_checks
 from harness.fuzzing.generation import DEPOSIT_OPERATION, operation_id
 from harness.fuzzing.report import Finding, OperationReport
@@ -89,7 +91,16 @@ class ContractFuzzer:
 
     def operations(self) -> list[str]:
         """The operationIds of the contract, in its order."""
-        return [operation_id(result.ok()) for result in self.schema.get_all_operations()]
+        return [operation_id(operation) for operation in self._operations()]
+
+    def _operations(self) -> list[APIOperation]:
+        """The contract's operations; schemathesis' `InvalidSchema` for one it cannot build (could not run)."""
+        operations = []
+        for result in self.schema.get_all_operations():
+            if isinstance(result, Err):
+                raise result.err()
+            operations.append(result.ok())
+        return operations
 
     def run(self) -> list[OperationReport]:
         """Every operation, then the sequences when the stateful phase is on."""
@@ -122,8 +133,8 @@ class ContractFuzzer:
         return report
 
     def _operation(self, name: str) -> APIOperation:
-        for result in self.schema.get_all_operations():
-            if operation_id(operation := result.ok()) == name:
+        for operation in self._operations():
+            if operation_id(operation) == name:
                 return operation
         raise KeyError(f"opération inconnue du contrat : {name}")
 
@@ -140,7 +151,7 @@ class ContractFuzzer:
             stateful_step_count=self.settings.sequence_steps,
         )
         try:
-            run_state_machine_as_test(machine, settings=settings)
+            machine.run(settings=settings)
         except NoLinksFound:
             raise NoSequences(
                 f"{self.contract.name} ne définit aucun lien OpenAPI (links ; Swagger 2.0 n'en a pas) : "
@@ -188,11 +199,8 @@ class ContractFuzzer:
         request = response.request
         self.target.meter.record(body_size(request), response)  # type: ignore[arg-type]  # status_code, json()
         if self.ledger is not None and response.status_code == 202:
-            body = request.body.encode() if isinstance(request.body, str) else request.body
             receipt = _json_or_none(response)
-            self.ledger.record_exchange(
-                body, request.headers.get("content-type", ""), receipt, f"fuzzing {report.name}"
-            )
+            self.ledger.record_exchange(sent_body(request), content_type(request), receipt, f"fuzzing {report.name}")
 
     def validate(
         self, case: Case, response: Response, headers: dict[str, str], report: OperationReport, recorder: Any = None

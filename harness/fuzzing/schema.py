@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schemathesis import Config, openapi
+from schemathesis import BaseSchema, Config, openapi
 from schemathesis.config import HealthCheck
-from schemathesis.schemas import BaseSchema
 
 from harness.foundations.document import unusable_contract
 from harness.foundations.target import Target

@@ -1,25 +1,23 @@
-"""Resident memory (RSS) of a process, sampled from /proc while a load runs (Linux)."""
+"""Resident memory (RSS) of a process, sampled with psutil while a load runs."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+import psutil
 
 MIB = 1024 * 1024
 
 
 def rss_bytes(pid: int) -> int | None:
-    """The current resident set size of `pid`, or None when /proc cannot tell (ended, not Linux)."""
+    """The current resident set size of `pid`, or None when it cannot be read (ended, not allowed)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
+        return int(psutil.Process(pid).memory_info().rss)
+    except psutil.Error:
         return None
-    return None
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class RssSampler:
                 self._samples += 1
 
     def stop(self) -> RssFigures | None:
-        """The figures, or None when /proc gave nothing."""
+        """The figures, or None when the process could not be read."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()

@@ -131,7 +131,9 @@ def fault_problem(fault: Fault) -> Problem:
 def expose_transport(scope: Scope, send: Send) -> None:
     """Keep the server's transport of the connection in the scope, so that a `coupure` can cut it.
 
-    uvicorn hands the application the bound `send` of its request cycle, which holds the transport.
+    uvicorn hands the application the bound `send` of its request cycle, which holds the transport. That
+    attribute is not public, and none is: ASGI has no way to reset a connection, and uvicorn exposes no
+    transport. Without it (another server, a uvicorn that moved it) `coupure` falls back to a 500.
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is not None and hasattr(transport, "abort"):

@@ -6,6 +6,7 @@ It listens on 127.0.0.1 on a port chosen by the kernel; tests and scripts read w
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from email.message import EmailMessage
 from types import TracebackType
 from typing import Any
 
-from aiosmtpd.controller import Controller
+from aiosmtpd.controller import UnthreadedController
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from harness.foundations.clock import Clock, utc_now
@@ -89,15 +90,6 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class _EphemeralPortController(Controller):
-    """An aiosmtpd controller bound to a kernel-chosen port (port 0), which it learns once listening."""
-
-    def _trigger_server(self) -> None:
-        if self.server is not None and self.server.sockets:
-            self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
 class SmtpCatcher:
     """Collecteur SMTP: an SMTP server on 127.0.0.1 that keeps every mail it receives (thread-safe).
 
@@ -108,10 +100,11 @@ class SmtpCatcher:
         self._clock = clock
         self._mails: list[CaughtMail] = []
         self._arrived = threading.Condition()
-        handler = _Handler(self._keep)
-        self._controller = _EphemeralPortController(
-            handler, hostname=LOOPBACK, port=0, ready_timeout=READY_TIMEOUT_SECONDS
-        )
+        self._loop = asyncio.new_event_loop()
+        self._controller = UnthreadedController(_Handler(self._keep), hostname=LOOPBACK, port=0, loop=self._loop)
+        self._thread = threading.Thread(target=self._serve, name="smtp-catcher", daemon=True)
+        self._listening = threading.Event()
+        self._failure: BaseException | None = None
         self._running = False
         self._port: int | None = None
 
@@ -135,14 +128,36 @@ class SmtpCatcher:
         return self._port
 
     def start(self) -> SmtpCatcher:
-        self._controller.start()
-        self._port = int(self._controller.port)
+        """Listen, in a thread running aiosmtpd's `UnthreadedController` on its own event loop.
+
+        Not aiosmtpd's threaded `Controller`: it checks it is up by connecting to its configured port, so it
+        cannot listen on port 0.
+        """
+        self._thread.start()
+        listening = self._listening.wait(READY_TIMEOUT_SECONDS)
+        server = self._controller.server
+        if not listening or not isinstance(server, asyncio.Server):
+            raise RuntimeError(f"le collecteur SMTP n'a pas démarré : {self._failure or 'délai dépassé'}")
+        self._port = int(server.sockets[0].getsockname()[1])
         self._running = True
         return self
 
+    def _serve(self) -> None:
+        try:
+            self._controller.begin()
+        except BaseException as error:  # told by `start()`
+            self._failure = error
+        self._listening.set()
+        if self._failure is None:
+            self._loop.run_forever()
+        self._loop.close()
+
     def stop(self) -> None:
         if self._running:
-            self._controller.stop()
+            self._loop.call_soon_threadsafe(self._controller.end)
+            self._controller.ended.wait(READY_TIMEOUT_SECONDS)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
             self._running = False
 
     def __enter__(self) -> SmtpCatcher:
