@@ -384,7 +384,8 @@ def rss_under_concurrency(bench: Bench) -> list[Figure]:
     finally:
         for client in clients:
             client.close()
-    assert figures is not None and all(r.status_code == 202 for r in statuses), [r.status_code for r in statuses]
+    assert figures is not None
+    assert all(r.status_code == 202 for r in statuses), [r.status_code for r in statuses]
     in_flight = CONCURRENT_DEPOSITS * size
     return [
         Figure(

@@ -72,7 +72,8 @@ async def test_gives_up_after_the_budget_with_bounded_backoff(sleeps: RecordedSl
     assert failure.value.attempts == 4
     assert route.call_count == 4
     assert sleeps == [0.1, 0.2, 0.3]  # capped at max_delay_seconds
-    assert "503" in failure.value.reason and "service-indisponible" in failure.value.reason
+    assert "503" in failure.value.reason
+    assert "service-indisponible" in failure.value.reason
 
 
 @respx.mock

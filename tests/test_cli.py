@@ -67,7 +67,8 @@ def test_serve_then_the_printed_curl_gives_a_202_and_the_return_is_inspectable(t
             if calls:
                 break
             time.sleep(0.1)
-        assert calls and calls[0]["valide"] is True
+        assert calls
+        assert calls[0]["valide"] is True
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
     finally:
@@ -89,7 +90,8 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["qualifie"] is True
     assert summary["idExecution"] == run_dir.name
-    assert summary["totaux"]["echoue"] == 0 and summary["totaux"]["reussi"] >= 1
+    assert summary["totaux"]["echoue"] == 0
+    assert summary["totaux"]["reussi"] >= 1
     assert summary["depotsEnvoyes"] >= 1
     assert {s["suite"] for s in summary["scenarios"]} == {"bdd", "securite", "contrat", "charge"}
     unreadable = [s["scenario"] for s in summary["scenarios"] if "\\x" in s["scenario"] or "test_" in s["scenario"]]
@@ -137,7 +139,8 @@ def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tm
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     failed = [s for s in summary["scenarios"] if s["outcome"] == "echoue"]
-    assert failed and all("retour-multiple" in " ".join(s["evidence"]) for s in failed)
+    assert failed
+    assert all("retour-multiple" in " ".join(s["evidence"]) for s in failed)
     pv = (run_dir / "pv-recette.html").read_text(encoding="utf-8")
     assert "NON QUALIFIÉ" in pv
     assert failed[0]["scenario"] in html.unescape(pv)

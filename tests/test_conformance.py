@@ -161,7 +161,8 @@ def test_a_deposit_whose_deliveries_the_asp_refused_on_purpose_is_excused() -> N
     refused = [call(retour(), acknowledged=False, panne="erreur-503") for _ in range(3)]
     judge_ = ReturnJudge(Inspector(refused), {DEPOSIT.id_depot: "ECHEC"}.get, settle_seconds=0)  # type: ignore[arg-type]
     [verdict] = judge_.verdicts(ledger_of(DEPOSIT))
-    assert verdict.conforming and "panne armée côté ASP" in (verdict.excused or "")
+    assert verdict.conforming
+    assert "panne armée côté ASP" in (verdict.excused or "")
 
 
 def test_a_deposit_still_without_a_return_after_the_delay_fails() -> None:
@@ -174,7 +175,8 @@ def test_a_deposit_still_without_a_return_after_the_delay_fails() -> None:
         poll_seconds=0.05,
     )
     [verdict] = judge_.verdicts(ledger_of(recent))
-    assert verdict.rules() == {RECEIVED} and verdict.excused is None
+    assert verdict.rules() == {RECEIVED}
+    assert verdict.excused is None
 
 
 # -- tracking the deposits as sent -------------------------------------------------------------------
@@ -207,7 +209,9 @@ def test_a_body_that_is_not_a_deposit_reads_as_nothing() -> None:
 def test_unparsable_metadata_are_kept_as_unknown() -> None:
     request = deposit_request(b"{pas du json")
     sent = read_deposit(request.read(), request.headers["content-type"])
-    assert sent is not None and sent.metadonnees is None and len(sent.digests) == 1
+    assert sent is not None
+    assert sent.metadonnees is None
+    assert len(sent.digests) == 1
 
 
 def answer(request: httpx.Request, status: int, body: Any) -> httpx.Response:

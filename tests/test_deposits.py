@@ -197,7 +197,8 @@ def test_too_many_deposits_at_once_get_429(new_environment: StartEnvironment) ->
             response = client.deposit(metadonnees(), [pdf()])
             assert_problem(response, 429, "trop-de-requetes")
             assert response.headers["retry-after"] == "1"
-        assert held.response is not None and held.response.status_code == 202
+        assert held.response is not None
+        assert held.response.status_code == 202
         assert client.deposit(metadonnees(), [pdf()]).status_code == 202
 
 
@@ -213,7 +214,9 @@ def test_an_unexpected_error_is_a_500_that_leaks_nothing(
     with env.asp_client() as client:
         body = assert_problem(client.deposit(metadonnees(), [pdf()]), 500, "erreur-interne")
     text = str(body)
-    assert "RuntimeError" not in text and "Traceback" not in text and "/" + "tests" not in text
+    assert "RuntimeError" not in text
+    assert "Traceback" not in text
+    assert "/" + "tests" not in text
     assert stored_deposits(env) == set()
 
 

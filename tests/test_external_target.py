@@ -82,7 +82,8 @@ def test_a_platform_described_by_its_configuration_is_qualified(
     skipped = [s for s in summary["scenarios"] if s["outcome"] == "ignore"]
     reasons = [s["skip_reason"] or "" for s in skipped]
     expected = ("référence", "non applicable", "recette load --config")
-    assert reasons and all(any(e in r for e in expected) for r in reasons), reasons
+    assert reasons
+    assert all(any(e in r for e in expected) for r in reasons), reasons
     assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {"bdd", "securite", "contrat"}
     assert (run_dir / "ac-recepteur.pem").exists()
     assert secret not in (run_dir / "summary.json").read_text(encoding="utf-8")
@@ -101,7 +102,8 @@ def test_a_platform_publishing_swagger_2_is_fuzzed_on_its_own_contract(
     assert outcomes["GET /v1/sante (consulterSante)"] == ("reussi", None)
     assert not any("deposerPieces" in name for name in outcomes)
     sequences = outcomes["Séquences par les liens du contrat"]
-    assert sequences[0] == "ignore" and "aucun lien" in sequences[1]
+    assert sequences[0] == "ignore"
+    assert "aucun lien" in sequences[1]
 
 
 def test_a_missing_setting_is_refused_before_any_traffic(tmp_path: Path) -> None:
@@ -114,5 +116,6 @@ def test_a_missing_setting_is_refused_before_any_traffic(tmp_path: Path) -> None
         timeout=120,
     )
     assert result.returncode != 0
-    assert "réglage manquant" in result.stderr and "RECETTE_CA" in result.stderr
+    assert "réglage manquant" in result.stderr
+    assert "RECETTE_CA" in result.stderr
     assert not (tmp_path / "r").exists()

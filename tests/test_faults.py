@@ -261,7 +261,8 @@ def _step_text(decorator: ast.expr) -> str:
     argument = decorator.args[0]
     if isinstance(argument, ast.Call):  # parsers.parse("…")
         argument = argument.args[0]
-    assert isinstance(argument, ast.Constant) and isinstance(argument.value, str), ast.dump(argument)
+    assert isinstance(argument, ast.Constant), ast.dump(argument)
+    assert isinstance(argument.value, str), ast.dump(argument)
     return argument.value
 
 

@@ -137,7 +137,7 @@ def target_of(env: Environment) -> Target:
 @pytest.fixture
 def faulty(new_environment: StartEnvironment) -> Iterator[StartEnvironment]:
     """Start a reference with deliberate defects (responses off contract are expected: not audited)."""
-    yield lambda **settings: new_environment(validate_responses=False, **settings)
+    return lambda **settings: new_environment(validate_responses=False, **settings)
 
 
 @pytest.mark.parametrize(
@@ -155,14 +155,17 @@ def test_each_faulty_response_is_caught_by_its_check(
     report = ContractFuzzer(target, SMALL, evidence_dir=tmp_path).fuzz_operation(operation)
     assert report.checks == expected, [f.evidence() for f in report.findings]
     finding = report.findings[0]
-    assert "--cert" in finding.curl and "--key" in finding.curl and "$TOKEN" in finding.curl
+    assert "--cert" in finding.curl
+    assert "--key" in finding.curl
+    assert "$TOKEN" in finding.curl
     assert f"/v1/{'sante' if operation == 'consulterSante' else 'depots'}" in finding.curl
 
 
 def test_a_faulty_operation_leaves_the_others_clean(faulty: StartEnvironment, tmp_path: Path) -> None:
     target = target_of(faulty(faults=("reponse-hors-contrat",)))
     report = ContractFuzzer(target, SMALL, evidence_dir=tmp_path).fuzz_operation("consulterDepot")
-    assert report.calls > 0 and report.findings == []
+    assert report.calls > 0
+    assert report.findings == []
 
 
 def test_a_transaction_over_the_targets_limit_is_caught(new_environment: StartEnvironment, tmp_path: Path) -> None:
@@ -176,7 +179,8 @@ def fuzzed_returns(env: Environment, tmp_path: Path) -> list[Any]:
     """Fuzz deposits on `env`, then judge their returns."""
     target, ledger = target_of(env), DepositLedger()
     report = ContractFuzzer(target, SMALL, ledger, tmp_path).fuzz_operation("deposerPieces")
-    assert report.findings == [] and len(ledger) > 0
+    assert report.findings == []
+    assert len(ledger) > 0
     with target.inspector() as inspector:
         return ReturnJudge(inspector, lambda _: None, settle_seconds=0.5).verdicts(ledger)
 

@@ -47,7 +47,8 @@ def assert_reports_hold_requests(charge_dir: Path) -> dict[str, Any]:
     """Locust's CSV, HTML and JSON reports and the QoS verdict exist and hold requests; return qos.json."""
     with (charge_dir / "locust_stats.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
-    assert rows and all(int(row["Request Count"]) > 0 for row in rows)
+    assert rows
+    assert all(int(row["Request Count"]) > 0 for row in rows)
     assert "deposerPieces" in (charge_dir / "locust.html").read_text(encoding="utf-8")
     assert sum(e["num_requests"] for e in entries(charge_dir).values()) > 0
     qos = json.loads((charge_dir / "qos.json").read_text(encoding="utf-8"))
@@ -70,7 +71,8 @@ def test_limite_deposits_just_under_the_limit_each_with_its_return_and_stops_at_
     stats = entries(charge_dir)
     deposits, returns = stats[("POST", "deposerPieces")], stats[(RETURN_TYPE, "retour")]
     assert deposits["num_failures"] == 0
-    assert returns["num_requests"] > 0 and returns["num_failures"] == 0
+    assert returns["num_requests"] > 0
+    assert returns["num_failures"] == 0
     assert sum(e["num_requests"] for e in stats.values()) <= 30 + 10, "the request cap did not stop the run"
     sent = qos["envoi"]  # the deposits just under the limit, and the small one that measured the receipt
     assert sent["depots"] == deposits["num_requests"] + 1
@@ -100,7 +102,8 @@ def test_horslimite_is_refused_with_413_declared_and_chunked_and_memory_is_sampl
     stats = entries(charge_dir)
     for variant in ("déclaré", "chunked"):
         refused = stats[("POST", f"deposerPieces [{variant}]")]
-        assert refused["num_requests"] > 0 and refused["num_failures"] == 0, "not every attempt got its 413"
+        assert refused["num_requests"] > 0
+        assert refused["num_failures"] == 0, "not every attempt got its 413"
     assert (RETURN_TYPE, "retour") not in stats
     assert qos["memoireTitulaire"]["echantillons"] > 0
     assert any(c["nom"].startswith("Croissance mémoire") for c in qos["criteres"])
@@ -132,7 +135,8 @@ def test_two_local_workers_share_the_load_and_the_master_writes_the_reports(tmp_
     )  # fmt: skip
     assert process.returncode in (0, 1), process.stdout + process.stderr
     assert_reports_hold_requests(charge_dir)
-    assert (charge_dir / "locust-travailleur-1.log").is_file() and (charge_dir / "locust-travailleur-2.log").is_file()
+    assert (charge_dir / "locust-travailleur-1.log").is_file()
+    assert (charge_dir / "locust-travailleur-2.log").is_file()
     assert json.loads((charge_dir / "qos.json").read_text())["parametres"]["travailleurs"] == 2
 
 
@@ -187,7 +191,8 @@ def test_the_campaign_charge_suite_gives_a_failing_verdict_when_the_qos_is_breac
     assert "Latence p95 de deposerPieces" in failed
     assert (tmp_path / tags.run_id / "charge" / "qos.json").is_file()
     checks = qos_checks(report)
-    assert len(checks) == len(report["criteres"]) and not all(c.passed for c in checks)
+    assert len(checks) == len(report["criteres"])
+    assert not all(c.passed for c in checks)
 
 
 @pytest.mark.parametrize(
@@ -206,18 +211,21 @@ def test_bad_input_is_a_one_line_error(tmp_path: Path, args: list[str], message:
     no_config = {name: None for name in ("RECETTE_CONFIG", "RECETTE_CA", "RECETTE_TARGET")}
     result = CliRunner(env=no_config).invoke(load, [*args, "--report-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
     assert not any(tmp_path.iterdir())
 
 
 def test_an_unknown_billing_motif_is_a_one_line_error(tmp_path: Path) -> None:
     result = CliRunner(env={"RECETTE_MOTIF": "gratuit"}).invoke(load, ["--report-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert "RECETTE_MOTIF : motif invalide « gratuit »" in result.output and len(result.output.splitlines()) == 1
+    assert "RECETTE_MOTIF : motif invalide « gratuit »" in result.output
+    assert len(result.output.splitlines()) == 1
 
 
 def test_locust_and_gevent_never_enter_the_harness_process() -> None:
-    assert "locust" not in sys.modules and "gevent" not in sys.modules
+    assert "locust" not in sys.modules
+    assert "gevent" not in sys.modules
 
 
 # -- the QoS judgement, on figures given by hand --------------------------------------------------------
@@ -233,7 +241,9 @@ def figures(name: str, times: dict[int, int], failures: int = 0, method: str = "
 
 def test_percentiles_are_computed_as_locust_does() -> None:
     entry = figures("deposerPieces", {10: 90, 500: 6, 2500: 4})
-    assert entry.percentile(0.5) == 10 and entry.percentile(0.95) == 500 and entry.percentile(0.96) == 2500
+    assert entry.percentile(0.5) == 10
+    assert entry.percentile(0.95) == 500
+    assert entry.percentile(0.96) == 2500
 
 
 def test_figures_within_the_contract_are_conforme() -> None:
@@ -274,5 +284,6 @@ def test_the_ramp_names_the_first_step_that_broke() -> None:
     after = figures("deposerPieces", {300: 50, 2500: 50})
     assert not report.close_step(2, 0.0, [before])
     assert report.close_step(4, 10.0, [after.since(before)])
-    assert report.breaking_step is not None and report.breaking_step["utilisateurs"] == 4
+    assert report.breaking_step is not None
+    assert report.breaking_step["utilisateurs"] == 4
     assert "palier 2 (4 utilisateurs)" in report.conclusion()

@@ -84,7 +84,8 @@ def test_a_valid_return_is_acknowledged_and_recorded(client: httpx.Client, recor
     ack = assert_contract_valid_ack(client.post(RETOURS, json=retour))
     assert ack["idRetour"] == retour["idRetour"]
     received_at = datetime.fromisoformat(ack["recuLe"])
-    assert received_at.utcoffset() is not None and received_at.utcoffset().total_seconds() == 0
+    assert received_at.utcoffset() is not None
+    assert received_at.utcoffset().total_seconds() == 0
     assert received_at >= before.replace(microsecond=0)
     [call] = received(client, retour["idDepot"])
     assert call["idDepot"] == retour["idDepot"]
@@ -119,7 +120,8 @@ def test_a_second_different_return_for_a_deposit_is_refused(client: httpx.Client
     assert problem["idRetourRecu"] == first["idRetour"]
     calls = received(client, first["idDepot"])
     assert [c["violations"] for c in calls] == [[], ["retour-multiple"]]
-    assert calls[1]["valide"] is False and calls[1]["statutHttp"] == 409
+    assert calls[1]["valide"] is False
+    assert calls[1]["statutHttp"] == 409
     assert calls[1]["idAcquittement"] is None
     assert [c["idAcquittement"] for c in recorder.returns_for(first["idDepot"])] == [ack["idAcquittement"]]
     assert assert_contract_valid_ack(client.post(RETOURS, json=first)) == ack  # the first one still stands
@@ -205,9 +207,11 @@ def test_unreadable_json_is_a_bad_request(client: httpx.Client) -> None:
     problem = assert_problem(response, 400, "requete-invalide")
     assert problem["erreurs"][0]["emplacement"] == "corps"
     [call] = received(client)
-    assert call["idDepot"] is None and call["retour"] is None
+    assert call["idDepot"] is None
+    assert call["retour"] is None
     assert call["corpsBrut"] == '{"idDepot": '
-    assert call["valide"] is False and call["statutHttp"] == 400
+    assert call["valide"] is False
+    assert call["statutHttp"] == 400
 
 
 def test_a_missing_body_is_a_bad_request(client: httpx.Client) -> None:
@@ -276,7 +280,8 @@ def test_a_delay_holds_the_answer_then_handles_the_return(client: httpx.Client) 
     ack = assert_contract_valid_ack(client.post(RETOURS, json=(retour := valid_retour())))
     assert time.monotonic() - started >= 0.4
     [call] = received(client, retour["idDepot"])
-    assert call["panne"] == "delai" and call["idAcquittement"] == ack["idAcquittement"]
+    assert call["panne"] == "delai"
+    assert call["idAcquittement"] == ack["idAcquittement"]
 
 
 def test_a_delayed_return_is_acknowledged_even_when_the_client_gave_up(client: httpx.Client) -> None:
@@ -285,7 +290,8 @@ def test_a_delayed_return_is_acknowledged_even_when_the_client_gave_up(client: h
     with pytest.raises(httpx.ReadTimeout):
         client.post(RETOURS, json=retour, timeout=0.2)
     [call] = wait_until(lambda: received(client, retour["idDepot"]), "the return recorded")
-    assert call["panne"] == "delai" and call["statutHttp"] == 202
+    assert call["panne"] == "delai"
+    assert call["statutHttp"] == 202
     again = assert_contract_valid_ack(client.post(RETOURS, json=retour))  # the retry after the timeout
     assert again["idAcquittement"] == call["idAcquittement"]
     assert received(client, retour["idDepot"])[1]["redelivery"] is True
@@ -301,8 +307,10 @@ def test_a_cut_connection_gives_the_client_no_response(client: httpx.Client) -> 
     calls = received(client, retour["idDepot"])
     assert [c["panne"] for c in calls] == ["coupure", None]
     assert [c["statutHttp"] for c in calls] == [None, 202]
-    assert calls[0]["retour"] == retour and calls[0]["idAcquittement"] is None
-    assert calls[1]["idAcquittement"] == ack["idAcquittement"] and not calls[1]["redelivery"]
+    assert calls[0]["retour"] == retour
+    assert calls[0]["idAcquittement"] is None
+    assert calls[1]["idAcquittement"] == ack["idAcquittement"]
+    assert not calls[1]["redelivery"]
 
 
 @pytest.mark.parametrize(

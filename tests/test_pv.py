@@ -84,12 +84,14 @@ def text_of(html: str) -> str:
 def test_a_qualified_campaign_shows_its_identification_verdict_and_results() -> None:
     html = render_pv(qualified_report(), generated=STARTED)
     text = text_of(html)
-    assert "QUALIFIÉ" in text and "NON QUALIFIÉ" not in text
+    assert "QUALIFIÉ" in text
+    assert "NON QUALIFIÉ" not in text
     for shown in ("https://127.0.0.1:8443", "1.2.0", "20251128T130912Z-abc123", "28 novembre 2025 à 13:09:12 UTC"):
         assert shown in text
     assert "2 min 05 s" in text
     assert "environnement de recette" in text
-    assert "Un dépôt valide est accepté avec un idDepot unique" in text and "Retour des résultats" in text
+    assert "Un dépôt valide est accepté avec un idDepot unique" in text
+    assert "Retour des résultats" in text
     assert "Aucune anomalie" in text
     assert "Aucun essai de charge" in text
     assert "20\u202f000\u202f000 octets" in html
@@ -99,9 +101,11 @@ def test_a_failed_campaign_shows_the_step_the_evidence_and_the_curl_that_reprodu
     html = render_pv(failed_report())
     text = text_of(html)
     assert "NON QUALIFIÉ" in text
-    assert "Motifs : 1 scénario(s) en échec ; 1 écart(s)" in text and "essai de charge non conforme" in text
+    assert "Motifs : 1 scénario(s) en échec ; 1 écart(s)" in text
+    assert "essai de charge non conforme" in text
     assert FAILED_STEP.replace("'", "&#39;") in html
-    assert 'id="anomalie-1"' in html and 'href="#anomalie-1"' in html
+    assert 'id="anomalie-1"' in html
+    assert 'href="#anomalie-1"' in html
     reproduction = re.search(r'<pre class="reproduction">(.*?)</pre>', html, re.S)
     assert reproduction is not None
     assert reproduction.group(1) == CURL.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
@@ -137,7 +141,9 @@ def test_the_signature_block_has_both_parties_and_empty_lines_to_sign() -> None:
     text = text_of(signatures)
     assert "Pour l'ASP — responsable de la recette" in text.replace("&#39;", "'")
     assert "Pour le titulaire" in text
-    assert text.count("Nom, prénom :") == 2 and text.count("Date :") == 2 and text.count("Signature :") == 2
+    assert text.count("Nom, prénom :") == 2
+    assert text.count("Date :") == 2
+    assert text.count("Signature :") == 2
     assert signatures.count('<div class="signature"></div>') == 2
 
 
@@ -149,12 +155,20 @@ def test_evidence_is_escaped_so_a_script_in_it_is_inert() -> None:
 
 def test_the_page_is_self_contained() -> None:
     html = render_pv(failed_report())
-    assert "<link" not in html and "<script" not in html and "<img" not in html
+    assert "<link" not in html
+    assert "<script" not in html
+    assert "<img" not in html
     links = re.findall(r"""\s(?:src|href|srcset|action)\s*=\s*["']?([^"'\s>]*)""", html)
-    assert links and all(link.startswith("#") for link in links)
+    assert links
+    assert all(link.startswith("#") for link in links)
     style = html[html.index("<style>") : html.index("</style>")]
-    assert "http://" not in style and "https://" not in style and "@import" not in style and "url(" not in style
-    assert "<style>" in html and "@media print" in html and "size: A4" in html
+    assert "http://" not in style
+    assert "https://" not in style
+    assert "@import" not in style
+    assert "url(" not in style
+    assert "<style>" in html
+    assert "@media print" in html
+    assert "size: A4" in html
 
 
 def test_the_reports_write_the_pv_next_to_the_other_reports(tmp_path: Path) -> None:
@@ -225,7 +239,8 @@ def test_the_pv_renders_in_a_real_headless_browser(tmp_path: Path) -> None:
     dom = run_chromium(chromium, tmp_path / "profil-dom", "--dump-dom", url).stdout
     text = text_of(dom)
     assert "NON QUALIFIÉ" in text
-    assert "Anomalie n° 1" in text and "Étape en échec" in text
+    assert "Anomalie n° 1" in text
+    assert "Étape en échec" in text
     assert "<script" not in dom
 
     screenshot = tmp_path / "pv.png"

@@ -98,7 +98,8 @@ def test_a_handler_in_the_list_receives_every_result_the_load_verdict_and_the_en
     report = run_campaign(options(tmp_path))
     (handler,) = recorder
     kinds = [type(event) for event in handler.events]
-    assert kinds[:2] == [RunStarted, SuitesCollected] and kinds[-1] is RunFinished
+    assert kinds[:2] == [RunStarted, SuitesCollected]
+    assert kinds[-1] is RunFinished
     assert handler.events[1] == SuitesCollected(planned=4)
     results = [event.result for event in handler.events if isinstance(event, ResultRecorded)]
     assert [(r.scenario, r.outcome) for r in results] == [
@@ -107,15 +108,19 @@ def test_a_handler_in_the_list_receives_every_result_the_load_verdict_and_the_en
         ("Un essai ignoré", SKIPPED),
         ("Un verdict de charge publié", PASSED),
     ]
-    assert results[0].evidence == ["vu"] and results[2].skip_reason == "raison de l'essai"
-    assert {r.capability for r in results} == {"Capacité d'essai"} and {r.suite for r in results} == {"essai"}
+    assert results[0].evidence == ["vu"]
+    assert results[2].skip_reason == "raison de l'essai"
+    assert {r.capability for r in results} == {"Capacité d'essai"}
+    assert {r.suite for r in results} == {"essai"}
     assert [e.verdict for e in handler.events if isinstance(e, LoadMeasured)] == [
         {"verdict": "non conforme", "criteres": []}
     ]
     assert handler.events[-1] == RunFinished(report)
-    assert report.results == results and report.load == {"verdict": "non conforme", "criteres": []}
+    assert report.results == results
+    assert report.load == {"verdict": "non conforme", "criteres": []}
     summary = json.loads((handler.destination.run_dir / "summary.json").read_text(encoding="utf-8"))
-    assert summary["charge"]["verdict"] == "non conforme" and summary["qualifie"] is False
+    assert summary["charge"]["verdict"] == "non conforme"
+    assert summary["qualifie"] is False
 
 
 def test_a_run_that_cannot_run_is_aborted_and_writes_no_report(

@@ -66,7 +66,8 @@ def test_an_incident_mail_reaches_the_asp_when_the_retry_budget_is_spent(new_env
         calls = inspector.received(id_depot)
         assert any(id_depot in m["subject"] for m in inspector.mails())
     assert mail.recipients == [env.titulaire.settings.incident_mail_to]
-    assert "503" in mail.body and "3 tentative(s)" in mail.body
+    assert "503" in mail.body
+    assert "3 tentative(s)" in mail.body
     assert len(calls) == env.titulaire.settings.retry.attempts
     assert acknowledged_returns(calls) == []
     assert state["retour"]["tentatives"] == 3
@@ -151,7 +152,8 @@ class ReferenceProcess:
         wait_until(self._listening, "reference process listening", timeout=30)
 
     def _listening(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, "reference process died"
+        assert self.process is not None
+        assert self.process.poll() is None, "reference process died"
         try:
             socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
         except OSError:

@@ -314,8 +314,10 @@ def test_a_caller_that_is_not_httpx_posts_the_token_request_itself_and_can_forge
 
     auth = ClientCredentialsAuth(live.credentials(), context, post=post)
     first = auth.access_token()
-    assert auth.access_token() == first and len(posted) == 1
+    assert auth.access_token() == first
+    assert len(posted) == 1
     auth.forget()
-    assert auth.access_token() and len(posted) == 2
+    assert auth.access_token()
+    assert len(posted) == 2
     assert posted[0]["url"] == f"{live.issuer.url}/token"
     assert live.token_requests() == 2

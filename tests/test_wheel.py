@@ -39,7 +39,9 @@ def test_the_wheel_holds_the_suites_features_and_contracts(installed: Path) -> N
     printed = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd="/", check=True).stdout
     package, features, contracts = printed.split()
     venv_dir = str(installed.parents[1])
-    assert package.startswith(venv_dir) and features.startswith(venv_dir) and contracts.startswith(venv_dir)
+    assert package.startswith(venv_dir)
+    assert features.startswith(venv_dir)
+    assert contracts.startswith(venv_dir)
     assert not package.startswith(str(ROOT))
 
 

@@ -64,7 +64,7 @@ def read_deposit(body: bytes, content_type: str) -> SentDeposit | None:
     try:
         parser.write(body)
         parser.finalize()
-    except Exception:  # python-multipart raises its own errors and ValueError: an unreadable body is None
+    except Exception:  # noqa: BLE001 — python-multipart raises its own errors and ValueError: an unreadable body is None
         return None
     return SentDeposit(reader.metadonnees(), reader.digests, reader.parts)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import isodate
+from jsonschema.exceptions import ValidationError
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
@@ -116,6 +117,7 @@ def schema_defects(retour: Any) -> list[Defect]:
             validator.validate(retour)
         except InvalidSchemaValue as error:
             for schema_error in error.schema_errors:
+                assert isinstance(schema_error, ValidationError)  # openapi-core gathers jsonschema's errors
                 where = "/".join(str(p) for p in schema_error.absolute_path) or "(racine)"
                 defects.append(Defect(rule, f"{where} : {schema_error.message}"))
     return defects

@@ -63,8 +63,9 @@ def describe_schema_error(error: SchemaError, base: str = BODY) -> list[dict[str
 def schema_message(error: SchemaError) -> str:
     """The French message of a jsonschema error (its English one for a keyword not translated here)."""
     value, expected = _shown(error.instance), error.validator_value
+    allowed: list[Any] = list(expected) if isinstance(expected, list) else []
     messages = {
-        "enum": lambda: f"valeur {value} non autorisée ; valeurs permises : {', '.join(map(str, expected))}",
+        "enum": lambda: f"valeur {value} non autorisée ; valeurs permises : {', '.join(map(str, allowed))}",
         "type": lambda: f"{value} n'est pas {JSON_TYPES.get(str(expected), str(expected))}",
         "format": lambda: f"{value} n'est pas au format {expected}",
         "pattern": lambda: f"{value} ne respecte pas le motif {expected}",

@@ -108,36 +108,21 @@ class ContractRequest:
         )
 
     def for_openapi(self) -> _OpenapiRequest:
-        return _OpenapiRequest(self)
+        return _OpenapiRequest(
+            self.host_url, self.full_path, self.method.lower(), self.parameters, self.body, self.content_type
+        )
 
 
 @dataclass
 class _OpenapiRequest:
-    source: ContractRequest
+    """The request as openapi-core's `Request` protocol reads it."""
 
-    @property
-    def host_url(self) -> str:
-        return self.source.host_url
-
-    @property
-    def path(self) -> str:
-        return self.source.full_path
-
-    @property
-    def method(self) -> str:
-        return self.source.method.lower()
-
-    @property
-    def parameters(self) -> RequestParameters:
-        return self.source.parameters
-
-    @property
-    def body(self) -> bytes | None:
-        return self.source.body
-
-    @property
-    def content_type(self) -> str:
-        return self.source.content_type
+    host_url: str
+    path: str
+    method: str
+    parameters: RequestParameters
+    body: bytes | None
+    content_type: str
 
 
 @dataclass

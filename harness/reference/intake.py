@@ -114,7 +114,8 @@ class MultipartIntake:
                 raise Problem("requete-invalide", "La partie « metadonnees » est trop volumineuse.")
             self._metadata += chunk
             return
-        assert self._file is not None and self._hash is not None
+        assert self._file is not None
+        assert self._hash is not None
         self._file.write(chunk)
         self._hash.update(chunk)
         if self._deposit_hash is not None:
@@ -124,7 +125,9 @@ class MultipartIntake:
     def end(self, part: Part) -> None:
         if part.name != DOCUMENT_PART:
             return
-        assert self._file is not None and self._hash is not None and self._document is not None
+        assert self._file is not None
+        assert self._hash is not None
+        assert self._document is not None
         self._file.close()
         self._file = None
         if self._deposit_hash is None:

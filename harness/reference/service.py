@@ -15,7 +15,7 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def compact_json(body: dict[str, Any]) -> bytes:
 
 def receipt_size(body_bytes: int) -> int:
     """Exact size of the receipt answered to a body of `body_bytes`: the response side of a transaction."""
-    return len(render_receipt(str(uuid.UUID(int=0)), datetime(2000, 1, 1), body_bytes, "0" * 64))
+    return len(render_receipt(str(uuid.UUID(int=0)), datetime(2000, 1, 1, tzinfo=UTC), body_bytes, "0" * 64))
 
 
 class Titulaire:

@@ -36,7 +36,7 @@ def run_one(check: Check, probes: Probes) -> SecurityResult:
     name = check_name(check)
     try:
         verdict = check(probes)
-    except Exception as error:  # a broken check is a failed check, with its reason
+    except Exception as error:  # noqa: BLE001 — a broken check is a failed check, with its reason
         log.warning("security check %r broke: %s", name, error_reason(error))
         verdict = failed(f"le contrôle n'a pas pu s'exécuter : {error_reason(error)}")
     return verdict.named(name)

@@ -145,7 +145,7 @@ class SmtpCatcher:
     def _serve(self) -> None:
         try:
             self._controller.begin()
-        except BaseException as error:  # told by `start()`
+        except BaseException as error:  # noqa: BLE001 — told by `start()`, which raises it
             self._failure = error
         self._listening.set()
         if self._failure is None:

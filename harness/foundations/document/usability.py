@@ -83,7 +83,7 @@ def structure_defects(document: Document) -> Iterator[Defect]:
             yield _existing_pointer(document, best.absolute_path), f"structure invalide : {shorten(best.message)}"
     except (Unresolvable, RecursionError) as error:
         yield "", f"structure non vérifiable : références sans fin ou introuvables ({type(error).__name__})"
-    except Exception as error:  # the validator trusts the shape it reads: a malformed contract can break it
+    except Exception as error:  # noqa: BLE001 — the validator trusts the shape it reads: a malformed contract can break it
         detail = ": ".join(filter(None, (type(error).__name__, shorten(str(error)))))
         yield "", f"structure non vérifiable : le validateur a échoué ({detail})"
 

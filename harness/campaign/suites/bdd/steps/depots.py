@@ -174,4 +174,5 @@ def etat_du_depot(scenario: Scenario) -> None:
     state = response.json()
     assert state["idDepot"] == scenario.depot.id_depot, state
     assert state["metadonnees"] == scenario.depot.metadonnees, state["metadonnees"]
-    assert state["historique"] and state["historique"][0]["statut"] == "RECU", state["historique"]
+    assert state["historique"], state
+    assert state["historique"][0]["statut"] == "RECU", state["historique"]

@@ -68,7 +68,8 @@ def aucun_signal(scenario: Scenario) -> None:
 @then("la réponse porte les dates de dépréciation et de fin de vie")
 def dates_de_depreciation(scenario: Scenario) -> None:
     lifecycle = planned_lifecycles()["/v1"]
-    assert lifecycle.deprecated is not None and lifecycle.sunset is not None
+    assert lifecycle.deprecated is not None
+    assert lifecycle.sunset is not None
     headers = scenario.last.headers
     assert headers.get("deprecation") == f"@{int(lifecycle.deprecated.timestamp())}", headers
     assert headers.get("sunset") == lifecycle.sunset.strftime("%a, %d %b %Y %H:%M:%S GMT"), headers
@@ -80,4 +81,5 @@ def liens_vers_v2(scenario: Scenario, asp: AspClient) -> None:
     assert '</v2/sante>; rel="successor-version"' in links, links
     assert f'<{MIGRATION_GUIDE}>; rel="deprecation"' in links, links
     guide = asp.http.get(MIGRATION_GUIDE)
-    assert guide.status_code == 200 and "Guide de migration" in guide.text, guide.text[:200]
+    assert guide.status_code == 200, guide.text[:200]
+    assert "Guide de migration" in guide.text, guide.text[:200]
