@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from harness.campaign.embedded import register_embedded_campaign
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
 from harness.foundations.clock import Clock, utc_now
@@ -19,10 +18,6 @@ FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_secon
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 
 StartEnvironment = Callable[..., Environment]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    register_embedded_campaign(config)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+"""Where the installed harness runs: nothing but the venv decides what it imports."""
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def test_the_wheel_holds_the_suites_features_and_contracts(installed: Path) -> N
     python = installed.with_name("python")
     code = "import harness; from harness.foundations.resources import project_folder as f; print(harness.__file__)"
     code += "; print(f('features')); print(f('contracts')); import harness.campaign.suites.bdd.steps.depots"
-    printed = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd="/", check=True).stdout
+    printed = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd="/", env=ENV, check=True).stdout
     package, features, contracts = printed.split()
     venv_dir = str(installed.parents[1])
     assert package.startswith(venv_dir)
@@ -50,8 +52,7 @@ def test_an_evolution_run_from_the_wheel_is_not_billable_and_the_ledger_sums_it(
     installed: Path, tmp_path: Path
 ) -> None:
     run = [installed, "run", "--motif", "evolution:EVO-1", "--suites", "bdd", "--report-dir", tmp_path / "r"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run(run, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
+    result = subprocess.run(run, capture_output=True, text=True, timeout=600, cwd=tmp_path, env=ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     (run_dir,) = [p for p in (tmp_path / "r").iterdir() if p.is_dir()]
     assert json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))["qualifie"] is True
@@ -59,7 +60,10 @@ def test_an_evolution_run_from_the_wheel_is_not_billable_and_the_ledger_sums_it(
     assert ledger_line["motif"] == "evolution:EVO-1"
     assert ledger_line["facturable"] == "non"
     billing = subprocess.run(
-        [installed, "billing", "--format", "json", "--report-dir", tmp_path / "r"], capture_output=True, text=True
+        [installed, "billing", "--format", "json", "--report-dir", tmp_path / "r"],
+        capture_output=True,
+        text=True,
+        env=ENV,
     )
     summary = json.loads(billing.stdout)
     assert summary[0]["motif"] == "evolution:EVO-1"

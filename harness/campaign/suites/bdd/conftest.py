@@ -1,6 +1,6 @@
 """The BDD suite: `features/` (French Gherkin) bound to the target through the ASP client and the mock callback.
 
-The target comes from the campaign plugin (`recette run`, or `harness/campaign/embedded.py` under pytest).
+The target comes from the campaign plugin `recette run` registers.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The `contrat` suite: fuzzing of the titulaire contract, then the returns of every deposit of the run.
 
-The target comes from the campaign plugin (`recette run`, or `harness/campaign/embedded.py` under pytest).
+The target comes from the campaign plugin `recette run` registers.
 """
 
 from __future__ import annotations
