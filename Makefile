@@ -12,13 +12,16 @@ NODE_INSTALLED := node_modules/.installed
 qualify: $(INSTALLED)
 	$(BIN)/recette run
 
-test: $(INSTALLED) browser
-	$(BIN)/ruff check harness mocks tests load
+# Like Starlette's scripts/check: style, types and layers first (seconds), then the tests.
+CODE := harness mocks tests load
+test: lint browser
 	$(BIN)/pytest
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check harness mocks tests load
-	$(BIN)/ruff format --check harness mocks tests load
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 serve: $(INSTALLED)
 	$(BIN)/recette serve

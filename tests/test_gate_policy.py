@@ -67,7 +67,8 @@ def test_required_bump_is_driven_by_the_worst_change(levels: list[Level], bump: 
 )
 def test_declared_bump_follows_semver_precedence(base: str, revision: str, bump: str) -> None:
     old, new = parse_version(base), parse_version(revision)
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert declared_bump(old, new) == bump
 
 
@@ -142,7 +143,8 @@ def test_a_major_announced_less_than_three_months_ahead_is_refused(tmp_path: Pat
     late = V2 | {"annonceeLe": "2026-04-02"}
     violations = check_calendar(calendar(tmp_path, V1, late), policy, "2.0.0", "major", date(2026, 4, 2))
     assert rules(violations) == ["preavis-insuffisant"]
-    assert "P3M" in violations[0].message and "2026-07-02" in violations[0].message
+    assert "P3M" in violations[0].message
+    assert "2026-07-02" in violations[0].message
     just_in_time = V2 | {"annonceeLe": "2026-04-01"}
     assert check_calendar(calendar(tmp_path, V1, just_in_time), policy, "2.0.0", "major", date(2026, 4, 1)) == []
 
@@ -331,7 +333,8 @@ def test_junit_has_a_passing_testcase_when_all_is_well(tmp_path: Path) -> None:
     result = gate(base, revision, *calendar_args(tmp_path, V1), "--format", "junit")
     assert result.exit_code == 0, result.output
     cases = ET.fromstring(result.stdout).findall(".//testcase")
-    assert len(cases) == 1 and cases[0].find("failure") is None
+    assert len(cases) == 1
+    assert cases[0].find("failure") is None
 
 
 def test_the_project_files_are_the_defaults() -> None:

@@ -227,7 +227,8 @@ def test_clean_swagger2_passes_with_a_plain_statement_of_what_is_not_checked(tmp
     path = variant(tmp_path, CORPUS / "swagger2.yaml", lambda d: d.update(schemes=["https"]))
     [finding] = lint_file(path).findings
     assert (finding.rule, finding.severity) == ("swagger2-perimetre", "info")
-    assert "Non vérifié" in finding.message and "openapi-core" in finding.message
+    assert "Non vérifié" in finding.message
+    assert "openapi-core" in finding.message
     assert run_lint(path).exit_code == 0
 
 
@@ -277,7 +278,8 @@ def test_unreadable_input_exits_2_with_one_line_on_stderr(name: str) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     [line] = result.stderr.splitlines()
-    assert line.startswith("erreur : ") and name in line
+    assert line.startswith("erreur : ")
+    assert name in line
     with pytest.raises(LoadError):
         lint_file(CORPUS / name)
 

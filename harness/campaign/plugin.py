@@ -1,9 +1,9 @@
 """The pytest plugin of a campaign: gives the suites their target, tags every result, emits the results.
 
 Registered by `recette run`, with the target it started and the run's event stream. Every test result
-carries the run's billing tags, as Allure labels and as JUnit properties, and is emitted once on the stream (`ResultRecorded`); scenarios
-tagged `@reference` are skipped, with the reason, against an external target. The suites use it through
-`harness.campaign.fixtures`, never directly.
+carries the run's billing tags, as Allure labels and as JUnit properties, and is emitted once on the stream
+(`ResultRecorded`); scenarios tagged `@reference` are skipped, with the reason, against an external target.
+The suites use it through `harness.campaign.fixtures`, never directly.
 """
 
 from __future__ import annotations

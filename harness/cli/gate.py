@@ -9,6 +9,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -24,6 +25,8 @@ from harness.gate.report import RENDERERS, GateResult
 
 DEFAULT_VERSIONS = "titulaire/versions.yaml"
 DEFAULT_POLICY = "version-policy.yaml"
+PARIS = ZoneInfo("Europe/Paris")
+"""The ASP's calendar dates are French dates: without --today, the gate judges on today in Paris."""
 
 
 def load_api(path: Path) -> Api:
@@ -50,7 +53,7 @@ def evaluate(
     declared, violations = check_versions(old.version, new.version, required)
     if versions is not None and policy is not None:
         calendar, rules = load_calendar(versions), load_policy(policy)
-        violations += check_calendar(calendar, rules, new.version, declared, today or date.today())
+        violations += check_calendar(calendar, rules, new.version, declared, today or datetime.now(PARIS).date())
     return GateResult(changes, required, declared, violations, (old.version, new.version))
 
 
