@@ -15,7 +15,7 @@ qualify: $(INSTALLED)
 # Like Starlette's scripts/check: style, types and layers first (seconds), then the tests.
 CODE := harness mocks tests load
 test: lint browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check $(CODE)
