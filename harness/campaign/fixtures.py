@@ -1,6 +1,6 @@
 """What a campaign gives its suites (registered by `CampaignPlugin`): their whole view of the campaign.
 
-Fixtures: `cible`, `depots_suivis`, `requetes_envoyees`, `preuves`, `intituler`, `reproduire`,
+Fixtures: `cible`, `depots_suivis`, `preuves`, `intituler`, `reproduire`,
 `dossier_execution`, `publier_charge`; and `platform_contract(config)` where no fixture is at hand.
 """
 
@@ -40,12 +40,6 @@ def cible(request: pytest.FixtureRequest) -> Target:
 def depots_suivis(request: pytest.FixtureRequest) -> DepositLedger:
     """Every deposit the run made (scenarios and fuzzer): the `contrat` suite judges their returns at the end."""
     return campaign_of(request.config).deposits
-
-
-@pytest.fixture
-def requetes_envoyees(request: pytest.FixtureRequest) -> list[httpx.Request]:
-    """Every request the current test sent to the titulaire (emptied before each test)."""
-    return campaign_of(request.config).journal
 
 
 @pytest.fixture
