@@ -27,9 +27,11 @@ from harness.foundations.calendar import (
     PolicyError,
     Release,
     Version,
+    load_calendar,
     parse_version,
     read_yaml_mapping,
 )
+from harness.foundations.resources import project_folder
 from harness.gate.changes import Change, Level
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -223,3 +225,60 @@ def _migration_guide(calendar: Calendar, policy: Policy, release: Release) -> li
         text = f"guide de migration de {release.version} introuvable : {release.migration_guide}"
         return [Violation("guide-de-migration-introuvable", text)]
     return []
+
+
+# --- which calendar applies -------------------------------------------------------------------------
+
+CALENDAR_NAME = "versions.yaml"
+POLICY_NAME = "version-policy.yaml"
+
+
+@dataclass(frozen=True)
+class CalendarScope:
+    """The calendar and policy that apply to a contract, or why none does (`calendar` is None)."""
+
+    calendar: Calendar | None
+    policy: Path | None
+    reason: str
+
+    @classmethod
+    def given(cls, versions: Path, policy: Path) -> CalendarScope:
+        return cls(load_calendar(versions), policy, f"{versions} (--versions)")
+
+    @classmethod
+    def off(cls) -> CalendarScope:
+        return cls(None, None, "--no-calendar")
+
+    @property
+    def applies(self) -> bool:
+        return self.calendar is not None
+
+    @property
+    def summary(self) -> str:
+        """A French line for reports: which calendar was applied, or why none was."""
+        return f"calendrier {self.reason}" if self.applies else f"calendrier non appliqué : {self.reason}"
+
+    def check(self, revision_text: str, bump: str | None, today: date) -> list[Violation]:
+        if self.calendar is None or self.policy is None:
+            return []
+        return check_calendar(self.calendar, load_policy(self.policy), revision_text, bump, today)
+
+
+def calendar_scope(contract: Path, versions: Path | None, policy: Path | None) -> CalendarScope:
+    """The calendar of `contract`: `versions` when given, else the `versions.yaml` of the contract's folder or
+    of its parent that inscribes this very file (a release whose `contrat` names it) — never another API's.
+
+    The policy is `policy`, else the project's `contracts/version-policy.yaml` (the ASP's rules).
+    """
+    rules = policy or project_folder("contracts") / POLICY_NAME
+    if versions is not None:
+        return CalendarScope.given(versions, rules)
+    target = contract.resolve()
+    for folder in (target.parent, target.parent.parent):
+        candidate = folder / CALENDAR_NAME
+        if candidate.is_file():
+            calendar = load_calendar(candidate)
+            if any(r.contract and calendar.resolve(r.contract).resolve() == target for r in calendar.releases):
+                return CalendarScope(calendar, rules, f"{candidate} (trouvé près du contrat)")
+            return CalendarScope(None, None, f"{candidate} n'inscrit pas {contract.name} (champ contrat)")
+    return CalendarScope(None, None, f"aucun {CALENDAR_NAME} dans le dossier du contrat ni dans son parent")

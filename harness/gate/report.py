@@ -23,6 +23,8 @@ class GateResult:
     declared_bump: str | None
     violations: list[Violation]
     versions: tuple[str, str] = ("", "")
+    calendar: str | None = None
+    """Which calendar was applied, or why none was (None: the semver check alone was asked)."""
 
     @property
     def passed(self) -> bool:
@@ -57,6 +59,8 @@ def render_text(result: GateResult) -> str:
     base, revision = result.versions
     declared = BUMP_NAMES.get(result.declared_bump or "", result.declared_bump or "inconnue")
     lines.append(f"Montée requise : {BUMP_NAMES[result.required_bump]} ; déclarée : {declared} ({base} → {revision})")
+    if result.calendar:
+        lines.append(result.calendar[0].upper() + result.calendar[1:])
     lines += [f"Violation {v.rule} : {v.message}" for v in result.violations]
     lines.append("Verdict : ACCEPTÉ" if result.passed else f"Verdict : REFUSÉ ({len(result.violations)} violation(s))")
     return "\n".join(lines)

@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 from harness.foundations.document.dialects import HTTP_METHODS, SCHEMA_CONTAINERS, Dialect, dialect_of, family_of
 from harness.foundations.document.nodes import Node
-from harness.foundations.document.reading import LoadError, read_data
+from harness.foundations.document.reading import LoadError, Parsed, Position, read_parsed
 from harness.foundations.document.references import RefError, Resolver
+from harness.foundations.document.sources import Source, WorkingTree
 
 Kind = Literal["openapi", "service"]
 
@@ -51,11 +52,20 @@ class Document:
     resolver: Resolver = field(default_factory=Resolver, repr=False)
 
     def __post_init__(self) -> None:
-        self.resolver.documents.setdefault(self.uri, self.data)
+        self.resolver.files.setdefault(self.uri, Parsed("", self.data))
 
     @functools.cached_property
     def uri(self) -> str:
         return self.path.resolve().as_uri()
+
+    @property
+    def name(self) -> str:
+        """How messages name the file: its path, or `REF:PATH` for a file read in a git revision."""
+        return self.resolver.source.name(self.path)
+
+    def position(self, node: Node) -> Position:
+        """The line and column where `node` is written (in its own file, which may be another than this one)."""
+        return self.resolver.position(node)
 
     @property
     def folder(self) -> Path:
@@ -140,16 +150,21 @@ class Document:
                 yield Operation(template, method, self.resolve(operation), path_item, callback)
 
 
-def read_contract(path: Path) -> Document:
-    """The contract at `path`; `LoadError` when it is unreadable or not a contract."""
-    data = read_data(path)
+def read_contract(path: Path, source: Source | None = None) -> Document:
+    """The contract at `path`, read from `source` (the working tree by default); `LoadError` when it is
+    unreadable or not a contract."""
+    resolver = Resolver(source or WorkingTree())
+    name = resolver.source.name(path)
+    parsed = read_parsed(path, resolver.source)
+    data = parsed.data
     if not isinstance(data, dict):
-        raise LoadError(f"{path} : le contenu n'est pas un objet YAML/JSON")
+        raise LoadError(f"{name} : le contenu n'est pas un objet YAML/JSON")
+    resolver.files[path.resolve().as_uri()] = parsed
     if "openapi" in data or "swagger" in data:
-        return Document(path, data, "openapi")
+        return Document(path, data, "openapi", resolver)
     if "contratDeService" in data:
-        return Document(path, data, "service")
-    raise LoadError(f"{path} : ni un contrat OpenAPI (champ openapi ou swagger) ni un contrat de service")
+        return Document(path, data, "service", resolver)
+    raise LoadError(f"{name} : ni un contrat OpenAPI (champ openapi ou swagger) ni un contrat de service")
 
 
 def _mapping(node: Node | None) -> Iterator[tuple[str, Node]]:

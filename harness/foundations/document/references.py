@@ -9,13 +9,14 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 import yaml
 
 from harness.foundations.document.nodes import Node, uri_path
-from harness.foundations.document.reading import LoadError, describe, parse
+from harness.foundations.document.reading import LoadError, Parsed, Position, describe, parse
+from harness.foundations.document.sources import Source, WorkingTree
 
 
 class RefError(LoadError):
     """A `$ref` that leads nowhere: missing file or pointer, remote URL, or a loop of references.
 
-    Its message says what is wrong with the reference; `referrer` is the URI of the file that holds it.
+    Its message says what is wrong with the reference; `referrer` names the file that holds it.
     """
 
     def __init__(self, message: str, referrer: str) -> None:
@@ -25,16 +26,25 @@ class RefError(LoadError):
 
 @dataclass
 class Resolver:
-    """The documents of one contract (its file and the files it references), each read once."""
+    """The documents of one contract (its file and the files it references), each read once from `source`."""
 
-    documents: dict[str, Any] = field(default_factory=dict)
+    source: Source = field(default_factory=WorkingTree)
+    files: dict[str, Parsed] = field(default_factory=dict)
+
+    def name(self, uri: str) -> str:
+        """How messages name the file at `uri`."""
+        return self.source.name(uri_path(uri))
+
+    def position(self, node: Node) -> Position:
+        """The line and column where `node` is written in its file."""
+        return self.files[node.uri].position(node.tokens)
 
     def resolve(self, node: Node) -> Node:
         """`node` itself, or the target of its `$ref` (chains followed); `RefError` when it leads nowhere."""
         seen: set[tuple[str, tuple[str, ...]]] = set()
         while isinstance(node.value, dict) and isinstance(node.value.get("$ref"), str):
             if node.identity in seen:
-                raise RefError(f"référence circulaire : {node.value['$ref']}", node.uri)
+                raise RefError(f"référence circulaire : {node.value['$ref']}", self.name(node.uri))
             seen.add(node.identity)
             node = self._target(node, node.value["$ref"])
         return node
@@ -42,22 +52,23 @@ class Resolver:
     def _target(self, node: Node, ref: str) -> Node:
         target_uri, fragment = urldefrag(urljoin(node.uri, ref))
         if urlsplit(target_uri).scheme != "file":
-            raise RefError(f"référence distante non suivie : {ref}", node.uri)
-        value = self._document(target_uri, ref, node.uri)
-        tokens = _pointer_tokens(unquote(fragment), node.uri)
+            raise RefError(f"référence distante non suivie : {ref}", self.name(node.uri))
+        referrer = self.name(node.uri)
+        value = self._document(target_uri, ref, referrer)
+        tokens = _pointer_tokens(unquote(fragment), referrer)
         for token in tokens:
-            value = _step(value, token, ref, node.uri)
+            value = _step(value, token, ref, referrer)
         return Node(value, target_uri, tokens)
 
     def _document(self, uri: str, ref: str, referrer: str) -> Any:
-        if uri not in self.documents:
+        if uri not in self.files:
             try:
-                self.documents[uri] = parse(uri_path(uri).read_text(encoding="utf-8"))
+                self.files[uri] = parse(self.source.read_text(uri_path(uri)))
             except FileNotFoundError as error:
                 raise RefError(f"fichier référencé introuvable : {ref}", referrer) from error
             except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
                 raise RefError(f"fichier référencé illisible : {ref} ({describe(error)})", referrer) from error
-        return self.documents[uri]
+        return self.files[uri].data
 
 
 def _pointer_tokens(text: str, referrer: str) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from referencing.exceptions import Unresolvable
 from harness.foundations.document.contract import Document, read_contract
 from harness.foundations.document.nodes import Node, pointer
 from harness.foundations.document.reading import LoadError
+from harness.foundations.document.sources import Source
 
 Defect = tuple[str, str]
 """Where (a JSON pointer, or `file#pointer`) and what, in French."""
@@ -106,13 +107,13 @@ def unusable_contract(path: Path) -> str | None:
     return f"{defects[0][0]} : {defects[0][1]}" if defects else None
 
 
-def read_openapi(path: Path) -> Document:
-    """The Swagger 2.0 or OpenAPI 3.0.x contract at `path`; `LoadError` for anything else."""
-    document = read_contract(path)
+def read_openapi(path: Path, source: Source | None = None) -> Document:
+    """The Swagger 2.0 or OpenAPI 3.0.x contract at `path` (read from `source`); `LoadError` for anything else."""
+    document = read_contract(path, source)
     if document.kind != "openapi":
-        raise LoadError(f"{path} : {NOT_OPENAPI}")
+        raise LoadError(f"{document.name} : {NOT_OPENAPI}")
     for _, message in version_defects(document):
-        raise LoadError(f"{path} : {message}")
+        raise LoadError(f"{document.name} : {message}")
     return document
 
 
