@@ -1,111 +1,55 @@
-"""The `recette` command: `serve` the embedded environment; the other commands live with their concern."""
+"""The `recette` command: a group whose subcommands (one module each) are imported only when one is run.
+
+`recette gate` and `recette lint` thus start without the campaign, pytest or openapi-core.
+"""
 
 from __future__ import annotations
 
-import shlex
-import signal
-import tempfile
-import threading
-from pathlib import Path
-from typing import Any
+import importlib
+from collections.abc import Iterator, MutableMapping
 
 import click
-from rich.console import Console
 
-from harness.campaign.environment import Environment
-from harness.cli.gate import gate
-from harness.cli.lint import lint
-from harness.cli.load import load
-from harness.cli.run import billing, run
+COMMANDS = {
+    "serve": "harness.cli.serve:serve",
+    "run": "harness.cli.run:run",
+    "billing": "harness.cli.run:billing",
+    "gate": "harness.cli.gate:gate",
+    "lint": "harness.cli.lint:lint",
+    "load": "harness.cli.load:load",
+}
+"""Each subcommand's `module:attribute`."""
 
-console = Console()
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """The group's commands by name, each imported on first access (click reads `Group.commands` as a mapping)."""
+
+    def __init__(self, paths: dict[str, str]) -> None:
+        self.paths = dict(paths)
+        self.loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self.loaded:
+            module, _, attribute = self.paths[name].partition(":")
+            self.loaded[name] = getattr(importlib.import_module(module), attribute)
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.loaded[name] = command
+        self.paths.setdefault(name, "")
+
+    def __delitem__(self, name: str) -> None:
+        del self.paths[name]
+        self.loaded.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
-@click.group()
+@click.group(commands=LazyCommands(COMMANDS))
 @click.version_option(package_name="recette-asp")
 def main() -> None:
     """Harnais de qualification des échanges ASP ↔ titulaire."""
-
-
-@main.command()
-@click.option(
-    "--state-file", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON décrivant l'environnement."
-)
-@click.option("--dir", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="Dossier de l'environnement.")
-def serve(state_file: Path | None, run_dir: Path | None) -> None:
-    """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
-    run_dir = run_dir or Path(tempfile.mkdtemp(prefix="recette-"))
-    state_file = state_file or run_dir / "etat.json"
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _started(Environment(run_dir)) as env:
-        env.write_state(state_file)
-        _print_environment(env, state_file)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-        console.print("Arrêt de l'environnement…")
-    console.print("Environnement arrêté.")
-
-
-class _started:
-    """Start an environment, turning a start-up failure into a one-line error and exit code 2."""
-
-    def __init__(self, env: Environment) -> None:
-        self.env = env
-
-    def __enter__(self) -> Environment:
-        try:
-            return self.env.start()
-        except (OSError, RuntimeError) as error:
-            raise click.ClickException(f"l'environnement n'a pas démarré : {error}") from error
-
-    def __exit__(self, *_exc: object) -> None:
-        self.env.stop()
-
-
-def _print_environment(env: Environment, state_file: Path) -> None:
-    state = env.state()
-    console.print(f"API du titulaire       : {state['titulaire']['url']}")
-    console.print(f"API de retour (mock)   : {state['asp_callback']['url']}")
-    console.print(f"Émetteur OIDC          : {state['oauth']['issuer']}")
-    console.print(f"Courriels (SMTP)       : {state['smtp']['host']}:{state['smtp']['port']}")
-    console.print(f"AC, certificat client  : {state['tls']['ca']}, {state['tls']['client_cert']}")
-    console.print(f"Description (JSON)     : {state_file}")
-    console.print("\nDéposer une pièce, puis voir son retour :")
-    console.print(_curl_example(state, state_file), highlight=False, markup=False, soft_wrap=True)
-    console.print("\nCtrl-C pour arrêter.")
-
-
-def _curl_example(state: dict[str, Any], state_file: Path) -> str:
-    """Ready-to-paste shell lines; the client secret is read from the state file, never printed."""
-    tls = state["tls"]
-    certs = " ".join(
-        f"{flag} {shlex.quote(tls[key])}"
-        for flag, key in (("--cacert", "ca"), ("--cert", "client_cert"), ("--key", "client_key"))
-    )
-    secret = (
-        '$(python3 -c \'import json,sys; print(json.load(sys.stdin)["oauth"]["clients"][0]["client_secret"])\' '
-        f"< {shlex.quote(str(state_file))})"
-    )
-    token = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-    metadonnees = '{"applicationSource":"DEMO","identifiantDossier":"DOS-1","numeroIteration":1}'
-    return "\n".join(
-        [
-            f"TOKEN=$(curl -s {certs} -u asp-recette:{secret} -d grant_type=client_credentials "
-            f"{state['oauth']['token_url']} | {token})",
-            f'curl -s {certs} -H "Authorization: Bearer $TOKEN" '
-            f"-F 'metadonnees={metadonnees};type=application/json' -F 'document=@/etc/hostname;type=text/plain' "
-            f"{state['titulaire']['url']}/v1/depots",
-            f"curl -s {certs} {state['asp_callback']['url']}/_inspection/retours",
-        ]
-    )
-
-
-main.add_command(run)
-main.add_command(billing)
-main.add_command(gate)
-main.add_command(lint)
-main.add_command(load)

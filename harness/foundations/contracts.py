@@ -1,7 +1,8 @@
 """The YAML contracts of `contracts/`: where they are, loaded once, and adapters for openapi-core.
 
 The contracts are the single source of truth: servers validate against them, they are never restated
-in code.
+in code. openapi-core is imported only by what uses it, so that finding a contract file stays cheap (the
+CLI's `gate` and `lint` start without it).
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
-from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
-from openapi_core.deserializing.media_types.util import json_loads
-from starlette.requests import Request
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from harness.foundations.resources import project_folder
+
+if TYPE_CHECKING:
+    from openapi_core import OpenAPI
+    from openapi_core.datatypes import RequestParameters
+    from starlette.requests import Request
 
 TITULAIRE_V1 = "titulaire/v1/openapi.yaml"
 TITULAIRE_V2 = "titulaire/v2/openapi.yaml"
@@ -50,6 +51,9 @@ def load_yaml(name: str) -> dict[str, Any]:
 @functools.cache
 def openapi(name: str) -> OpenAPI:
     """The openapi-core object of a contract, its `$ref`s resolved relative to its file."""
+    from openapi_core import Config, OpenAPI
+    from openapi_core.deserializing.media_types.util import json_loads
+
     config = Config(extra_media_type_deserializers={"application/problem+json": json_loads})
     return OpenAPI.from_file_path(str(contract_path(name)), config=config)
 
@@ -103,6 +107,9 @@ class ContractRequest:
 
     @property
     def parameters(self) -> RequestParameters:
+        from openapi_core.datatypes import RequestParameters
+        from werkzeug.datastructures import Headers, ImmutableMultiDict
+
         return RequestParameters(
             query=ImmutableMultiDict(self.query), header=Headers(self.headers), path=self.path_params
         )

@@ -16,7 +16,8 @@ import yaml
 if TYPE_CHECKING:
     from harness.foundations.document.sources import Source
 
-LOADER = yaml.SafeLoader
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (ten times faster: most of a gate's time), else PyYAML's."""
 Position = tuple[int, int]
 """A line and a column, both from 1."""
 

@@ -5,34 +5,31 @@ Lint reports these defects as findings; the gate and the campaign refuse a contr
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
-from openapi_spec_validator.validation import (
-    OpenAPIV2SpecValidator,
-    OpenAPIV30SpecValidator,
-    OpenAPIV31SpecValidator,
-    OpenAPIV32SpecValidator,
-)
-from referencing.exceptions import Unresolvable
+from typing import TYPE_CHECKING, Any
 
 from harness.foundations.document.contract import Document, read_contract
 from harness.foundations.document.nodes import Node, pointer
 from harness.foundations.document.reading import LoadError
 from harness.foundations.document.sources import Source
 
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
 Defect = tuple[str, str]
 """Where (a JSON pointer, or `file#pointer`) and what, in French."""
 
-VALIDATORS: dict[str, Any] = {
-    "2.0": OpenAPIV2SpecValidator,
-    "3.0": OpenAPIV30SpecValidator,
-    "3.1": OpenAPIV31SpecValidator,
-    "3.2": OpenAPIV32SpecValidator,
+VALIDATORS = {
+    "2.0": "OpenAPIV2SpecValidator",
+    "3.0": "OpenAPIV30SpecValidator",
+    "3.1": "OpenAPIV31SpecValidator",
+    "3.2": "OpenAPIV32SpecValidator",
 }
+"""openapi-spec-validator's class per family, imported only when a structure is checked (a slow import that
+the gate, which never checks structure, does without)."""
 NOT_OPENAPI = "ce n'est pas un contrat OpenAPI (Swagger 2.0 ou OpenAPI 3.0.x)"
 MESSAGE_VERSION_31 = (
     "OpenAPI {value} : l'ASP ne prend pas en charge OpenAPI 3.1 ni les versions suivantes, incompatibles avec 3.0 "
@@ -72,11 +69,14 @@ def reference_defects(document: Document) -> Iterator[Defect]:
 
 def structure_defects(document: Document) -> Iterator[Defect]:
     """Structurally valid for its version (openapi-spec-validator, relative `$ref`s read from the file's folder)."""
-    validator_class = VALIDATORS.get(document.family or "")
+    validator_name = VALIDATORS.get(document.family or "")
     odd_keys = list(_non_string_keys(document.root))
-    if validator_class is None or odd_keys:
+    if validator_name is None or odd_keys:
         yield from odd_keys
         return
+    from referencing.exceptions import Unresolvable
+
+    validator_class = getattr(importlib.import_module("openapi_spec_validator.validation"), validator_name)
     errors = validator_class(document.data, base_uri=document.uri).iter_errors()
     try:
         for error in errors:
@@ -132,6 +132,8 @@ def _non_string_keys(node: Node) -> Iterator[Defect]:
 
 def _best_error(error: ValidationError) -> ValidationError:
     """The most telling cause of a oneOf/anyOf failure, ignoring the 'it could have been a $ref' branch."""
+    from jsonschema.exceptions import best_match
+
     causes = [c for c in error.context or [] if not (c.validator == "required" and c.validator_value == ["$ref"])]
     return best_match(causes) or error
 
