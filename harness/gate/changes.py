@@ -21,9 +21,11 @@ table above, so the same id can be breaking in a response and not in a callback,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Literal
+
+from harness.foundations.document import Place
 
 Kind = Literal["requete", "reponse"]
 
@@ -71,12 +73,14 @@ REQUEST = Scope("requete")
 
 @dataclass(frozen=True)
 class Change:
-    """One difference between the base and the revision."""
+    """One difference between the base and the revision; `place` is the file, line and column of its node (in
+    the revision, or in the base for what was removed)."""
 
     id: str
     level: Level
     location: str
     message: str
+    place: Place | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {"id": self.id, "level": self.level.value, "location": self.location, "message": self.message}
@@ -102,9 +106,11 @@ def impact(effect: Effect, scope: Scope) -> str:
     return ""
 
 
-def make_change(base_id: str, effect: Effect, scope: Scope, location: str, text: str, *, directional: bool) -> Change:
+def make_change(
+    base_id: str, effect: Effect, scope: Scope, location: str, text: str, *, directional: bool, place: Place | None
+) -> Change:
     """A change; `directional` ids get the `-requete`/`-reponse` suffix."""
     change_id = f"{base_id}-{scope.kind}" if directional else base_id
     why = impact(effect, scope)
     message = f"{text} — {why}." if why else f"{text}."
-    return Change(change_id, level_of(effect, scope), location, message)
+    return Change(change_id, level_of(effect, scope), location, message, place)

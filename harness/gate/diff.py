@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from harness.foundations.document import Node
-from harness.gate.changes import REQUEST, Change, Effect, Scope, make_change
+from harness.gate.changes import REQUEST, Change, Effect, Scope
 from harness.gate.model import Api, Body, Header, Operation, Parameter, Response
-from harness.gate.schemas import Locator, SchemaDiff, edited
+from harness.gate.schemas import Locator, SchemaDiff, Side, edited
 
 K = TypeVar("K")
 
@@ -41,13 +41,14 @@ class _ContractDiff:
     def changes(self) -> list[Change]:
         return self.schemas.changes
 
-    def emit(self, base_id: str, effect: Effect, scope: Scope, where: str, text: str) -> None:
-        self.changes.append(make_change(base_id, effect, scope, where, text, directional=False))
+    def emit(self, base_id: str, effect: Effect, scope: Scope, where: str, text: str, at: Side) -> None:
+        """Record a change about the node `at` (of the revision, or of the base for what was removed)."""
+        self.schemas.emit(base_id, effect, scope, where, text, directional=False, at=at)
 
     def run(self) -> None:
         self.info()
-        where = "#/host" if self.revision.dialect == "2.0" else "#/servers"
-        self.servers(self.base.servers, self.revision.servers, where)
+        key = "host" if self.revision.dialect == "2.0" else "servers"
+        self.servers(self.base.servers, self.revision.servers, f"#/{key}", Side(self.revision.document.root.child(key)))
         self.security_schemes()
         self.operations()
 
@@ -56,40 +57,49 @@ class _ContractDiff:
     def info(self) -> None:
         if self.base.dialect != self.revision.dialect:
             text = f"dialecte du contrat : OpenAPI {self.base.dialect} → {self.revision.dialect}"
-            self.emit("dialecte-modifie", Effect.INFO, REQUEST, "#/info", text)
+            self.emit("dialecte-modifie", Effect.INFO, REQUEST, "#/info", text, Side(self.revision.info))
         for key in ("title", "description"):
             if self.base.info.get(key) != self.revision.info.get(key):
-                self.emit("description-modifiee", Effect.INFO, REQUEST, f"#/info/{key}", edited(key, "du contrat"))
+                text = edited(key, "du contrat")
+                self.emit(
+                    "description-modifiee",
+                    Effect.INFO,
+                    REQUEST,
+                    f"#/info/{key}",
+                    text,
+                    Side(self.revision.info.child(key)),
+                )
 
-    def servers(self, old: list[str], new: list[str], where: str) -> None:
+    def servers(self, old: list[str], new: list[str], where: str, at: Side) -> None:
         for url in old:
             if url not in new:
                 text = f"serveur {url} supprimé : les consommateurs qui l'appellent échouent"
-                self.emit("serveur-supprime", Effect.BREAKING, REQUEST, where, text)
+                self.emit("serveur-supprime", Effect.BREAKING, REQUEST, where, text, at)
         for url in new:
             if url not in old:
-                self.emit("serveur-ajoute", Effect.COMPATIBLE, REQUEST, where, f"serveur {url} ajouté")
+                self.emit("serveur-ajoute", Effect.COMPATIBLE, REQUEST, where, f"serveur {url} ajouté", at)
 
     def security_schemes(self) -> None:
         old, new = self.base.security_schemes, self.revision.security_schemes
         for name in _common(old, new):
-            where = f"#{new[name].node.pointer}"
+            where, at = f"#{new[name].node.pointer}", Side(new[name].node)
             b, r = old[name].fields, new[name].fields
             changed = [k for k in ("type", "in", "name", "scheme", "openIdConnectUrl") if b.get(k) != r.get(k)]
             if changed:
                 text = f"schéma de sécurité « {name} » modifié ({', '.join(changed)})"
-                self.emit("schema-securite-modifie", Effect.BREAKING, REQUEST, where, text)
-            self.oauth_flows(where, b.get("flows") or {}, r.get("flows") or {})
+                self.emit("schema-securite-modifie", Effect.BREAKING, REQUEST, where, text, at)
+            self.oauth_flows(where, at, b.get("flows") or {}, r.get("flows") or {})
 
-    def oauth_flows(self, where: str, old: dict[str, dict], new: dict[str, dict]) -> None:
+    def oauth_flows(self, where: str, at: Side, old: dict[str, dict], new: dict[str, dict]) -> None:
         for flow in old:
             if flow not in new:
-                self.emit("flux-oauth2-supprime", Effect.BREAKING, REQUEST, where, f"flux OAuth 2.0 {flow} supprimé")
+                text = f"flux OAuth 2.0 {flow} supprimé"
+                self.emit("flux-oauth2-supprime", Effect.BREAKING, REQUEST, where, text, at)
             elif _flow_urls(old[flow]) != _flow_urls(new[flow]):
                 text = f"URL du flux OAuth 2.0 {flow} modifiée : les consommateurs obtiennent leurs jetons ailleurs"
-                self.emit("flux-oauth2-modifie", Effect.BREAKING, REQUEST, where, text)
+                self.emit("flux-oauth2-modifie", Effect.BREAKING, REQUEST, where, text, at)
         for flow in _missing(new, old):
-            self.emit("flux-oauth2-ajoute", Effect.COMPATIBLE, REQUEST, where, f"flux OAuth 2.0 {flow} ajouté")
+            self.emit("flux-oauth2-ajoute", Effect.COMPATIBLE, REQUEST, where, f"flux OAuth 2.0 {flow} ajouté", at)
 
     # --- operations -------------------------------------------------------------------------------
 
@@ -98,39 +108,45 @@ class _ContractDiff:
         for key, operation in old.items():
             if key not in new:
                 text = f"opération {operation.label} supprimée"
-                self.emit("operation-supprimee", Effect.TIGHTEN, REQUEST, operation.label, text)
+                self.emit(
+                    "operation-supprimee", Effect.TIGHTEN, REQUEST, operation.label, text, Side.of_base(operation.node)
+                )
         for key, operation in new.items():
             if key in old:
                 self.operation(old[key], operation, operation.label, callback=False)
             else:
-                self.emit(
-                    "operation-ajoutee", Effect.LOOSEN, REQUEST, operation.label, f"opération {operation.label} ajoutée"
-                )
+                text = f"opération {operation.label} ajoutée"
+                self.emit("operation-ajoutee", Effect.LOOSEN, REQUEST, operation.label, text, Side(operation.node))
 
     def operation(self, old: Operation, new: Operation, label: str, *, callback: bool) -> None:
         self.operation_texts(old, new, label, callback)
         self.parameters(old, new, label, callback)
         self.body(old.body, new.body, label, callback)
         self.responses(old.responses, new.responses, label, callback)
-        self.security(old.security, new.security, label, callback)
+        self.security(old.security, new.security, label, callback, Side(new.node.child("security")))
         if not callback:
             if old.servers is not None or new.servers is not None:
-                self.servers(old.servers or self.base.servers, new.servers or self.revision.servers, f"{label} servers")
+                olds, news = old.servers or self.base.servers, new.servers or self.revision.servers
+                self.servers(olds, news, f"{label} servers", Side(new.node.child("servers")))
             self.callbacks(old, new, label)
 
     def operation_texts(self, old: Operation, new: Operation, label: str, callback: bool) -> None:
         scope = Scope("requete", callback)
         if bool(old.node.get("deprecated")) != bool(new.node.get("deprecated")):
+            at = Side(new.node.child("deprecated"))
             if new.node.get("deprecated"):
-                self.emit("operation-depreciee", Effect.COMPATIBLE, scope, label, "opération déclarée dépréciée")
+                self.emit("operation-depreciee", Effect.COMPATIBLE, scope, label, "opération déclarée dépréciée", at)
             else:
-                self.emit("operation-plus-depreciee", Effect.INFO, scope, label, "opération n'est plus dépréciée")
+                self.emit("operation-plus-depreciee", Effect.INFO, scope, label, "opération n'est plus dépréciée", at)
         if old.node.get("operationId") != new.node.get("operationId"):
             text = f"operationId : {old.node.get('operationId')} → {new.node.get('operationId')}"
-            self.emit("identifiant-operation-modifie", Effect.INFO, scope, label, text)
+            self.emit(
+                "identifiant-operation-modifie", Effect.INFO, scope, label, text, Side(new.node.child("operationId"))
+            )
         for key in ("summary", "description"):
             if (old.node.get(key) or "") != (new.node.get(key) or ""):
-                self.emit("description-modifiee", Effect.INFO, scope, label, edited(key, "de l'opération"))
+                text = edited(key, "de l'opération")
+                self.emit("description-modifiee", Effect.INFO, scope, label, text, Side(new.node.child(key)))
 
     # --- parameters -------------------------------------------------------------------------------
 
@@ -140,35 +156,39 @@ class _ContractDiff:
             if key not in new.parameters:
                 where = f"{label} paramètre {parameter.location} {parameter.name}"
                 text = f"paramètre {parameter.location} « {parameter.name} » supprimé"
-                self.emit("parametre-supprime", Effect.BREAKING, scope, where, text)
+                self.emit("parametre-supprime", Effect.BREAKING, scope, where, text, Side.of_base(parameter.node))
         for key, parameter in new.parameters.items():
-            where = f"{label} paramètre {parameter.location} {parameter.name}"
+            where, at = f"{label} paramètre {parameter.location} {parameter.name}", Side(parameter.node)
             if key in old.parameters:
                 self.parameter(old.parameters[key], parameter, where, scope)
             elif parameter.required:
                 text = f"paramètre {parameter.location} requis « {parameter.name} » ajouté"
-                self.emit("parametre-requis-ajoute", Effect.TIGHTEN, scope, where, text)
+                self.emit("parametre-requis-ajoute", Effect.TIGHTEN, scope, where, text, at)
             else:
                 text = f"paramètre {parameter.location} facultatif « {parameter.name} » ajouté"
-                self.emit("parametre-facultatif-ajoute", Effect.COMPATIBLE, scope, where, text)
+                self.emit("parametre-facultatif-ajoute", Effect.COMPATIBLE, scope, where, text, at)
 
     def parameter(self, old: Parameter, new: Parameter, where: str, scope: Scope) -> None:
+        at = Side(new.node)
         if old.location == "path" and old.name != new.name:
             text = f"paramètre de chemin renommé : {old.name} → {new.name} (l'URL ne change pas)"
-            self.emit("parametre-chemin-renomme", Effect.INFO, scope, where, text)
+            self.emit("parametre-chemin-renomme", Effect.INFO, scope, where, text, at)
         if old.required != new.required:
             if new.required:
-                self.emit("parametre-devenu-requis", Effect.TIGHTEN, scope, where, f"« {new.name} » devient requis")
+                text = f"« {new.name} » devient requis"
+                self.emit("parametre-devenu-requis", Effect.TIGHTEN, scope, where, text, at)
             else:
                 text = f"« {new.name} » n'est plus requis"
-                self.emit("parametre-devenu-facultatif", Effect.LOOSEN, scope, where, text)
+                self.emit("parametre-devenu-facultatif", Effect.LOOSEN, scope, where, text, at)
         if old.serialization != new.serialization and self._structured(old, new):
             text = f"sérialisation modifiée : {_style(old.serialization)} → {_style(new.serialization)}"
-            self.emit("serialisation-parametre-modifiee", Effect.BREAKING, scope, where, text)
+            self.emit("serialisation-parametre-modifiee", Effect.BREAKING, scope, where, text, at)
         if new.deprecated and not old.deprecated:
-            self.emit("parametre-deprecie", Effect.COMPATIBLE, scope, where, f"« {new.name} » déclaré déprécié")
+            text = f"« {new.name} » déclaré déprécié"
+            self.emit("parametre-deprecie", Effect.COMPATIBLE, scope, where, text, at)
         if (old.node.get("description") or "") != (new.node.get("description") or ""):
-            self.emit("description-modifiee", Effect.INFO, scope, where, "description du paramètre modifiée")
+            text = "description du paramètre modifiée"
+            self.emit("description-modifiee", Effect.INFO, scope, where, text, Side(new.node.child("description")))
         self.schemas.compare(old.schema, new.schema, scope, where)
 
     def _structured(self, old: Parameter, new: Parameter) -> bool:
@@ -187,18 +207,23 @@ class _ContractDiff:
         if old is None and new is None:
             return
         if new is None:
-            self.emit("corps-requete-supprime", Effect.BREAKING, scope, where, "corps de requête supprimé")
+            assert old is not None
+            text = "corps de requête supprimé"
+            self.emit("corps-requete-supprime", Effect.BREAKING, scope, where, text, Side.of_base(old.node))
         elif old is None:
+            at = Side(new.node)
             if new.required:
-                self.emit("corps-requete-requis-ajoute", Effect.TIGHTEN, scope, where, "corps de requête requis ajouté")
+                text = "corps de requête requis ajouté"
+                self.emit("corps-requete-requis-ajoute", Effect.TIGHTEN, scope, where, text, at)
             else:
-                self.emit("corps-requete-ajoute", Effect.COMPATIBLE, scope, where, "corps de requête facultatif ajouté")
+                text = "corps de requête facultatif ajouté"
+                self.emit("corps-requete-ajoute", Effect.COMPATIBLE, scope, where, text, at)
         else:
             if old.required != new.required:
                 base_id = "corps-requete-devenu-requis" if new.required else "corps-requete-devenu-facultatif"
                 effect = Effect.TIGHTEN if new.required else Effect.LOOSEN
                 text = "le corps de requête devient requis" if new.required else "le corps de requête n'est plus requis"
-                self.emit(base_id, effect, scope, where, text)
+                self.emit(base_id, effect, scope, where, text, Side(new.node))
             self.request_content(old.content, new, where, scope)
 
     def request_content(self, old: dict[str, Node], new: Body, where: str, scope: Scope) -> None:
@@ -206,13 +231,15 @@ class _ContractDiff:
         for media in old:
             if media not in new.content:
                 text = f"type de média {media} supprimé"
-                self.schemas.emit("type-media-supprime", Effect.TIGHTEN, scope, where, text)
+                self.schemas.emit(
+                    "type-media-supprime", Effect.TIGHTEN, scope, where, text, at=Side.of_base(old[media])
+                )
         for media, schema in new.content.items():
             if media in old:
                 self.schemas.compare(old[media], schema, scope, f"{where} {media}")
             else:
                 text = f"type de média {media} ajouté"
-                self.schemas.emit("type-media-ajoute", Effect.LOOSEN, scope, where, text)
+                self.schemas.emit("type-media-ajoute", Effect.LOOSEN, scope, where, text, at=Side(schema))
 
     # --- responses --------------------------------------------------------------------------------
 
@@ -224,67 +251,69 @@ class _ContractDiff:
             elif (cover := _covering(new, status)) is not None:
                 self.response(response, new[cover], f"{label} réponse {status}→{cover}", scope)
             else:
-                text = f"code de statut {status} supprimé"
-                self.emit("code-statut-supprime", Effect.TIGHTEN, scope, f"{label} réponse {status}", text)
+                text, at = f"code de statut {status} supprimé", Side.of_base(response.node)
+                self.emit("code-statut-supprime", Effect.TIGHTEN, scope, f"{label} réponse {status}", text, at)
         for status, response in new.items():
             if status in old:
                 continue
-            where = f"{label} réponse {status}"
+            where, at = f"{label} réponse {status}", Side(response.node)
             if (cover := _covering(old, status)) is not None:
                 text = f"code de statut {status} détaillé (couvert auparavant par {cover})"
-                self.emit("code-statut-detaille", Effect.INFO, scope, where, text)
+                self.emit("code-statut-detaille", Effect.INFO, scope, where, text, at)
                 self.response(old[cover], response, where, scope)
             else:
-                self.emit("code-statut-ajoute", Effect.LOOSEN, scope, where, f"code de statut {status} ajouté")
+                self.emit("code-statut-ajoute", Effect.LOOSEN, scope, where, f"code de statut {status} ajouté", at)
 
     def response(self, old: Response, new: Response, where: str, scope: Scope) -> None:
         if old.description != new.description:
-            self.emit("description-modifiee", Effect.INFO, scope, where, "description de la réponse modifiée")
+            text, at = "description de la réponse modifiée", Side(new.node.child("description"))
+            self.emit("description-modifiee", Effect.INFO, scope, where, text, at)
         self.headers(old.headers, new.headers, where, scope)
         self.response_content(old.content, new.content, where, scope)
 
     def headers(self, old: dict[str, Header], new: dict[str, Header], where: str, scope: Scope) -> None:
         for key, header in old.items():
             if key not in new:
-                text = f"en-tête {header.name} supprimé"
-                self.emit("en-tete-reponse-supprime", Effect.LOOSEN, scope, f"{where} en-tête {header.name}", text)
+                text, at = f"en-tête {header.name} supprimé", Side.of_base(header.node)
+                self.emit("en-tete-reponse-supprime", Effect.LOOSEN, scope, f"{where} en-tête {header.name}", text, at)
         for key, header in new.items():
-            here = f"{where} en-tête {header.name}"
+            here, at = f"{where} en-tête {header.name}", Side(header.node)
             if key in old:
                 self.header(old[key], header, here, scope)
             elif header.required:
-                self.emit(
-                    "en-tete-reponse-requis-ajoute", Effect.TIGHTEN, scope, here, f"en-tête requis {header.name} ajouté"
-                )
+                text = f"en-tête requis {header.name} ajouté"
+                self.emit("en-tete-reponse-requis-ajoute", Effect.TIGHTEN, scope, here, text, at)
             else:
-                self.emit("en-tete-reponse-ajoute", Effect.COMPATIBLE, scope, here, f"en-tête {header.name} ajouté")
+                self.emit("en-tete-reponse-ajoute", Effect.COMPATIBLE, scope, here, f"en-tête {header.name} ajouté", at)
 
     def header(self, old: Header, new: Header, where: str, scope: Scope) -> None:
         if old.required != new.required:
+            at = Side(new.node)
             if new.required:
-                self.emit("en-tete-reponse-devenu-requis", Effect.TIGHTEN, scope, where, f"{new.name} devient requis")
+                text = f"{new.name} devient requis"
+                self.emit("en-tete-reponse-devenu-requis", Effect.TIGHTEN, scope, where, text, at)
             else:
                 text = f"{new.name} n'est plus requis"
-                self.emit("en-tete-reponse-devenu-facultatif", Effect.LOOSEN, scope, where, text)
+                self.emit("en-tete-reponse-devenu-facultatif", Effect.LOOSEN, scope, where, text, at)
         self.schemas.compare(old.schema, new.schema, scope, where)
 
     def response_content(self, old: dict[str, Node], new: dict[str, Node], where: str, scope: Scope) -> None:
         """The reader negotiates a response's media type (Accept): a dropped one breaks, a new one does not."""
         for media in old:
             if media not in new:
-                text = f"type de média {media} supprimé de la réponse"
-                self.schemas.emit("type-media-supprime", Effect.BREAKING, scope, where, text)
+                text, at = f"type de média {media} supprimé de la réponse", Side.of_base(old[media])
+                self.schemas.emit("type-media-supprime", Effect.BREAKING, scope, where, text, at=at)
         for media, schema in new.items():
             if media in old:
                 self.schemas.compare(old[media], schema, scope, f"{where} {media}")
             else:
                 text = f"type de média {media} ajouté à la réponse"
-                self.schemas.emit("type-media-ajoute", Effect.COMPATIBLE, scope, where, text)
+                self.schemas.emit("type-media-ajoute", Effect.COMPATIBLE, scope, where, text, at=Side(schema))
 
     # --- security ---------------------------------------------------------------------------------
 
     def security(
-        self, old: list[dict[str, list[str]]], new: list[dict[str, list[str]]], label: str, callback: bool
+        self, old: list[dict[str, list[str]]], new: list[dict[str, list[str]]], label: str, callback: bool, at: Side
     ) -> None:
         """Requirements are alternatives (OR) of schemes (AND) with scopes: fewer ways in, or more scopes, narrow."""
         scope, where = Scope("requete", callback), f"{label} sécurité"
@@ -292,30 +321,33 @@ class _ContractDiff:
         for schemes, scopes in olds.items():
             if schemes not in news:
                 text = f"exigence de sécurité {_requirement(schemes)} supprimée"
-                self.emit("exigence-securite-supprimee", Effect.TIGHTEN, scope, where, text)
+                self.emit("exigence-securite-supprimee", Effect.TIGHTEN, scope, where, text, at)
                 continue
             for name in schemes:
                 added, removed = news[schemes][name] - scopes[name], scopes[name] - news[schemes][name]
                 if added:
                     text = f"portée(s) {', '.join(sorted(added))} désormais exigée(s) pour {name}"
-                    self.emit("portee-securite-ajoutee", Effect.TIGHTEN, scope, where, text)
+                    self.emit("portee-securite-ajoutee", Effect.TIGHTEN, scope, where, text, at)
                 if removed:
                     text = f"portée(s) {', '.join(sorted(removed))} plus exigée(s) pour {name}"
-                    self.emit("portee-securite-supprimee", Effect.LOOSEN, scope, where, text)
+                    self.emit("portee-securite-supprimee", Effect.LOOSEN, scope, where, text, at)
         for schemes in _missing(news, olds):
             text = f"exigence de sécurité {_requirement(schemes)} ajoutée comme alternative"
-            self.emit("exigence-securite-ajoutee", Effect.LOOSEN, scope, where, text)
+            self.emit("exigence-securite-ajoutee", Effect.LOOSEN, scope, where, text, at)
 
     # --- callbacks --------------------------------------------------------------------------------
 
     def callbacks(self, old: Operation, new: Operation, label: str) -> None:
         """A callback is how the consumer gets its results: adding or removing one breaks it."""
         for name in _missing(old.callbacks, new.callbacks):
-            text = f"callback « {name} » supprimé : le consommateur ne reçoit plus ces appels"
-            self.emit("callback-supprime", Effect.BREAKING, REQUEST, f"{label} callback {name}", text)
+            text, at = (
+                f"callback « {name} » supprimé : le consommateur ne reçoit plus ces appels",
+                Side.of_base(old.node),
+            )
+            self.emit("callback-supprime", Effect.BREAKING, REQUEST, f"{label} callback {name}", text, at)
         for name in _missing(new.callbacks, old.callbacks):
-            text = f"callback « {name} » ajouté : le consommateur doit l'implémenter"
-            self.emit("callback-ajoute", Effect.BREAKING, REQUEST, f"{label} callback {name}", text)
+            text, at = f"callback « {name} » ajouté : le consommateur doit l'implémenter", Side(new.node)
+            self.emit("callback-ajoute", Effect.BREAKING, REQUEST, f"{label} callback {name}", text, at)
         for name in _common(old.callbacks, new.callbacks):
             self.callback_operations(
                 _flatten(old.callbacks[name]), _flatten(new.callbacks[name]), f"{label} callback {name}"
@@ -323,11 +355,14 @@ class _ContractDiff:
 
     def callback_operations(self, old: dict[str, Operation], new: dict[str, Operation], where: str) -> None:
         for key in _missing(old, new):
-            text = f"opération de callback {key} supprimée : le consommateur ne la reçoit plus"
-            self.emit("operation-callback-supprimee", Effect.BREAKING, REQUEST, f"{where} {key}", text)
+            text, at = (
+                f"opération de callback {key} supprimée : le consommateur ne la reçoit plus",
+                Side.of_base(old[key].node),
+            )
+            self.emit("operation-callback-supprimee", Effect.BREAKING, REQUEST, f"{where} {key}", text, at)
         for key in _missing(new, old):
-            text = f"opération de callback {key} ajoutée : le consommateur doit l'implémenter"
-            self.emit("operation-callback-ajoutee", Effect.BREAKING, REQUEST, f"{where} {key}", text)
+            text, at = f"opération de callback {key} ajoutée : le consommateur doit l'implémenter", Side(new[key].node)
+            self.emit("operation-callback-ajoutee", Effect.BREAKING, REQUEST, f"{where} {key}", text, at)
         for key in _common(old, new):
             self.operation(old[key], new[key], f"{where} {key}", callback=True)
 

@@ -35,6 +35,18 @@ Identity = tuple[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
+class Side:
+    """A node of the base (`in_base`: what was removed) or of the revision, to place a change in its file."""
+
+    node: Node
+    in_base: bool = False
+
+    @classmethod
+    def of_base(cls, node: Node) -> Side:
+        return cls(node, in_base=True)
+
+
+@dataclass(frozen=True)
 class Locator:
     """Writes node addresses as `#/pointer`, or `file#/pointer` for another file of the contract."""
 
@@ -90,8 +102,20 @@ class SchemaDiff:
             value = node.value
         return node
 
-    def emit(self, base_id: str, effect: Effect, scope: Scope, where: str, text: str, directional: bool = True) -> None:
-        self.changes.append(make_change(base_id, effect, scope, where, text, directional=directional))
+    def emit(
+        self,
+        base_id: str,
+        effect: Effect,
+        scope: Scope,
+        where: str,
+        text: str,
+        directional: bool = True,
+        *,
+        at: Side | None = None,
+    ) -> None:
+        """Record a change; `at` is the node it is about, in the base or the revision."""
+        place = (self.base if at.in_base else self.revision).place(at.node) if at is not None else None
+        self.changes.append(make_change(base_id, effect, scope, where, text, directional=directional, place=place))
 
 
 @dataclass
@@ -116,8 +140,10 @@ class _Pair:
         address = self.diff.locate(node or self.r_node)
         return f"{self.context} {address}".strip()
 
-    def emit(self, base_id: str, effect: Effect, text: str, node: Node | None = None) -> None:
-        self.diff.emit(base_id, effect, self.scope, self.where(node), text)
+    def emit(self, base_id: str, effect: Effect, text: str, node: Node | None = None, *, in_base: bool = False) -> None:
+        """Record a change about `node` (the revision's schema by default; a base node for what was removed)."""
+        at = Side(node or self.r_node, in_base)
+        self.diff.emit(base_id, effect, self.scope, self.where(node), text, at=at)
 
     # --- keywords of the schema itself ------------------------------------------------------------
 
@@ -146,7 +172,7 @@ class _Pair:
         if old is None:
             self.emit("format-ajoute", Effect.TIGHTEN, f"format {new} ajouté")
         elif new is None:
-            self.emit("format-supprime", Effect.LOOSEN, f"format {old} supprimé", self.b_node)
+            self.emit("format-supprime", Effect.LOOSEN, f"format {old} supprimé", self.b_node, in_base=True)
         elif (old, new) in WIDER_FORMATS:
             self.emit("format-elargi", Effect.LOOSEN, f"format élargi : {old} → {new}")
         elif (new, old) in WIDER_FORMATS:
@@ -214,7 +240,7 @@ class _Pair:
         if old is None:
             self.emit("motif-ajoute", Effect.TIGHTEN, f"motif ajouté : {new}")
         elif new is None:
-            self.emit("motif-supprime", Effect.LOOSEN, f"motif supprimé : {old}", self.b_node)
+            self.emit("motif-supprime", Effect.LOOSEN, f"motif supprimé : {old}", self.b_node, in_base=True)
         else:
             self.emit("motif-modifie", Effect.BREAKING, f"motif modifié : {old} → {new}")
 
@@ -254,7 +280,8 @@ class _Pair:
         for keyword in ("title", "description"):
             if (self.b.get(keyword) or "") != (self.r.get(keyword) or ""):
                 where, text = self.where(), edited(keyword, "du schéma")
-                self.diff.emit("description-modifiee", Effect.INFO, self.scope, where, text, directional=False)
+                at = Side(self.r_node.child(keyword))
+                self.diff.emit("description-modifiee", Effect.INFO, self.scope, where, text, directional=False, at=at)
 
     # --- nested schemas ---------------------------------------------------------------------------
 
@@ -291,7 +318,7 @@ class _Pair:
         else:
             effect = Effect.TIGHTEN if closed else Effect.LOOSEN
         detail = " requise" if required else ""
-        self.emit("propriete-supprimee", effect, f"propriété{detail} « {name} » supprimée", node)
+        self.emit("propriete-supprimee", effect, f"propriété{detail} « {name} » supprimée", node, in_base=True)
 
     def _property_added(self, name: str, required: bool, was_closed: bool, node: Node) -> None:
         if required:
@@ -329,7 +356,7 @@ class _Pair:
             if old is None:
                 self.emit("composition-ajoutee", Effect.TIGHTEN, f"{keyword} ajouté")
             elif new is None:
-                self.emit("composition-supprimee", Effect.LOOSEN, f"{keyword} supprimé", self.b_node)
+                self.emit("composition-supprimee", Effect.LOOSEN, f"{keyword} supprimé", self.b_node, in_base=True)
             else:
                 self._branches(keyword)
         b_disc, r_disc = self.b.get("discriminator") or {}, self.r.get("discriminator") or {}
@@ -356,7 +383,7 @@ class _Pair:
             self.emit("branche-ajoutee", effect, f"branche ajoutée à {keyword}", new)
         for old in olds:
             effect = Effect.TIGHTEN if widening else Effect.LOOSEN
-            self.emit("branche-supprimee", effect, f"branche supprimée de {keyword}", old)
+            self.emit("branche-supprimee", effect, f"branche supprimée de {keyword}", old, in_base=True)
         for old, new in pairs:
             self.diff.compare(old, new, self.scope, self.context)
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from harness.foundations.document import Place
+
+if TYPE_CHECKING:
+    from harness.lint.config import Ignore
 
 Severity = Literal["error", "warning", "info"]
 
@@ -14,7 +19,8 @@ VERDICT_KO = "non-conforme"
 
 @dataclass(frozen=True)
 class Finding:
-    """One rule broken at one place: `path` is a JSON pointer (RFC 6901) into the contract.
+    """One rule broken at one place: `path` is a JSON pointer (RFC 6901) into the contract, `place` the file, line
+    and column of that node.
 
     A place in another file reached through a `$ref` is written `relative/file.yaml#/pointer`.
     """
@@ -23,6 +29,10 @@ class Finding:
     severity: Severity
     path: str
     message: str
+    place: Place | None = field(default=None, compare=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "severity": self.severity, "path": self.path, "message": self.message}
 
 
 @dataclass
@@ -32,6 +42,10 @@ class Report:
     contract: str
     openapi: str | None
     findings: list[Finding] = field(default_factory=list)
+    ignored: list[tuple[Finding, Ignore]] = field(default_factory=list)
+    """Findings a team's configuration ignores, each with its ignore (and reason): out of the verdict."""
+    applied: list[str] = field(default_factory=list)
+    """The ids of the rules that ran (a stage blocked by a broken contract does not run)."""
 
     @property
     def has_errors(self) -> bool:
@@ -48,7 +62,7 @@ class Report:
         return {
             "contract": self.contract,
             "openapi": self.openapi,
-            "findings": [asdict(f) for f in self.findings],
+            "findings": [f.as_dict() for f in self.findings],
             "verdict": self.verdict,
         }
 
@@ -75,7 +89,9 @@ def _verdict_line(report: Report) -> str:
         _plural(report.count("warning"), "avertissement"),
         _plural(report.count("info"), "information"),
     )
-    return f"{report.contract} : {verdict} — {', '.join(counts)}"
+    count = len(report.ignored)
+    ignored = f", {count} constat{'s' if count > 1 else ''} ignoré{'s' if count > 1 else ''}" if count else ""
+    return f"{report.contract} : {verdict} — {', '.join(counts)}{ignored}"
 
 
 def _plural(count: int, noun: str) -> str:

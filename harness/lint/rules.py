@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import unquote, urldefrag, urljoin
 
 from harness.foundations.document import Document, Node, Operation, RefError, pointer
 from harness.foundations.document.usability import reference_defects, structure_defects, version_defects
@@ -48,6 +49,13 @@ ID_PARAMETER = re.compile(r"id[A-Z][A-Za-z0-9]*")
 VERSION_SEGMENT = re.compile(r"v\d+(\.\d+)*")
 TEMPLATE = re.compile(r"\{([^}]*)\}")
 CONSTRAINT_BRANCHES = frozenset({"anyOf", "oneOf", "not"})
+COMPONENT_CONTAINERS = (
+    *(("components", kind) for kind in ("schemas", "responses", "parameters", "requestBodies", "headers")),
+    ("definitions",),
+    ("parameters",),
+    ("responses",),
+)
+"""Where reusable components live (OpenAPI 3.0, then Swagger 2.0); security schemes are used by name, not `$ref`."""
 
 
 # --- Messages (French: they are read by ASP recette teams and vendors) -------------------------------
@@ -83,16 +91,39 @@ MESSAGE_LIMIT_VALUE = (
 )
 
 
+ASP = "spécification des échanges de l'ASP"
+OPENAPI = "spécification OpenAPI (Swagger 2.0, OpenAPI 3.0.x)"
+DINUM = "« Doctrine des API » de la DINUM"
+MINISTRIES = "règles API des ministères"
+RFC9457 = "RFC 9457 (problem details)"
+HYGIENE = "hygiène OpenAPI courante (règles recommandées de Spectral et Redocly)"
+LEVELS = {"error": "doit", "warning": "devrait", "info": "information"}
+"""The strength of a rule, from its default severity: a `doit` is an error, a `devrait` a warning."""
+
+
 @dataclass(frozen=True)
 class Rule:
-    """A rule of the linter: a stable id, a severity and the check that finds where it is broken."""
+    """A rule of the linter: a stable id, a default severity, its source, and the check that finds where it is
+    broken. An `optional` rule runs only when a team's configuration turns it on."""
 
     id: str
     severity: Severity
+    source: str
+    summary: str
+    """What the rule asks, in one French sentence (shown by `recette lint --rules` and in SARIF)."""
     check: Check
+    optional: bool = False
+
+    @property
+    def level(self) -> str:
+        """doit, devrait or information."""
+        return LEVELS[self.severity]
 
     def run(self, contract: Document) -> list[Finding]:
-        return [Finding(self.id, self.severity, where, message) for where, message in self.check(contract)]
+        return [
+            Finding(self.id, self.severity, where, message, contract.place_of(where))
+            for where, message in self.check(contract)
+        ]
 
 
 PRELIMINARY: list[Rule] = []
@@ -103,11 +134,13 @@ SERVICE: list[Rule] = []
 BLOCKING = frozenset({"references-resolues", "structure-valide"})
 
 
-def rule(stage: list[Rule], rule_id: str, severity: Severity) -> Callable[[Check], Check]:
+def rule(
+    stage: list[Rule], rule_id: str, severity: Severity, source: str, summary: str, *, optional: bool = False
+) -> Callable[[Check], Check]:
     """Register a check in `stage` under `rule_id`."""
 
     def register(check: Check) -> Check:
-        stage.append(Rule(rule_id, severity, check))
+        stage.append(Rule(rule_id, severity, source, summary, check, optional))
         return check
 
     return register
@@ -116,13 +149,25 @@ def rule(stage: list[Rule], rule_id: str, severity: Severity) -> Callable[[Check
 # --- Preliminary: version and references -----------------------------------------------------------
 
 
-@rule(PRELIMINARY, "version-openapi", "error")
+@rule(
+    PRELIMINARY,
+    "version-openapi",
+    "error",
+    ASP,
+    "Le contrat est en Swagger 2.0 ou OpenAPI 3.0.x ; l'ASP refuse OpenAPI 3.1 et suivantes.",
+)
 def openapi_version(contract: Document) -> Iterator[tuple[str, str]]:
     """`swagger: "2.0"` or `openapi: "3.0.x"`; 3.1 and later are refused by the ASP."""
     return version_defects(contract)
 
 
-@rule(PRELIMINARY, "references-resolues", "error")
+@rule(
+    PRELIMINARY,
+    "references-resolues",
+    "error",
+    OPENAPI,
+    "Chaque $ref mène quelque part (fichiers relatifs compris), sans boucle.",
+)
 def resolved_references(contract: Document) -> Iterator[tuple[str, str]]:
     """Every `$ref` reachable from the contract leads somewhere (relative files included), without a loop."""
     return reference_defects(contract)
@@ -131,7 +176,9 @@ def resolved_references(contract: Document) -> Iterator[tuple[str, str]]:
 # --- Structure --------------------------------------------------------------------------------------
 
 
-@rule(STRUCTURE, "structure-valide", "error")
+@rule(
+    STRUCTURE, "structure-valide", "error", OPENAPI, "La structure est valide pour sa version (openapi-spec-validator)."
+)
 def valid_structure(contract: Document) -> Iterator[tuple[str, str]]:
     """Structurally valid for its version (openapi-spec-validator, relative `$ref`s read from the file's folder)."""
     return structure_defects(contract)
@@ -140,14 +187,20 @@ def valid_structure(contract: Document) -> Iterator[tuple[str, str]]:
 # --- Design rules -----------------------------------------------------------------------------------
 
 
-@rule(DESIGN, "swagger2-perimetre", "info")
+@rule(
+    DESIGN,
+    "swagger2-perimetre",
+    "info",
+    ASP,
+    "Ce qu'un contrat Swagger 2.0 reçoit de vérifications, et ce qu'il ne reçoit pas.",
+)
 def swagger2_scope(contract: Document) -> Iterator[tuple[str, str]]:
     """Say plainly what a Swagger 2.0 contract gets and what it does not."""
     if contract.is_swagger2:
         yield "/swagger", MESSAGE_SWAGGER2
 
 
-@rule(DESIGN, "serveurs-https", "error")
+@rule(DESIGN, "serveurs-https", "error", ASP, "Les serveurs (3.x) ou schemes (2.0) sont en HTTPS seulement.")
 def https_servers(contract: Document) -> Iterator[tuple[str, str]]:
     """Servers (3.x) or schemes (2.0) are HTTPS only."""
     if contract.is_swagger2:
@@ -163,7 +216,7 @@ def https_servers(contract: Document) -> Iterator[tuple[str, str]]:
             yield where, f"serveur non HTTPS ({', '.join(bad)}) : l'ASP n'accepte que HTTPS."
 
 
-@rule(DESIGN, "serveurs-declares", "warning")
+@rule(DESIGN, "serveurs-declares", "warning", ASP, "Le contrat dit où l'API est servie (servers, ou schemes en 2.0).")
 def declared_servers(contract: Document) -> Iterator[tuple[str, str]]:
     """The contract says where it is served (`servers`, or `schemes` in 2.0), so HTTPS can be checked."""
     key = contract.dialect.servers_key
@@ -171,7 +224,9 @@ def declared_servers(contract: Document) -> Iterator[tuple[str, str]]:
         yield pointer(key), f"aucun « {key} » déclaré : le contrat ne dit pas que l'API est servie en HTTPS."
 
 
-@rule(DESIGN, "securite-schemas", "error")
+@rule(
+    DESIGN, "securite-schemas", "error", ASP, "Au moins un schéma de sécurité OAuth 2.0 ou OpenID Connect est déclaré."
+)
 def security_schemes(contract: Document) -> Iterator[tuple[str, str]]:
     """At least one OAuth 2.0 or OpenID Connect security scheme is declared."""
     accepted = contract.dialect.oauth_types
@@ -182,7 +237,13 @@ def security_schemes(contract: Document) -> Iterator[tuple[str, str]]:
         )
 
 
-@rule(DESIGN, "securite-operations", "error")
+@rule(
+    DESIGN,
+    "securite-operations",
+    "error",
+    ASP,
+    "Chaque opération exige OAuth 2.0 / OIDC ; « security: [] » est refusé.",
+)
 def secured_operations(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation requires OAuth 2.0 / OIDC, globally or on its own; `security: []` is refused."""
     reported: set[str] = set()
@@ -193,7 +254,7 @@ def secured_operations(contract: Document) -> Iterator[tuple[str, str]]:
                 yield where, message
 
 
-@rule(DESIGN, "securite-tls-mutuel", "warning")
+@rule(DESIGN, "securite-tls-mutuel", "warning", ASP, "Le TLS mutuel (ou le VPN) est documenté dans une description.")
 def mutual_tls(contract: Document) -> Iterator[tuple[str, str]]:
     """Mutual TLS (or a VPN) is documented: 3.0 has no scheme type for it, so a description must say it."""
     info = contract.root.find("info")
@@ -203,7 +264,7 @@ def mutual_tls(contract: Document) -> Iterator[tuple[str, str]]:
         yield "/info", MESSAGE_MUTUAL_TLS
 
 
-@rule(DESIGN, "operation-identifiant", "error")
+@rule(DESIGN, "operation-identifiant", "error", MINISTRIES, "Chaque opération (rappels compris) a un operationId.")
 def operation_ids(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation (callbacks included) has an operationId."""
     for operation in contract.operations(callbacks=True):
@@ -211,7 +272,7 @@ def operation_ids(contract: Document) -> Iterator[tuple[str, str]]:
             yield contract.location(operation.node), f"{_label(operation)} sans operationId."
 
 
-@rule(DESIGN, "operation-resume", "warning")
+@rule(DESIGN, "operation-resume", "warning", MINISTRIES, "Chaque opération (rappels compris) a un résumé (summary).")
 def operation_summaries(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation (callbacks included) has a summary."""
     for operation in contract.operations(callbacks=True):
@@ -219,7 +280,9 @@ def operation_summaries(contract: Document) -> Iterator[tuple[str, str]]:
             yield contract.location(operation.node), f"{_label(operation)} sans summary (résumé)."
 
 
-@rule(DESIGN, "erreurs-documentees", "error")
+@rule(
+    DESIGN, "erreurs-documentees", "error", ASP, "Chaque opération documente ses erreurs client (4xx) et serveur (5xx)."
+)
 def documented_errors(contract: Document) -> Iterator[tuple[str, str]]:
     """Every operation documents its client (4xx) and server (5xx) errors; `default` counts for both."""
     for operation in contract.operations():
@@ -230,7 +293,13 @@ def documented_errors(contract: Document) -> Iterator[tuple[str, str]]:
                 yield where, f"{_label(operation)} : aucune réponse {family}xx (erreur {kind}) documentée."
 
 
-@rule(DESIGN, "erreurs-problem-json", "error")
+@rule(
+    DESIGN,
+    "erreurs-problem-json",
+    "error",
+    RFC9457,
+    "Chaque réponse 4xx, 5xx et default est un application/problem+json avec type, title et status.",
+)
 def problem_details(contract: Document) -> Iterator[tuple[str, str]]:
     """Every 4xx, 5xx and default response is `application/problem+json` with type, title and status."""
     for operation in contract.operations():
@@ -241,7 +310,13 @@ def problem_details(contract: Document) -> Iterator[tuple[str, str]]:
                     yield contract.location(raw), f"réponse {code} : {defect}"
 
 
-@rule(DESIGN, "chemins-kebab-case", "error")
+@rule(
+    DESIGN,
+    "chemins-kebab-case",
+    "error",
+    DINUM,
+    "Les segments de chemin sont en minuscules kebab-case, sans « / » final.",
+)
 def kebab_case_paths(contract: Document) -> Iterator[tuple[str, str]]:
     """Path segments are lowercase kebab-case (`/depots-complementaires`), without a trailing slash."""
     for template in _templates(contract):
@@ -254,7 +329,7 @@ def kebab_case_paths(contract: Document) -> Iterator[tuple[str, str]]:
                 yield pointer("paths", template), f"segment « {segment} » : chemins en minuscules kebab-case."
 
 
-@rule(DESIGN, "chemins-verbes", "error")
+@rule(DESIGN, "chemins-verbes", "error", DINUM, "Pas de verbe dans un chemin : la méthode HTTP porte l'action.")
 def verbs_in_paths(contract: Document) -> Iterator[tuple[str, str]]:
     """No verb in a path: a resource is a noun, an action is a noun sub-resource (`/retransmissions`)."""
     for template in _templates(contract):
@@ -264,7 +339,7 @@ def verbs_in_paths(contract: Document) -> Iterator[tuple[str, str]]:
                 yield pointer("paths", template), MESSAGE_VERB.format(segment=segment, verb=verbs[0])
 
 
-@rule(DESIGN, "chemins-pluriel", "warning")
+@rule(DESIGN, "chemins-pluriel", "warning", DINUM, "Une collection suivie d'un {id} est nommée au pluriel.")
 def plural_collections(contract: Document) -> Iterator[tuple[str, str]]:
     """A collection followed by an `{id}` is a plural noun (heuristic: it ends in s or x)."""
     for template in _templates(contract):
@@ -275,7 +350,13 @@ def plural_collections(contract: Document) -> Iterator[tuple[str, str]]:
                 yield pointer("paths", template), message
 
 
-@rule(DESIGN, "parametres-identifiants", "error")
+@rule(
+    DESIGN,
+    "parametres-identifiants",
+    "error",
+    MINISTRIES,
+    "Les identifiants de chemin sont nommés idXxx, un même nom par collection.",
+)
 def id_parameters(contract: Document) -> Iterator[tuple[str, str]]:
     """Identifier path parameters are named `idXxx`, and one collection keeps one parameter name."""
     names_by_collection: dict[str, str] = {}
@@ -292,7 +373,7 @@ def id_parameters(contract: Document) -> Iterator[tuple[str, str]]:
                     yield pointer("paths", template), message
 
 
-@rule(DESIGN, "proprietes-camel-case", "error")
+@rule(DESIGN, "proprietes-camel-case", "error", MINISTRIES, "Les propriétés des schémas sont en camelCase.")
 def camel_case_properties(contract: Document) -> Iterator[tuple[str, str]]:
     """Schema properties are camelCase (`identifiantDossier`)."""
     for schema in contract.schemas():
@@ -301,7 +382,7 @@ def camel_case_properties(contract: Document) -> Iterator[tuple[str, str]]:
                 yield contract.location(prop), f"propriété « {name} » : écrire les propriétés en camelCase."
 
 
-@rule(DESIGN, "modeles-descriptions", "warning")
+@rule(DESIGN, "modeles-descriptions", "warning", ASP, "Les schémas nommés et leurs propriétés ont une description.")
 def described_models(contract: Document) -> Iterator[tuple[str, str]]:
     """Named schemas and their properties carry a description (a `$ref` property takes its target's).
 
@@ -317,7 +398,7 @@ def described_models(contract: Document) -> Iterator[tuple[str, str]]:
                 yield contract.location(prop), f"propriété « {name} » sans description."
 
 
-@rule(DESIGN, "asynchrone-location", "warning")
+@rule(DESIGN, "asynchrone-location", "warning", ASP, "Une réponse 202 donne l'URL de suivi dans un en-tête Location.")
 def async_location(contract: Document) -> Iterator[tuple[str, str]]:
     """A 202 (accepted, processed later) tells where to follow the work: a `Location` header."""
     for operation in contract.operations():
@@ -328,7 +409,7 @@ def async_location(contract: Document) -> Iterator[tuple[str, str]]:
                 yield contract.location(raw), f"{_label(operation)} : réponse 202 sans en-tête Location (URL de suivi)."
 
 
-@rule(DESIGN, "limite-transaction", "warning")
+@rule(DESIGN, "limite-transaction", "warning", ASP, "La limite de transaction de 20 Mo est documentée.")
 def transaction_limit(contract: Document) -> Iterator[tuple[str, str]]:
     """The 20 MB transaction limit is documented: `x-limite-transaction-octets`, a 413, or a description."""
     info = contract.root.find("info")
@@ -341,7 +422,13 @@ def transaction_limit(contract: Document) -> Iterator[tuple[str, str]]:
     yield "/info", MESSAGE_LIMIT
 
 
-@rule(DESIGN, "limite-transaction-valeur", "error")
+@rule(
+    DESIGN,
+    "limite-transaction-valeur",
+    "error",
+    ASP,
+    "x-limite-transaction-octets est un nombre d'octets entre 1 et la limite de l'ASP.",
+)
 def transaction_limit_value(contract: Document) -> Iterator[tuple[str, str]]:
     """`x-limite-transaction-octets`, when given, is a whole number of bytes within the ASP's 20 MB."""
     info = contract.root.find("info")
@@ -353,10 +440,99 @@ def transaction_limit_value(contract: Document) -> Iterator[tuple[str, str]]:
         yield limit.pointer, MESSAGE_LIMIT_VALUE.format(value=value, limit=TRANSACTION_LIMIT_BYTES)
 
 
+# --- Hygiene (optional: a team's configuration turns them on) ---------------------------------------
+
+
+@rule(DESIGN, "info-licence", "warning", HYGIENE, "Le contrat nomme sa licence (info.license).", optional=True)
+def info_license(contract: Document) -> Iterator[tuple[str, str]]:
+    """The contract names its licence (`info.license`): what may be done with the API and its description."""
+    info = contract.root.find("info")
+    license_node = info.find("license") if info else None
+    if license_node is None or not license_node.text("name"):
+        yield "/info", "aucune licence (info.license.name) : dire ce qui peut être fait de l'API et de son contrat."
+
+
+@rule(
+    DESIGN,
+    "info-contact",
+    "warning",
+    HYGIENE,
+    "Le contrat donne un contact (info.contact, courriel ou URL).",
+    optional=True,
+)
+def info_contact(contract: Document) -> Iterator[tuple[str, str]]:
+    """The contract gives a contact (`info.contact` with an email or a URL)."""
+    info = contract.root.find("info")
+    contact = info.find("contact") if info else None
+    if contact is None or not (contact.text("email") or contact.text("url")):
+        yield "/info", "aucun contact (info.contact.email ou url) : à qui s'adresser pour cette API."
+
+
+@rule(
+    DESIGN,
+    "operation-description",
+    "warning",
+    HYGIENE,
+    "Chaque opération (rappels compris) a une description.",
+    optional=True,
+)
+def operation_descriptions(contract: Document) -> Iterator[tuple[str, str]]:
+    """Every operation (callbacks included) has a description, beyond its summary."""
+    for operation in contract.operations(callbacks=True):
+        if not operation.node.text("description"):
+            yield contract.location(operation.node), f"{_label(operation)} sans description."
+
+
+@rule(DESIGN, "operation-tags", "warning", HYGIENE, "Chaque opération a au moins un tag.", optional=True)
+def operation_tags(contract: Document) -> Iterator[tuple[str, str]]:
+    """Every operation under `paths` has at least one tag (the documentation groups operations by tag)."""
+    for operation in contract.operations():
+        if not _items(operation.node.find("tags")):
+            yield contract.location(operation.node), f"{_label(operation)} sans tags."
+
+
+@rule(
+    DESIGN,
+    "composants-inutilises",
+    "warning",
+    HYGIENE,
+    "Chaque composant réutilisable est référencé par un $ref.",
+    optional=True,
+)
+def unused_components(contract: Document) -> Iterator[tuple[str, str]]:
+    """Every reusable component (schemas, responses, parameters…) is used by a `$ref` of the contract's files."""
+    used = _reference_targets(contract)
+    for container in COMPONENT_CONTAINERS:
+        holder: Node | None = contract.root
+        for key in container:
+            holder = holder.find(key) if holder is not None else None
+        for name, component in _mapping_items(holder):
+            if component.identity not in used:
+                yield contract.location(component), f"composant « {name} » défini mais jamais référencé."
+
+
+@rule(
+    DESIGN,
+    "rappels-erreurs-4xx",
+    "warning",
+    ASP,
+    "Chaque opération de rappel documente une réponse 4xx (refus d'un retour).",
+    optional=True,
+)
+def callback_client_errors(contract: Document) -> Iterator[tuple[str, str]]:
+    """Every callback operation documents the 4XX its receiver answers to a return it refuses."""
+    for operation in contract.operations(callbacks=True):
+        if operation.callback and not any(code.startswith("4") for code, _ in _responses(operation)):
+            where = contract.location(operation.node.find("responses") or operation.node)
+            yield where, f"{_label(operation)} : aucune réponse 4xx documentée (refus d'un retour par le récepteur)."
+
+
 # --- Service contract -------------------------------------------------------------------------------
 
 
-@rule(SERVICE, "contrat-de-service", "error")
+@rule(
+    SERVICE, "contrat-de-service", "error", ASP, "Le contrat de service a chaque section exigée par l'ASP, bien typée."
+)
 def service_contract_sections(contract: Document) -> Iterator[tuple[str, str]]:
     """Every section the ASP requires is present and typed (harness.foundations.service_contract)."""
     for defect in service_contract_defects(contract.data):
@@ -369,7 +545,13 @@ def service_contract_sections(contract: Document) -> Iterator[tuple[str, str]]:
             yield pointer(*tokens), f"contrat de service non conforme : {message}"
 
 
-@rule(SERVICE, "contrat-de-service-references", "warning")
+@rule(
+    SERVICE,
+    "contrat-de-service-references",
+    "warning",
+    ASP,
+    "Les contrats OpenAPI que nomme le contrat de service existent à côté de lui.",
+)
 def service_contract_references(contract: Document) -> Iterator[tuple[str, str]]:
     """The OpenAPI contracts the service contract names exist beside it."""
     api = contract.root.find("contratDeService")
@@ -543,6 +725,35 @@ def _all_properties(contract: Document, schema: Node, seen: frozenset[str] = fro
     return names
 
 
+def _mapping_items(node: Node | None) -> Iterator[tuple[str, Node]]:
+    if node is not None and isinstance(node.value, dict):
+        yield from node.children()
+
+
+def _reference_targets(contract: Document) -> set[tuple[str, tuple[str, ...]]]:
+    """The file and pointer tokens every `$ref` of the contract's files (read by walking it) points at."""
+    for _ in contract.walk():
+        pass  # reads every file the contract reaches
+    targets: set[tuple[str, tuple[str, ...]]] = set()
+    for uri, parsed in contract.resolver.files.items():
+        stack = [parsed.data]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, dict):
+                if isinstance(value.get("$ref"), str):
+                    target, fragment = urldefrag(urljoin(uri, value["$ref"]))
+                    tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in unquote(fragment).split("/")[1:])
+                    targets.add((target, tokens))
+                stack.extend(value.values())
+            elif isinstance(value, list):
+                stack.extend(value)
+    return targets
+
+
 def _items(node: Node | None) -> list[Node]:
     """The items of a list node; nothing for anything else (or no node)."""
     return node.elements() if node is not None else []
+
+
+ALL_RULES: list[Rule] = [*PRELIMINARY, *STRUCTURE, *DESIGN, *SERVICE]
+"""Every rule, in the order they run."""

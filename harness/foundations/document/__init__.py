@@ -12,7 +12,7 @@
 
 from harness.foundations.document.contract import Document, Operation, read_contract
 from harness.foundations.document.dialects import HTTP_METHODS, Body, Dialect
-from harness.foundations.document.nodes import Node, pointer
+from harness.foundations.document.nodes import Node, Place, pointer, shown
 from harness.foundations.document.reading import LoadError, Position
 from harness.foundations.document.references import RefError, Resolver
 from harness.foundations.document.sources import GitRevision, Input, Source, WorkingTree, contract_input, same_file_in
@@ -28,6 +28,7 @@ __all__ = [
     "LoadError",
     "Node",
     "Operation",
+    "Place",
     "Position",
     "RefError",
     "Resolver",
@@ -38,5 +39,6 @@ __all__ = [
     "read_contract",
     "read_openapi",
     "same_file_in",
+    "shown",
     "unusable_contract",
 ]

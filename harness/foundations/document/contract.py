@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness.foundations.document.dialects import HTTP_METHODS, SCHEMA_CONTAINERS, Dialect, dialect_of, family_of
-from harness.foundations.document.nodes import Node
-from harness.foundations.document.reading import LoadError, Parsed, Position, read_parsed
+from harness.foundations.document.nodes import Node, Place
+from harness.foundations.document.reading import LoadError, Parsed, read_parsed
 from harness.foundations.document.references import RefError, Resolver
 from harness.foundations.document.sources import Source, WorkingTree
 
@@ -63,9 +63,18 @@ class Document:
         """How messages name the file: its path, or `REF:PATH` for a file read in a git revision."""
         return self.resolver.source.name(self.path)
 
-    def position(self, node: Node) -> Position:
-        """The line and column where `node` is written (in its own file, which may be another than this one)."""
-        return self.resolver.position(node)
+    def place(self, node: Node) -> Place:
+        """The file, line and column where `node` is written (its own file, which may be another than this one)."""
+        return self.resolver.place(node)
+
+    def place_of(self, location: str) -> Place:
+        """The place of a `location` as `location()` writes it: a JSON pointer, or `file#pointer` relative to
+        this contract's folder."""
+        in_this_file = location == "" or location.startswith("/")
+        file, _, fragment = ("", "", location) if in_this_file else location.partition("#")
+        uri = self.uri if in_this_file else (self.folder / file).resolve().as_uri()
+        tokens = tuple(t.replace("~1", "/").replace("~0", "~") for t in fragment.split("/")[1:])
+        return self.resolver.place(Node(None, uri, tokens))
 
     @property
     def folder(self) -> Path:

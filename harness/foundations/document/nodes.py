@@ -15,6 +15,26 @@ def pointer(*tokens: str) -> str:
     return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a value is written: its file (relative to the current folder when inside it), line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def shown(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it (as CI tools name files), else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def uri_path(uri: str) -> Path:
     """The file a `file:` URI names (POSIX paths: what `urllib.request.url2pathname` does there, without its
     slow import)."""

@@ -8,7 +8,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import yaml
 
-from harness.foundations.document.nodes import Node, uri_path
+from harness.foundations.document.nodes import Node, Place, shown, uri_path
 from harness.foundations.document.reading import LoadError, Parsed, Position, describe, parse
 from harness.foundations.document.sources import Source, WorkingTree
 
@@ -36,8 +36,13 @@ class Resolver:
         return self.source.name(uri_path(uri))
 
     def position(self, node: Node) -> Position:
-        """The line and column where `node` is written in its file."""
-        return self.files[node.uri].position(node.tokens)
+        """The line and column where `node` is written in its file (1, 1 for a file not read as text)."""
+        parsed = self.files.get(node.uri)
+        return parsed.position(node.tokens) if parsed is not None else (1, 1)
+
+    def place(self, node: Node) -> Place:
+        """The file, line and column where `node` is written."""
+        return Place(shown(uri_path(node.uri)), *self.position(node))
 
     def resolve(self, node: Node) -> Node:
         """`node` itself, or the target of its `$ref` (chains followed); `RefError` when it leads nowhere."""
