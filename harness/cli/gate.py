@@ -70,7 +70,8 @@ def evaluate(
     if scope is not None and scope.applies:
         violations += scope.check(new.version, declared, today or datetime.now(PARIS).date())
     calendar = scope.summary if scope is not None else None
-    return GateResult(changes, required, declared, violations, (old.version, new.version), calendar)
+    version_place = new.document.place(new.info.child("version"))
+    return GateResult(changes, required, declared, violations, (old.version, new.version), calendar, version_place)
 
 
 @click.command("gate")

@@ -45,6 +45,29 @@ BUMP_NAMES = {
 }
 
 
+SEMVER = "gestion sémantique des versions (semver 2.0.0), exigée par la politique de versions de l'ASP"
+ASP_CALENDAR = "spécification des échanges de l'ASP : préavis, coexistence des majeures, guide de migration"
+VIOLATION_RULES: dict[str, tuple[str, str]] = {
+    "version-non-semver": ("info.version est une version semver X.Y.Z.", SEMVER),
+    "version-regressee": ("La version ne recule pas.", SEMVER),
+    "version-inchangee": ("Un contrat qui change change de version.", SEMVER),
+    "cassant-sans-version-majeure": ("Un changement cassant demande une version majeure.", SEMVER),
+    "montee-de-version-insuffisante": ("La montée déclarée couvre la montée que les changements exigent.", SEMVER),
+    "version-non-inscrite": ("La version publiée est inscrite au calendrier (versions.yaml).", ASP_CALENDAR),
+    "contrat-introuvable": ("Le contrat que le calendrier associe à la version existe.", ASP_CALENDAR),
+    "publication-non-datee": ("La version a une date de publication (publieeLe).", ASP_CALENDAR),
+    "preavis-insuffisant": ("Préavis d'au moins un mois (mineure) ou trois mois (majeure).", ASP_CALENDAR),
+    "coexistence-insuffisante": (
+        "La majeure précédente vit six mois après la publication de la nouvelle.",
+        ASP_CALENDAR,
+    ),
+    "depreciation-anticipee": ("La majeure précédente n'est pas dépréciée avant la nouvelle.", ASP_CALENDAR),
+    "guide-de-migration-manquant": ("Une nouvelle majeure a un guide de migration.", ASP_CALENDAR),
+    "guide-de-migration-introuvable": ("Le guide de migration inscrit au calendrier existe.", ASP_CALENDAR),
+}
+"""Each rule of the policy: what it asks (French) and where it comes from."""
+
+
 @dataclass(frozen=True)
 class Violation:
     """A broken rule of the version policy."""

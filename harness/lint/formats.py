@@ -30,7 +30,7 @@ def rule_info(rule: Rule) -> RuleInfo:
     return RuleInfo(rule.id, rule.summary, rule.summary, rule.source, rule.level, LEVELS[rule.severity])
 
 
-def annotations(reports: list[Report]) -> list[Annotation]:
+def ci_annotations(reports: list[Report]) -> list[Annotation]:
     return [_annotation(report, finding) for report in reports for finding in report.findings]
 
 
@@ -40,15 +40,15 @@ def _annotation(report: Report, finding: Finding) -> Annotation:
 
 
 def format_sarif(reports: list[Report]) -> str:
-    return sarif("recette lint", __version__, [*map(rule_info, ALL_RULES), NOT_APPLIED], annotations(reports))
+    return sarif("recette lint", __version__, [*map(rule_info, ALL_RULES), NOT_APPLIED], ci_annotations(reports))
 
 
 def format_github(reports: list[Report]) -> str:
-    return github(annotations(reports))
+    return github(ci_annotations(reports))
 
 
 def format_gitlab(reports: list[Report]) -> str:
-    return gitlab(annotations(reports))
+    return gitlab(ci_annotations(reports))
 
 
 def format_markdown(reports: list[Report]) -> str:
