@@ -115,7 +115,8 @@ def test_a_change_in_a_referenced_file_is_placed_in_that_file(tmp_path: Path, mo
     monkeypatch.chdir(tmp_path)
     contract = Path("titulaire/v1/openapi.yaml")
     [change] = evaluate(Path("base") / contract, Path("revision") / contract).changes
-    assert change.place is not None and change.place.file == "revision/asp-callback/v1/openapi.yaml"
+    assert change.place is not None
+    assert change.place.file == "revision/asp-callback/v1/openapi.yaml"
     line = callback.read_text(encoding="utf-8").splitlines()[change.place.line - 1]
     assert line.strip().startswith("modeEchange:")
 
@@ -124,7 +125,8 @@ def test_what_was_removed_is_placed_in_the_base() -> None:
     pair = GATE_CORPUS / "01-operation-supprimee"
     result = evaluate(pair / "base.yaml", pair / "revision.yaml")
     removed = [c for c in result.changes if c.id == "operation-supprimee"]
-    assert removed and all(c.place is not None and c.place.file.endswith("base.yaml") for c in removed)
+    assert removed
+    assert all(c.place is not None and c.place.file.endswith("base.yaml") for c in removed)
 
 
 def test_a_json_contract_gets_lines_too(tmp_path: Path) -> None:
@@ -134,7 +136,8 @@ def test_a_json_contract_gets_lines_too(tmp_path: Path) -> None:
     path = tmp_path / "serveur-http.json"
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     [finding] = [f for f in _lint_file(path).findings]
-    assert finding.place is not None and finding.place.line > 1
+    assert finding.place is not None
+    assert finding.place.line > 1
     assert path.read_text(encoding="utf-8").splitlines()[finding.place.line - 1].strip().startswith('"url"')
 
 
@@ -153,8 +156,11 @@ def test_github_annotations_carry_file_line_and_column() -> None:
     assert all(parsed), lines
     error, warning, summary = (m.groups() for m in parsed if m)
     assert error[:2] == ("error", str(BREAKING_PAIR.relative_to(ROOT) / "revision.yaml"))
-    assert warning[0] == "warning" and int(warning[2]) > 1 and warning[4] == "valeur-enum-supprimee-requete"
-    assert summary[0] == "notice" and "REFUSÉ" in summary[5]
+    assert warning[0] == "warning"
+    assert int(warning[2]) > 1
+    assert warning[4] == "valeur-enum-supprimee-requete"
+    assert summary[0] == "notice"
+    assert "REFUSÉ" in summary[5]
     lint_lines = lint(LINT_CORPUS / "security-vide.yaml", "--format", "github").splitlines()
     assert lint_lines[0].startswith("::error file=tests/lint_corpus/security-vide.yaml,line=31,col=7,")
 
@@ -190,7 +196,8 @@ def test_lint_junit_has_one_testcase_per_rule_failing_on_errors() -> None:
 def test_gate_junit_testcases_point_at_the_version() -> None:
     root = ET.fromstring(gate(BREAKING_PAIR / "base.yaml", BREAKING_PAIR / "revision.yaml", "--format", "junit"))
     [case] = root.findall(".//testcase")
-    assert case.get("file", "").endswith("revision.yaml") and case.get("line") == "2"
+    assert case.get("file", "").endswith("revision.yaml")
+    assert case.get("line") == "2"
 
 
 def test_markdown_comments_put_the_verdict_first() -> None:
@@ -208,7 +215,8 @@ def test_html_is_self_contained_escaped_and_breaking_first() -> None:
     assert text.startswith("<!doctype html>")
     assert not re.search(r"""(src|href)=["']?https?:""", text)
     rows = re.findall(r'<tr class="([a-z-]+)">', text)
-    assert rows and rows == sorted(rows, key=["breaking", "non-breaking", "info"].index)
+    assert rows
+    assert rows == sorted(rows, key=["breaking", "non-breaking", "info"].index)
     assert "<script" not in text
 
 
@@ -218,4 +226,5 @@ def test_html_escapes_what_the_contracts_say() -> None:
 
     change = Change("description-modifiee", Level.INFO, "#/info", "<script>alert(1)</script>.")
     text = render_html(GateResult([change], "patch", "patch", []))
-    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text

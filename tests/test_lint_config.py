@@ -77,7 +77,8 @@ def test_an_ignore_needs_a_reason_and_drops_the_finding_from_the_verdict(tmp_pat
         "ignore:\n  - rule: securite-operations\n    path: /paths/*/get/security*\n    reason: migration en cours\n",
     )
     report = lint_file(CORPUS / "security-vide.yaml", read_config(path, KNOWN))
-    assert report.findings == [] and not report.has_errors
+    assert report.findings == []
+    assert not report.has_errors
     assert [(f.rule, i.reason) for f, i in report.ignored] == [("securite-operations", "migration en cours")] * 2
     result = lint(CORPUS / "security-vide.yaml", "--config", path)
     assert result.exit_code == 0
@@ -104,13 +105,16 @@ def test_a_bad_configuration_exits_2_with_one_line(tmp_path: Path, text: str, fr
     with pytest.raises(ConfigError, match=fragment):
         read_config(path, KNOWN)
     result = lint(CORPUS / "conforme.yaml", "--config", path)
-    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and fragment in result.stderr
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert fragment in result.stderr
 
 
 def test_a_blocking_rule_still_blocks_whatever_its_severity(tmp_path: Path) -> None:
     settings = LintConfig({"references-resolues": "warning"})
     rules = {(rule, severity) for rule, severity, _ in found(CORPUS / "ref-introuvable.yaml", settings)}
-    assert ("references-resolues", "warning") in rules and ("regles-non-appliquees", "info") in rules
+    assert ("references-resolues", "warning") in rules
+    assert ("regles-non-appliquees", "info") in rules
 
 
 def test_rules_lists_every_rule_with_its_source_level_and_state(tmp_path: Path) -> None:
@@ -118,12 +122,15 @@ def test_rules_lists_every_rule_with_its_source_level_and_state(tmp_path: Path) 
     assert result.exit_code == 0
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert set(lines) == KNOWN
-    assert "doit" in lines["erreurs-problem-json"] and "RFC 9457" in lines["erreurs-problem-json"]
-    assert "devrait" in lines["info-licence"] and "inactive" in lines["info-licence"]
+    assert "doit" in lines["erreurs-problem-json"]
+    assert "RFC 9457" in lines["erreurs-problem-json"]
+    assert "devrait" in lines["info-licence"]
+    assert "inactive" in lines["info-licence"]
     assert "DINUM" in lines["chemins-verbes"]
     turned = lint("--rules", "--config", config(tmp_path, "rules:\n  info-licence: error\n  chemins-verbes: off\n"))
     lines = {line.split()[0]: line for line in turned.stdout.splitlines()}
-    assert " error " in lines["info-licence"] and "active" in lines["info-licence"]
+    assert " error " in lines["info-licence"]
+    assert "active" in lines["info-licence"]
     assert "désactivée" in lines["chemins-verbes"]
 
 
