@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -78,30 +79,52 @@ def readme_recipes() -> dict[str, list[str]]:
     }
 
 
-def run_recipe(commands: list[str], folder: Path) -> list[int]:
-    """Run the recipe's commands in `folder` (the venv is already there: `make .venv/.installed` is skipped)."""
+def run_recipe(commands: list[str], folder: Path) -> list[tuple[int, str]]:
+    """Run the recipe's commands in `folder` (the venv is already there: `make .venv/.installed` is skipped);
+    the exit code and output of each."""
     assert commands[0] == "make .venv/.installed"
-    codes = []
+    runs = []
     for command in commands[1:]:
         done = subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True)
         assert "Traceback" not in done.stderr, done.stderr
-        codes.append(done.returncode)
-    return codes
+        runs.append((done.returncode, done.stdout))
+    return runs
 
 
-@pytest.mark.parametrize("ci", ["github", "gitlab"])
-def test_the_readme_recipe_passes_on_the_unchanged_contract(clone: Path, ci: str) -> None:
-    codes = run_recipe(readme_recipes()[ci], clone)
-    assert set(codes) == {0}
-    report = ET.parse(clone / "gate.xml").getroot()
-    assert report.get("failures") == "0"
+def test_the_github_recipe_passes_on_the_unchanged_contract(clone: Path) -> None:
+    runs = run_recipe(readme_recipes()["github"], clone)
+    assert [code for code, _ in runs] == [0, 0]
+    assert runs[0][1] == "\n"  # a clean lint has no annotation
+    assert runs[1][1].startswith("::notice title=recette gate::ACCEPTÉ")
 
 
-@pytest.mark.parametrize("ci", ["github", "gitlab"])
-def test_the_readme_recipe_fails_on_a_breaking_change_without_a_major(clone: Path, ci: str) -> None:
+def test_the_github_recipe_fails_on_a_breaking_change_without_a_major(clone: Path) -> None:
     edit(clone / CALLBACK, *BREAKING_EDIT)
-    codes = run_recipe(readme_recipes()[ci], clone)
-    assert codes[-1] == 1
+    runs = run_recipe(readme_recipes()["github"], clone)
+    assert [code for code, _ in runs] == [0, 1]
+    annotations = runs[1][1].splitlines()
+    version_line = next(
+        i for i, line in enumerate((clone / CONTRACT).read_text().splitlines(), 1) if "version:" in line
+    )
+    errors = [a for a in annotations if a.startswith(f"::error file={CONTRACT},line={version_line},")]
+    assert [e.split("title=")[1].split("::")[0] for e in errors] == [
+        "version-inchangee",
+        "cassant-sans-version-majeure",
+    ]
+    assert any(a.startswith(f"::warning file={CALLBACK},line=") for a in annotations)
+
+
+def test_the_gitlab_recipe_passes_on_the_unchanged_contract(clone: Path) -> None:
+    runs = run_recipe(readme_recipes()["gitlab"], clone)
+    assert {code for code, _ in runs} == {0}
+    assert json.loads((clone / "lint.json").read_text(encoding="utf-8")) == []
+    assert ET.parse(clone / "gate.xml").getroot().get("failures") == "0"
+
+
+def test_the_gitlab_recipe_fails_on_a_breaking_change_without_a_major(clone: Path) -> None:
+    edit(clone / CALLBACK, *BREAKING_EDIT)
+    runs = run_recipe(readme_recipes()["gitlab"], clone)
+    assert runs[-1][0] == 1
     failures = ET.parse(clone / "gate.xml").getroot().findall(".//failure")
     assert "cassant-sans-version-majeure" in [failure.get("type") for failure in failures]
 
