@@ -31,6 +31,7 @@ from harness.foundations.calendar import (
     parse_version,
     read_yaml_mapping,
 )
+from harness.foundations.document import shown
 from harness.foundations.resources import project_folder
 from harness.gate.changes import Change, Level
 
@@ -266,7 +267,7 @@ class CalendarScope:
 
     @classmethod
     def given(cls, versions: Path, policy: Path) -> CalendarScope:
-        return cls(load_calendar(versions), policy, f"{versions} (--versions)")
+        return cls(load_calendar(versions), policy, f"{shown(versions)} (--versions)")
 
     @classmethod
     def off(cls) -> CalendarScope:
@@ -302,6 +303,6 @@ def calendar_scope(contract: Path, versions: Path | None, policy: Path | None) -
         if candidate.is_file():
             calendar = load_calendar(candidate)
             if any(r.contract and calendar.resolve(r.contract).resolve() == target for r in calendar.releases):
-                return CalendarScope(calendar, rules, f"{candidate} (trouvé près du contrat)")
-            return CalendarScope(None, None, f"{candidate} n'inscrit pas {contract.name} (champ contrat)")
+                return CalendarScope(calendar, rules, f"{shown(candidate)} (trouvé près du contrat)")
+            return CalendarScope(None, None, f"{shown(candidate)} n'inscrit pas {contract.name} (champ contrat)")
     return CalendarScope(None, None, f"aucun {CALENDAR_NAME} dans le dossier du contrat ni dans son parent")

@@ -7,7 +7,8 @@
 - `references`: `Resolver`, which follows `$ref`s across files on demand (`RefError` when one leads nowhere);
 - `dialects`: the one place that knows Swagger 2.0 from OpenAPI 3.0.x, and `HTTP_METHODS`;
 - `contract`: `Document`, a contract as read and walked; `read_contract`;
-- `usability`: version, references and structure defects, `unusable_contract`, `read_openapi`.
+- `usability`: version, references and structure defects, `unusable_contract`, `read_openapi`;
+- `annotations`: findings placed in files, written for CI (SARIF, GitHub, GitLab).
 """
 
 from harness.foundations.document.contract import Document, Operation, read_contract

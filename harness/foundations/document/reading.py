@@ -34,6 +34,7 @@ class Parsed:
     text: str
     data: Any
     tree: yaml.Node | None = None
+    composed: bool = False
 
     def position(self, tokens: tuple[str, ...]) -> Position:
         """Where the value at `tokens` is written: its key's line and column in a mapping (the deepest existing
@@ -48,8 +49,13 @@ class Parsed:
         return (start.line + 1, start.column + 1) if start is not None else (1, 1)
 
     def _tree(self) -> yaml.Node | None:
-        if self.tree is None:
-            self.tree = yaml.compose(self.text, Loader=LOADER)
+        """The node tree, composed on first use for a file read as JSON (None when YAML cannot read it)."""
+        if self.tree is None and not self.composed:
+            self.composed = True
+            try:
+                self.tree = yaml.compose(self.text, Loader=LOADER)
+            except yaml.YAMLError:
+                self.tree = None  # JSON that YAML 1.1 does not read: values are placed at the top of the file
         return self.tree
 
 
