@@ -39,7 +39,7 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
 )
 @click.option(
-    "--contrat-de-service",
+    "--service-contract",
     "service_contract",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Contrat de service publié par la plateforme (ses délais bornent les attentes de la campagne).",
