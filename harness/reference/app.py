@@ -55,16 +55,16 @@ async def deposit(request: Request) -> Response:
     await authorize(request, WRITE)
     titulaire.ensure_accepting()
     check_parameters(request)
-    boundary = boundary_of(request.headers.get("content-type", ""))
-    intake = MultipartIntake(
-        boundary, titulaire.deposit_directory(str(uuid.uuid4())), titulaire.settings.max_metadata_bytes
-    )
+    limits = titulaire.settings.limits
+    boundary = boundary_of(request.headers.get("content-type", ""), limits.boundary_length)
+    tags = run_tags(request, limits.tag_length)
+    intake = MultipartIntake(boundary, titulaire.deposit_directory(str(uuid.uuid4())), limits)
     with titulaire.deposit_slot():
         try:
             body, body_bytes = await _receive(request, intake)
-            checked = check_deposit_body(request, body.metadata, [d.name for d in body.documents])
+            names = [d.name for d in body.documents]
+            checked = check_deposit_body(request, body.metadata, names, limits.metadata_depth)
             metadata = metadata_in(request.url.path, checked)
-            tags = RunTags(request.headers.get(RUN_HEADER), request.headers.get(MOTIF_HEADER))
             accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
         except BaseException:
             intake.discard()
@@ -75,6 +75,14 @@ async def deposit(request: Request) -> Response:
     answer = Answer(202, json.loads(accepted.body()), {"Location": location})
     answer = titulaire.faults.apply(Fault.deposit_answer, answer)
     return Response(compact_json(answer.body), answer.status, headers=answer.headers, media_type="application/json")
+
+
+def run_tags(request: Request, max_length: int) -> RunTags:
+    """The billing tags of the request (X-Recette-Run, X-Recette-Motif), bounded before they are stored."""
+    tags = RunTags(request.headers.get(RUN_HEADER), request.headers.get(MOTIF_HEADER))
+    if any(tag is not None and len(tag) > max_length for tag in (tags.run_id, tags.motif)):
+        raise Problem("parametre-invalide", f"Une étiquette X-Recette-* dépasse {max_length} caractères (limite).")
+    return tags
 
 
 async def _receive(request: Request, intake: MultipartIntake) -> tuple[ReceivedBody, int]:

@@ -17,6 +17,7 @@ from typing import IO
 from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, MultipartReader, Part, is_form_data
 from harness.foundations.multipart import boundary_of as multipart_boundary
 from harness.foundations.problems import Problem
+from harness.reference.settings import IntakeLimits
 from harness.reference.store import DocumentRecord
 
 
@@ -32,13 +33,15 @@ class ReceivedBody:
     """SHA-256 of the documents concatenated in the order they were sent (the deposit's empreinte)."""
 
 
-def boundary_of(content_type: str) -> bytes:
+def boundary_of(content_type: str, max_length: int) -> bytes:
     """The multipart boundary of a `multipart/form-data` content type, or a 415/400 problem."""
     if not is_form_data(content_type):
         raise Problem("type-media-non-supporte", "Le dépôt attend un corps multipart/form-data.")
     boundary = multipart_boundary(content_type)
     if boundary is None:
         raise Problem("requete-invalide", "Le type multipart/form-data n'indique pas de boundary.")
+    if len(boundary) > max_length:
+        raise Problem("requete-invalide", f"La boundary dépasse {max_length} caractères (RFC 2046).")
     return boundary
 
 
@@ -48,9 +51,10 @@ class MultipartIntake:
     Call `finish()` once the body is complete, or `discard()` to remove everything written.
     """
 
-    def __init__(self, boundary: bytes, directory: Path, max_metadata_bytes: int) -> None:
+    def __init__(self, boundary: bytes, directory: Path, limits: IntakeLimits) -> None:
         self._directory = directory
-        self._max_metadata_bytes = max_metadata_bytes
+        self._limits = limits
+        self._parts = 0
         self._reader = MultipartReader(boundary, self)
         self._metadata: bytearray | None = None
         self._file: IO[bytes] | None = None
@@ -89,6 +93,12 @@ class MultipartIntake:
     # -- the reader's handler (PartHandler) ----------------------------------------------------------
 
     def begin(self, part: Part) -> None:
+        self._parts += 1
+        if self._parts > self._limits.parts:
+            raise Problem(
+                "transaction-trop-volumineuse",
+                f"Le dépôt compte plus de {self._limits.parts} parties (limite) ; utilisez le mode dossier.",
+            )
         if part.disposition != "form-data" or part.name not in (METADATA_PART, DOCUMENT_PART):
             raise Problem("requete-invalide", f"Partie multipart inattendue : « {part.name} ».")
         if part.name == METADATA_PART:
@@ -96,8 +106,17 @@ class MultipartIntake:
                 raise Problem("requete-invalide", "La partie « metadonnees » est présente plusieurs fois.")
             self._metadata = bytearray()
             return
-        filename = part.filename or f"document-{len(self._documents) + 1}"
-        self._open_document(Path(filename).name, part.content_type or "application/octet-stream")
+        filename = Path(part.filename).name or f"document-{len(self._documents) + 1}"
+        self._open_document(self._checked_name(filename), part.content_type or "application/octet-stream")
+
+    def _checked_name(self, name: str) -> str:
+        """A document's file name as stored: no control character, bounded length."""
+        if len(name) > self._limits.file_name_length or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+            raise Problem(
+                "requete-invalide",
+                f"Nom de fichier refusé : caractère de contrôle ou plus de {self._limits.file_name_length} caractères.",
+            )
+        return name
 
     def _open_document(self, name: str, content_type: str) -> None:
         self._directory.mkdir(parents=True, exist_ok=True)
@@ -110,7 +129,7 @@ class MultipartIntake:
     def data(self, chunk: memoryview) -> None:
         if self._document is None:  # between `begin` and `end` of the metadata part
             assert self._metadata is not None
-            if len(self._metadata) + len(chunk) > self._max_metadata_bytes:
+            if len(self._metadata) + len(chunk) > self._limits.metadata_bytes:
                 raise Problem("requete-invalide", "La partie « metadonnees » est trop volumineuse.")
             self._metadata += chunk
             return

@@ -33,6 +33,27 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class IntakeLimits:
+    """Bounds on what one request may make the reference do, each enforced before the work it protects.
+
+    Every refusal is a problem+json; the README's rules section lists each limit with its default and answer.
+    """
+
+    boundary_length: int = 70
+    """Characters of a multipart boundary (RFC 2046 allows 1 to 70); beyond: 400 requete-invalide."""
+    parts: int = 1000
+    """Parts of one deposit body; beyond: 413 transaction-trop-volumineuse."""
+    metadata_bytes: int = 1_000_000
+    """Bytes of the `metadonnees` part; beyond: 400 requete-invalide."""
+    metadata_depth: int = 32
+    """Nesting of objects and arrays in the metadata; beyond: 422 metadonnees-invalides."""
+    file_name_length: int = 255
+    """Characters of a document's file name; beyond (or a control character in it): 400 requete-invalide."""
+    tag_length: int = 128
+    """Characters of an `X-Recette-Run` or `X-Recette-Motif` tag; beyond: 400 parametre-invalide."""
+
+
+@dataclass(frozen=True)
 class ReferenceSettings:
     """Everything the reference titulaire needs to run; every field has a sensible default."""
 
@@ -41,7 +62,7 @@ class ReferenceSettings:
     limit_bytes: int = TRANSACTION_LIMIT_BYTES
     retention: str = DEFAULT_RETENTION
     max_concurrent_deposits: int = 16
-    max_metadata_bytes: int = 1_000_000
+    limits: IntakeLimits = field(default_factory=IntakeLimits)
     drain_max_bytes: int = 256 * 1024 * 1024
     drain_seconds: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -103,6 +124,7 @@ class ReferenceSettings:
             if values.get(name) is not None:
                 values[name] = Path(values[name])
         values["retry"] = RetryPolicy(**values.get("retry", {}))
+        values["limits"] = IntakeLimits(**values.get("limits", {}))
         values["faults"] = tuple(values.get("faults", ()))
         if "callback_scopes" in values:
             values["callback_scopes"] = tuple(values["callback_scopes"])

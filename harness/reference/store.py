@@ -195,6 +195,9 @@ class Store:
         rows = self._rows("SELECT * FROM deposits WHERE idempotency_key = ?", idempotency_key)
         return _deposit(rows[0]) if rows else None
 
+    def count_deposits(self) -> int:
+        return self._rows("SELECT COUNT(*) AS n FROM deposits")[0]["n"]
+
     def deposits_of_run(self, run_id: str) -> tuple[int, int]:
         """How many deposits a run sent, and their body bytes (billing reconciliation)."""
         row = self._rows(

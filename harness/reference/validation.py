@@ -40,14 +40,58 @@ def check_parameters(request: Request) -> None:
         raise Problem("parametre-invalide", "Paramètre non conforme au contrat.", {"erreurs": describe(errors)})
 
 
-def check_deposit_body(request: Request, metadata: bytes | None, document_names: list[str]) -> dict[str, Any]:
+def _refuse_constant(name: str) -> None:
+    raise Problem("metadonnees-invalides", f"Les métadonnées contiennent {name}, que JSON ne peut pas porter.")
+
+
+def parse_metadata(raw: bytes, max_depth: int) -> Any:
+    """The `metadonnees` part as JSON (UTF-8, RFC 8259), refused when the contract cannot carry it.
+
+    NaN and ±Infinity, lone surrogates and nesting deeper than `max_depth` are refused here, at the door:
+    a deposit accepted with them could never have its return serialised.
+    """
+    try:
+        parsed = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise _too_deep(max_depth) from error
+    except ValueError as error:  # UnicodeDecodeError included
+        raise Problem("requete-invalide", "La partie « metadonnees » n'est pas du JSON valide en UTF-8.") from error
+    if _depth(parsed) > max_depth:
+        raise _too_deep(max_depth)
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise Problem(
+            "metadonnees-invalides", "Les métadonnées contiennent un caractère isolé (surrogate) hors d'UTF-8."
+        ) from error
+    return parsed
+
+
+def _too_deep(max_depth: int) -> Problem:
+    return Problem(
+        "metadonnees-invalides", f"Les métadonnées sont imbriquées sur plus de {max_depth} niveaux (limite)."
+    )
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value (a scalar is 0), walked without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_deposit_body(
+    request: Request, metadata: bytes | None, document_names: list[str], max_depth: int
+) -> dict[str, Any]:
     """Validate a deposit's parts against the contract; return the metadata (MetadonneesDepot)."""
     if metadata is None:
         raise Problem("requete-invalide", "La partie « metadonnees » est absente.")
-    try:
-        parsed = json.loads(metadata)
-    except ValueError as error:
-        raise Problem("requete-invalide", "La partie « metadonnees » n'est pas du JSON valide.") from error
+    parsed = parse_metadata(metadata, max_depth)
     if not document_names:
         raise Problem("requete-invalide", "Le dépôt ne contient aucune partie « document ».")
     surrogate = httpx.Request(
