@@ -110,3 +110,32 @@ async def test_a_token_the_issuer_refuses_is_retried_then_reported(sleeps: Recor
     assert "invalid_client" in raised.value.reason
     assert "secret-du-titulaire" not in raised.value.reason
     assert returns.call_count == 0
+
+
+class FakeTime:
+    """A monotonic clock that the recorded sleeps advance."""
+
+    def __init__(self, sleeps: RecordedSleeps) -> None:
+        self.sleeps = sleeps
+
+    def __call__(self) -> float:
+        return sum(self.sleeps)
+
+
+@respx.mock
+async def test_retry_after_is_honoured(sleeps: RecordedSleeps) -> None:
+    unavailable = httpx.Response(503, json={"code": "service-indisponible"}, headers={"Retry-After": "7"})
+    respx.post(URL).mock(side_effect=[unavailable, httpx.Response(202, json=ACK)])
+    assert (await client(sleeps).deliver(RETOUR)).attempts == 2
+    assert sleeps == [7.0]
+
+
+@respx.mock
+async def test_the_budget_is_in_time_not_in_attempts(sleeps: RecordedSleeps) -> None:
+    route = respx.post(URL).mock(return_value=problem(503, "service-indisponible"))
+    policy = RetryPolicy(budget_seconds=10.0, first_delay_seconds=1.0, max_delay_seconds=4.0)
+    callback = CallbackClient(URL, policy, sleep=sleeps, monotonic=FakeTime(sleeps))
+    with pytest.raises(DeliveryFailed) as failure:
+        await callback.deliver(RETOUR)
+    assert sleeps == [1.0, 2.0, 4.0]  # a fourth wait of 4 s would start an attempt after the 10 s budget
+    assert route.call_count == failure.value.attempts == 4

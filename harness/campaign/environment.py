@@ -30,7 +30,7 @@ from harness.foundations.token_verifier import TokenVerifier
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
-from harness.reference.settings import ReferenceSettings
+from harness.reference.settings import ReferenceSettings, RetryPolicy
 from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
@@ -44,6 +44,8 @@ READ_SCOPES = ("depots:lire",)
 CALLBACK_AUDIENCE = "https://callback.asp.recette.local"
 CALLBACK_CLIENT_ID = "titulaire"
 CALLBACK_SCOPES = ("retours:ecrire",)
+RECETTE_RETRIES = RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0)
+"""The embedded reference gives up within seconds: its scenarios arm outages it must not outlast."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class Environment:
             audience=TITULAIRE_AUDIENCE,
             callback_token_url=self.token_url,
             callback_client_id=CALLBACK_CLIENT_ID,
+            retry=RECETTE_RETRIES,
         )
         return dataclasses.replace(settings, **self.options.reference)
 

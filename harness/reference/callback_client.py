@@ -1,14 +1,17 @@
 """The titulaire's client of the ASP callback API: sends one return, retrying with backoff.
 
-Retried: connection errors, timeouts, a token the ASP's issuer did not deliver, 429 and 5xx answers. Not
-retried: any other 4xx (the ASP refused the return itself: retrying would send the same refused content) —
-the caller opens an incident.
+Retried: connection errors, timeouts, a token the ASP's issuer did not deliver, 429 and 5xx answers, after
+the ASP's `Retry-After` when it gives one, until the policy's budget in time is spent. Not retried: any
+other 4xx (the ASP refused the return itself: retrying would send the same refused content) — the caller
+opens an incident.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +22,7 @@ from harness.foundations.tokens import TokenRequestError
 from harness.reference.settings import RetryPolicy
 
 Sleep = Callable[[float], Awaitable[None]]
+Monotonic = Callable[[], float]
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -50,10 +54,12 @@ class CallbackClient:
         auth: httpx.Auth | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Monotonic = time.monotonic,
     ) -> None:
         self._url = url
         self._policy = policy
         self._sleep = sleep
+        self._monotonic = monotonic
         self._http = httpx.AsyncClient(verify=verify, auth=auth, transport=transport, timeout=policy.timeout_seconds)
 
     async def aclose(self) -> None:
@@ -61,24 +67,45 @@ class CallbackClient:
 
     async def deliver(self, retour: dict[str, Any]) -> Delivery:
         """Send `retour` until the ASP acknowledges it or the retry budget is spent."""
-        reason = "aucune tentative"
-        for attempt in range(1, self._policy.attempts + 1):
-            if attempt > 1:
-                await self._sleep(self._policy.delay_before(attempt))
-            try:
-                response = await self._http.post(self._url, json=retour)
-            except httpx.TransportError as error:
-                reason = f"tentative {attempt} : erreur de transport ({type(error).__name__})"
-                continue
-            except TokenRequestError as error:  # the issuer refused us: the ASP must hear of it after the budget
-                reason = f"tentative {attempt} : jeton d'accès non obtenu ({error})"
-                continue
-            if response.status_code == 202:
-                return Delivery(ack_id=_ack_id(response, attempt), attempts=attempt)
-            reason = f"tentative {attempt} : réponse HTTP {response.status_code} {_problem_code(response)}".rstrip()
-            if response.status_code not in RETRYABLE_STATUSES:
-                raise DeliveryFailed(reason + " (non réessayable)", attempt)
-        raise DeliveryFailed(reason, self._policy.attempts)
+        deadline = self._monotonic() + self._policy.budget_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            reason, wait = await self._attempt(retour, attempt)
+            if isinstance(reason, Delivery):
+                return reason
+            delay = wait if wait is not None else self._policy.delay_before(attempt + 1)
+            if attempt == self._policy.attempts or self._monotonic() + delay > deadline:
+                raise DeliveryFailed(reason, attempt)
+            await self._sleep(delay)
+
+    async def _attempt(self, retour: dict[str, Any], attempt: int) -> tuple[Delivery | str, float | None]:
+        """One POST: the delivery, or why it failed and the `Retry-After` the ASP asked (raises if not retryable)."""
+        try:
+            response = await self._http.post(self._url, json=retour)
+        except httpx.TransportError as error:
+            return f"tentative {attempt} : erreur de transport ({type(error).__name__})", None
+        except TokenRequestError as error:  # the issuer refused us: the ASP must hear of it after the budget
+            return f"tentative {attempt} : jeton d'accès non obtenu ({error})", None
+        if response.status_code == 202:
+            return Delivery(ack_id=_ack_id(response, attempt), attempts=attempt), None
+        reason = f"tentative {attempt} : réponse HTTP {response.status_code} {_problem_code(response)}".rstrip()
+        if response.status_code not in RETRYABLE_STATUSES:
+            raise DeliveryFailed(reason + " (non réessayable)", attempt)
+        return reason, retry_after(response.headers.get("retry-after"))
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds asked by a `Retry-After` header (delay-seconds or HTTP-date, RFC 9110), None if absent or unreadable."""
+    if value is None:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
 
 
 def _ack_id(response: httpx.Response, attempt: int) -> str:

@@ -1,8 +1,12 @@
-"""The durable outbox of returns: every return stored by the worker is sent exactly once.
+"""The durable outbox of returns: at least once delivery of one frozen return, to an idempotent receiver.
 
-A return row stays `pending` until the ASP acknowledges it, so a crash at any point only causes a new
-delivery of the *same* return (same idRetour), which the ASP's API treats as idempotent. When the retry
-budget is spent, the deposit fails and an incident is opened.
+The worker stores each deposit's single return once (frozen: same idRetour, same content ever after). A
+return row stays `pending` until the ASP acknowledges it, so a crash at any point only causes a new
+delivery of that *same* return, which the ASP's API acknowledges as a redelivery: the ASP sees one return
+per deposit, possibly received more than once. Rows are leased to one delivery at a time, a bounded batch
+per poll; a retransmission asked by the ASP bumps the row's generation, and a delivery settles the row only
+if its generation is still the one it sent, so no retransmission is lost. When the retry budget (in time)
+is spent, the deposit fails (ECHEC) and one incident is opened.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
 from harness.reference.faults.base import Fault, FaultSet, Json
@@ -32,6 +37,7 @@ class Outbox:
         incidents: Incidents,
         clock: Callable[[], datetime],
         poll_seconds: float,
+        lease_seconds: float,
         faults: FaultSet,
     ) -> None:
         self._store = store
@@ -39,6 +45,7 @@ class Outbox:
         self._incidents = incidents
         self._clock = clock
         self._poll_seconds = poll_seconds
+        self._lease_seconds = lease_seconds
         self._faults = faults
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
@@ -49,8 +56,10 @@ class Outbox:
         self._wake.set()
 
     async def run(self) -> None:
+        self._recover()
         while True:
-            for record in self._store.pending_returns():
+            free = MAX_PARALLEL_DELIVERIES - len(self._in_flight)
+            for record in self._store.lease_due_returns(self._clock(), self._lease_seconds, free) if free else []:
                 if record.deposit_id not in self._in_flight:
                     self._start(record)
             with contextlib.suppress(TimeoutError):
@@ -63,9 +72,18 @@ class Outbox:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._client.aclose()
 
+    def _recover(self) -> None:
+        """Start-up: release the leases of a crashed process; finish the failures it left half reported."""
+        self._store.release_leases()
+        for deposit_id in self._store.failures_not_reported():
+            self._start_task(self._finish_failure(deposit_id))
+
     def _start(self, record: ReturnRecord) -> None:
         self._in_flight.add(record.deposit_id)
-        task = asyncio.create_task(self._deliver(record))
+        self._start_task(self._deliver(record))
+
+    def _start_task(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -73,10 +91,13 @@ class Outbox:
         try:
             async with self._slots:
                 await self._send(record)
-        except Exception:
+        except Exception as error:
             log.exception("delivery of the return of %s stopped unexpectedly", record.deposit_id)
+            reason = f"retour impossible à envoyer ({type(error).__name__})"
+            await self._fail(record, 0, reason, f"Le retour {record.return_id} ne peut pas être envoyé : {reason}.")
         finally:
             self._in_flight.discard(record.deposit_id)
+            self.wake()  # a retransmission asked during the delivery is due at once
 
     async def _send(self, record: ReturnRecord) -> None:
         if record.payload is None:
@@ -87,16 +108,16 @@ class Outbox:
         try:
             delivery = await self._client.deliver(payload)
         except DeliveryFailed as failure:
-            self._store.record_failure(record.deposit_id, failure.attempts, self._clock(), failure.reason)
-            await self._incidents.open(
-                record.deposit_id,
-                f"retour non remis pour le dépôt {record.deposit_id}",
+            await self._fail(
+                record,
+                failure.attempts,
+                failure.reason,
                 f"Le retour {record.return_id} n'a pas pu être remis à l'API de retour de l'ASP "
                 f"après {failure.attempts} tentative(s).\nDernière erreur : {failure.reason}",
             )
             return
         self._store.record_delivery(
-            record.deposit_id,
+            record,
             delivery.attempts,
             delivery.ack_id,
             self._clock(),
@@ -104,8 +125,26 @@ class Outbox:
         )
         await self._send_extra(self._faults.gather(Fault.after_delivery, payload))
 
+    async def _fail(self, record: ReturnRecord, attempts: int, reason: str, detail: str) -> None:
+        """The budget is spent: the return fails (unless a retransmission came meanwhile), one incident is
+        opened (recorded, then mailed), then the deposit shows ECHEC: once it does, the ASP has been told."""
+        if self._store.record_failure(record, attempts):
+            await self._incidents.open(record.deposit_id, _summary(record.deposit_id), detail)
+            self._store.set_status(record.deposit_id, "ECHEC", self._clock(), reason)
+
+    async def _finish_failure(self, deposit_id: str) -> None:
+        """A failure a crash caught before ECHEC: its incident if it was not recorded yet, then ECHEC."""
+        reason = "retour non remis (reprise après arrêt)"
+        if not self._store.has_incident(deposit_id):
+            await self._incidents.open(deposit_id, _summary(deposit_id), f"Le retour du dépôt {deposit_id} : {reason}.")
+        self._store.set_status(deposit_id, "ECHEC", self._clock(), reason)
+
     async def _send_extra(self, payloads: list[Json]) -> None:
         """Returns sent by armed faults besides the deposit's own (whatever the ASP answers them)."""
         for payload in payloads:
             with contextlib.suppress(DeliveryFailed):
                 await self._client.deliver(payload)
+
+
+def _summary(deposit_id: str) -> str:
+    return f"retour non remis pour le dépôt {deposit_id}"

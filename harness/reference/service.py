@@ -94,6 +94,7 @@ class Titulaire:
             self.incidents,
             clock,
             settings.poll_seconds,
+            settings.retry.lease_seconds(),
             self.faults,
         )
         self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, self.faults)

@@ -20,12 +20,20 @@ DEFAULT_RETENTION = "P3M"
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How the callback client retries a return (exponential backoff, bounded)."""
+    """How the callback client retries a return: exponential backoff (or the ASP's `Retry-After`), within a
+    budget in time long enough to ride out an ASP outage of several minutes."""
 
-    attempts: int = 5
+    budget_seconds: float = 900.0
+    """No new attempt starts after this long since the first one; then the deposit fails (ECHEC, incident)."""
     first_delay_seconds: float = 0.2
-    max_delay_seconds: float = 5.0
+    max_delay_seconds: float = 30.0
     timeout_seconds: float = 10.0
+    attempts: int | None = None
+    """An optional cap on the attempts besides the time budget (None: the budget alone)."""
+
+    def lease_seconds(self) -> float:
+        """How long the outbox leases a return to one delivery: its whole budget, and its last attempt."""
+        return self.budget_seconds + self.max_delay_seconds + self.timeout_seconds
 
     def delay_before(self, attempt: int) -> float:
         """Delay before attempt number `attempt` (2, 3, …)."""

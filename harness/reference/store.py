@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS returns (
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     ack_id TEXT,
-    acked_at TEXT
+    acked_at TEXT,
+    generation INTEGER NOT NULL DEFAULT 0,
+    lease_until TEXT
 );
 CREATE INDEX IF NOT EXISTS returns_state ON returns (state);
 CREATE TABLE IF NOT EXISTS incidents (
@@ -114,6 +116,8 @@ class ReturnRecord:
     attempts: int
     ack_id: str | None
     acked_at: datetime | None
+    generation: int = 0
+    """How many retransmissions were asked: a delivery settles the row only if none was asked meanwhile."""
 
 
 class DuplicateIdempotencyKey(Exception):
@@ -132,6 +136,14 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since the first schema, for a data directory made by an older reference."""
+        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(returns)")}
+        for name, declaration in (("generation", "INTEGER NOT NULL DEFAULT 0"), ("lease_until", "TEXT")):
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE returns ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -240,33 +252,70 @@ class Store:
         rows = self._rows("SELECT * FROM returns WHERE deposit_id = ?", deposit_id)
         return _return(rows[0]) if rows else None
 
-    def pending_returns(self) -> list[ReturnRecord]:
-        return [_return(r) for r in self._rows("SELECT * FROM returns WHERE state = 'pending' ORDER BY rowid")]
+    def lease_due_returns(self, now: datetime, lease_seconds: float, limit: int) -> list[ReturnRecord]:
+        """Lease up to `limit` pending returns nobody holds (or whose lease ran out) to the caller, oldest first."""
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM returns WHERE state = 'pending' AND (lease_until IS NULL OR lease_until <= ?) "
+                "ORDER BY rowid LIMIT ?",
+                (_ts(now), limit),
+            ).fetchall()
+            until = _ts(now + timedelta(seconds=lease_seconds))
+            db.executemany(
+                "UPDATE returns SET lease_until = ? WHERE deposit_id = ?", [(until, r["deposit_id"]) for r in rows]
+            )
+        return [_return(r) for r in rows]
 
-    def record_delivery(self, deposit_id: str, attempts: int, ack_id: str, at: datetime, detail: str) -> None:
-        """The ASP acknowledged the return: deposit RETOURNE then ACQUITTE."""
+    def leases(self) -> set[str]:
+        """The deposits whose return a delivery holds now."""
+        return {r["deposit_id"] for r in self._rows("SELECT deposit_id FROM returns WHERE lease_until IS NOT NULL")}
+
+    def release_leases(self) -> None:
+        """At start-up: the only deliverer is this process, so no lease taken before it still holds."""
+        with self._transaction() as db:
+            db.execute("UPDATE returns SET lease_until = NULL WHERE lease_until IS NOT NULL")
+
+    def record_delivery(self, record: ReturnRecord, attempts: int, ack_id: str, at: datetime, detail: str) -> None:
+        """The ASP acknowledged the return: deposit RETOURNE then ACQUITTE.
+
+        The row is settled only if no retransmission was asked during the delivery (same generation);
+        otherwise it stays pending, released, and is sent again.
+        """
         with self._transaction() as db:
             db.execute(
-                "UPDATE returns SET state = 'delivered', attempts = attempts + ?, ack_id = ?, acked_at = ? "
-                "WHERE deposit_id = ?",
-                (attempts, ack_id, _ts(at), deposit_id),
+                "UPDATE returns SET attempts = attempts + ?, ack_id = ?, acked_at = ?, lease_until = NULL, "
+                "state = CASE WHEN generation = ? THEN 'delivered' ELSE state END WHERE deposit_id = ?",
+                (attempts, ack_id, _ts(at), record.generation, record.deposit_id),
             )
-            _set_status(db, deposit_id, "RETOURNE", at, detail)
-            _set_status(db, deposit_id, "ACQUITTE", at, f"acquittement {ack_id}")
+            _set_status(db, record.deposit_id, "RETOURNE", at, detail)
+            _set_status(db, record.deposit_id, "ACQUITTE", at, f"acquittement {ack_id}")
 
-    def record_failure(self, deposit_id: str, attempts: int, at: datetime, detail: str) -> None:
-        """The return could not be delivered within the retry budget: deposit ECHEC."""
+    def record_failure(self, record: ReturnRecord, attempts: int) -> bool:
+        """The retry budget is spent: the return fails, unless a retransmission was asked meanwhile
+        (then it stays pending, released, with a fresh budget). True when it failed."""
         with self._transaction() as db:
             db.execute(
-                "UPDATE returns SET state = 'failed', attempts = attempts + ? WHERE deposit_id = ?",
-                (attempts, deposit_id),
+                "UPDATE returns SET attempts = attempts + ?, lease_until = NULL, "
+                "state = CASE WHEN generation = ? THEN 'failed' ELSE state END WHERE deposit_id = ?",
+                (attempts, record.generation, record.deposit_id),
             )
-            _set_status(db, deposit_id, "ECHEC", at, detail)
+            state = db.execute("SELECT state FROM returns WHERE deposit_id = ?", (record.deposit_id,)).fetchone()
+        return bool(state["state"] == "failed")
+
+    def failures_not_reported(self) -> list[str]:
+        """Deposits whose return failed but which a crash left before ECHEC (the incident may be missing)."""
+        rows = self._rows(
+            "SELECT r.deposit_id FROM returns r JOIN deposits d ON d.id = r.deposit_id "
+            "WHERE r.state = 'failed' AND d.status != 'ECHEC'"
+        )
+        return [r["deposit_id"] for r in rows]
 
     def schedule_resend(self, deposit_id: str, at: datetime) -> None:
-        """Put the same return back in the outbox (retransmission asked by the ASP)."""
+        """Put the same return back in the outbox (retransmission asked by the ASP), as a new generation."""
         with self._transaction() as db:
-            db.execute("UPDATE returns SET state = 'pending' WHERE deposit_id = ?", (deposit_id,))
+            db.execute(
+                "UPDATE returns SET state = 'pending', generation = generation + 1 WHERE deposit_id = ?", (deposit_id,)
+            )
             db.execute(
                 "INSERT INTO events VALUES (?, (SELECT status FROM deposits WHERE id = ?), ?, ?)",
                 (deposit_id, deposit_id, _ts(at), "retransmission demandée"),
@@ -284,6 +333,9 @@ class Store:
     def mark_incident_mailed(self, incident_id: str, at: datetime) -> None:
         with self._transaction() as db:
             db.execute("UPDATE incidents SET mailed_at = ? WHERE id = ?", (_ts(at), incident_id))
+
+    def has_incident(self, deposit_id: str) -> bool:
+        return bool(self._rows("SELECT 1 FROM incidents WHERE deposit_id = ? LIMIT 1", deposit_id))
 
     def incidents(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._rows("SELECT * FROM incidents ORDER BY opened_at")]
@@ -342,4 +394,5 @@ def _return(row: sqlite3.Row) -> ReturnRecord:
         attempts=row["attempts"],
         ack_id=row["ack_id"],
         acked_at=datetime.fromisoformat(row["acked_at"]) if row["acked_at"] else None,
+        generation=row["generation"],
     )
