@@ -12,7 +12,11 @@
 4. peak RSS growth of the reference while 8 deposits of 20 MB run at once ÷ the bytes in flight —
    target ≤ 64 MiB;
 5. p50 / p95 of the return delay (202 → return received by the ASP's mock) at a fixed rate of small
-   deposits ÷ a minimal round trip — target p95 ≤ 1 s.
+   deposits ÷ a minimal round trip — target p95 ≤ 1 s;
+6. responsiveness: p99 of `GET /v1/sante` while 8 deposits of 20 MB upload ÷ the same p99 idle — target
+   ≤ 3 (the event loop is never held by the store, the disk or the parser).
+
+`--mesures 1,6` runs only the figures named.
 
 The reference and the floor run as subprocesses (`python -m harness.reference`), the mocks in this one.
 It prints the table and exits 0 whatever the figures: timings are figures, never verdicts of a test.
@@ -55,6 +59,7 @@ MB = 1_000_000
 CONCURRENT_DEPOSITS = 8
 RETURN_RATE_PER_SECOND = 10.0
 RETURN_DEPOSITS = 40
+IDLE_HEALTH_SAMPLES = 200
 START_TIMEOUT_SECONDS = 30.0
 CHEAP_ROUNDS_FACTOR = 5
 """Measures of a few ms are repeated this many times more (their median is noisier on a busy machine)."""
@@ -433,6 +438,50 @@ def _delay(bench: Bench, id_depot: str, accepted_at: float) -> float:
     return max(0.0, datetime.fromisoformat(first["recuLe"]).timestamp() - accepted_at)
 
 
+# -- 6. responsiveness under concurrent uploads ------------------------------------------------------------
+
+
+def p99(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
+def health_times(client: AspClient, until: Callable[[list[float]], bool]) -> list[float]:
+    """Durations of `GET /v1/sante`, one after the other on one kept-alive connection, until `until(samples)`."""
+    samples: list[float] = []
+    while not until(samples):
+        elapsed, response = timed(client.health)
+        response.raise_for_status()
+        samples.append(elapsed)
+    return samples
+
+
+def responsiveness(bench: Bench) -> list[Figure]:
+    size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
+    body = DepositBody.of_size(META, size)
+    content, headers = body.content(), {"Content-Type": body.content_type}
+    clients = [AspClient(bench.reference.url, bench.context, bench.auth) for _ in range(CONCURRENT_DEPOSITS)]
+    try:
+        bench.client.health().raise_for_status()  # warm-up: connection and token
+        idle = health_times(bench.client, lambda samples: len(samples) >= IDLE_HEALTH_SAMPLES)
+        with ThreadPoolExecutor(len(clients)) as pool:
+            uploads = [pool.submit(c.http.post, "/v1/depots", content=content, headers=headers) for c in clients]
+            busy = health_times(bench.client, lambda _samples: all(u.done() for u in uploads))
+            statuses = [u.result().status_code for u in uploads]
+    finally:
+        for client in clients:
+            client.close()
+    assert all(status == 202 for status in statuses), statuses
+    return [
+        Figure(
+            f"(6) p99 de GET /v1/sante pendant {CONCURRENT_DEPOSITS} dépôts de {size / MB:.0f} Mo "
+            f"({len(busy)} appels)",
+            p99(busy) * 1000, "ms", f"même p99 au repos ({len(idle)} appels)", p99(idle) * 1000, "ratio ≤ 3",
+            p99(busy) <= 3 * p99(idle),
+        )
+    ]  # fmt: skip
+
+
 # -- the table ------------------------------------------------------------------------------------------
 
 
@@ -455,7 +504,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9, help="répétitions de chaque mesure (médiane)")
     parser.add_argument("--json", type=Path, help="écrire aussi les chiffres dans ce fichier")
+    parser.add_argument("--mesures", default="1,2,3,4,5,6", help="les mesures à faire, par numéro (1,6…)")
     args = parser.parse_args()
+    chosen = {int(number) for number in args.mesures.split(",")}
     console = Console()
     console = console if console.is_terminal else Console(width=132)
     with (
@@ -463,10 +514,17 @@ def main() -> int:
         Bench(Path(directory)) as bench,
         console.status("Banc d'essai en cours…"),
     ):
-        figures = full_stack_versus_floor(bench, args.rounds)
-        refusals, notes = declared_refusals(bench, args.rounds)
-        figures += refusals + chunked_bytes_read(bench) + rss_under_concurrency(bench)
-        figures += return_delays(bench, args.rounds)
+        figures: list[Figure] = []
+        notes: list[str] = []
+        if 1 in chosen:
+            figures += full_stack_versus_floor(bench, args.rounds)
+        if 2 in chosen:
+            refusals, notes = declared_refusals(bench, args.rounds)
+            figures += refusals
+        figures += chunked_bytes_read(bench) if 3 in chosen else []
+        figures += rss_under_concurrency(bench) if 4 in chosen else []
+        figures += return_delays(bench, args.rounds) if 5 in chosen else []
+        figures += responsiveness(bench) if 6 in chosen else []
     print_table(figures, notes, console)
     if args.json:
         args.json.write_text(json.dumps([f.to_json() for f in figures], indent=2, ensure_ascii=False), "utf-8")
