@@ -96,7 +96,14 @@ class Environment:
         callback_app = create_callback_app(self.recorder, mails=self.smtp.messages, verifier=verifier)
         self.callback_server = self._serve(callback_app, "asp-callback")
         self.titulaire = Titulaire(self._reference_settings(), self.options.clock)
-        self.titulaire_server = self._serve(create_titulaire_app(self.titulaire), "titulaire")
+        self.titulaire_server = self._stack.enter_context(
+            BackgroundServer(
+                create_titulaire_app(self.titulaire),
+                self.certs.server_context(),
+                "titulaire",
+                header_limits=self.titulaire.settings.header_limits(),
+            )
+        )
 
     def _titulaire_registration(self) -> RegisteredClient:
         """The titulaire's client of the ASP callback: tls_client_auth, tokens bound to its certificate."""

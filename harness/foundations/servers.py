@@ -1,7 +1,8 @@
 """Run an ASGI application on uvicorn, in a background thread, on a free port of 127.0.0.1.
 
-The server adds the ASGI TLS extension to each scope (the client certificate, see `tls_scope.py`) and
-sends no `Server` header (no banner naming the library).
+The server adds the ASGI TLS extension to each scope (the client certificate, see `tls_scope.py`), bounds
+the request head (`HeaderLimits`), answers a request it cannot parse with problem+json, and sends no
+`Server` header (no banner naming the library).
 """
 
 from __future__ import annotations
@@ -10,16 +11,75 @@ import socket
 import ssl
 import threading
 import time
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal
+from typing import ClassVar, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from harness.foundations.problems import Problem
 from harness.foundations.tls_scope import TlsScopeProtocol
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class HeaderLimits:
+    """Bounds on a request's head (request line and headers); beyond either: 400 problem+json, connection closed."""
+
+    head_bytes: int = 64 * 1024
+    count: int = 100
+
+
+class BoundedHttpProtocol(TlsScopeProtocol):
+    """uvicorn's httptools protocol (with the TLS scope) that bounds the request head before buffering more
+    of it, and answers what it cannot parse (a malformed request, both Content-Length and Transfer-Encoding…)
+    with problem+json instead of uvicorn's text/plain.
+
+    uvicorn has no public hook for either: `data_received`, `on_header` and `send_400_response` are the
+    methods of its protocol class that `http=` lets a server replace.
+    """
+
+    limits: ClassVar[HeaderLimits] = HeaderLimits()
+    _head_bytes = 0
+    _in_head = True
+    _refusal = "Requête HTTP mal formée."
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._in_head and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.head_bytes:
+                self._refusal = f"L'en-tête de la requête dépasse {self.limits.head_bytes} octets (limite)."
+                self.send_400_response(self._refusal)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._head_bytes = True, 0
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        if len(self.headers) > self.limits.count:
+            self._refusal = f"La requête compte plus de {self.limits.count} en-têtes (limite)."
+            raise ValueError(self._refusal)  # httptools stops parsing; uvicorn then calls send_400_response
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse: `msg` is its English text, ours is French."""
+        response = Problem("requete-invalide", self._refusal).response()
+        head = [b"HTTP/1.1 400 Bad Request", *(b": ".join(pair) for pair in response.raw_headers)]
+        self.transport.write(b"\r\n".join([*head, b"connection: close", b"", response.body]))
+        self.transport.close()
+
+
+def bounded_protocol(limits: HeaderLimits) -> type[BoundedHttpProtocol]:
+    """The protocol class for `uvicorn.Config(http=…)` with these limits."""
+    return type("BoundedHttpProtocol", (BoundedHttpProtocol,), {"limits": limits})
 
 
 def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
@@ -46,6 +106,7 @@ class BackgroundServer:
         *,
         lifespan: Literal["on", "off"] = "on",
         port: int = 0,
+        header_limits: HeaderLimits = HeaderLimits(),
     ) -> None:
         self.name = name
         self._socket = free_socket(port=port)
@@ -54,7 +115,7 @@ class BackgroundServer:
             app,
             log_level="warning",
             lifespan=lifespan,
-            http=TlsScopeProtocol,
+            http=bounded_protocol(header_limits),
             server_header=False,
             loop="uvloop",
             access_log=False,

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import uvicorn
 
-from harness.foundations.servers import LOOPBACK
+from harness.foundations.servers import LOOPBACK, bounded_protocol
 from harness.foundations.tls import CertificatePair, server_context
-from harness.foundations.tls_scope import TlsScopeProtocol
 from harness.reference.app import create_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
@@ -45,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level="warning",
-        http=TlsScopeProtocol,
+        http=bounded_protocol(settings.header_limits()),
         loop="uvloop",
         server_header=False,
         ssl_context_factory=lambda _config, _default: context,

@@ -11,6 +11,7 @@ import json
 import logging
 import ssl
 import uuid
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,7 +31,7 @@ from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.lifecycle import VersionLifecycle, planned_lifecycles
 from harness.reference.limits import TransactionLimit
 from harness.reference.service import RunTags, Titulaire, compact_json, receipt_size
-from harness.reference.settings import ReferenceSettings
+from harness.reference.settings import IntakeLimits, ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_of, state_out
 
@@ -61,7 +62,7 @@ async def deposit(request: Request) -> Response:
     intake = MultipartIntake(boundary, titulaire.deposit_directory(str(uuid.uuid4())), limits)
     with titulaire.deposit_slot():
         try:
-            body, body_bytes = await _receive(request, intake)
+            body, body_bytes = await _receive(request, intake, limits)
             names = [d.name for d in body.documents]
             checked = check_deposit_body(request, body.metadata, names, limits.metadata_depth)
             metadata = metadata_in(request.url.path, checked)
@@ -85,13 +86,32 @@ def run_tags(request: Request, max_length: int) -> RunTags:
     return tags
 
 
-async def _receive(request: Request, intake: MultipartIntake) -> tuple[ReceivedBody, int]:
-    """Stream the body into `intake`; return what it held and its size in bytes."""
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        intake.feed(chunk)
+async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimits) -> tuple[ReceivedBody, int]:
+    """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes."""
+    received, chunks = 0, aiter(request.stream())
+    try:
+        async with asyncio.timeout(limits.upload_seconds):
+            while (chunk := await _next_chunk(chunks, limits.idle_seconds)) is not None:
+                received += len(chunk)
+                intake.feed(chunk)
+    except TimeoutError as error:
+        raise Problem(
+            "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
+        ) from error
     return await asyncio.to_thread(intake.finish), received
+
+
+async def _next_chunk(chunks: AsyncIterator[bytes], idle_seconds: float) -> bytes | None:
+    """The next chunk of the body, None at its end; a problem when the client sends nothing for `idle_seconds`."""
+    try:
+        async with asyncio.timeout(idle_seconds):
+            return await anext(chunks)
+    except StopAsyncIteration:
+        return None
+    except TimeoutError as error:
+        raise Problem(
+            "requete-invalide", f"Le client n'a rien envoyé du corps pendant {idle_seconds:g} s (limite)."
+        ) from error
 
 
 async def deposit_state(request: Request) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 import isodate
 
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.servers import HeaderLimits
 from harness.foundations.tls import CertificatePair
 from harness.reference.faults import FAULTS, unknown_faults
 
@@ -47,6 +48,14 @@ class IntakeLimits:
     Every refusal is a problem+json; the README's rules section lists each limit with its default and answer.
     """
 
+    header_bytes: int = HeaderLimits.head_bytes
+    """Bytes of the request line and headers; beyond: 400 requete-invalide, before more is buffered."""
+    header_count: int = HeaderLimits.count
+    """Headers of one request; beyond: 400 requete-invalide."""
+    idle_seconds: float = 30.0
+    """Longest wait for the next chunk of a deposit body; beyond: 400 requete-invalide, the slot freed."""
+    upload_seconds: float = 900.0
+    """Longest reception of one deposit body (20 MB at 25 kB/s); beyond: 400 requete-invalide."""
     boundary_length: int = 70
     """Characters of a multipart boundary (RFC 2046 allows 1 to 70); beyond: 400 requete-invalide."""
     parts: int = 1000
@@ -103,6 +112,10 @@ class ReferenceSettings:
             raise ValueError(f"unknown faults {unknown}: choose among {sorted(FAULTS)}")
         if self.callback_token_url is not None and not self.callback_client_id:
             raise ValueError("callback_client_id is required with callback_token_url")
+
+    def header_limits(self) -> HeaderLimits:
+        """The bounds of the request head, for the server that runs the reference."""
+        return HeaderLimits(self.limits.header_bytes, self.limits.header_count)
 
     def client_certificate(self) -> CertificatePair | None:
         """Our client certificate for the ASP's callback API and issuer, when one is configured."""
