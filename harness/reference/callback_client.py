@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -18,12 +19,16 @@ from typing import Any
 
 import httpx
 
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.tokens import TokenRequestError
 from harness.reference.settings import RetryPolicy
 
 Sleep = Callable[[float], Awaitable[None]]
 Monotonic = Callable[[], float]
+JSON_HEADERS = {"Content-Type": "application/json"}
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+ACK_RESERVE_BYTES = 4096
+"""Room kept in the transaction for the ASP's acknowledgement (an Acquittement is a few hundred bytes)."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,10 @@ class CallbackClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         monotonic: Monotonic = time.monotonic,
+        limit_bytes: int = TRANSACTION_LIMIT_BYTES,
     ) -> None:
         self._url = url
+        self._limit_bytes = limit_bytes
         self._policy = policy
         self._sleep = sleep
         self._monotonic = monotonic
@@ -66,12 +73,22 @@ class CallbackClient:
         await self._http.aclose()
 
     async def deliver(self, retour: dict[str, Any]) -> Delivery:
-        """Send `retour` until the ASP acknowledges it or the retry budget is spent."""
+        """Send `retour` until the ASP acknowledges it or the retry budget is spent.
+
+        A return whose transaction could not respect the limit is never sent (not retryable).
+        """
+        body = encoded(retour)
+        if len(body) + ACK_RESERVE_BYTES > self._limit_bytes:
+            raise DeliveryFailed(
+                f"retour de {len(body)} octets : la transaction dépasserait la limite de {self._limit_bytes} octets "
+                "(non envoyé, non réessayable)",
+                0,
+            )
         deadline = self._monotonic() + self._policy.budget_seconds
         attempt = 0
         while True:
             attempt += 1
-            reason, wait = await self._attempt(retour, attempt)
+            reason, wait = await self._attempt(body, attempt)
             if isinstance(reason, Delivery):
                 return reason
             delay = wait if wait is not None else self._policy.delay_before(attempt + 1)
@@ -79,10 +96,10 @@ class CallbackClient:
                 raise DeliveryFailed(reason, attempt)
             await self._sleep(delay)
 
-    async def _attempt(self, retour: dict[str, Any], attempt: int) -> tuple[Delivery | str, float | None]:
+    async def _attempt(self, body: bytes, attempt: int) -> tuple[Delivery | str, float | None]:
         """One POST: the delivery, or why it failed and the `Retry-After` the ASP asked (raises if not retryable)."""
         try:
-            response = await self._http.post(self._url, json=retour)
+            response = await self._http.post(self._url, content=body, headers=JSON_HEADERS)
         except httpx.TransportError as error:
             return f"tentative {attempt} : erreur de transport ({type(error).__name__})", None
         except TokenRequestError as error:  # the issuer refused us: the ASP must hear of it after the budget
@@ -93,6 +110,11 @@ class CallbackClient:
         if response.status_code not in RETRYABLE_STATUSES:
             raise DeliveryFailed(reason + " (non réessayable)", attempt)
         return reason, retry_after(response.headers.get("retry-after"))
+
+
+def encoded(retour: dict[str, Any]) -> bytes:
+    """The return as sent: compact UTF-8 JSON; NaN or Infinity cannot be sent (ValueError)."""
+    return json.dumps(retour, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def retry_after(value: str | None) -> float | None:

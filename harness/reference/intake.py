@@ -18,7 +18,7 @@ from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, Multipar
 from harness.foundations.multipart import boundary_of as multipart_boundary
 from harness.foundations.problems import Problem
 from harness.reference.settings import IntakeLimits
-from harness.reference.store import DocumentRecord
+from harness.reference.store import PRIVATE_DIR, PRIVATE_FILE, DocumentRecord
 
 
 @dataclass(frozen=True)
@@ -119,9 +119,9 @@ class MultipartIntake:
         return name
 
     def _open_document(self, name: str, content_type: str) -> None:
-        self._directory.mkdir(parents=True, exist_ok=True)
+        self._directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         path = self._directory / f"{len(self._documents) + 1:04d}"
-        self._file = path.open("wb", buffering=0)
+        self._file = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb", buffering=0)
         self._hash = hashlib.sha256()
         self._document = (name, content_type, path)
         self._size = 0

@@ -31,7 +31,7 @@ from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
 from harness.reference.outbox import Outbox
 from harness.reference.settings import ReferenceSettings
-from harness.reference.store import DepositRecord, DuplicateIdempotencyKey, Store
+from harness.reference.store import PRIVATE_DIR, DepositRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
 
 RETRY_AFTER_SECONDS = "1"
@@ -87,6 +87,7 @@ class Titulaire:
         self.faults = arm(settings.faults)
         """The deliberate defects armed (none in normal use)."""
         self.store = Store(settings.data_dir / "titulaire.sqlite3")
+        self.deposits_directory().mkdir(mode=PRIVATE_DIR, exist_ok=True)
         self.incidents = Incidents(self.store, settings, clock, self.faults)
         self.outbox = Outbox(
             self.store,
@@ -120,10 +121,28 @@ class Titulaire:
             )
             auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
         retry = self.faults.apply(Fault.retry_policy, settings.retry)
-        return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth)
+        return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth, limit_bytes=settings.limit_bytes)
 
     def deposit_directory(self, deposit_id: str) -> Path:
-        return self.settings.data_dir / "depots" / deposit_id
+        return self.deposits_directory() / deposit_id
+
+    def deposits_directory(self) -> Path:
+        return self.settings.data_dir / "depots"
+
+    def remove_debris(self) -> list[str]:
+        """Start-up: remove what a crash left on disk (folders of uploads never accepted, or purged); their names."""
+        folder = self.deposits_directory()
+        debris = [
+            entry.name
+            for entry in (folder.iterdir() if folder.is_dir() else [])
+            if (deposit := self.store.deposit(entry.name)) is None or deposit.purged
+        ]
+        for name in debris:
+            if (folder / name).is_dir():
+                shutil.rmtree(folder / name)
+            else:
+                (folder / name).unlink()
+        return debris
 
     # -- admission -----------------------------------------------------------------------------------
 
@@ -260,7 +279,8 @@ class Titulaire:
 
     @contextlib.asynccontextmanager
     async def running(self, _app: Starlette) -> AsyncIterator[None]:
-        """Lifespan: the worker, the outbox and the purge run while the server runs."""
+        """Lifespan: crash debris removed, then the worker, the outbox and the purge run while the server runs."""
+        await asyncio.to_thread(self.remove_debris)
         tasks = [
             asyncio.create_task(self.worker.run(), name="worker"),
             asyncio.create_task(self.outbox.run(), name="outbox"),

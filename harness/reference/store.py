@@ -124,11 +124,16 @@ class DuplicateIdempotencyKey(Exception):
     """Another deposit already holds this Idempotency-Key."""
 
 
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+"""Modes of what the reference writes: its data (deposits, results) is readable by its own user only."""
+
+
 class Store:
     """SQLite access for the reference. One connection, serialized by a lock; every write is a transaction."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        path.touch(mode=PRIVATE_FILE)  # SQLite gives its -wal and -shm files the database's mode
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()

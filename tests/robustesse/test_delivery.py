@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.campaign.environment import Environment
-from harness.foundations.asp_client import AspClient
+from harness.foundations.asp_client import AspClient, Document
 from harness.foundations.polling import wait_until
 from harness.reference.settings import RetryPolicy
 from tests.conftest import StartEnvironment, metadonnees, pdf
@@ -56,3 +56,17 @@ def test_a_spent_time_budget_opens_one_incident(new_environment: StartEnvironmen
     assert incidents[0]["mailed_at"] is not None
     assert [m for m in env.smtp.messages() if id_depot in m.subject] != []
     assert attempts > 1
+
+
+def test_a_return_that_would_break_the_limit_is_an_incident_never_sent(new_environment: StartEnvironment) -> None:
+    env = new_environment(limit_bytes=30_000)
+    with env.asp_client() as client, env.inspector() as inspector:
+        documents = [Document(f"p{i}.txt", b"x", "text/plain") for i in range(60)]
+        response = client.deposit(metadonnees(), documents)
+        assert response.status_code == 202
+        id_depot = response.json()["idDepot"]
+        wait_for_status(client, id_depot, "ECHEC")
+        assert inspector.received(id_depot) == []
+    incidents = env.titulaire.store.incidents()
+    assert [i["deposit_id"] for i in incidents] == [id_depot]
+    assert "30000 octets" in incidents[0]["detail"]
