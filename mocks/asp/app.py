@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.problems import Problem
 from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
@@ -31,6 +32,10 @@ from mocks.asp.validation import check_response, check_return
 
 log = logging.getLogger(__name__)
 WRITE_RETURNS = "retours:ecrire"
+ACK_RESERVE_BYTES = 1024
+MAX_RETURN_BYTES = TRANSACTION_LIMIT_BYTES - ACK_RESERVE_BYTES
+"""The largest return whose transaction (return + acquittement) fits the 20 MB limit."""
+UNAUTHENTICATED_BYTES_READ = 64 * 1024
 
 
 def state_of(request: Request) -> MockState:
@@ -40,17 +45,20 @@ def state_of(request: Request) -> MockState:
 async def receive_return(request: Request) -> Response:
     """POST /v1/retours: authenticate, validate, judge, acknowledge (acquittement) and record one return."""
     state = state_of(request)
-    call = ReceivedCall(
-        received_at=state.recorder.clock(),
-        body=await request.body(),
-        content_type=request.headers.get("content-type", ""),
-    )
-    call.retour = parse_json(call.body)
+    received_at, content_type = state.recorder.clock(), request.headers.get("content-type", "")
     refusal = await _authentication_refusal(request, state.verifier)
-    if refusal is not None:
+    if refusal is not None:  # only the head of its body is read, to name its deposit in the journal
+        call = ReceivedCall(received_at, await read_head(request, UNAUTHENTICATED_BYTES_READ), content_type)
+        call.retour = parse_json(call.body)
         call.violations = [refusal.code] if refusal.status in (401, 403) else []
         call.detail = refusal.detail
         return _answer(request, call, refusal.response())
+    try:
+        call = ReceivedCall(received_at, await read_bounded(request, MAX_RETURN_BYTES), content_type)
+    except Problem as too_large:
+        call = ReceivedCall(received_at, b"", content_type, violations=[too_large.code], detail=too_large.detail)
+        return _answer(request, call, too_large.response())
+    call.retour = parse_json(call.body)
     fault = state.faults.take()
     call.fault = fault.kind if fault else None
     problem = check_return(request, call.body)
@@ -65,6 +73,34 @@ async def receive_return(request: Request) -> Response:
         call.detail = problem.detail
         return _answer(request, call, problem.response())
     return _answer(request, call, _judge(state.recorder, call))
+
+
+async def read_head(request: Request, limit: int) -> bytes:
+    """At most the first `limit` bytes of the body (what is left is never read)."""
+    head = bytearray()
+    async for chunk in request.stream():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return bytes(head[:limit])
+
+
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The request body, read up to `limit` bytes: beyond, a 413 problem (the 20 MB rule broken by the return)."""
+    declared = request.headers.get("content-length", "")
+    body = bytearray()
+    if not (declared.isdigit() and int(declared) > limit):
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                break
+    if len(body) > limit or (declared.isdigit() and int(declared) > limit):
+        raise Problem(
+            "transaction-trop-volumineuse",
+            f"Le retour dépasse {limit} octets : la transaction dépasserait la limite de 20 Mo.",
+            {"limiteOctets": TRANSACTION_LIMIT_BYTES},
+        )
+    return bytes(body)
 
 
 async def _authentication_refusal(request: Request, verifier: TokenVerifier | None) -> Problem | None:

@@ -23,8 +23,14 @@ def _state(request: Request) -> MockState:
 
 
 async def list_calls(request: Request) -> Response:
-    """Every call to POST /v1/retours, oldest first; `?idDepot=` keeps one deposit's."""
-    return JSONResponse(_state(request).recorder.entries(request.query_params.get("idDepot")))
+    """Every call to POST /v1/retours the journal keeps, oldest first; `?idDepot=` keeps one deposit's.
+
+    The journal is bounded: `X-Journal-Entrees` says how many calls it holds, `X-Journal-Oubliees` how
+    many older ones it forgot.
+    """
+    recorder = _state(request).recorder
+    headers = {"X-Journal-Entrees": str(recorder.size()), "X-Journal-Oubliees": str(recorder.forgotten)}
+    return JSONResponse(recorder.entries(request.query_params.get("idDepot")), headers=headers)
 
 
 async def clear_calls(request: Request) -> Response:

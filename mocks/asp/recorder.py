@@ -7,6 +7,7 @@ deposit is a violation.
 
 from __future__ import annotations
 
+import collections
 import copy
 import json
 import threading
@@ -20,6 +21,9 @@ from harness.foundations.clock import Clock, utc_now
 
 RAW_BODY_KEPT_CHARS = 100_000
 """How much of an unreadable body the journal keeps, as text (`corpsBrut`)."""
+MAX_CALLS_KEPT = 10_000
+MAX_BYTES_KEPT = 512 * 1024 * 1024
+"""The journal keeps the latest calls within these bounds; older ones are forgotten (and counted)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,16 @@ class ReceivedCall:
     fault: str | None = None
     ack_id: str | None = None
     detail: str | None = None
+    size: int = field(init=False)
+    """Bytes of the body as received (the journal keeps only what it shows of it)."""
+
+    def __post_init__(self) -> None:
+        self.size = len(self.body)
+
+    def kept(self) -> int:
+        """Bytes this call holds in the journal: the parsed return, or the prefix of an unreadable body."""
+        self.body = b"" if self.retour is not None else self.body[:RAW_BODY_KEPT_CHARS]
+        return self.size if self.retour is not None else len(self.body)
 
     @property
     def id_depot(self) -> str | None:
@@ -102,7 +116,7 @@ class ReceivedCall:
             "idAcquittement": self.ack_id,
             "detail": self.detail,
             "typeContenu": self.content_type,
-            "tailleOctets": len(self.body),
+            "tailleOctets": self.size,
             "retour": copy.deepcopy(self.retour),
             "corpsBrut": self._raw_text(),
         }
@@ -129,10 +143,16 @@ def parse_json(body: bytes) -> Any:
 class ReturnRecorder:
     """Thread-safe in-memory journal of the mock ASP callback, with the acknowledged return of each deposit."""
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, clock: Clock = utc_now, max_calls: int = MAX_CALLS_KEPT, max_bytes: int = MAX_BYTES_KEPT
+    ) -> None:
         self.clock = clock
+        self._max_calls, self._max_bytes = max_calls, max_bytes
         self._lock = threading.Lock()
-        self._calls: list[ReceivedCall] = []
+        self._calls: collections.deque[tuple[ReceivedCall, int]] = collections.deque()
+        self._bytes_kept = 0
+        self.forgotten = 0
+        """Calls dropped from the journal, oldest first, to stay within its bounds."""
         self._acknowledged: dict[str, tuple[dict[str, Any], Acknowledgement]] = {}
 
     def decide(self, retour: dict[str, Any], received_at: datetime) -> Decision:
@@ -150,13 +170,23 @@ class ReturnRecorder:
         return Decision(Verdict.REDELIVERY if first == retour else Verdict.MODIFIED, ack)
 
     def record(self, call: ReceivedCall) -> None:
+        kept = call.kept()
         with self._lock:
-            self._calls.append(call)
+            self._calls.append((call, kept))
+            self._bytes_kept += kept
+            while len(self._calls) > self._max_calls or self._bytes_kept > self._max_bytes:
+                self._bytes_kept -= self._calls.popleft()[1]
+                self.forgotten += 1
+
+    def size(self) -> int:
+        """How many calls the journal holds."""
+        with self._lock:
+            return len(self._calls)
 
     def entries(self, id_depot: str | None = None) -> list[dict[str, Any]]:
         """Every call received, oldest first (for one deposit when `id_depot` is given)."""
         with self._lock:
-            calls = list(self._calls)
+            calls = [call for call, _ in self._calls]
         return [c.to_json() for c in calls if id_depot is None or c.id_depot == id_depot]
 
     def returns_for(self, id_depot: str) -> list[dict[str, Any]]:
@@ -167,4 +197,5 @@ class ReturnRecorder:
         """Forget every call and every acknowledged return."""
         with self._lock:
             self._calls.clear()
+            self._bytes_kept = self.forgotten = 0
             self._acknowledged.clear()

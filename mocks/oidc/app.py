@@ -13,7 +13,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -27,6 +27,8 @@ from mocks.oidc.issuer import Issuer, RegisteredClient
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_FORM_BYTES = 16 * 1024
+"""A token request is a few parameters: a larger body is refused before it is held."""
 BASIC_CHALLENGE = 'Basic realm="emetteur-recette", charset="UTF-8"'
 
 
@@ -93,7 +95,15 @@ async def read_form(request: Request) -> FormData:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != FORM_MEDIA_TYPE:
         raise OAuthError("invalid_request", f"Corps {FORM_MEDIA_TYPE} attendu")
-    form = await request.form()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise OAuthError("invalid_request", f"Corps de plus de {MAX_FORM_BYTES} octets")
+    try:
+        form = FormData(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+    except UnicodeDecodeError as error:
+        raise OAuthError("invalid_request", "Corps non UTF-8") from error
     repeated = sorted({name for name, _ in form.multi_items() if len(form.getlist(name)) > 1})
     if repeated:
         raise OAuthError("invalid_request", f"Parametre en double : {', '.join(repeated)}")
