@@ -79,7 +79,7 @@ def receipt_size(body_bytes: int) -> int:
 
 
 class Titulaire:
-    """The reference titulaire: accepts deposits, processes them, returns each result exactly once."""
+    """The reference titulaire: accepts deposits, processes each to one frozen return, delivers it at least once."""
 
     def __init__(self, settings: ReferenceSettings, clock: Clock = utc_now) -> None:
         self.settings = settings

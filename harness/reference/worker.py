@@ -1,7 +1,7 @@
 """The worker: processes each received deposit and stores its single return in the outbox.
 
 Processing a deposit (recognition, controls) and storing its return is one transaction, so a deposit is
-processed to exactly one return even across crashes: a deposit caught mid-processing by a crash goes
+processed to exactly one (frozen) return even across crashes: a deposit caught mid-processing by a crash goes
 back to RECU at start-up and is processed again, its return not having been stored yet.
 """
 
