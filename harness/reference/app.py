@@ -37,6 +37,7 @@ from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_
 
 log = logging.getLogger(__name__)
 WRITE, READ = "depots:ecrire", "depots:lire"
+FEED_BATCH_BYTES = 1024 * 1024
 
 
 def titulaire_of(request: Request) -> Titulaire:
@@ -66,12 +67,12 @@ async def deposit(request: Request) -> Response:
             names = [d.name for d in body.documents]
             checked = check_deposit_body(request, body.metadata, names, limits.metadata_depth)
             metadata = metadata_in(request.url.path, checked)
-            accepted = titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
+            accepted = await titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
         except BaseException:
-            intake.discard()
+            await asyncio.to_thread(intake.discard)
             raise
     if accepted.replayed:  # same Idempotency-Key, same content: the first deposit stands, this copy goes
-        intake.discard()
+        await asyncio.to_thread(intake.discard)
     location = f"{prefix_of(request.url.path)}/depots/{accepted.deposit.id}"
     answer = Answer(202, json.loads(accepted.body()), {"Location": location})
     answer = titulaire.faults.apply(Fault.deposit_answer, answer)
@@ -87,13 +88,21 @@ def run_tags(request: Request, max_length: int) -> RunTags:
 
 
 async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimits) -> tuple[ReceivedBody, int]:
-    """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes."""
-    received, chunks = 0, aiter(request.stream())
+    """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes.
+
+    The chunks are gathered into batches of `FEED_BATCH_BYTES`, each parsed and written on a worker thread:
+    the event loop only receives.
+    """
+    received, chunks, batch = 0, aiter(request.stream()), bytearray()
     try:
         async with asyncio.timeout(limits.upload_seconds):
             while (chunk := await _next_chunk(chunks, limits.idle_seconds)) is not None:
                 received += len(chunk)
-                intake.feed(chunk)
+                batch += chunk
+                if len(batch) >= FEED_BATCH_BYTES:
+                    await asyncio.to_thread(intake.feed, bytes(batch))
+                    batch.clear()
+            await asyncio.to_thread(intake.feed, bytes(batch))
     except TimeoutError as error:
         raise Problem(
             "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
@@ -119,7 +128,7 @@ async def deposit_state(request: Request) -> Response:
     await authorize(request, READ)
     check_parameters(request)
     titulaire = titulaire_of(request)
-    state = state_out(request.url.path, titulaire.state(request.path_params["idDepot"]))
+    state = state_out(request.url.path, await titulaire.state(request.path_params["idDepot"]))
     return JSONResponse(titulaire.faults.apply(Fault.state_answer, state, request.url.path))
 
 
@@ -130,7 +139,7 @@ async def resend(request: Request) -> Response:
     titulaire = titulaire_of(request)
     titulaire.ensure_accepting()
     deposit_id = request.path_params["idDepot"]
-    body = titulaire.faults.apply(Fault.resend_answer, titulaire.resend(deposit_id))
+    body = titulaire.faults.apply(Fault.resend_answer, await titulaire.resend(deposit_id))
     return JSONResponse(body, 202, headers={"Location": f"{prefix_of(request.url.path)}/depots/{deposit_id}"})
 
 

@@ -32,13 +32,13 @@ class Incidents:
         """Record the incident, then mail it; a mail failure is logged, the record stays."""
         incident_id = str(uuid.uuid4())
         deposit_id = self._faults.apply(Fault.incident_deposit, deposit_id)
-        self._store.add_incident(incident_id, deposit_id, self._clock(), summary, detail)
+        await self._store.run(self._store.add_incident, incident_id, deposit_id, self._clock(), summary, detail)
         try:
             await asyncio.to_thread(self._mail, incident_id, deposit_id, summary, detail)
         except (OSError, smtplib.SMTPException) as error:
             log.error("incident %s recorded but not mailed: %s", incident_id, error)
         else:
-            self._store.mark_incident_mailed(incident_id, self._clock())
+            await self._store.run(self._store.mark_incident_mailed, incident_id, self._clock())
         return incident_id
 
     def _mail(self, incident_id: str, deposit_id: str | None, summary: str, detail: str) -> None:

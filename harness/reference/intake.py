@@ -20,6 +20,9 @@ from harness.foundations.problems import Problem
 from harness.reference.settings import IntakeLimits
 from harness.reference.store import PRIVATE_DIR, PRIVATE_FILE, DocumentRecord
 
+WRITE_BUFFER_BYTES = 1024 * 1024
+"""Documents reach the disk through a buffer of this size (one write call per MiB, not per chunk)."""
+
 
 @dataclass(frozen=True)
 class ReceivedBody:
@@ -121,7 +124,8 @@ class MultipartIntake:
     def _open_document(self, name: str, content_type: str) -> None:
         self._directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         path = self._directory / f"{len(self._documents) + 1:04d}"
-        self._file = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE), "wb", buffering=0)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        self._file = os.fdopen(descriptor, "wb", buffering=WRITE_BUFFER_BYTES)
         self._hash = hashlib.sha256()
         self._document = (name, content_type, path)
         self._size = 0

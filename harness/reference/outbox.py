@@ -56,10 +56,11 @@ class Outbox:
         self._wake.set()
 
     async def run(self) -> None:
-        self._recover()
+        await self._recover()
         while True:
             free = MAX_PARALLEL_DELIVERIES - len(self._in_flight)
-            for record in self._store.lease_due_returns(self._clock(), self._lease_seconds, free) if free else []:
+            due = await self._store.run(self._store.lease_due_returns, self._clock(), self._lease_seconds, free)
+            for record in due:
                 if record.deposit_id not in self._in_flight:
                     self._start(record)
             with contextlib.suppress(TimeoutError):
@@ -72,10 +73,10 @@ class Outbox:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._client.aclose()
 
-    def _recover(self) -> None:
+    async def _recover(self) -> None:
         """Start-up: release the leases of a crashed process; finish the failures it left half reported."""
-        self._store.release_leases()
-        for deposit_id in self._store.failures_not_reported():
+        await self._store.run(self._store.release_leases)
+        for deposit_id in await self._store.run(self._store.failures_not_reported):
             self._start_task(self._finish_failure(deposit_id))
 
     def _start(self, record: ReturnRecord) -> None:
@@ -116,7 +117,8 @@ class Outbox:
                 f"après {failure.attempts} tentative(s).\nDernière erreur : {failure.reason}",
             )
             return
-        self._store.record_delivery(
+        await self._store.run(
+            self._store.record_delivery,
             record,
             delivery.attempts,
             delivery.ack_id,
@@ -128,16 +130,16 @@ class Outbox:
     async def _fail(self, record: ReturnRecord, attempts: int, reason: str, detail: str) -> None:
         """The budget is spent: the return fails (unless a retransmission came meanwhile), one incident is
         opened (recorded, then mailed), then the deposit shows ECHEC: once it does, the ASP has been told."""
-        if self._store.record_failure(record, attempts):
+        if await self._store.run(self._store.record_failure, record, attempts):
             await self._incidents.open(record.deposit_id, _summary(record.deposit_id), detail)
-            self._store.set_status(record.deposit_id, "ECHEC", self._clock(), reason)
+            await self._store.run(self._store.set_status, record.deposit_id, "ECHEC", self._clock(), reason)
 
     async def _finish_failure(self, deposit_id: str) -> None:
         """A failure a crash caught before ECHEC: its incident if it was not recorded yet, then ECHEC."""
         reason = "retour non remis (reprise après arrêt)"
-        if not self._store.has_incident(deposit_id):
+        if not await self._store.run(self._store.has_incident, deposit_id):
             await self._incidents.open(deposit_id, _summary(deposit_id), f"Le retour du dépôt {deposit_id} : {reason}.")
-        self._store.set_status(deposit_id, "ECHEC", self._clock(), reason)
+        await self._store.run(self._store.set_status, deposit_id, "ECHEC", self._clock(), reason)
 
     async def _send_extra(self, payloads: list[Json]) -> None:
         """Returns sent by armed faults besides the deposit's own (whatever the ASP answers them)."""

@@ -171,10 +171,18 @@ class Titulaire:
 
     # -- deposits ------------------------------------------------------------------------------------
 
-    def accept(
+    async def accept(
         self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None, tags: RunTags
     ) -> Acceptance:
         """Record a fully received deposit, or replay/refuse it by its Idempotency-Key; wake the worker."""
+        accepted = await self.store.run(self._accept, metadata, body, body_bytes, key, tags)
+        if not accepted.replayed:
+            self.worker.wake()
+        return accepted
+
+    def _accept(
+        self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None, tags: RunTags
+    ) -> Acceptance:
         fingerprint = _fingerprint(metadata, body)
         key = self.faults.apply(Fault.idempotency_key, key)
         tags = self.faults.apply(Fault.run_tags, tags)
@@ -202,7 +210,6 @@ class Titulaire:
             if replayed is None:
                 raise
             return replayed
-        self.worker.wake()
         return Acceptance(deposit)
 
     def _replay(self, key: str, fingerprint: str) -> Acceptance | None:
@@ -229,8 +236,11 @@ class Titulaire:
             )
         return deposit
 
-    def state(self, deposit_id: str) -> dict[str, Any]:
+    async def state(self, deposit_id: str) -> dict[str, Any]:
         """The EtatDepot of a deposit."""
+        return await self.store.run(self._state, deposit_id)
+
+    def _state(self, deposit_id: str) -> dict[str, Any]:
         deposit = self.known_deposit(deposit_id)
         state: dict[str, Any] = {
             "idDepot": deposit.id,
@@ -253,15 +263,19 @@ class Titulaire:
             state["retour"] = tracking
         return state
 
-    def resend(self, deposit_id: str) -> dict[str, Any]:
+    async def resend(self, deposit_id: str) -> dict[str, Any]:
         """Put the same return back in the outbox (retransmission within retention)."""
+        asked = await self.store.run(self._resend, deposit_id)
+        self.outbox.wake()
+        return asked
+
+    def _resend(self, deposit_id: str) -> dict[str, Any]:
         self.known_deposit(deposit_id)
         retour = self.store.return_of(deposit_id)
         if retour is None or retour.payload is None:
             raise Problem("retour-non-disponible", f"Le retour du dépôt {deposit_id} n'est pas encore produit.")
         now = self.clock()
         self.store.schedule_resend(deposit_id, now)
-        self.outbox.wake()
         return {"idDepot": deposit_id, "idRetour": retour.return_id, "demandeeLe": timestamp(now)}
 
     # -- retention -----------------------------------------------------------------------------------
@@ -298,7 +312,7 @@ class Titulaire:
 
     async def _purge_periodically(self) -> None:
         while True:
-            self.purge_expired()
+            await asyncio.to_thread(self.purge_expired)
             await asyncio.sleep(self.settings.purge_every_seconds)
 
 

@@ -7,15 +7,19 @@ the returns table the outbox: nothing lives only in memory, so a restart loses n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deposits (
@@ -129,7 +133,11 @@ PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 class Store:
-    """SQLite access for the reference. One connection, serialized by a lock; every write is a transaction."""
+    """SQLite access for the reference. One connection, serialized by a lock; every write is a transaction.
+
+    The event loop never waits on SQLite (an fsync per commit): its coroutines `await store.run(…)`, which
+    runs the operation on the store's one thread. Other threads (tests, the campaign) may call it directly.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
@@ -137,6 +145,7 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="store")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -150,7 +159,12 @@ class Store:
             if name not in columns:
                 self._db.execute(f"ALTER TABLE returns ADD COLUMN {name} {declaration}")
 
+    async def run(self, operation: Callable[..., T], *args: Any) -> T:
+        """`operation(*args)` on the store's thread, awaited without holding the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, operation, *args)
+
     def close(self) -> None:
+        self._thread.shutdown(wait=True)
         with self._lock:
             self._db.close()
 

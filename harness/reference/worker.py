@@ -50,31 +50,40 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
-    def recover(self) -> None:
+    def _recover(self) -> None:
         """Deposits left EN_TRAITEMENT by a crash go back to RECU."""
         for deposit_id in self._store.deposits_in(PROCESSING):
             self._store.set_status(deposit_id, RECEIVED, self._clock(), "reprise après arrêt")
 
     async def run(self) -> None:
-        self.recover()
+        await self._store.run(self._recover)
         while True:
-            for deposit_id in self._store.deposits_in(RECEIVED):
+            for deposit_id in await self._store.run(self._store.deposits_in, RECEIVED):
                 await self._process(deposit_id)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
             self._wake.clear()
 
     async def _process(self, deposit_id: str) -> None:
-        deposit = self._store.deposit(deposit_id)
-        if deposit is None:
+        taken = await self._store.run(self._take, deposit_id)
+        if taken is None:
             return
-        self._store.set_status(deposit_id, PROCESSING, self._clock())
-        documents = self._store.documents(deposit_id)
+        deposit, documents = taken
         pieces, controls = await asyncio.to_thread(_examine, deposit, documents)
         payload = build_return(deposit, pieces, controls, str(uuid.uuid4()), self._clock())
         payload = self._faults.apply(Fault.return_built, payload)
-        self._store.add_return(deposit_id, payload["idRetour"], payload["statut"], payload, self._clock())
+        await self._store.run(
+            self._store.add_return, deposit_id, payload["idRetour"], payload["statut"], payload, self._clock()
+        )
         self._on_return()
+
+    def _take(self, deposit_id: str) -> tuple[DepositRecord, list[DocumentRecord]] | None:
+        """The deposit, marked EN_TRAITEMENT, and its documents (None if it is unknown)."""
+        deposit = self._store.deposit(deposit_id)
+        if deposit is None:
+            return None
+        self._store.set_status(deposit_id, PROCESSING, self._clock())
+        return deposit, self._store.documents(deposit_id)
 
 
 def _examine(deposit: DepositRecord, documents: list[DocumentRecord]) -> tuple[list[dict[str, Any]], list[Control]]:
