@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from starlette.applications import Starlette
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -101,9 +101,10 @@ async def read_form(request: Request) -> FormData:
         if len(body) > MAX_FORM_BYTES:
             raise OAuthError("invalid_request", f"Corps de plus de {MAX_FORM_BYTES} octets")
     try:
-        form = FormData(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
+        pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError as error:
         raise OAuthError("invalid_request", "Corps non UTF-8") from error
+    form = FormData(pairs)
     repeated = sorted({name for name, _ in form.multi_items() if len(form.getlist(name)) > 1})
     if repeated:
         raise OAuthError("invalid_request", f"Parametre en double : {', '.join(repeated)}")
