@@ -225,3 +225,26 @@ def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnviron
         assert response.status_code == 404
         assert response.json()["code"] == "ressource-inconnue"
         assert "deprecation" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        pytest.param(datetime(2026, 12, 15, tzinfo=UTC), id="avant-depreciation"),
+        pytest.param(datetime(2027, 3, 1, tzinfo=UTC), id="depreciee"),
+        pytest.param(datetime(2027, 10, 1, tzinfo=UTC), id="retiree"),
+    ],
+)
+def test_the_link_header_is_built_from_the_raw_path_percent_encoded(
+    new_environment: StartEnvironment, moment: datetime
+) -> None:
+    with new_environment(clock=ManualClock(moment)).asp_client() as client:
+        for path, encoded in (
+            ("/v1/depots/€Ā", "/v2/depots/%E2%82%AC%C4%80"),
+            ("/v1/depots/x>;y", "/v2/depots/x%3E%3By"),
+        ):
+            response = client.http.get(path)
+            assert response.status_code in (400, 404, 410), response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            if moment >= DEPRECATED:
+                assert f'<{encoded}>; rel="successor-version"' in response.headers.get_list("link")

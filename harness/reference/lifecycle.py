@@ -8,9 +8,11 @@ no longer applies, so the retired answers are outside the contract audit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from urllib.parse import quote
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +36,7 @@ class Lifecycle:
     sunset: datetime | None = None
 
     def headers(self, path: str) -> list[tuple[str, str]]:
-        """The deprecation headers of an answer on `path`."""
+        """The deprecation headers of an answer on `path` (percent-encoded: see `request_path`)."""
         headers = [("Link", f'<{successor_path(path)}>; rel="successor-version"')]
         headers.append(("Link", f'<{MIGRATION_GUIDE}>; rel="deprecation"'))
         if self.deprecated is not None:
@@ -68,6 +70,19 @@ def planned_lifecycles() -> dict[str, Lifecycle]:
     return {prefix: lifecycle_of(calendar, release) for prefix, release in RELEASES.items()}
 
 
+def request_path(scope: Scope) -> str:
+    """The request's path as the client sent it (`raw_path`), percent-encoded: safe inside a header.
+
+    The decoded `path` may hold any character (`%E2%82%AC` is `€`, which latin-1 headers cannot carry) and
+    `>` or `;` that would end the `Link` target early; the raw bytes are quoted, existing escapes kept.
+    """
+    raw = scope.get("raw_path") or scope["path"].encode()
+    return _LONE_PERCENT.sub("%25", quote(raw, safe="/%"))
+
+
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 class VersionLifecycle:
     """ASGI middleware: deprecation headers on a deprecated major's answers, 410 once it is retired."""
 
@@ -85,9 +100,10 @@ class VersionLifecycle:
         if lifecycle is None or lifecycle.deprecated is None or now < lifecycle.deprecated:
             await self.app(scope, receive, send)
             return
-        headers = self.faults.apply(Fault.deprecation_headers, lifecycle.headers(scope["path"]))
+        path = request_path(scope)
+        headers = self.faults.apply(Fault.deprecation_headers, lifecycle.headers(path))
         if lifecycle.sunset is not None and now >= lifecycle.sunset:
-            await retired(scope["path"], headers)(scope, receive, send)
+            await retired(path, headers)(scope, receive, send)
             return
 
         async def deprecated_send(message: Message) -> None:
