@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,13 @@ import pytest
 
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
-from harness.foundations.clock import Clock, utc_now
+from harness.foundations.clock import Clock, OffsetClock
 from harness.reference.settings import RetryPolicy
 
 FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_seconds=0.2, timeout_seconds=5)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
+TESTS_DAY = date(2026, 12, 15)
+"""The reference's date in the harness's own tests unless a test sets its clock: v1 served, v2 announced."""
 
 StartEnvironment = Callable[..., Environment]
 
@@ -40,8 +43,14 @@ def pdf(name: str = "piece.pdf", content: bytes = PDF) -> Document:
     return Document(name, content, "application/pdf")
 
 
-def start_environment(directory: Path, clock: Clock = utc_now, **reference: Any) -> Environment:
+def tests_clock() -> OffsetClock:
+    """The default clock of the tests' reference: `TESTS_DAY`, whatever the system's date."""
+    return OffsetClock.on(TESTS_DAY)
+
+
+def start_environment(directory: Path, clock: Clock | None = None, **reference: Any) -> Environment:
     """An environment whose reference titulaire retries fast, with `reference` settings overridden."""
+    clock = clock or tests_clock()
     options = EnvironmentOptions(reference={"retry": FAST_RETRIES, "poll_seconds": 0.1} | reference, clock=clock)
     return Environment(directory, options).start()
 
@@ -51,7 +60,7 @@ def new_environment(tmp_path: Path) -> Iterator[StartEnvironment]:
     """Start environments with custom settings; each is stopped, and checked contract-clean, at the end."""
     started: list[Environment] = []
 
-    def start(clock: Clock = utc_now, **reference: Any) -> Environment:
+    def start(clock: Clock | None = None, **reference: Any) -> Environment:
         env = start_environment(tmp_path / f"env-{len(started)}", clock, **reference)
         started.append(env)
         return env

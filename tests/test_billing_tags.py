@@ -14,7 +14,7 @@ from tests.conftest import metadonnees, pdf
 def test_every_request_of_the_asp_client_carries_the_run_tags(env: Environment) -> None:
     tags = BillingTags.create("recette")
     sent: list[httpx.Request] = []
-    target = EmbeddedTarget(tags, env, on_request=sent.append)
+    target = EmbeddedTarget(tags, env, major=env.current_major(), on_request=sent.append)
     with target.asp_client() as asp:
         receipt = asp.deposit(metadonnees(), [pdf()]).json()
         asp.state(receipt["idDepot"])

@@ -139,7 +139,7 @@ def test_idempotency_key_replays_the_same_deposit_and_refuses_another(env: Envir
 
 def test_calls_need_a_token_and_the_right_scope(env: Environment) -> None:
     verify = env.certs.client_context(env.certs.asp_client)
-    with AspClient(env.titulaire_url, verify) as anonymous:
+    with AspClient(env.titulaire_url, verify, major=env.current_major()) as anonymous:
         response = anonymous.deposit(metadonnees(), [pdf()])
         assert_problem(response, 401, "authentification-requise")
         assert response.headers["www-authenticate"].startswith("Bearer")

@@ -21,7 +21,8 @@ from harness.campaign.target import EmbeddedTarget, Target
 from harness.conformance import DepositLedger, ReturnJudge
 from harness.conformance.returns import METADATA, SINGLE
 from harness.foundations.billing import BillingTags
-from harness.fuzzing import DEFAULT_CONTRACT, ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
+from harness.foundations.contracts import TITULAIRE_V1, contract_path
+from harness.fuzzing import ContractFuzzer, FuzzSettings, FuzzSettingsError, contract_operations
 from harness.fuzzing.checks import (
     accuse_reception_complet,
     donnees_invalides_sans_erreur_serveur,
@@ -32,6 +33,7 @@ from harness.fuzzing.schema import ContractRefused
 from harness.reference.faults import FAULTS
 from tests.conftest import StartEnvironment
 
+V1_CONTRACT = contract_path(TITULAIRE_V1)
 SMALL = FuzzSettings(seed=20261128, max_examples=3, phases=("examples", "coverage", "fuzzing"))
 PROBLEM = {"type": "https://x/p", "title": "Requête invalide", "status": 400, "code": "requete-invalide"}
 
@@ -65,7 +67,8 @@ def test_bad_settings_are_refused_with_their_name(variables: dict[str, str], nam
 
 
 def test_the_operations_are_the_contracts() -> None:
-    assert contract_operations() == ["deposerPieces", "consulterDepot", "retransmettreRetour", "consulterSante"]
+    operations = ["deposerPieces", "consulterDepot", "retransmettreRetour", "consulterSante"]
+    assert contract_operations(V1_CONTRACT) == operations
 
 
 # -- our checks, on responses built by hand ----------------------------------------------------------
@@ -131,7 +134,7 @@ def test_only_invalid_data_answered_5xx_fails() -> None:
 
 
 def target_of(env: Environment) -> Target:
-    return EmbeddedTarget(BillingTags.create("build:tests-fuzzing"), env)
+    return EmbeddedTarget(BillingTags.create("build:tests-fuzzing"), env, major=env.current_major())
 
 
 @pytest.fixture
@@ -233,6 +236,6 @@ def test_a_swagger_2_contract_still_catches_a_faulty_titulaire(faulty: StartEnvi
 
 def test_an_openapi_3_1_contract_is_refused(new_environment: StartEnvironment, tmp_path: Path) -> None:
     contract = tmp_path / "openapi-31.yaml"
-    contract.write_text(DEFAULT_CONTRACT.read_text(encoding="utf-8").replace("openapi: 3.0.3", "openapi: 3.1.0"))
+    contract.write_text(V1_CONTRACT.read_text(encoding="utf-8").replace("openapi: 3.0.3", "openapi: 3.1.0"))
     with pytest.raises(ContractRefused, match=r"l'ASP ne prend pas en charge OpenAPI 3\.1"):
         ContractFuzzer(target_of(new_environment()), SMALL, contract=contract)

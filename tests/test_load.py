@@ -178,7 +178,7 @@ def test_the_campaign_charge_suite_gives_a_failing_verdict_when_the_qos_is_breac
     env: Environment, tmp_path: Path
 ) -> None:
     tags = BillingTags.create()
-    target = EmbeddedTarget(tags, env)
+    target = EmbeddedTarget(tags, env, major=env.current_major())
     report = charge_suite(
         target,
         tmp_path / tags.run_id,

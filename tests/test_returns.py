@@ -188,7 +188,8 @@ def test_a_crash_after_acceptance_still_delivers_exactly_once(
         with env.inspector() as inspector:
             inspector.arm_fault("erreur-503", 10_000)  # the ASP is down: the return stays in the outbox
             reference.start()
-            with AspClient(reference.url, verify, ClientCredentialsAuth(env.credentials(), verify)) as client:
+            auth = ClientCredentialsAuth(env.credentials(), verify)
+            with AspClient(reference.url, verify, auth, major=env.current_major()) as client:
                 id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
             wait_until(lambda: inspector.received(id_depot), "a first delivery attempt")
             reference.kill()

@@ -18,12 +18,14 @@ from harness.conformance import SentDeposit, TrackedDeposit, judge
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody
 from harness.foundations.calendar import Calendar, Release, parse_version
 from harness.foundations.contracts import contracts_dir
+from harness.foundations.majors import Major
 from harness.reference.lifecycle import lifecycle_of
 from tests.conftest import StartEnvironment, metadonnees, pdf
 from tests.helpers import ManualClock
 
 DEPRECATED = datetime(2027, 2, 8, tzinfo=UTC)
 SUNSET = datetime(2027, 9, 30, tzinfo=UTC)
+V1 = Major("v1")
 
 
 def metadonnees_v2(**fields: Any) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def test_v2_refuses_what_it_broke(client: AspClient, metadata: dict[str, Any]) -
 
 def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment: StartEnvironment) -> None:
     clock = ManualClock(datetime(2027, 2, 7, 23, 59, tzinfo=UTC))
-    with new_environment(clock=clock).asp_client() as client:
+    with new_environment(clock=clock).asp_client(major=V1) as client:
         response = client.health()
         assert response.status_code == 200
         assert "deprecation" not in response.headers
@@ -113,7 +115,7 @@ def test_v1_carries_no_deprecation_signal_before_its_deprecation(new_environment
 
 def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_environment: StartEnvironment) -> None:
     clock = ManualClock(datetime(2027, 1, 1, tzinfo=UTC))
-    with new_environment(clock=clock).asp_client() as client:
+    with new_environment(clock=clock).asp_client(major=V1) as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = DEPRECATED
         for response in (client.state(id_depot), client.health(), client.state(str(uuid.uuid4()))):
@@ -129,7 +131,7 @@ def test_every_v1_answer_carries_the_deprecation_signals_once_deprecated(new_env
 
 def test_v1_is_gone_after_its_end_of_life_and_v2_still_serves(new_environment: StartEnvironment) -> None:
     clock = ManualClock(datetime(2027, 9, 1, tzinfo=UTC))
-    with new_environment(clock=clock).asp_client() as client:
+    with new_environment(clock=clock).asp_client(major=V1) as client:
         id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
         clock.now = SUNSET
         for response in (client.health(), client.state(id_depot), client.deposit(metadonnees(), [pdf()])):
@@ -220,7 +222,7 @@ def test_the_gate_refuses_v2_when_the_guide_file_is_gone(contracts_copy: Path) -
 
 
 def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnvironment) -> None:
-    with new_environment(clock=ManualClock(SUNSET)).asp_client() as client:
+    with new_environment(clock=ManualClock(SUNSET)).asp_client(major=V1) as client:
         response = client.http.get("/inconnu")
         assert response.status_code == 404
         assert response.json()["code"] == "ressource-inconnue"
@@ -238,7 +240,7 @@ def test_a_path_outside_every_major_is_not_retired(new_environment: StartEnviron
 def test_the_link_header_is_built_from_the_raw_path_percent_encoded(
     new_environment: StartEnvironment, moment: datetime
 ) -> None:
-    with new_environment(clock=ManualClock(moment)).asp_client() as client:
+    with new_environment(clock=ManualClock(moment)).asp_client(major=V1) as client:
         for path, encoded in (
             ("/v1/depots/€Ā", "/v2/depots/%E2%82%AC%C4%80"),
             ("/v1/depots/x>;y", "/v2/depots/x%3E%3By"),

@@ -11,7 +11,8 @@ repr, a message or a summary.
 | -------------------- | ----------------------- | ----------------------------------------------------------- |
 | `target.url`         | `RECETTE_TARGET`        | base URL of the titulaire API (https)                       |
 | `target.ca`          | `RECETTE_CA`            | CA bundle that signs the target's server certificate        |
-| `target.contract`    | `RECETTE_CONTRACT`      | its contract (2.0, 3.0.x) to fuzz; default: the ASP's v1   |
+| `target.contract`    | `RECETTE_CONTRACT`      | its contract (2.0, 3.0.x) to fuzz; default: the ASP's (major) |
+| `target.version`     | `RECETTE_VERSION`       | the major to qualify (`v1`, `v2`); default: the calendar's |
 | `client.cert`        | `RECETTE_CLIENT_CERT`   | our client certificate (PEM), issued by the agreed CA       |
 | `client.key`         | `RECETTE_CLIENT_KEY`    | its private key (PEM, not encrypted)                        |
 | `oauth.token_url`    | `RECETTE_TOKEN_URL`     | token endpoint of the target's issuer…                      |
@@ -50,6 +51,7 @@ from pydantic_settings import (
 )
 
 from harness.foundations.document import unusable_contract
+from harness.foundations.majors import Major
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget
@@ -87,6 +89,7 @@ SETTINGS = tuple(
         ("target", "target.url"),
         ("ca", "target.ca"),
         ("contract", "target.contract"),
+        ("version", "target.version"),
         ("client_cert", "client.cert"),
         ("client_key", "client.key"),
         ("token_url", "oauth.token_url"),
@@ -142,6 +145,11 @@ def usable_contract(path: Path) -> Path:
     return path
 
 
+def known_major(value: str) -> str:
+    Major(value)  # raises UnknownMajor (a ValueError) naming the known ones
+    return value
+
+
 def known_auth_method(value: str) -> str:
     if value not in AUTH_METHODS:
         raise ValueError(f"« {value} » inconnu ; valeurs permises : {', '.join(AUTH_METHODS)}")
@@ -175,7 +183,9 @@ class RunConfig(BaseSettings):
     target: HttpsUrl
     ca: Annotated[File, AfterValidator(ca_bundle)]
     contract: Annotated[File, AfterValidator(usable_contract)] | None = None
-    """The platform's own contract, fuzzed by the `contrat` suite; None: the ASP's titulaire contract (v1)."""
+    """The platform's own contract, fuzzed by the `contrat` suite; None: the ASP's, of the run's major."""
+    version: Annotated[str, AfterValidator(known_major)] | None = None
+    """The major to qualify; None: the calendar's current one on the run's date."""
     client_cert: File
     client_key: File
     token_url: HttpsUrl | None = None

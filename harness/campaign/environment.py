@@ -24,6 +24,7 @@ import httpx
 
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.clock import Clock, utc_now
+from harness.foundations.majors import Major, current_major
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import RunCertificates, certificate_subject
 from harness.foundations.token_verifier import TokenVerifier
@@ -157,12 +158,21 @@ class Environment:
         return ClientCredentials(self.token_url, client.client_id, client.client_secret, client.scopes)
 
     def asp_client(
-        self, client_id: str = "asp-recette", headers: dict[str, str] | None = None, meter: DepositMeter | None = None
+        self,
+        client_id: str = "asp-recette",
+        headers: dict[str, str] | None = None,
+        meter: DepositMeter | None = None,
+        major: Major | None = None,
     ) -> AspClient:
-        """An ASP client of the reference titulaire, with mutual TLS and the client's tokens."""
+        """An ASP client of the reference titulaire (of `major`, by default the current one on its clock's date)."""
         verify = self.certs.client_context(self.certs.asp_client)
         auth: httpx.Auth = ClientCredentialsAuth(self.credentials(client_id), verify)
-        return AspClient(self.titulaire_url, verify, auth, headers, meter=meter)
+        major = major or self.current_major()
+        return AspClient(self.titulaire_url, verify, auth, headers, major=major, meter=meter)
+
+    def current_major(self) -> Major:
+        """The major the project's calendar serves on the reference's date (its clock)."""
+        return current_major(self.options.clock().date())
 
     def security_target(self, headers: Mapping[str, str] | None = None) -> SecurityTarget:
         """The reference titulaire API, as the security suite probes it: every check applies."""

@@ -25,9 +25,12 @@ PublishLoad = Callable[[dict[str, Any]], None]
 """`publier_charge`: publish the QoS verdict of the `charge` suite."""
 
 
-def platform_contract(config: pytest.Config) -> Path | None:
-    """The platform's own contract, when its configuration gives one (else the suites use the ASP's)."""
-    return campaign_of(config).contract
+def platform_contract(config: pytest.Config) -> Path:
+    """The contract the run holds the platform to: its own when its configuration gives one, else the ASP's
+    contract of the run's major."""
+    contract = campaign_of(config).contract
+    assert contract is not None, "the runner gives every campaign its contract"
+    return contract
 
 
 @pytest.fixture(scope="session")

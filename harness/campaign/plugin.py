@@ -73,7 +73,7 @@ class CampaignPlugin:
         self.run_dir = run_dir
         """Where the run's reports go (None under plain pytest)."""
         self.contract = contract
-        """The platform's own contract for the `contrat` suite (None: the ASP's titulaire contract)."""
+        """The contract the run holds the platform to: its own, or the ASP's of the run's major (None: no run)."""
         self.journal: list[httpx.Request] = []
         """Every request the current test sent to the titulaire."""
         self.deposits = DepositLedger()

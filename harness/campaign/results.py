@@ -6,7 +6,7 @@ Allure and JUnit are written by their pytest plugins from the same test items, w
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from harness.foundations.billing import BillingTags
@@ -47,6 +47,10 @@ class CampaignReport:
     load: dict[str, Any] | None = None
     deposits_sent: int = 0
     bytes_sent: int = 0
+    judged_on: date | None = None
+    """The date the run was judged at (`--date`), when it is not the day it ran."""
+    major: str = ""
+    """The major qualified (`v1`, `v2`)."""
 
     @property
     def failures(self) -> list[ScenarioResult]:

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,10 @@ from harness.campaign.reports import Destination, pytest_report_args, report_han
 from harness.campaign.results import CampaignReport
 from harness.campaign.target import EmbeddedTarget, ExternalTarget, Target
 from harness.foundations.billing import BillingTags
-from harness.foundations.clock import OffsetClock
+from harness.foundations.calendar import PolicyError
+from harness.foundations.clock import OffsetClock, utc_now
+from harness.foundations.contracts import contract_path
+from harness.foundations.majors import Major, UnknownMajor, current_major
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
@@ -49,6 +52,21 @@ class RunOptions:
     """A pytest `-k` expression narrowing the tests (scenarios) run."""
     service_contract: Path | None = None
     """The platform's service contract (its deadlines bound the waits); None: the ASP's default."""
+    day: date | None = None
+    """The date the run is judged at (`--date`: the embedded reference's clock); None: today."""
+    version: str | None = None
+    """The major qualified (`--version`, else `target.version`); None: the calendar's current one on `day`."""
+
+    def judged_day(self) -> date:
+        return self.day or utc_now().date()
+
+    def major(self) -> Major:
+        """The major this run qualifies, or a CampaignError when neither the option nor the calendar gives one."""
+        try:
+            chosen = self.version or (self.config.version if self.config else None)
+            return Major(chosen) if chosen else current_major(self.judged_day())
+        except (UnknownMajor, PolicyError) as error:
+            raise CampaignError(str(error)) from error
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -81,7 +99,10 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     """Run the campaign on its target; every report goes into `report_dir/<run-id>/`."""
     paths = suite_paths(options.suites)
     destination = Destination(options.report_dir, options.tags.run_id)
-    report = CampaignReport(options.tags, "", "", datetime.now(UTC), suites=list(options.suites))
+    report = CampaignReport(options.tags, "", "", utc_now(), suites=list(options.suites))
+    report.major = options.major().name
+    if options.day is not None and options.day != report.started.date():
+        report.judged_on = options.day
     stream = EventStream([ReportAssembly(report), *report_handlers(destination)])
     with stream.running(report):
         _run(options, paths, destination, stream, report)
@@ -93,16 +114,17 @@ def _run(
 ) -> None:
     """Start the target, run the suites, complete `report` with what the target counted."""
     config = options.config
-    started = _external_target(config, options.tags, destination.run_dir) if config else None
+    started = _external_target(config, options.tags, destination.run_dir, options.major()) if config else None
     with started or _embedded_target(options) as target:
         if options.service_contract is not None:
             target.service_contract = options.service_contract
         report.target, report.contract_version = target.url, target.contract_version
-        plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, config.contract if config else None)
+        contract = (config.contract if config else None) or contract_path(target.major.contract)
+        plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract)
         exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords)
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
-    report.finished = datetime.now(UTC)
+    report.finished = utc_now()
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise CampaignError(f"les suites n'ont pas pu s'exécuter (pytest : {exit_code!r})")
 
@@ -110,7 +132,8 @@ def _run(
 @contextlib.contextmanager
 def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
-    options = EnvironmentOptions(reference={"faults": run.reference_faults}, clock=OffsetClock())
+    clock = OffsetClock.on(run.day) if run.day else OffsetClock()
+    options = EnvironmentOptions(reference={"faults": run.reference_faults}, clock=clock)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:
@@ -118,13 +141,13 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield EmbeddedTarget(run.tags, env)
+            yield EmbeddedTarget(run.tags, env, major=run.major())
         finally:
             env.stop()
 
 
 @contextlib.contextmanager
-def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Iterator[Target]:
+def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path, major: Major) -> Iterator[Target]:
     """A real platform: only our return receiver is started; its CA goes into the reports (public)."""
     with tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory:
         try:
@@ -134,7 +157,7 @@ def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path) -> Ite
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
-            yield ExternalTarget(tags, config, receiver)
+            yield ExternalTarget(tags, config, receiver, major=major)
         finally:
             receiver.stop()
 

@@ -24,6 +24,7 @@ from harness.foundations.billing import BillingTags
 from harness.foundations.clock import OffsetClock
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.majors import Major
 from harness.foundations.target import ResponseHook
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
 from harness.reference.service import Titulaire
@@ -38,6 +39,8 @@ class _AspSide:
     """What both targets share: the run's tags, the deposit meter and the hooks on the ASP clients."""
 
     tags: BillingTags
+    major: Major = field(kw_only=True)
+    """The major the run qualifies (`--version`, or the calendar's current one on the run's date)."""
     meter: DepositMeter = field(default_factory=DepositMeter, kw_only=True)
     on_request: Callable[[httpx.Request], None] | None = field(default=None, kw_only=True)
     on_response: ResponseHook | None = field(default=None, kw_only=True)
@@ -61,6 +64,7 @@ class _AspSide:
             self.verify,
             auth,
             self.tags.headers(),
+            major=self.major,
             meter=self.meter,
             on_request=self.on_request,
             on_response=self.on_response,
@@ -77,7 +81,7 @@ class EmbeddedTarget(_AspSide):
     def __post_init__(self) -> None:
         self.url = self.environment.titulaire_url
         self.verify = self.environment.certs.client_context(self.environment.certs.asp_client)
-        self.contract_version = RELEASES["/v1"]
+        self.contract_version = RELEASES[self.major.prefix]
         self.limit_bytes = self.environment.titulaire.settings.limit_bytes
         self.tls_paths = {k: str(v) for k, v in self.environment.state()["tls"].items()}
 

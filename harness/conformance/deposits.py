@@ -1,13 +1,14 @@
 """The deposits a run made (dépôts suivis), as the ASP sent them: each one's return is judged at the end.
 
-Every accepted deposit (202 on `POST /v1/depots`) is recorded with what was really sent, read back from
-the request body: the `metadonnees` part and the SHA-256 of each `document` part. The fuzzer records its
+Every accepted deposit (202 on `POST /vN/depots`, of any major) is recorded with what was really sent, read
+back from the request body: the `metadonnees` part and the SHA-256 of each `document` part. The fuzzer records its
 deposits directly; the scenarios' deposits are observed on the ASP client (`observe`, an httpx response
 hook), so that no scenario has to think about it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -19,10 +20,11 @@ from typing import Any
 import httpx
 
 from harness.foundations.asp_client import Document
+from harness.foundations.majors import Major, major_of
 from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART, MultipartReader, Part, boundary_of
 
-DEPOSIT_PATH = "/v1/depots"
-"""The v1 deposit route: its returns are judged against the v1 contract's `callbacks`."""
+DEPOSIT_ROUTE = "/depots"
+"""The deposit route of every major (under its prefix)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class TrackedDeposit:
     """Who made it: a scenario, a fuzzed operation…"""
     sent: SentDeposit | None = None
     """None when the body could not be read back (streamed): metadata and digests are then not compared."""
+    major: Major | None = None
+    """The major it was deposited in (its contract judges the return); None: unknown, every major's does."""
 
 
 def read_deposit(body: bytes, content_type: str) -> SentDeposit | None:
@@ -116,18 +120,24 @@ class DepositLedger:
         with self._lock:
             self._deposits.setdefault(deposit.id_depot, deposit)
 
-    def record_exchange(self, body: bytes | None, content_type: str, receipt: Any, origin: str) -> None:
-        """Record a 202 deposit from its request body and its AccuseReception (ignored without an idDepot)."""
+    def record_exchange(self, body: bytes | None, content_type: str, receipt: Any, origin: str, major: Major) -> None:
+        """Record a 202 deposit of `major` from its request body and its AccuseReception (ignored without an
+        idDepot); its metadata is kept in the harness's (callback) model, the one its return is judged in."""
         id_depot = receipt.get("idDepot") if isinstance(receipt, dict) else None
         if not isinstance(id_depot, str):
             return
         sent = read_deposit(body, content_type) if body is not None else None
-        self.record(TrackedDeposit(id_depot, datetime.now(UTC), origin, sent))
+        if sent is not None and sent.metadonnees is not None:
+            sent = dataclasses.replace(sent, metadonnees=major.internal_metadata(sent.metadonnees))
+        self.record(TrackedDeposit(id_depot, datetime.now(UTC), origin, sent, major))
 
     def observe(self, response: httpx.Response) -> None:
-        """httpx response hook of the ASP client: record the 202s of `POST /v1/depots`."""
+        """httpx response hook of the ASP client: record the 202s of `POST /vN/depots`."""
         request = response.request
-        if request.method != "POST" or request.url.path.rstrip("/") != DEPOSIT_PATH or response.status_code != 202:
+        major = major_of(request.url.path)
+        if request.method != "POST" or response.status_code != 202 or major is None:
+            return
+        if not request.url.path.rstrip("/").endswith(major.path(DEPOSIT_ROUTE)):
             return
         response.read()
         try:
@@ -138,7 +148,7 @@ class DepositLedger:
             body: bytes | None = request.content
         except httpx.RequestNotRead:  # a streamed (chunked) body: not kept, not compared
             body = None
-        self.record_exchange(body, request.headers.get("content-type", ""), receipt, self.origin)
+        self.record_exchange(body, request.headers.get("content-type", ""), receipt, self.origin, major)
 
     def deposits(self) -> list[TrackedDeposit]:
         with self._lock:

@@ -1,8 +1,8 @@
 """The return judge: what the ASP's callback API received for one deposit, against the contracts and the deposit.
 
 A deposit's return conforms when:
-- its body is a `Retour` of the titulaire contract's `callbacks` (POST /v1/depots → retour) and of the
-  asp-callback contract (the same schema reached both ways, validated by openapi-core);
+- its body is a `Retour` of the `callbacks` of its major's contract (POST /vN/depots → retour) and of
+  the asp-callback contract (the same schema reached both ways, validated by openapi-core);
 - it matches its deposit: exactly one return (one idRetour, acknowledged once; a redelivery is identical),
   the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
   piece per document with its SHA-256;
@@ -24,8 +24,9 @@ from jsonschema.exceptions import ValidationError
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
-from harness.conformance.deposits import TrackedDeposit
-from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, TITULAIRE_V1, contract_path, openapi
+from harness.conformance.deposits import DEPOSIT_ROUTE, TrackedDeposit
+from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, contract_path, openapi
+from harness.foundations.majors import CONTRACTS
 from harness.foundations.service_contract import load_service_contract
 
 SCHEMA_TITULAIRE = "retour-conforme-au-contrat-titulaire"
@@ -62,7 +63,8 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     """
     max_delay = max_return_delay() if max_delay is None else max_delay
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
-    defects = [d for body in _distinct(bodies) for d in schema_defects(body)]
+    contracts = deposit_contracts(deposit)
+    defects = [d for body in _distinct(bodies) for d in schema_defects(body, contracts)]
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -71,7 +73,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     if retour.get("idDepot") != deposit.id_depot:
         defects.append(Defect(SAME_DEPOSIT, f"{retour.get('idDepot')!r} au lieu de {deposit.id_depot}"))
     if deposit.sent is not None:
-        defects += metadata_defects(deposit.sent.metadonnees, retour.get("metadonnees"))
+        defects += metadata_defects(deposit.sent.metadonnees, retour.get("metadonnees"), contracts)
         defects += _pieces(deposit.sent.digests, retour.get("pieces"))
     delay = parse_instant(accepted[0]["recuLe"]) - deposit.accepted_at
     if delay > max_delay:
@@ -91,11 +93,17 @@ def max_return_delay(service_contract: Path | None = None) -> timedelta:
 # -- the schema, both ways ---------------------------------------------------------------------------
 
 
+def deposit_contracts(deposit: TrackedDeposit) -> tuple[str, ...]:
+    """The titulaire contracts a deposit's return is judged by: its major's; every major's when unknown."""
+    return (deposit.major.contract,) if deposit.major else tuple(CONTRACTS.values())
+
+
 @functools.cache
-def _retour_validators() -> dict[str, Any]:
-    """The Retour schema of the titulaire contract's callbacks, and of the asp-callback contract."""
-    titulaire = openapi(TITULAIRE_V1).spec
-    callbacks = titulaire / "paths" / "/v1/depots" / "post" / "callbacks"
+def _retour_validators(contract: str) -> dict[str, Any]:
+    """The Retour schema of the callbacks of `contract` (a titulaire major), and of the asp-callback contract."""
+    titulaire = openapi(contract).spec
+    deposits = next(item for path, item in (titulaire / "paths").items() if str(path).endswith(DEPOSIT_ROUTE))
+    callbacks = deposits / "post" / "callbacks"
     operations = [item / "post" for _, callback in callbacks.items() for _, item in callback.items()]
     asp = openapi(ASP_CALLBACK_V1).spec
     factory = oas30_write_schema_validators_factory
@@ -109,17 +117,19 @@ def _json_body(operation: Any) -> Any:
     return operation / "requestBody" / "content" / "application/json" / "schema"
 
 
-def schema_defects(retour: Any) -> list[Defect]:
-    """What makes `retour` leave the Retour schema, per contract (empty when it conforms to both)."""
-    defects = []
-    for rule, validator in _retour_validators().items():
+def schema_defects(retour: Any, contracts: Iterable[str] = tuple(CONTRACTS.values())) -> list[Defect]:
+    """What makes `retour` leave the Retour schema, per contract (empty when it conforms to all)."""
+    defects: list[Defect] = []
+    validators = [(rule, v) for contract in contracts for rule, v in _retour_validators(contract).items()]
+    for rule, validator in validators:
         try:
             validator.validate(retour)
         except InvalidSchemaValue as error:
             for schema_error in error.schema_errors:
                 assert isinstance(schema_error, ValidationError)  # openapi-core gathers jsonschema's errors
                 where = "/".join(str(p) for p in schema_error.absolute_path) or "(racine)"
-                defects.append(Defect(rule, f"{where} : {schema_error.message}"))
+                defect = Defect(rule, f"{where} : {schema_error.message}")
+                defects += [] if defect in defects else [defect]
     return defects
 
 
@@ -127,19 +137,27 @@ def schema_defects(retour: Any) -> list[Defect]:
 
 
 @functools.cache
-def metadata_defaults() -> dict[str, Any]:
-    """The defaults the titulaire contract gives `MetadonneesDepot` fields (`sae`: false)."""
-    properties = openapi(TITULAIRE_V1).spec / "components" / "schemas" / "MetadonneesDepot" / "properties"
-    return {str(name): (field / "default").read_value() for name, field in properties.items() if "default" in field}
+def metadata_defaults(contracts: tuple[str, ...] = tuple(CONTRACTS.values())) -> dict[str, Any]:
+    """The defaults the titulaire contracts give `MetadonneesDepot` fields (`sae`: false)."""
+    defaults: dict[str, Any] = {}
+    for contract in contracts:
+        properties = openapi(contract).spec / "components" / "schemas" / "MetadonneesDepot" / "properties"
+        defaults |= {
+            str(name): (field / "default").read_value() for name, field in properties.items() if "default" in field
+        }
+    return defaults
 
 
-def metadata_defects(sent: dict[str, Any] | None, returned: Any) -> list[Defect]:
+def metadata_defects(
+    sent: dict[str, Any] | None, returned: Any, contracts: tuple[str, ...] = tuple(CONTRACTS.values())
+) -> list[Defect]:
     """Each field of the deposit's metadata missing, changed or added in the return (defaults applied)."""
     if sent is None:
         return []
     if not isinstance(returned, dict):
         return [Defect(METADATA, "métadonnées absentes du retour")]
-    sent, returned = metadata_defaults() | sent, metadata_defaults() | returned
+    defaults = metadata_defaults(contracts)
+    sent, returned = defaults | sent, defaults | returned
     defects = [Defect(METADATA, f"« {k} » absent du retour") for k in sent if k not in returned]
     changed = {k: v for k, v in sent.items() if k in returned and not json_equal(returned[k], v)}
     defects += [Defect(METADATA, f"« {k} » modifié : {returned[k]!r} au lieu de {v!r}") for k, v in changed.items()]

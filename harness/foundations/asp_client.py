@@ -1,7 +1,8 @@
 """The ASP's client of a titulaire API (the harness acts as the ASP), and of the mock callback's inspection.
 
-It speaks the titulaire contract: multipart deposits, state, retransmissions, health. It returns the raw
-`httpx.Response` so that a campaign can judge every status code itself.
+It speaks the titulaire contract of one major (`Major`): multipart deposits, state, retransmissions, health,
+under that major's prefix and with the metadata in its model. It returns the raw `httpx.Response` so that
+a campaign can judge every status code itself.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Self
 
 import httpx
 
+from harness.foundations.majors import Major
 from harness.foundations.polling import wait_until
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -104,7 +106,7 @@ class HttpSession:
 
 
 class AspClient(HttpSession):
-    """Calls a titulaire API as the ASP does: HTTPS, mutual TLS, and a Bearer token when `auth` is given."""
+    """Calls one major of a titulaire API as the ASP does: HTTPS, mutual TLS, a Bearer token when `auth` is given."""
 
     def __init__(
         self,
@@ -112,6 +114,8 @@ class AspClient(HttpSession):
         verify: ssl.SSLContext | bool,
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        major: Major,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         meter: DepositMeter | None = None,
         on_request: Callable[[httpx.Request], None] | None = None,
@@ -130,6 +134,7 @@ class AspClient(HttpSession):
             event_hooks=hooks,
         )
         self.meter = meter or DepositMeter()
+        self.major = major
 
     def deposit(
         self,
@@ -137,8 +142,12 @@ class AspClient(HttpSession):
         documents: Sequence[Document],
         idempotency_key: str | None = None,
     ) -> httpx.Response:
-        """POST /v1/depots with a metadonnees part and one document part per document."""
-        return self.send_body(DepositBody(metadonnees, documents), idempotency_key)
+        """POST …/depots with a metadonnees part (in the harness's model) and one document part per document."""
+        return self.send_body(self.body(metadonnees, documents), idempotency_key)
+
+    def body(self, metadonnees: Mapping[str, Any], documents: Sequence[Document]) -> DepositBody:
+        """A deposit body of this major: `metadonnees` written in its model."""
+        return DepositBody(self.major.wire_metadata(dict(metadonnees)), documents)
 
     def send_body(self, body: DepositBody, idempotency_key: str | None = None, chunked: bool = False) -> httpx.Response:
         """POST a prepared deposit body, with its Content-Length or chunked."""
@@ -146,7 +155,7 @@ class AspClient(HttpSession):
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         content: Any = body.chunks() if chunked else body.content()
-        response = self.http.post("/v1/depots", content=content, headers=headers)
+        response = self.http.post(self.major.path("/depots"), content=content, headers=headers)
         self.meter.record(body.size, response)
         return response
 
@@ -164,13 +173,13 @@ class AspClient(HttpSession):
         return size
 
     def state(self, id_depot: str) -> httpx.Response:
-        return self.http.get(f"/v1/depots/{id_depot}")
+        return self.http.get(self.major.path(f"/depots/{id_depot}"))
 
     def resend(self, id_depot: str) -> httpx.Response:
-        return self.http.post(f"/v1/depots/{id_depot}/retransmissions")
+        return self.http.post(self.major.path(f"/depots/{id_depot}/retransmissions"))
 
     def health(self) -> httpx.Response:
-        return self.http.get("/v1/sante")
+        return self.http.get(self.major.path("/sante"))
 
 
 class CallbackInspector(HttpSession):

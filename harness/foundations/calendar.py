@@ -72,6 +72,36 @@ class Calendar:
     def resolve(self, relative: str) -> Path:
         return self.path.parent / relative
 
+    def majors(self) -> list[int]:
+        return sorted({r.version.major for r in self.releases})
+
+    def latest_of(self, major: int) -> Release | None:
+        """The latest release of `major` (its end of life is the major's)."""
+        return max((r for r in self.releases if r.version.major == major), key=lambda r: r.version, default=None)
+
+    def served_on(self, day: date) -> list[int]:
+        """The majors the calendar requires to be served on `day`: published, not past their end of life."""
+        return [major for major in self.majors() if self.status_on(major, day) is None]
+
+    def status_on(self, major: int, day: date) -> str | None:
+        """Why the calendar does not require `major` on `day` (French, for a skip's reason); None: it does."""
+        published = [r.published for r in self.releases if r.version.major == major and r.published]
+        latest = self.latest_of(major)
+        if not published or min(published) > day:
+            when = f"le {min(published).isoformat()}" if published else "à une date non planifiée"
+            return f"la version {major} n'est publiée que {when} (recette datée du {day.isoformat()})"
+        if latest is not None and latest.end_of_life is not None and latest.end_of_life <= day:
+            end = latest.end_of_life.isoformat()
+            return f"la version {major} est en fin de vie depuis le {end} (recette datée du {day.isoformat()})"
+        return None
+
+    def current_major(self, day: date) -> int:
+        """The latest major served on `day` (the default of a run); a PolicyError when none is."""
+        served = self.served_on(day)
+        if not served:
+            raise PolicyError(f"{self.path} : aucune version majeure n'est en service le {day.isoformat()}")
+        return served[-1]
+
 
 def read_yaml_mapping(path: Path) -> dict[str, Any]:
     try:

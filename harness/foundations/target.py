@@ -15,6 +15,7 @@ import httpx
 
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.billing import BillingTags
+from harness.foundations.majors import Major
 
 ResponseHook = Callable[[httpx.Response], None]
 
@@ -23,6 +24,8 @@ class Target(Protocol):
     """A titulaire API under qualification, as the ASP sees it."""
 
     url: str
+    major: Major
+    """The major under qualification (its routes' prefix, its contract)."""
     contract_version: str
     limit_bytes: int
     tags: BillingTags

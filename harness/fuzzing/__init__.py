@@ -16,11 +16,10 @@ from __future__ import annotations
 from harness.conformance.deposits import DepositLedger
 from harness.foundations.target import Target
 from harness.fuzzing.report import Finding, OperationReport
-from harness.fuzzing.runner import DEFAULT_CONTRACT, SEQUENCES, ContractFuzzer, NoSequences, contract_operations
+from harness.fuzzing.runner import SEQUENCES, ContractFuzzer, NoSequences, contract_operations
 from harness.fuzzing.settings import FuzzSettings, FuzzSettingsError
 
 __all__ = [
-    "DEFAULT_CONTRACT",
     "SEQUENCES",
     "ContractFuzzer",
     "Finding",

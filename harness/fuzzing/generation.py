@@ -1,6 +1,6 @@
 """What schemathesis generates for deposits, adjusted to what the contract says but a schema cannot.
 
-schemathesis 4 encodes `POST /v1/depots` as the contract asks: the `metadonnees` part as JSON, one
+schemathesis 4 encodes `POST /vN/depots` as the contract asks: the `metadonnees` part as JSON, one
 `document` file part per array item (binary samples: PDF, PNG, JPEG…). Two adjustments:
 
 - a valid deposit with the SAE option declares the SHA-256 of its documents (the contract says it must
@@ -18,13 +18,15 @@ import functools
 import hashlib
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from openapi_core.validation.schemas import oas30_write_schema_validators_factory
 from schemathesis import APIOperation, BaseSchema, Case, HookContext, Response
 from schemathesis.checks import Failure
 
 from harness.conformance.deposits import read_deposit
-from harness.foundations.contracts import TITULAIRE_V1, openapi
+from harness.foundations.contracts import openapi
+from harness.foundations.majors import major_of
 from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART
 from harness.fuzzing.caller import content_type, sent_body
 
@@ -84,10 +86,12 @@ def deposit_valid_as_sent(response: Response) -> bool:
         return False
     if sent.parts.count(METADATA_PART) != 1 or set(sent.parts) != {METADATA_PART, DOCUMENT_PART}:
         return False
-    return not list(_metadata_validator().validator.iter_errors(sent.metadonnees))
+    major = major_of(urlsplit(str(request.url)).path)
+    return major is not None and not list(_metadata_validator(major.contract).validator.iter_errors(sent.metadonnees))
 
 
 @functools.cache
-def _metadata_validator() -> Any:
-    spec = openapi(TITULAIRE_V1).spec
+def _metadata_validator(contract: str) -> Any:
+    """The validator of `MetadonneesDepot` in `contract` (in that major's model)."""
+    spec = openapi(contract).spec
     return oas30_write_schema_validators_factory.create(spec, spec / "components" / "schemas" / "MetadonneesDepot")

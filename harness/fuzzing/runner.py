@@ -33,7 +33,7 @@ from schemathesis.generation import derive_operation_seed  # the seed schemathes
 from schemathesis.generation.hypothesis.builder import HypothesisTestConfig, HypothesisTestMode, create_test
 
 from harness.conformance.deposits import DepositLedger
-from harness.foundations.contracts import TITULAIRE_V1, contract_path
+from harness.foundations.contracts import contract_path
 from harness.foundations.curl import as_curl
 from harness.foundations.document import HTTP_METHODS
 from harness.foundations.target import Target
@@ -49,11 +49,7 @@ SEQUENCES = "sequences"
 MODES = {"examples": HypothesisTestMode.EXAMPLES, "coverage": HypothesisTestMode.COVERAGE}
 
 
-DEFAULT_CONTRACT = contract_path(TITULAIRE_V1)
-"""What a titulaire must implement: the ASP's contract, fuzzed unless the platform publishes its own."""
-
-
-def contract_operations(contract: Path = DEFAULT_CONTRACT) -> list[str]:
+def contract_operations(contract: Path) -> list[str]:
     """The operationIds of a contract, in its order (read from the file, no target needed)."""
     paths = yaml.safe_load(contract.read_text(encoding="utf-8")).get("paths") or {}
     return [
@@ -77,15 +73,16 @@ class ContractFuzzer:
         settings: FuzzSettings | None = None,
         ledger: DepositLedger | None = None,
         evidence_dir: Path | None = None,
-        contract: Path = DEFAULT_CONTRACT,
+        contract: Path | None = None,
     ) -> None:
+        """`contract`: the platform's own; None: the ASP's contract of the target's major."""
         self.target = target
-        self.contract = contract
+        self.contract = contract or contract_path(target.major.contract)
         self.settings = settings or FuzzSettings.from_env()
         self.ledger = ledger
         self.evidence_dir = evidence_dir
         """Where large or binary request bodies of reproductions are written (None: not kept)."""
-        self.schema = load_schema(target, self.settings, contract)
+        self.schema = load_schema(target, self.settings, self.contract)
         self.caller = TargetCaller(target)
         self.checks = harness_checks(target.limit_bytes)
 
@@ -200,7 +197,8 @@ class ContractFuzzer:
         self.target.meter.record(body_size(request), response)  # type: ignore[arg-type]  # status_code, json()
         if self.ledger is not None and response.status_code == 202:
             receipt = _json_or_none(response)
-            self.ledger.record_exchange(sent_body(request), content_type(request), receipt, f"fuzzing {report.name}")
+            origin = f"fuzzing {report.name}"
+            self.ledger.record_exchange(sent_body(request), content_type(request), receipt, origin, self.target.major)
 
     def validate(
         self, case: Case, response: Response, headers: dict[str, str], report: OperationReport, recorder: Any = None

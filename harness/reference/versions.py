@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.foundations.contracts import TITULAIRE_V1, TITULAIRE_V2
+from harness.foundations.majors import Major
 
 CONTRACTS = {"/v1": TITULAIRE_V1, "/v2": TITULAIRE_V2}
 """Path prefix of each major → its contract."""
@@ -31,22 +32,14 @@ def contract_for(path: str) -> str:
 
 def metadata_in(path: str, metadata: dict[str, Any]) -> dict[str, Any]:
     """Deposit metadata as received on `path` → the internal (v1) model."""
-    if prefix_of(path) != "/v2":
-        return metadata
-    translated = {k: v for k, v in metadata.items() if k != "dossier"}
-    translated["identifiantDossier"] = metadata["dossier"]["identifiant"]
-    translated["numeroIteration"] = metadata["dossier"]["iteration"]
-    return translated
+    prefix = prefix_of(path)
+    return Major(prefix[1:]).internal_metadata(metadata) if prefix else metadata
 
 
 def metadata_out(path: str, metadata: dict[str, Any]) -> dict[str, Any]:
     """Internal (v1) metadata → the model of the version called on `path` (v2: `dossier` object)."""
-    if prefix_of(path) != "/v2":
-        return metadata
-    moved = {"identifiantDossier", "numeroIteration"}
-    translated = {k: v for k, v in metadata.items() if k not in moved}
-    translated["dossier"] = {"identifiant": metadata["identifiantDossier"], "iteration": metadata["numeroIteration"]}
-    return translated
+    prefix = prefix_of(path)
+    return Major(prefix[1:]).wire_metadata(metadata) if prefix else metadata
 
 
 def state_out(path: str, state: dict[str, Any]) -> dict[str, Any]:

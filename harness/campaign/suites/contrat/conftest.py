@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from harness.campaign.fixtures import platform_contract
-from harness.fuzzing import DEFAULT_CONTRACT, contract_operations
+from harness.fuzzing import contract_operations
 
 LAST = "apres_les_suites"
 
 
 def fuzzed_contract(config: pytest.Config) -> Path:
-    """The contract fuzzed: the platform's own, or the ASP's titulaire contract."""
-    return platform_contract(config) or DEFAULT_CONTRACT
+    """The contract fuzzed: the platform's own, or the ASP's titulaire contract of the run's major."""
+    return platform_contract(config)
 
 
 @pytest.fixture(scope="session")
