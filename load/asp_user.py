@@ -63,12 +63,16 @@ CREDENTIALS = ClientCredentials(
 )
 CALLBACK_URL: str | None = (STATE.get("asp_callback") or {}).get("url")
 """The mock callback whose inspection shows the returns; None for a platform whose receiver is not ours."""
+MAJOR = SETTINGS.major()
+"""The major loaded (`RECETTE_VERSION`, else the calendar's current one)."""
 METADONNEES: dict[str, Any] = {
     "applicationSource": "RECETTE-CHARGE",
+    "referenceContrat": "MARCHE-RECETTE-CHARGE",
     "identifiantDossier": f"CHARGE-{SETTINGS.tags.run_id}"[:128],
     "numeroIteration": 1,
     "donneesMetier": {"campagne": "charge"},
 }
+"""In the harness's (callback) model; each deposit writes it in `MAJOR`'s."""
 
 
 # -- deposit bodies, built once per size and process -------------------------------------------------
@@ -82,7 +86,7 @@ def body_of(size: int) -> tuple[str, bytes]:
     """Content type and bytes of a multipart deposit body of exactly `size` bytes."""
     with _lock:
         if size not in _bodies:
-            body = DepositBody.of_size(METADONNEES, size)
+            body = DepositBody.of_size(MAJOR.wire_metadata(METADONNEES), size)
             _bodies[size] = (body.content_type, body.content())
         return _bodies[size]
 
@@ -98,7 +102,8 @@ def near_limit_size() -> int:
 def _probe_body_size(transaction_bytes: int) -> int:
     context = tls_context()
     auth, meter = ClientCredentialsAuth(CREDENTIALS, context), DepositMeter()
-    with AspClient(STATE["titulaire"]["url"], context, auth, SETTINGS.tags.headers(), meter=meter) as client:
+    url, headers = STATE["titulaire"]["url"], SETTINGS.tags.headers()
+    with AspClient(url, context, auth, headers, major=MAJOR, meter=meter) as client:
         size = client.body_size_for_transaction(transaction_bytes, METADONNEES)
     _sent["depots"] += meter.deposits  # the probe is a deposit too
     _sent["octets"] += meter.bytes_sent
@@ -224,14 +229,14 @@ class AspUser(HttpUser):
             return None
 
     def deposit(self, size: int, chunked: bool = False, expected: int = 202, operation: str = "deposerPieces") -> None:
-        """POST /v1/depots with a body of `size` bytes; when accepted, wait for its single return."""
+        """POST …/depots (of `MAJOR`) with a body of `size` bytes; when accepted, wait for its single return."""
         self.check_budget()
         content_type, content = body_of(size)
         data: Any = chunks(content) if chunked else content
         _sent["depots"] += 1
         _sent["octets"] += size
         headers = {"Content-Type": content_type}
-        response = self.call("POST", "/v1/depots", operation, expected, data=data, headers=headers)
+        response = self.call("POST", MAJOR.path("/depots"), operation, expected, data=data, headers=headers)
         if response is None or expected != 202:
             return
         accepted_at = time.time()

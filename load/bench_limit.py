@@ -65,7 +65,13 @@ CHEAP_ROUNDS_FACTOR = 5
 """Measures of a few ms are repeated this many times more (their median is noisier on a busy machine)."""
 FEW_MS = 10.0
 """(2): a refusal that does not read the body takes a round trip and a little work: a few ms."""
-META = {"applicationSource": "BANC", "identifiantDossier": "BANC-LIMITE", "numeroIteration": 1}
+META = {
+    "applicationSource": "BANC",
+    "referenceContrat": "MARCHE-BANC",
+    "identifiantDossier": "BANC-LIMITE",
+    "numeroIteration": 1,
+}
+"""In the harness's (callback) model; written in the bench's major on the wire."""
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 
 
@@ -142,6 +148,14 @@ class Bench:
         self.directory = directory
         self.stack = contextlib.ExitStack()
 
+    def asp_client(self, url: str) -> AspClient:
+        """An ASP client of the bench's major (the calendar's current one on the environment's date)."""
+        return AspClient(url, self.context, self.auth, major=self.major)
+
+    @property
+    def deposits_path(self) -> str:
+        return self.major.path("/depots")
+
     def __enter__(self) -> Bench:
         self.env = self.stack.enter_context(Environment(self.directory / "environnement"))
         certs = self.env.certs
@@ -150,7 +164,8 @@ class Bench:
         self.reference = self._start_reference()
         self.floor = self._start_floor()
         self.auth = ClientCredentialsAuth(self.env.credentials(), self.context)
-        self.client = self.stack.enter_context(AspClient(self.reference.url, self.context, self.auth))
+        self.major = self.env.current_major()
+        self.client = self.stack.enter_context(self.asp_client(self.reference.url))
         self.floor_http = self.stack.enter_context(httpx.Client(base_url=self.floor.url, verify=self.context))
         self.inspector = self.stack.enter_context(self.env.inspector())
         return self
@@ -234,11 +249,12 @@ def round_trip(bench: Bench) -> float:
 def full_stack_versus_floor(bench: Bench, rounds: int) -> list[Figure]:
     limit = bench.settings.limit_bytes
     size = bench.client.body_size_for_transaction(limit - NEAR_LIMIT_MARGIN_BYTES, META)
-    body = DepositBody.of_size(META, size)
+    body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
 
     def reference() -> float:
-        elapsed, response = timed(lambda: bench.client.http.post("/v1/depots", content=content, headers=headers))
+        post = bench.client.http.post
+        elapsed, response = timed(lambda: post(bench.deposits_path, content=content, headers=headers))
         assert response.status_code == 202, response.text
         bench.inspector.wait_for_return(response.json()["idDepot"], timeout=60)  # its processing ends here
         return elapsed
@@ -265,7 +281,7 @@ def full_stack_versus_floor(bench: Bench, rounds: int) -> list[Figure]:
 def expect_refusal(bench: Bench, size: int, token: str) -> tuple[float, bytes]:
     """Headers only, with Expect: 100-continue: time to the 413 (handshake excluded), and the status line."""
     request = (
-        f"POST /v1/depots HTTP/1.1\r\nHost: {LOOPBACK}\r\nAuthorization: {token}\r\n"
+        f"POST {bench.deposits_path} HTTP/1.1\r\nHost: {LOOPBACK}\r\nAuthorization: {token}\r\n"
         f"Content-Type: multipart/form-data; boundary=banc\r\nContent-Length: {size}\r\nExpect: 100-continue\r\n\r\n"
     )
     with tls_connection(bench, bench.reference.port) as tls:
@@ -285,7 +301,8 @@ def without_expect(bench: Bench, size: int) -> tuple[float, str]:
     """A client that sends the whole declared body anyway: what it receives, and when."""
     headers = {"Content-Type": "multipart/form-data; boundary=banc", "Content-Length": str(size)}
     try:
-        elapsed, response = timed(lambda: bench.client.http.post("/v1/depots", content=zeros(size), headers=headers))
+        post = bench.client.http.post
+        elapsed, response = timed(lambda: post(bench.deposits_path, content=zeros(size), headers=headers))
     except httpx.HTTPError as error:
         return float("nan"), f"{type(error).__name__} (coupure)"
     return elapsed, f"{response.status_code} {response.json().get('code', '')}"
@@ -360,9 +377,9 @@ def chunked_bytes_read(bench: Bench) -> list[Figure]:
     counter = ReadCounter(create_app(Titulaire(settings)))
     with (
         BackgroundServer(counter, bench.env.certs.server_context(), "compteur") as server,
-        AspClient(server.url, bench.context, bench.auth) as client,
+        bench.asp_client(server.url) as client,
     ):
-        response = client.send_body(DepositBody.of_size(META, 2 * limit), chunked=True)
+        response = client.send_body(DepositBody.of_size(bench.major.wire_metadata(META), 2 * limit), chunked=True)
     read = counter.read_before_answer[-1]
     return [
         Figure(
@@ -377,14 +394,15 @@ def chunked_bytes_read(bench: Bench) -> list[Figure]:
 
 def rss_under_concurrency(bench: Bench) -> list[Figure]:
     size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
-    body = DepositBody.of_size(META, size)
+    body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
-    clients = [AspClient(bench.reference.url, bench.context, bench.auth) for _ in range(CONCURRENT_DEPOSITS)]
+    clients = [bench.asp_client(bench.reference.url) for _ in range(CONCURRENT_DEPOSITS)]
+    path = bench.deposits_path
     try:
         for client in clients:  # warm-up: every connection open, every code path run once
-            client.http.post("/v1/depots", content=content, headers=headers).raise_for_status()
+            client.http.post(path, content=content, headers=headers).raise_for_status()
         with RssSampler(bench.reference.pid, interval=0.005) as sampler, ThreadPoolExecutor(len(clients)) as pool:
-            statuses = list(pool.map(lambda c: c.http.post("/v1/depots", content=content, headers=headers), clients))
+            statuses = list(pool.map(lambda c: c.http.post(path, content=content, headers=headers), clients))
             figures = sampler.stop()
     finally:
         for client in clients:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 
-from asp_user import AspUser, near_limit_size
+from asp_user import MAJOR, AspUser, near_limit_size
 from locust import task
 
 from harness.load.profiles import mixed_size
@@ -32,15 +32,16 @@ class DepotMixte(AspUser):
     def read_state(self) -> None:
         if self.deposits:
             self.check_budget()
-            self.call("GET", f"/v1/depots/{self.rng.choice(self.deposits)}", "consulterDepot", 200)
+            self.call("GET", MAJOR.path(f"/depots/{self.rng.choice(self.deposits)}"), "consulterDepot", 200)
 
     @task(1)
     def health(self) -> None:
         self.check_budget()
-        self.call("GET", "/v1/sante", "consulterSante", 200)
+        self.call("GET", MAJOR.path("/sante"), "consulterSante", 200)
 
     @task(1)
     def resend(self) -> None:
         if self.deposits:
             self.check_budget()
-            self.call("POST", f"/v1/depots/{self.deposits[-1]}/retransmissions", "retransmettreRetour", 202)
+            path = MAJOR.path(f"/depots/{self.deposits[-1]}/retransmissions")
+            self.call("POST", path, "retransmettreRetour", 202)

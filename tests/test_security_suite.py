@@ -138,7 +138,7 @@ def test_against_an_external_target_the_checks_needing_a_signature_are_not_appli
         if endpoint == "token_url"
         else {"token_url": None, "discovery_url": env.issuer.url + "/.well-known/openid-configuration"}
     )
-    results = run_security_checks(external_config(env, **fields).security_target())
+    results = run_security_checks(external_config(env, **fields).security_target(env.current_major()))
 
     not_applicable = {r.name for r in results if not r.applicable}
     assert not_applicable == NEEDS_SIGNING
@@ -149,7 +149,7 @@ def test_against_an_external_target_the_checks_needing_a_signature_are_not_appli
 
 
 def test_without_a_forger_the_scope_check_asks_the_issuer_for_a_narrower_token(env: Environment) -> None:
-    target = external_config(env).security_target()
+    target = external_config(env).security_target(env.current_major())
 
     result = by_name(run_security_checks(target, [bearer.check_insufficient_scope]))[
         "Portée insuffisante refusée (403)"
@@ -163,7 +163,7 @@ def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_not_applicable(
     reader = env.credentials("asp-lecture")
     target = (
         external_config(env, client_id=reader.client_id, client_secret=reader.client_secret, scopes=reader.scopes)
-    ).security_target()
+    ).security_target(env.current_major())
 
     [result] = run_security_checks(target, [bearer.check_insufficient_scope])
 

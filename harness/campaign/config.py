@@ -54,7 +54,7 @@ from harness.foundations.document import unusable_contract
 from harness.foundations.majors import Major
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
-from harness.security import ClientCredentialsSource, SecurityTarget
+from harness.security import ClientCredentialsSource, SecurityTarget, health_probe
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"
 ENV_PREFIX = "RECETTE_"
@@ -241,12 +241,13 @@ class RunConfig(BaseSettings):
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
         return client_context(self.ca, CertificatePair(self.client_cert, self.client_key))
 
-    def security_target(self, headers: Mapping[str, str] | None = None) -> SecurityTarget:
-        """The platform, as the security suite probes it: no forger, no CA key, tokens from its issuer."""
+    def security_target(self, major: Major, headers: Mapping[str, str] | None = None) -> SecurityTarget:
+        """The platform's `major`, as the security suite probes it: no forger, no CA key, tokens from its issuer."""
         pair = CertificatePair(self.client_cert, self.client_key)
         credentials = ClientCredentials(self.token_url or "", self.client_id, self.client_secret, self.scopes)
         source = ClientCredentialsSource(credentials, client_context(self.ca, pair), self.discovery_url)
-        return SecurityTarget(url=self.target, ca=self.ca, client=pair, tokens=source, headers=dict(headers or {}))
+        probe = health_probe(major)
+        return SecurityTarget(self.target, self.ca, pair, source, probe, headers=dict(headers or {}))
 
     def summary(self) -> dict[str, Any]:
         """The settings for a report or a log, the secret masked."""

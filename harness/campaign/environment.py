@@ -24,6 +24,7 @@ import httpx
 
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.clock import Clock, utc_now
+from harness.foundations.contracts import ASP_CALLBACK_V1, load_yaml
 from harness.foundations.majors import Major, current_major
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import RunCertificates, certificate_subject
@@ -32,7 +33,7 @@ from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings, RetryPolicy
-from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget
+from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget, health_probe
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
 from mocks.oidc import Issuer, RegisteredClient
@@ -56,6 +57,11 @@ class EnvironmentOptions:
     reference: dict[str, Any] = field(default_factory=dict)
     """Overrides of `ReferenceSettings` fields (limit_bytes, retention, retry…)."""
     clock: Clock = utc_now
+
+
+def callback_path() -> str:
+    """The route of the ASP's callback API where returns are posted, as its contract names it."""
+    return next(iter(load_yaml(ASP_CALLBACK_V1)["paths"]))
 
 
 class Environment:
@@ -118,7 +124,7 @@ class Environment:
     def _reference_settings(self) -> ReferenceSettings:
         settings = ReferenceSettings(
             data_dir=self.run_dir / "titulaire",
-            callback_url=f"{self.callback_server.url}/v1/retours",
+            callback_url=self.callback_server.url + callback_path(),
             smtp_host=self.smtp.host,
             smtp_port=self.smtp.port,
             ca_file=self.certs.ca,
@@ -174,13 +180,15 @@ class Environment:
         """The major the project's calendar serves on the reference's date (its clock)."""
         return current_major(self.options.clock().date())
 
-    def security_target(self, headers: Mapping[str, str] | None = None) -> SecurityTarget:
-        """The reference titulaire API, as the security suite probes it: every check applies."""
+    def security_target(self, headers: Mapping[str, str] | None = None, major: Major | None = None) -> SecurityTarget:
+        """The reference titulaire API (`major`, by default the current one), as the security suite probes it:
+        every check applies."""
         return SecurityTarget(
             url=self.titulaire_url,
             ca=self.certs.ca,
             client=self.certs.asp_client,
             tokens=ClientCredentialsSource(self.credentials(), self.certs.client_context(self.certs.asp_client)),
+            probe=health_probe(major or self.current_major()),
             forger=functools.partial(self.issuer.issue, "asp-recette"),
             client_authority=self.certs.authority,
             headers=dict(headers or {}),
@@ -196,7 +204,7 @@ class Environment:
             tokens=ClientCredentialsSource(ClientCredentials(self.token_url, CALLBACK_CLIENT_ID), verify),
             forger=functools.partial(self.issuer.issue, CALLBACK_CLIENT_ID),
             client_authority=self.certs.authority,
-            probe=ProbeRequest("POST", "/v1/retours", b"{}", "application/json"),
+            probe=ProbeRequest("POST", callback_path(), b"{}", "application/json"),
             scope=CALLBACK_SCOPES[0],
             other_scope="depots:lire",
         )

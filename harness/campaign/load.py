@@ -70,6 +70,7 @@ def charge_suite(target: Target, run_dir: Path, **options: Any) -> dict[str, Any
         "duration_seconds": 10.0,
         "max_requests": 200,
         "limit_bytes": target.limit_bytes,
+        "version": target.major.name,
     }
     request = LoadRequest(PROFILES["limite"], tags=target.tags, report_dir=run_dir.parent, **(defaults | options))
     if request.run_dir != run_dir:

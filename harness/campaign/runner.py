@@ -114,7 +114,7 @@ def _run(
 ) -> None:
     """Start the target, run the suites, complete `report` with what the target counted."""
     config = options.config
-    started = _external_target(config, options.tags, destination.run_dir, options.major()) if config else None
+    started = _external_target(options, config, destination.run_dir) if config else None
     with started or _embedded_target(options) as target:
         if options.service_contract is not None:
             target.service_contract = options.service_contract
@@ -141,13 +141,13 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield EmbeddedTarget(run.tags, env, major=run.major())
+            yield EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
         finally:
             env.stop()
 
 
 @contextlib.contextmanager
-def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path, major: Major) -> Iterator[Target]:
+def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Iterator[Target]:
     """A real platform: only our return receiver is started; its CA goes into the reports (public)."""
     with tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory:
         try:
@@ -157,7 +157,7 @@ def _external_target(config: RunConfig, tags: BillingTags, run_dir: Path, major:
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
-            yield ExternalTarget(tags, config, receiver, major=major)
+            yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day)
         finally:
             receiver.stop()
 

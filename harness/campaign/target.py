@@ -11,6 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -21,10 +22,11 @@ from harness.campaign.environment import Environment
 from harness.campaign.receiver import ReturnReceiver
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.billing import BillingTags
-from harness.foundations.clock import OffsetClock
+from harness.foundations.calendar import Calendar
+from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
-from harness.foundations.majors import Major
+from harness.foundations.majors import Major, project_calendar
 from harness.foundations.target import ResponseHook
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
 from harness.reference.service import Titulaire
@@ -41,6 +43,10 @@ class _AspSide:
     tags: BillingTags
     major: Major = field(kw_only=True)
     """The major the run qualifies (`--version`, or the calendar's current one on the run's date)."""
+    day: date | None = field(default=None, kw_only=True)
+    """The run's date (`--date`); None: the reference's date (embedded), today (a real platform)."""
+    calendar: Calendar = field(default_factory=project_calendar, kw_only=True)
+    """The version calendar the platform is held to (the project's; a vendor's with `target.versions`)."""
     meter: DepositMeter = field(default_factory=DepositMeter, kw_only=True)
     on_request: Callable[[httpx.Request], None] | None = field(default=None, kw_only=True)
     on_response: ResponseHook | None = field(default=None, kw_only=True)
@@ -55,6 +61,14 @@ class _AspSide:
 
     def auth_for(self, client_id: str) -> httpx.Auth | None:
         raise NotImplementedError
+
+    def judged_day(self) -> date:
+        """The date the calendar is read at."""
+        return self.day or utc_now().date()
+
+    def not_required(self, major: int) -> str | None:
+        """Why the calendar does not require `major` on the run's date (a skip's reason); None: it does."""
+        return self.calendar.status_on(major, self.judged_day())
 
     def asp_client(self, client_id: str = "asp-recette", authenticated: bool = True) -> AspClient:
         """An ASP client of the target, tagging every request with the run's billing tags."""
@@ -98,11 +112,15 @@ class EmbeddedTarget(_AspSide):
     def auth_for(self, client_id: str) -> httpx.Auth:
         return ClientCredentialsAuth(self.environment.credentials(client_id), self.verify)
 
+    def judged_day(self) -> date:
+        """The reference's date, unless the run names one."""
+        return self.day or self.environment.options.clock().date()
+
     def inspector(self) -> CallbackInspector:
         return self.environment.inspector()
 
     def security_target(self) -> SecurityTarget:
-        return self.environment.security_target(self.tags.headers())
+        return self.environment.security_target(self.tags.headers(), self.major)
 
 
 @dataclass
@@ -137,7 +155,7 @@ class ExternalTarget(_AspSide):
         return self.receiver.inspector()
 
     def security_target(self) -> SecurityTarget:
-        return self.config.security_target(self.tags.headers())
+        return self.config.security_target(self.major, self.tags.headers())
 
 
 Target = EmbeddedTarget | ExternalTarget

@@ -7,7 +7,7 @@ import io
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -17,6 +17,7 @@ from rich.table import Table
 from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
+from harness.foundations.majors import CONTRACTS
 from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.reference.faults import FAULTS
 
@@ -44,6 +45,18 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Contrat de service publié par la plateforme (ses délais bornent les attentes de la campagne).",
 )
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date à laquelle la recette est jugée (AAAA-MM-JJ) : horloge de la référence, calendrier des versions.",
+)
+@click.option(
+    "--version",
+    "version",
+    type=click.Choice(sorted(CONTRACTS)),
+    help="Version majeure recettée (par défaut : celle que le calendrier met en service à la date de la recette).",
+)
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
 def run(
@@ -53,6 +66,8 @@ def run(
     report_dir: Path,
     faults: tuple[str, ...],
     service_contract: Path | None,
+    day: datetime | None,
+    version: str | None,
     target: str | None,
     config_file: Path | None,
 ) -> None:
@@ -64,7 +79,15 @@ def run(
         if service_contract is not None:
             load_service_contract(service_contract)
         options = RunOptions(
-            report_dir, tags, chosen, tags_expression, faults, config, service_contract=service_contract
+            report_dir,
+            tags,
+            chosen,
+            tags_expression,
+            faults,
+            config,
+            service_contract=service_contract,
+            day=day.date() if day else None,
+            version=version,
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 import tempfile
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from harness.campaign.environment import Environment
+from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.foundations.clock import OffsetClock
+from harness.foundations.majors import Major
 
 console = Console()
 
@@ -22,13 +26,15 @@ console = Console()
     "--state-file", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON décrivant l'environnement."
 )
 @click.option("--dir", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="Dossier de l'environnement.")
-def serve(state_file: Path | None, run_dir: Path | None) -> None:
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Date de la référence (AAAA-MM-JJ).")
+def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None) -> None:
     """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="recette-"))
     state_file = state_file or run_dir / "etat.json"
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with _started(Environment(run_dir)) as env:
+    clock = OffsetClock.on(day.date()) if day else OffsetClock()
+    with _started(Environment(run_dir, EnvironmentOptions(clock=clock))) as env:
         env.write_state(state_file)
         _print_environment(env, state_file)
         try:
@@ -65,11 +71,12 @@ def _print_environment(env: Environment, state_file: Path) -> None:
     console.print(f"AC, certificat client  : {state['tls']['ca']}, {state['tls']['client_cert']}")
     console.print(f"Description (JSON)     : {state_file}")
     console.print("\nDéposer une pièce, puis voir son retour :")
-    console.print(_curl_example(state, state_file), highlight=False, markup=False, soft_wrap=True)
+    major = env.current_major()
+    console.print(_curl_example(state, state_file, major), highlight=False, markup=False, soft_wrap=True)
     console.print("\nCtrl-C pour arrêter.")
 
 
-def _curl_example(state: dict[str, Any], state_file: Path) -> str:
+def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
     """Ready-to-paste shell lines; the client secret is read from the state file, never printed."""
     tls = state["tls"]
     certs = " ".join(
@@ -81,14 +88,20 @@ def _curl_example(state: dict[str, Any], state_file: Path) -> str:
         f"< {shlex.quote(str(state_file))})"
     )
     token = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
-    metadonnees = '{"applicationSource":"DEMO","identifiantDossier":"DOS-1","numeroIteration":1}'
+    internal = {
+        "applicationSource": "DEMO",
+        "referenceContrat": "M-1",
+        "identifiantDossier": "DOS-1",
+        "numeroIteration": 1,
+    }
+    metadonnees = json.dumps(major.wire_metadata(internal), separators=(",", ":"))
     return "\n".join(
         [
             f"TOKEN=$(curl -s {certs} -u asp-recette:{secret} -d grant_type=client_credentials "
             f"{state['oauth']['token_url']} | {token})",
             f'curl -s {certs} -H "Authorization: Bearer $TOKEN" '
             f"-F 'metadonnees={metadonnees};type=application/json' -F 'document=@/etc/hostname;type=text/plain' "
-            f"{state['titulaire']['url']}/v1/depots",
+            f"{state['titulaire']['url']}{major.path('/depots')}",
             f"curl -s {certs} {state['asp_callback']['url']}/_inspection/retours",
         ]
     )

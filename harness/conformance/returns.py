@@ -109,7 +109,7 @@ def _retour_validators(contract: str) -> dict[str, Any]:
     factory = oas30_write_schema_validators_factory
     return {
         SCHEMA_TITULAIRE: factory.create(titulaire, _json_body(operations[0])),
-        SCHEMA_ASP: factory.create(asp, _json_body(asp / "paths" / "/v1/retours" / "post")),
+        SCHEMA_ASP: factory.create(asp, _json_body(next(item for _, item in (asp / "paths").items()) / "post")),
     }
 
 

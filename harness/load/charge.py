@@ -56,6 +56,8 @@ class LoadRequest:
     service_contract: Path = field(default_factory=lambda: contract_path(SERVICE_CONTRACT))
     limit_bytes: int | None = None
     """The transaction limit; None: the service contract's `limiteTransactionOctets` (20 MB by default)."""
+    version: str | None = None
+    """The major loaded; None: the calendar's current one today."""
 
     @property
     def run_dir(self) -> Path:
@@ -152,6 +154,7 @@ def _settings(request: LoadRequest, target: LoadTarget, limit: int) -> LoadSetti
         service_contract=request.service_contract,
         ramp_report=request.charge_dir / RAMP_REPORT if request.profile.name == "rampe" else None,
         sent_report=request.charge_dir / SENT_REPORT,
+        version=request.version,
     )
 
 

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.foundations.billing import BillingTags, MotifError
+from harness.foundations.clock import utc_now
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.majors import Major, current_major
 
 DEFAULT_MOTIF = "recette"
 
@@ -45,6 +47,11 @@ class LoadSettings:
     """Where the `rampe` shape writes its steps (JSON)."""
     sent_report: Path | None = None
     """Where the master writes the deposits and bytes sent (for the billing ledger)."""
+    version: str | None = None
+    """The major loaded (`v1`, `v2`); None: the calendar's current one today."""
+
+    def major(self) -> Major:
+        return Major(self.version) if self.version else current_major(utc_now().date())
 
     def to_env(self) -> dict[str, str]:
         env = {
@@ -61,6 +68,8 @@ class LoadSettings:
             env["RECETTE_RAMP_REPORT"] = str(self.ramp_report)
         if self.sent_report is not None:
             env["RECETTE_SENT_REPORT"] = str(self.sent_report)
+        if self.version is not None:
+            env["RECETTE_VERSION"] = self.version
         return env
 
     @classmethod
@@ -83,6 +92,7 @@ class LoadSettings:
                 service_contract=Path(environ.get("RECETTE_SERVICE_CONTRACT", defaults.service_contract)),
                 ramp_report=_path(environ.get("RECETTE_RAMP_REPORT")),
                 sent_report=_path(environ.get("RECETTE_SENT_REPORT")),
+                version=Major(environ["RECETTE_VERSION"]).name if environ.get("RECETTE_VERSION") else None,
             )
         except MotifError as error:
             raise LoadSettingsError(f"RECETTE_MOTIF : {error}") from error

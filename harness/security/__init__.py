@@ -7,7 +7,14 @@ target is `applicable=False` with the reason, never a pass.
 """
 
 from harness.security.suite import CHECKS, SUITE, check_name, run_security_checks
-from harness.security.target import ClientCredentialsSource, Forger, ProbeRequest, SecurityTarget, TokenSource
+from harness.security.target import (
+    ClientCredentialsSource,
+    Forger,
+    ProbeRequest,
+    SecurityTarget,
+    TokenSource,
+    health_probe,
+)
 from harness.security.verdicts import SecurityResult, tally
 
 __all__ = [
@@ -20,6 +27,7 @@ __all__ = [
     "SecurityTarget",
     "TokenSource",
     "check_name",
+    "health_probe",
     "run_security_checks",
     "tally",
 ]

@@ -68,7 +68,8 @@ def provoke_errors(probes: Probes) -> None:
     """A few more error answers: an unreadable token, an unknown route, a method the route does not allow."""
     probe = probes.target.probe
     probes.call("jeton illisible", "Bearer pas.un-jeton.lisible")
-    probes.request("route inconnue", "GET", "/v1/route-inconnue-recette-securite")
+    unknown = probe.path.rsplit("/", 1)[0] + "/route-inconnue-recette-securite"  # under the major probed
+    probes.request("route inconnue", "GET", unknown)
     other_method = "DELETE" if probe.method != "DELETE" else "PATCH"
     probes.request("méthode non permise", other_method, probe.path)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from harness.foundations.majors import Major
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
 
@@ -62,10 +63,16 @@ class ClientCredentialsSource:
 class ProbeRequest:
     """The protected operation the suite calls: it needs `SecurityTarget.scope` and has no side effect."""
 
-    method: str = "GET"
-    path: str = "/v1/sante"
+    method: str
+    path: str
+    """Under the major probed (`/v2/sante`): the campaign builds it from the run's major."""
     body: bytes | None = None
     content_type: str | None = None
+
+
+def health_probe(major: Major) -> ProbeRequest:
+    """The probe of a titulaire API: the health route of `major`, readable with `depots:lire`."""
+    return ProbeRequest("GET", major.path("/sante"))
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,12 @@ class SecurityTarget:
     """Our client certificate, the one the target accepts (mutual TLS)."""
     tokens: TokenSource | None
     """Valid tokens for `probe`; None: the token checks cannot run."""
+    probe: ProbeRequest
+    """The protected operation probed (the run's major's health route on a titulaire)."""
     forger: Forger | None = None
     """Signs tokens with a key the target trusts; None when its issuer is not ours."""
     client_authority: CertificatePair | None = None
     """The CA (certificate and private key) whose client certificates the target trusts, when we hold it."""
-    probe: ProbeRequest = field(default_factory=ProbeRequest)
     scope: str = "depots:lire"
     """The scope `probe` requires."""
     other_scope: str = "depots:ecrire"

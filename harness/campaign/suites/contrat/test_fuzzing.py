@@ -2,11 +2,12 @@
 
 Every operation and the deposit sequences, explored by schemathesis.
 
-The `contrat` suite of `recette run`: every operation of `contracts/titulaire/v1/openapi.yaml` goes through
-schemathesis' phases (examples, coverage, fuzzing), then sequences follow the contract's links (deposit →
-state → retransmission). Every response passes all of schemathesis' checks and ours; each distinct failure
-is evidence with a curl (mutual TLS flags, token in $TOKEN) that replays it. The seed is in the evidence
-(`RECETTE_FUZZ_SEED` replays a run); `RECETTE_FUZZ_*` set the budget (harness/fuzzing/settings.py).
+The `contrat` suite of `recette run`: every operation of the contract of the run's major
+(`contracts/titulaire/vN/openapi.yaml`, or the platform's own) goes through schemathesis' phases (examples,
+coverage, fuzzing), then sequences follow the contract's links (deposit → state → retransmission). Every
+response passes all of schemathesis' checks and ours; each distinct failure is evidence with a curl (mutual
+TLS flags, token in $TOKEN) that replays it. The seed is in the evidence (`RECETTE_FUZZ_SEED` replays a
+run); `RECETTE_FUZZ_*` set the budget (harness/fuzzing/settings.py).
 
 One test per operation, parametrized with explicit ids, instead of schemathesis' pytest integration, whose
 items all share one node id under pytest 9.2 (see harness/fuzzing/runner.py).

@@ -26,7 +26,7 @@ def consulter_identifiant_mal_forme(scenario: Scenario, asp: AspClient, preuves:
 
 @when("l'ASP envoie un document JSON au lieu d'un formulaire multipart")
 def deposer_du_json(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
-    scenario.response = asp.http.post("/v1/depots", json=scenario.metadonnees)
+    scenario.response = asp.http.post(asp.major.path("/depots"), json=asp.major.wire_metadata(scenario.metadonnees))
     trace(preuves, scenario.response, "dépôt en application/json")
 
 

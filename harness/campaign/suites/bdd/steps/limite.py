@@ -21,7 +21,7 @@ def body_size_at_limit(scenario: Scenario, asp: AspClient, cible: Target) -> int
 
 def send_sized(scenario: Scenario, asp: AspClient, size: int, envoi: str, preuves: list[str]) -> None:
     assert envoi in SENDING_MODES, f"mode d'envoi inconnu « {envoi} » : {list(SENDING_MODES)}"
-    body = DepositBody.of_size(scenario.metadonnees, size)
+    body = DepositBody.of_size(asp.major.wire_metadata(scenario.metadonnees), size)
     response = asp.send_body(body, chunked=SENDING_MODES[envoi])
     trace(preuves, response, f"dépôt d'un corps de {size} octets {envoi}")
     scenario.depots.append(Depot(scenario.metadonnees, [], response))  # its padding document is not kept

@@ -16,6 +16,7 @@ from harness.campaign.target import Target
 from harness.conformance import SentDeposit, TrackedDeposit, acknowledged_returns, judge
 from harness.conformance.returns import RULES, SINGLE, max_return_delay
 from harness.foundations.asp_client import AspClient, CallbackInspector
+from harness.foundations.majors import major_of
 
 SETTLE_SECONDS = 1.0
 """After the first return, how long a second one is waited for: "exactly one" needs a window."""
@@ -69,9 +70,10 @@ def remaining(depot: Depot, max_delay: timedelta) -> float:
 
 
 def tracked(depot: Depot) -> TrackedDeposit:
-    """The scenario's deposit, as the return judge knows deposits."""
+    """The scenario's deposit, as the return judge knows deposits (in the major it was made in)."""
     sent = SentDeposit.of(depot.metadonnees, depot.documents)
-    return TrackedDeposit(depot.id_depot, depot.accepted_at, "scénario", sent)
+    major = major_of(depot.response.request.url.path)
+    return TrackedDeposit(depot.id_depot, depot.accepted_at, "scénario", sent, major)
 
 
 def the_return(scenario: Scenario, depot: Depot) -> dict[str, Any]:
@@ -136,12 +138,13 @@ def metadonnees_du_retour(scenario: Scenario, datatable: list[list[str]], preuve
 
 
 @then("le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt")
-def pas_de_champ_invente(scenario: Scenario, preuves: list[str]) -> None:
-    optional = {"referenceContrat", "sae", "empreinte"}
+def pas_de_champ_invente(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+    """The optional fields are the run's major's: v2 requires `referenceContrat`, so only SAE remains optional."""
+    optional = {"referenceContrat", "sae", "empreinte"} - set(asp.major.required_metadata())
     assert not optional & set(scenario.depot.metadonnees), "le dépôt porte une métadonnée facultative"
     echoed = the_return(scenario, scenario.depot)["retour"]["metadonnees"]
-    preuves.append(f"métadonnées du retour : {echoed}")
-    invented = {"referenceContrat", "empreinte"} & set(echoed)
+    preuves.append(f"métadonnées du retour ({asp.major.name}) : {echoed}")
+    invented = {"referenceContrat", "empreinte"} & optional & set(echoed)
     assert not invented, f"le retour invente {sorted(invented)}"
     assert not echoed.get("sae"), "le retour active l'option SAE que le dépôt n'a pas demandée"
 
