@@ -7,7 +7,7 @@ import re
 import shutil
 import struct
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -247,3 +247,13 @@ def test_the_pv_renders_in_a_real_headless_browser(tmp_path: Path) -> None:
     run_chromium(chromium, tmp_path / "profil-capture", f"--screenshot={screenshot}", "--window-size=1280,2000", url)
     assert png_size(screenshot) == (1280, 2000)
     assert screenshot.stat().st_size > 30_000
+
+
+def test_the_pv_states_the_judged_date_only_when_it_is_not_the_run_s_day() -> None:
+    report = qualified_report()
+    report.major = "v2"
+    assert "est jugée" not in text_of(render_pv(report))
+    report.judged_on = date(2027, 10, 1)
+    text = text_of(render_pv(report))
+    assert "Date à laquelle la recette est jugée 1 octobre 2027" in text
+    assert "Version majeure recettée v2" in text

@@ -6,7 +6,7 @@ No external asset (inline CSS, system fonts), autoescaped: evidence and curl com
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,7 @@ def render_pv(report: CampaignReport, generated: datetime | None = None) -> str:
         reasons=not_qualified_reasons(report),
         load=load_view(report.load),
         started=french_datetime(report.started),
+        judged_on=french_date(report.judged_on) if report.judged_on else None,
         duration=french_duration(report.finished - report.started) if report.finished else "campagne non terminée",
         generated=french_datetime(generated or datetime.now(UTC)),
         labels=OUTCOME_LABELS,
@@ -138,6 +139,11 @@ def french_datetime(moment: datetime) -> str:
     """`28 novembre 2025 à 13:09:12 UTC`."""
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year} à {moment:%H:%M:%S} UTC"
+
+
+def french_date(day: date) -> str:
+    """`1 octobre 2027`."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def french_number(value: int) -> str:
