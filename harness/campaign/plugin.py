@@ -65,6 +65,7 @@ class CampaignPlugin:
         stream: EventStream | None = None,
         run_dir: Path | None = None,
         contract: Path | None = None,
+        deposits: DepositLedger | None = None,
     ) -> None:
         self._target_factory = target_factory
         self._target: Target | None = None
@@ -76,8 +77,9 @@ class CampaignPlugin:
         """The contract the run holds the platform to: its own, or the ASP's of the run's major (None: no run)."""
         self.journal: list[httpx.Request] = []
         """Every request the current test sent to the titulaire."""
-        self.deposits = DepositLedger()
-        """Every deposit the suites made through the target's ASP clients (their returns are judged)."""
+        self.deposits = deposits if deposits is not None else DepositLedger()
+        """Every deposit the suites made through the target's ASP clients (their returns are judged); shared by
+        the campaigns of a run on several majors, since they share the ASP side."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
 

@@ -12,6 +12,8 @@ from typing import Any
 from harness.foundations.billing import BillingTags
 
 PASSED, FAILED, SKIPPED = "reussi", "echoue", "ignore"
+COEXISTENCE_SUITE = "coexistence"
+"""The results of the coexistence of the majors (`recette run --versions`)."""
 
 
 @dataclass
@@ -30,6 +32,8 @@ class ScenarioResult:
     reproduction: str | None = None
     """A curl command reproducing the last request of a failed scenario."""
     skip_reason: str | None = None
+    major: str = ""
+    """The major it ran on, when the run certifies several (`--versions`)."""
 
 
 @dataclass

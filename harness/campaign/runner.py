@@ -20,8 +20,17 @@ from harness.campaign.events import Event, EventStream, LoadMeasured, ResultReco
 from harness.campaign.plugin import CampaignPlugin
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.reports import Destination, pytest_report_args, report_handlers
-from harness.campaign.results import CampaignReport
+from harness.campaign.results import (
+    COEXISTENCE_SUITE,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    CampaignReport,
+    ScenarioResult,
+)
 from harness.campaign.target import EmbeddedTarget, ExternalTarget, Target
+from harness.conformance import DepositLedger
+from harness.conformance.coexistence import CAPABILITY, CoexistenceCheck, judge_coexistence
 from harness.foundations.billing import BillingTags
 from harness.foundations.calendar import PolicyError
 from harness.foundations.clock import OffsetClock, utc_now
@@ -56,17 +65,25 @@ class RunOptions:
     """The date the run is judged at (`--date`: the embedded reference's clock); None: today."""
     version: str | None = None
     """The major qualified (`--version`, else `target.version`); None: the calendar's current one on `day`."""
+    versions: tuple[str, ...] = ()
+    """Certifying an upgrade (`--versions v1,v2`): the campaign on each major, then their coexistence."""
 
     def judged_day(self) -> date:
         return self.day or utc_now().date()
 
-    def major(self) -> Major:
-        """The major this run qualifies, or a CampaignError when neither the option nor the calendar gives one."""
+    def majors(self) -> list[Major]:
+        """The majors this run qualifies, or a CampaignError when neither the options nor the calendar give one."""
         try:
+            if self.versions:
+                return [Major(name) for name in dict.fromkeys(self.versions)]
             chosen = self.version or (self.config.version if self.config else None)
-            return Major(chosen) if chosen else current_major(self.judged_day())
+            return [Major(chosen) if chosen else current_major(self.judged_day())]
         except (UnknownMajor, PolicyError) as error:
             raise CampaignError(str(error)) from error
+
+    def major(self) -> Major:
+        """The major the run starts with (the first of `majors`)."""
+        return self.majors()[0]
 
 
 def suite_paths(suites: tuple[str, ...]) -> list[Path]:
@@ -82,14 +99,17 @@ def suite_paths(suites: tuple[str, ...]) -> list[Path]:
     return paths
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportAssembly:
-    """The handler that files each result and the load verdict into the run's `CampaignReport`."""
+    """The handler that files each result and the load verdict into the run's `CampaignReport`; with several
+    majors, each result is filed under the major being run."""
 
     report: CampaignReport
+    major: str = ""
 
     def handle(self, event: Event) -> None:
         if isinstance(event, ResultRecorded):
+            event.result.major = self.major
             self.report.results.append(event.result)
         elif isinstance(event, LoadMeasured):
             self.report.load = event.verdict
@@ -100,33 +120,78 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     paths = suite_paths(options.suites)
     destination = Destination(options.report_dir, options.tags.run_id)
     report = CampaignReport(options.tags, "", "", utc_now(), suites=list(options.suites))
-    report.major = options.major().name
+    report.major = ", ".join(m.name for m in options.majors())
     if options.day is not None and options.day != report.started.date():
         report.judged_on = options.day
-    stream = EventStream([ReportAssembly(report), *report_handlers(destination)])
+    assembly = ReportAssembly(report)
+    stream = EventStream([assembly, *report_handlers(destination)])
     with stream.running(report):
-        _run(options, paths, destination, stream, report)
+        _run(options, paths, destination, stream, assembly)
     return report
 
 
 def _run(
-    options: RunOptions, paths: list[Path], destination: Destination, stream: EventStream, report: CampaignReport
+    options: RunOptions, paths: list[Path], destination: Destination, stream: EventStream, assembly: ReportAssembly
 ) -> None:
-    """Start the target, run the suites, complete `report` with what the target counted."""
+    """Start the target, run the suites on each major, judge their coexistence, complete the report with what
+    the target counted."""
+    report, majors = assembly.report, options.majors()
     config = options.config
     started = _external_target(options, config, destination.run_dir) if config else None
     with started or _embedded_target(options) as target:
         if options.service_contract is not None:
             target.service_contract = options.service_contract
-        report.target, report.contract_version = target.url, target.contract_version
-        contract = (config.contract if config else None) or contract_path(target.major.contract)
-        plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract)
-        exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords)
+        report.target = target.url
+        several, versions, ledger = len(majors) > 1, [], DepositLedger()
+        for major in majors:
+            target.major, assembly.major = major, major.name if several else ""
+            versions.append(target.contract_version)
+            if several and (reason := target.not_required(major.number)):
+                stream.emit(ResultRecorded(not_asked(major, reason)))
+                continue
+            _run_suites(options, paths, destination, stream, target, ledger, several)
+        report.contract_version = ", ".join(versions)
+        if several:
+            assembly.major = ""
+            for check in judge_coexistence(target, majors, target.judged_day()):
+                stream.emit(ResultRecorded(coexistence_result(check)))
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
     report.finished = utc_now()
+
+
+def _run_suites(
+    options: RunOptions,
+    paths: list[Path],
+    destination: Destination,
+    stream: EventStream,
+    target: Target,
+    ledger: DepositLedger,
+    several: bool,
+) -> None:
+    """The suites on the target's current major (each major gets its own JUnit file when there are several);
+    `ledger` holds the deposits of every major (one ASP side: the returns of all are judged)."""
+    config = options.config
+    contract = (config.contract if config else None) or contract_path(target.major.contract)
+    plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract, ledger)
+    junit = f"junit-{target.major.name}.xml" if several else None
+    exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords, junit)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
-        raise CampaignError(f"les suites n'ont pas pu s'exécuter (pytest : {exit_code!r})")
+        raise CampaignError(f"les suites n'ont pas pu s'exécuter en {target.major.name} (pytest : {exit_code!r})")
+
+
+def not_asked(major: Major, reason: str) -> ScenarioResult:
+    """The campaign of a major the calendar does not require on the run's date: skipped, with the reason."""
+    return ScenarioResult(
+        "versions", CAPABILITY, f"Campagne en version {major.name}", SKIPPED, skip_reason=f"non exigée : {reason}"
+    )
+
+
+def coexistence_result(check: CoexistenceCheck) -> ScenarioResult:
+    outcome = SKIPPED if check.passed is None else PASSED if check.passed else FAILED
+    reason = check.evidence if check.passed is None else None
+    evidence = [] if check.passed is None else [check.evidence]
+    return ScenarioResult(COEXISTENCE_SUITE, CAPABILITY, check.name, outcome, evidence=evidence, skip_reason=reason)
 
 
 @contextlib.contextmanager
@@ -168,6 +233,7 @@ def _run_pytest(
     plugin: CampaignPlugin,
     tags_expression: str | None,
     keywords: str | None,
+    junit: str | None = None,
 ) -> int:
     args = [
         *map(str, paths),
@@ -175,10 +241,15 @@ def _run_pytest(
         "-p", "no:cacheprovider",
         "-p", "no:terminal",  # the terminal is a report handler (harness/campaign/reports/terminal.py)
         f"--rootdir={SUITES_DIR.parent}",
-        *pytest_report_args(destination),
+        *[_junit_named(arg, junit) for arg in pytest_report_args(destination)],
     ]  # fmt: skip
     if tags_expression:
         args += ["-m", tags_expression]
     if keywords:
         args += ["-k", keywords]
     return pytest.main(args, plugins=[plugin])
+
+
+def _junit_named(arg: str, junit: str | None) -> str:
+    """The JUnit report argument renamed `junit` (one per major), any other argument as is."""
+    return arg.replace("junit.xml", junit) if junit and arg.startswith("--junitxml=") else arg

@@ -53,7 +53,6 @@ class _AspSide:
 
     url: str = field(init=False)
     verify: ssl.SSLContext = field(init=False)
-    contract_version: str = field(init=False)
     limit_bytes: int = field(init=False)
     tls_paths: dict[str, str] = field(init=False)
     service_contract: Path = field(default_factory=lambda: contract_path(SERVICE_CONTRACT), kw_only=True)
@@ -70,15 +69,18 @@ class _AspSide:
         """Why the calendar does not require `major` on the run's date (a skip's reason); None: it does."""
         return self.calendar.status_on(major, self.judged_day())
 
-    def asp_client(self, client_id: str = "asp-recette", authenticated: bool = True) -> AspClient:
-        """An ASP client of the target, tagging every request with the run's billing tags."""
+    def asp_client(
+        self, client_id: str = "asp-recette", authenticated: bool = True, major: Major | None = None
+    ) -> AspClient:
+        """An ASP client of the target (of `major`, by default the run's), tagging every request with the run's
+        billing tags."""
         auth = self.auth_for(client_id) if authenticated else None
         return AspClient(
             self.url,
             self.verify,
             auth,
             self.tags.headers(),
-            major=self.major,
+            major=major or self.major,
             meter=self.meter,
             on_request=self.on_request,
             on_response=self.on_response,
@@ -95,9 +97,13 @@ class EmbeddedTarget(_AspSide):
     def __post_init__(self) -> None:
         self.url = self.environment.titulaire_url
         self.verify = self.environment.certs.client_context(self.environment.certs.asp_client)
-        self.contract_version = RELEASES[self.major.prefix]
         self.limit_bytes = self.environment.titulaire.settings.limit_bytes
         self.tls_paths = {k: str(v) for k, v in self.environment.state()["tls"].items()}
+
+    @property
+    def contract_version(self) -> str:
+        """The version of the contract the reference serves on the run's major."""
+        return RELEASES[self.major.prefix]
 
     @property
     def reference(self) -> Titulaire:
@@ -131,11 +137,11 @@ class ExternalTarget(_AspSide):
     receiver: ReturnReceiver
     reference: None = field(default=None, init=False)
     clock: None = field(default=None, init=False)
+    contract_version: str = field(default="non communiquée", init=False)
 
     def __post_init__(self) -> None:
         self.url = self.config.target
         self.verify = self.config.ssl_context()
-        self.contract_version = "non communiquée"
         self.limit_bytes = TRANSACTION_LIMIT_BYTES
         self.tls_paths = {
             "ca": str(self.config.ca),

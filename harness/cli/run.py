@@ -57,6 +57,11 @@ REPORT_DIR = click.Path(file_okay=False, path_type=Path)
     type=click.Choice(sorted(CONTRACTS)),
     help="Version majeure recettée (par défaut : celle que le calendrier met en service à la date de la recette).",
 )
+@click.option(
+    "--versions",
+    "versions",
+    help="Certifier une montée de version : la campagne sur chaque majeure (ex. « v1,v2 »), puis leur coexistence.",
+)
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
 def run(
@@ -68,6 +73,7 @@ def run(
     service_contract: Path | None,
     day: datetime | None,
     version: str | None,
+    versions: str | None,
     target: str | None,
     config_file: Path | None,
 ) -> None:
@@ -88,6 +94,7 @@ def run(
             service_contract=service_contract,
             day=day.date() if day else None,
             version=version,
+            versions=tuple(v.strip() for v in (versions or "").split(",") if v.strip()),
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)

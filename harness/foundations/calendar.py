@@ -79,6 +79,19 @@ class Calendar:
         """The latest release of `major` (its end of life is the major's)."""
         return max((r for r in self.releases if r.version.major == major), key=lambda r: r.version, default=None)
 
+    def deprecated_on(self, major: int) -> date | None:
+        """When `major` is deprecated: its latest release's date, at the latest the next major's publication."""
+        latest = self.latest_of(major)
+        if latest is not None and latest.deprecated is not None:
+            return latest.deprecated
+        later = [r.published for r in self.releases if r.version.major > major and r.published]
+        return min(later, default=None)
+
+    def end_of(self, major: int) -> date | None:
+        """The end of life of `major` (its latest release's); None: not planned."""
+        latest = self.latest_of(major)
+        return latest.end_of_life if latest else None
+
     def served_on(self, day: date) -> list[int]:
         """The majors the calendar requires to be served on `day`: published, not past their end of life."""
         return [major for major in self.majors() if self.status_on(major, day) is None]

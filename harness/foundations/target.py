@@ -15,6 +15,7 @@ import httpx
 
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositMeter
 from harness.foundations.billing import BillingTags
+from harness.foundations.calendar import Calendar
 from harness.foundations.majors import Major
 
 ResponseHook = Callable[[httpx.Response], None]
@@ -26,7 +27,6 @@ class Target(Protocol):
     url: str
     major: Major
     """The major under qualification (its routes' prefix, its contract)."""
-    contract_version: str
     limit_bytes: int
     tags: BillingTags
     verify: ssl.SSLContext
@@ -39,12 +39,29 @@ class Target(Protocol):
     on_response: ResponseHook | None
     """Sees every answer to the ASP clients (the campaign tracks the deposits whose returns it will judge)."""
 
+    @property
+    def contract_version(self) -> str:
+        """The `info.version` of the contract the platform serves on `major` (or « non communiquée »)."""
+        ...
+
+    @property
+    def calendar(self) -> Calendar:
+        """The version calendar the platform is held to."""
+        ...
+
+    def not_required(self, major: int) -> str | None:
+        """Why the calendar does not require `major` on the run's date; None: it does."""
+        ...
+
     def auth_for(self, client_id: str) -> httpx.Auth | None:
         """The OAuth2 client credentials of `client_id` against this target."""
         ...
 
-    def asp_client(self, client_id: str = "asp-recette", authenticated: bool = True) -> AspClient:
-        """An ASP client of the target, tagging every request with the run's billing tags."""
+    def asp_client(
+        self, client_id: str = "asp-recette", authenticated: bool = True, major: Major | None = None
+    ) -> AspClient:
+        """An ASP client of the target (of `major`, by default the run's), tagging every request with the run's
+        billing tags."""
         ...
 
     def inspector(self) -> CallbackInspector:

@@ -55,13 +55,7 @@ def lifecycle_of(calendar: Calendar, release: str) -> Lifecycle:
     next major is published."""
     version = parse_version(release)
     assert version is not None, release
-    same = [r for r in calendar.releases if r.version.major == version.major]
-    later = [r for r in calendar.releases if r.version.major > version.major and r.published]
-    latest = max(same, key=lambda r: r.version, default=None)
-    deprecated = latest.deprecated if latest else None
-    if deprecated is None and later:
-        deprecated = min(r.published for r in later if r.published)
-    return Lifecycle(_midnight(deprecated), _midnight(latest.end_of_life if latest else None))
+    return Lifecycle(_midnight(calendar.deprecated_on(version.major)), _midnight(calendar.end_of(version.major)))
 
 
 def planned_lifecycles() -> dict[str, Lifecycle]:

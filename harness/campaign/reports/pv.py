@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from harness.campaign.reports.written import Destination
-from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
+from harness.campaign.results import COEXISTENCE_SUITE, FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
 
 PV_NAME = "pv-recette.html"
 TEMPLATE = "pv-recette.html.j2"
@@ -72,6 +72,7 @@ def render_pv(report: CampaignReport, generated: datetime | None = None) -> str:
         load=load_view(report.load),
         started=french_datetime(report.started),
         judged_on=french_date(report.judged_on) if report.judged_on else None,
+        coexistence=coexistence_verdict(report.results),
         duration=french_duration(report.finished - report.started) if report.finished else "campagne non terminée",
         generated=french_datetime(generated or datetime.now(UTC)),
         labels=OUTCOME_LABELS,
@@ -92,14 +93,26 @@ def _environment() -> Environment:
 
 
 def group_by_capability(results: list[ScenarioResult]) -> list[Capability]:
-    """Scenarios grouped by capability (in order of first appearance), failures numbered as anomalies."""
+    """Scenarios grouped by capability (in order of first appearance), failures numbered as anomalies; with
+    several majors (`--versions`), one section per major and capability."""
     groups: dict[str, Capability] = {}
     anomalies = 0
     for result in results:
         anomalies += result.outcome == FAILED
         row = Row(result, anomalies if result.outcome == FAILED else None)
-        groups.setdefault(result.capability, Capability(result.capability)).rows.append(row)
+        name = f"Version {result.major} — {result.capability}" if result.major else result.capability
+        groups.setdefault(name, Capability(name)).rows.append(row)
     return list(groups.values())
+
+
+def coexistence_verdict(results: list[ScenarioResult]) -> str | None:
+    """The verdict on the coexistence of the majors (`--versions`); None when the run judged none."""
+    checks = [r for r in results if r.suite == COEXISTENCE_SUITE]
+    if not checks:
+        return None
+    if any(r.outcome == FAILED for r in checks):
+        return "non conforme"
+    return "conforme" if any(r.outcome == PASSED for r in checks) else "non exigée à la date de la recette"
 
 
 def not_qualified_reasons(report: CampaignReport) -> list[str]:
