@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import parse
@@ -25,6 +26,7 @@ from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
 from harness.reference.settings import ReferenceSettings
+from tests.conftest import TESTS_DAY
 
 STEP_FILES = (*sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")), SUITES_DIR / "securite" / "steps.py")
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
@@ -44,6 +46,10 @@ class Proof:
     suites: tuple[str, ...] = ("bdd",)
     short_deadline: bool = False
     """Judged against a recette service contract whose `delaiMaxRetour` is short (`SHORT_DEADLINE`)."""
+    day: date = TESTS_DAY
+    """The date the campaign is judged at; `OVERLAP` for what needs both majors served."""
+    version: str | None = None
+    """The major run (None: the calendar's current one on `day`)."""
 
 
 def returns_proof(fault: str, rule: str, short_deadline: bool = False) -> Proof:
@@ -52,6 +58,8 @@ def returns_proof(fault: str, rule: str, short_deadline: bool = False) -> Proof:
 
 
 SHORT_DEADLINE = "PT3S"
+OVERLAP = date(2027, 3, 1)
+"""v1 deprecated, v2 published: both majors served."""
 
 
 @functools.cache
@@ -189,12 +197,21 @@ PROOFS = (
         "Une transaction de 20 Mo",
         "octet_de_plus",
     ),
-    Proof("reponse-hors-contrat", "la version 1 et la version 2 sont servies", "Les deux majeures", "majeures_sont"),
     Proof(
-        "v2-dossier-mal-traduit",
-        "le dépôt est consultable en version 2 avec son dossier",
+        "reponse-hors-contrat",
+        "la version {first:d} et la version {second:d} sont servies",
         "Les deux majeures",
         "majeures_sont",
+        day=OVERLAP,
+        version="v1",
+    ),
+    Proof(
+        "v2-dossier-mal-traduit",
+        "le dépôt est consultable en version {number:d} avec son dossier",
+        "Les deux majeures",
+        "majeures_sont",
+        day=OVERLAP,
+        version="v1",
     ),
     Proof(
         "depreciation-anticipee",
@@ -208,6 +225,7 @@ PROOFS = (
         "Une fois dépréciée",
         "lannonce",
     ),
+    Proof("version-jamais-retiree", "le titulaire répond {status:d}", "Après sa fin de vie", "sa_fin_de_vie"),
     Proof(
         "guide-de-migration-absent",
         "la réponse renvoie vers la version 2 et vers le guide de migration",
@@ -309,15 +327,28 @@ def test_armed_faults_apply_in_order_each_with_its_own_state() -> None:
 
 @functools.cache
 def campaign(
-    faults: tuple[str, ...], suites: tuple[str, ...], keywords: str, short_deadline: bool = False
+    faults: tuple[str, ...],
+    suites: tuple[str, ...],
+    keywords: str,
+    short_deadline: bool = False,
+    day: date = TESTS_DAY,
+    version: str | None = None,
 ) -> CampaignReport:
-    """One campaign on the embedded reference with `faults` armed (cached: proofs of one fault share it)."""
+    """One campaign on the embedded reference with `faults` armed, judged at `day` (cached: proofs of one
+    fault share it)."""
     report_dir = Path(tempfile.mkdtemp(prefix=f"recette-{'-'.join(faults) or 'sans-defaut'}-"))
     tags = BillingTags.create("build:tests-defauts")
-    options = RunOptions(report_dir, tags, suites, reference_faults=faults, keywords=keywords or None)
+    options = RunOptions(
+        report_dir, tags, suites, reference_faults=faults, keywords=keywords or None, day=day, version=version
+    )
     if short_deadline:
         options = dataclasses.replace(options, service_contract=short_service_contract())
     return run_campaign(options)
+
+
+def selection_of(proof: Proof) -> tuple[tuple[str, ...], bool, date, str | None]:
+    """What a campaign without faults shares with the proofs it vouches for."""
+    return proof.suites, proof.short_deadline, proof.day, proof.version
 
 
 def result_of(report: CampaignReport, scenario: str) -> ScenarioResult:
@@ -337,7 +368,7 @@ def caught_at(result: ScenarioResult, check: str) -> bool:
 @pytest.mark.slow
 @pytest.mark.parametrize("proof", PROOFS, ids=lambda p: f"{p.fault}→{p.check[:40]}")
 def test_the_fault_fails_its_check(proof: Proof) -> None:
-    report = campaign((proof.fault,), proof.suites, proof.keywords, proof.short_deadline)
+    report = campaign((proof.fault,), proof.suites, proof.keywords, proof.short_deadline, proof.day, proof.version)
     result = result_of(report, proof.scenario)
     assert not report.qualified
     assert result.outcome == FAILED, f"{result.scenario} : {result.outcome}"
@@ -346,12 +377,12 @@ def test_the_fault_fails_its_check(proof: Proof) -> None:
 
 @pytest.mark.slow
 def test_the_reference_without_faults_passes_every_selection() -> None:
-    selections: dict[tuple[tuple[str, ...], bool], set[str]] = {}
+    selections: dict[tuple[tuple[str, ...], bool, date, str | None], set[str]] = {}
     for proof in PROOFS:
-        selections.setdefault((proof.suites, proof.short_deadline), set()).add(proof.keywords)
-    for (suites, short_deadline), keywords in selections.items():
+        selections.setdefault(selection_of(proof), set()).add(proof.keywords)
+    for (suites, short_deadline, day, version), keywords in selections.items():
         expression = " or ".join(f"({k})" for k in sorted(keywords) if k)
-        report = campaign((), suites, expression, short_deadline)
+        report = campaign((), suites, expression, short_deadline, day, version)
         assert report.qualified, [f"{r.scenario} : {r.failed_step}" for r in report.failures]
-        for proof in (p for p in PROOFS if (p.suites, p.short_deadline) == (suites, short_deadline)):
+        for proof in (p for p in PROOFS if selection_of(p) == (suites, short_deadline, day, version)):
             assert result_of(report, proof.scenario).outcome == PASSED

@@ -78,8 +78,8 @@ class CampaignPlugin:
         self.journal: list[httpx.Request] = []
         """Every request the current test sent to the titulaire."""
         self.deposits = deposits if deposits is not None else DepositLedger()
-        """Every deposit the suites made through the target's ASP clients (their returns are judged); shared by
-        the campaigns of a run on several majors, since they share the ASP side."""
+        """Every deposit the suites made through the target's ASP clients (their returns are judged); on several
+        majors, the runner gives each campaign one that knows the earlier majors' deposits."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
 

@@ -7,10 +7,11 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,8 @@ class RunOptions:
     tags_expression: str | None = None
     reference_faults: tuple[str, ...] = ()
     """Deliberate defects of the embedded reference (proof that the campaign catches them)."""
+    reference_settings: Mapping[str, Any] = field(default_factory=dict)
+    """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
     config: RunConfig | None = None
     """A real platform to qualify; None: the embedded reference."""
     keywords: str | None = None
@@ -142,14 +145,16 @@ def _run(
         if options.service_contract is not None:
             target.service_contract = options.service_contract
         report.target = target.url
-        several, versions, ledger = len(majors) > 1, [], DepositLedger()
+        several, versions, made = len(majors) > 1, [], frozenset[str]()
         for major in majors:
             target.major, assembly.major = major, major.name if several else ""
             versions.append(target.contract_version)
             if several and (reason := target.not_required(major.number)):
                 stream.emit(ResultRecorded(not_asked(major, reason)))
                 continue
+            ledger = DepositLedger(earlier=made)
             _run_suites(options, paths, destination, stream, target, ledger, several)
+            made = frozenset(ledger.known())
         report.contract_version = ", ".join(versions)
         if several:
             assembly.major = ""
@@ -170,7 +175,7 @@ def _run_suites(
     several: bool,
 ) -> None:
     """The suites on the target's current major (each major gets its own JUnit file when there are several);
-    `ledger` holds the deposits of every major (one ASP side: the returns of all are judged)."""
+    `ledger` gets this major's deposits, whose returns it judges, and knows the earlier majors' ones."""
     config = options.config
     contract = (config.contract if config else None) or contract_path(target.major.contract)
     plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract, ledger)
@@ -198,7 +203,7 @@ def coexistence_result(check: CoexistenceCheck) -> ScenarioResult:
 def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
     clock = OffsetClock.on(run.day) if run.day else OffsetClock()
-    options = EnvironmentOptions(reference={"faults": run.reference_faults}, clock=clock)
+    options = EnvironmentOptions(reference={**run.reference_settings, "faults": run.reference_faults}, clock=clock)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:

@@ -73,7 +73,7 @@ class ReturnJudge:
         time.sleep(self.settle_seconds)
         calls = self._calls()
         verdicts = [self._verdict(d, calls.get(d.id_depot, [])) for d in deposits]
-        tracked = {d.id_depot for d in deposits}
+        tracked = ledger.known()
         return verdicts + [
             self._stray(id_depot, received)
             for id_depot, received in calls.items()

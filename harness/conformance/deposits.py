@@ -112,6 +112,8 @@ class DepositLedger:
 
     origin: str = "scénarios"
     """What observed deposits are attributed to (the campaign sets it to the running test)."""
+    earlier: frozenset[str] = frozenset()
+    """The idDepot of the deposits the run's earlier campaigns (on other majors) made and judged already."""
     _deposits: dict[str, TrackedDeposit] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -153,6 +155,11 @@ class DepositLedger:
     def deposits(self) -> list[TrackedDeposit]:
         with self._lock:
             return list(self._deposits.values())
+
+    def known(self) -> set[str]:
+        """Every idDepot the run made: this ledger's and the earlier campaigns' (their returns are not strays)."""
+        with self._lock:
+            return set(self._deposits) | self.earlier
 
     def __len__(self) -> int:
         with self._lock:

@@ -216,7 +216,7 @@ def create_app(titulaire: Titulaire) -> Starlette:
     audit = Middleware(ResponseAudit, violations=titulaire.contract_violations) if settings.validate_responses else None
     app = Starlette(
         routes=[
-            *[route for prefix in CONTRACTS for route in version_routes(prefix)],
+            *[route for prefix in settings.majors or CONTRACTS for route in version_routes(prefix)],
             Route("/v2/migration", migration_guide, methods=["GET"]),
         ],
         middleware=[

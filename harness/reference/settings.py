@@ -90,6 +90,8 @@ class ReferenceSettings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     validate_responses: bool = True
+    majors: tuple[str, ...] | None = None
+    """The path prefixes of the majors served (`("/v1",)`: a titulaire that has not yet published v2); None: all."""
     faults: tuple[str, ...] = ()
     """Deliberate defects, to prove a campaign catches them: names of `faults.FAULTS`."""
     ca_file: Path | None = None

@@ -179,6 +179,14 @@ class EarlyDeprecation(Fault):
         return lifecycles | {"/v1": dataclasses.replace(v1, deprecated=early)}
 
 
+class NeverRetired(Fault):
+    name = "version-jamais-retiree"
+    description = "la version 1 répond encore après sa fin de vie au lieu de 410"
+
+    def lifecycles(self, lifecycles: dict[str, Lifecycle]) -> dict[str, Lifecycle]:
+        return lifecycles | {"/v1": dataclasses.replace(lifecycles["/v1"], sunset=None)}
+
+
 class NoMigrationGuideLink(Fault):
     name = "guide-de-migration-absent"
     description = "les réponses d'une version dépréciée ne renvoient pas vers le guide de migration"

@@ -30,6 +30,7 @@ FAULTS: dict[str, type[Fault]] = {
         answers.TokensUnchecked,
         answers.EarlyDeprecation,
         answers.NoMigrationGuideLink,
+        answers.NeverRetired,
         service.IdempotencyIgnored,
         service.BillingTagsDropped,
         service.DocumentBytesBilled,
