@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from harness.campaign.config import SETTINGS, ConfigError, RunConfig, load_config
+from harness.campaign.config import SETTINGS, ConfigError, RunConfig, calendar_of, load_config
+from harness.foundations.calendar import Version
 from harness.foundations.tls import RunCertificates
 
 SECRET = "s3cret-de-recette-ne-pas-afficher"
@@ -335,3 +336,20 @@ def test_a_configuration_built_directly_reads_nothing_from_the_environment(
         RunConfig(**values)
 
     assert [error["loc"] for error in raised.value.errors()] == [("client_id",)]
+
+
+def test_the_platform_s_calendar_and_major_are_taken_from_the_file(folder: Path) -> None:
+    calendar = folder / "versions.yaml"
+    calendar.write_text('versions:\n  - numero: "3.0.0"\n    publieeLe: 2026-06-01\n', encoding="utf-8")
+    config = load(folder, TOML.replace("[client]", 'versions = "versions.yaml"\nversion = "v2"\n\n[client]'))
+    assert (config.versions, config.version) == (calendar, "v2")
+    assert [r.version.major for r in calendar_of(config).releases] == [3]
+    assert calendar_of(None).find(Version.parse("2.0.0")) is not None
+
+
+def test_an_unreadable_calendar_and_an_unknown_major_are_named(folder: Path) -> None:
+    (folder / "versions.yaml").write_text("versions: pas une liste\n", encoding="utf-8")
+    assert refusal(folder, env={"RECETTE_VERSIONS": str(folder / "versions.yaml")}).startswith(
+        "target.versions (RECETTE_VERSIONS) : calendrier des versions inutilisable"
+    )
+    assert refusal(folder, env={"RECETTE_VERSION": "v9"}).startswith("target.version (RECETTE_VERSION) : ")

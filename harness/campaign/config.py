@@ -13,6 +13,7 @@ repr, a message or a summary.
 | `target.ca`          | `RECETTE_CA`            | CA bundle that signs the target's server certificate        |
 | `target.contract`    | `RECETTE_CONTRACT`      | its contract (2.0, 3.0.x) to fuzz; default: the ASP's (major) |
 | `target.version`     | `RECETTE_VERSION`       | the major to qualify (`v1`, `v2`); default: the calendar's |
+| `target.versions`    | `RECETTE_VERSIONS`      | the platform's published calendar (versions.yaml); default: ours |
 | `client.cert`        | `RECETTE_CLIENT_CERT`   | our client certificate (PEM), issued by the agreed CA       |
 | `client.key`         | `RECETTE_CLIENT_KEY`    | its private key (PEM, not encrypted)                        |
 | `oauth.token_url`    | `RECETTE_TOKEN_URL`     | token endpoint of the target's issuer…                      |
@@ -50,8 +51,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from harness.foundations.calendar import Calendar, PolicyError, load_calendar
 from harness.foundations.document import unusable_contract
-from harness.foundations.majors import Major
+from harness.foundations.majors import Major, project_calendar
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget, health_probe
@@ -90,6 +92,7 @@ SETTINGS = tuple(
         ("ca", "target.ca"),
         ("contract", "target.contract"),
         ("version", "target.version"),
+        ("versions", "target.versions"),
         ("client_cert", "client.cert"),
         ("client_key", "client.key"),
         ("token_url", "oauth.token_url"),
@@ -106,7 +109,16 @@ SETTINGS = tuple(
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
 BY_KEY = {setting.key: setting for setting in SETTINGS}
-PATHS = ("ca", "contract", "client_cert", "client_key", "callback_cert", "callback_key", "callback_client_ca")
+PATHS = (
+    "ca",
+    "contract",
+    "versions",
+    "client_cert",
+    "client_key",
+    "callback_cert",
+    "callback_key",
+    "callback_client_ca",
+)
 
 
 # -- the checks of one value (a ValueError's message follows the setting's label) -------------------------
@@ -150,6 +162,19 @@ def known_major(value: str) -> str:
     return value
 
 
+def readable_calendar(path: Path) -> Path:
+    try:
+        load_calendar(path)
+    except PolicyError as error:
+        raise ValueError(f"calendrier des versions inutilisable : {error}") from None
+    return path
+
+
+def calendar_of(config: RunConfig | None) -> Calendar:
+    """The calendar a run holds the platform to: its own (`target.versions`), else the project's."""
+    return load_calendar(config.versions) if config and config.versions else project_calendar()
+
+
 def known_auth_method(value: str) -> str:
     if value not in AUTH_METHODS:
         raise ValueError(f"« {value} » inconnu ; valeurs permises : {', '.join(AUTH_METHODS)}")
@@ -186,6 +211,8 @@ class RunConfig(BaseSettings):
     """The platform's own contract, fuzzed by the `contrat` suite; None: the ASP's, of the run's major."""
     version: Annotated[str, AfterValidator(known_major)] | None = None
     """The major to qualify; None: the calendar's current one on the run's date."""
+    versions: Annotated[File, AfterValidator(readable_calendar)] | None = None
+    """The platform's version calendar (`versions.yaml`), its live headers are judged by; None: the ASP's."""
     client_cert: File
     client_key: File
     token_url: HttpsUrl | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.campaign.config import RunConfig
+from harness.campaign.config import RunConfig, calendar_of
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.events import Event, EventStream, LoadMeasured, ResultRecorded
 from harness.campaign.plugin import CampaignPlugin
@@ -31,7 +31,7 @@ from harness.campaign.results import (
 )
 from harness.campaign.target import EmbeddedTarget, ExternalTarget, Target
 from harness.conformance import DepositLedger
-from harness.conformance.coexistence import CAPABILITY, CoexistenceCheck, judge_coexistence
+from harness.conformance.coexistence import CAPABILITY, CoexistenceCheck, judge_coexistence, lifecycle_signals
 from harness.foundations.billing import BillingTags
 from harness.foundations.calendar import PolicyError
 from harness.foundations.clock import OffsetClock, utc_now
@@ -56,8 +56,6 @@ class RunOptions:
     tags_expression: str | None = None
     reference_faults: tuple[str, ...] = ()
     """Deliberate defects of the embedded reference (proof that the campaign catches them)."""
-    reference_settings: Mapping[str, Any] = field(default_factory=dict)
-    """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
     config: RunConfig | None = None
     """A real platform to qualify; None: the embedded reference."""
     keywords: str | None = None
@@ -70,6 +68,8 @@ class RunOptions:
     """The major qualified (`--version`, else `target.version`); None: the calendar's current one on `day`."""
     versions: tuple[str, ...] = ()
     """Certifying an upgrade (`--versions v1,v2`): the campaign on each major, then their coexistence."""
+    reference_settings: Mapping[str, Any] = field(default_factory=dict)
+    """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
 
     def judged_day(self) -> date:
         return self.day or utc_now().date()
@@ -80,7 +80,7 @@ class RunOptions:
             if self.versions:
                 return [Major(name) for name in dict.fromkeys(self.versions)]
             chosen = self.version or (self.config.version if self.config else None)
-            return [Major(chosen) if chosen else current_major(self.judged_day())]
+            return [Major(chosen) if chosen else current_major(self.judged_day(), calendar_of(self.config))]
         except (UnknownMajor, PolicyError) as error:
             raise CampaignError(str(error)) from error
 
@@ -154,12 +154,16 @@ def _run(
                 continue
             ledger = DepositLedger(earlier=made)
             _run_suites(options, paths, destination, stream, target, ledger, several)
-            made = frozenset(ledger.known())
+            made = frozenset(ledger.known() | returned_for(target))
         report.contract_version = ", ".join(versions)
+        assembly.major = ""
+        day = target.judged_day()
         if several:
-            assembly.major = ""
-            for check in judge_coexistence(target, majors, target.judged_day()):
-                stream.emit(ResultRecorded(coexistence_result(check)))
+            for check in judge_coexistence(target, majors, day):
+                stream.emit(ResultRecorded(check_result(check, COEXISTENCE_SUITE, CAPABILITY)))
+        else:
+            check = lifecycle_signals(target, majors[0], day)
+            stream.emit(ResultRecorded(check_result(check, CALENDAR_SUITE, CALENDAR_CAPABILITY)))
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
     report.finished = utc_now()
@@ -185,6 +189,12 @@ def _run_suites(
         raise CampaignError(f"les suites n'ont pas pu s'exécuter en {target.major.name} (pytest : {exit_code!r})")
 
 
+def returned_for(target: Target) -> set[str]:
+    """Every idDepot the ASP side received a return for so far (the load suite's deposits are not tracked)."""
+    with target.inspector() as inspector:
+        return {str(call.get("idDepot")) for call in inspector.received()}
+
+
 def not_asked(major: Major, reason: str) -> ScenarioResult:
     """The campaign of a major the calendar does not require on the run's date: skipped, with the reason."""
     return ScenarioResult(
@@ -192,11 +202,15 @@ def not_asked(major: Major, reason: str) -> ScenarioResult:
     )
 
 
-def coexistence_result(check: CoexistenceCheck) -> ScenarioResult:
+CALENDAR_SUITE, CALENDAR_CAPABILITY = "calendrier", "Calendrier des versions"
+"""A run on one major: its live headers against the calendar."""
+
+
+def check_result(check: CoexistenceCheck, suite: str, capability: str) -> ScenarioResult:
     outcome = SKIPPED if check.passed is None else PASSED if check.passed else FAILED
     reason = check.evidence if check.passed is None else None
     evidence = [] if check.passed is None else [check.evidence]
-    return ScenarioResult(COEXISTENCE_SUITE, CAPABILITY, check.name, outcome, evidence=evidence, skip_reason=reason)
+    return ScenarioResult(suite, capability, check.name, outcome, evidence=evidence, skip_reason=reason)
 
 
 @contextlib.contextmanager
@@ -227,7 +241,8 @@ def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Itera
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
-            yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day)
+            calendar = calendar_of(config)
+            yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar)
         finally:
             receiver.stop()
 

@@ -7,7 +7,8 @@ Judged after the campaign has run on each major (`recette run --versions v1,v2`)
   its end of life) and `Link`s to its successor and to the migration guide; none before that date;
 - after its end of life it answers 410 `version-retiree`.
 What the calendar does not require on the date (a major not yet published) is not asked: the check is
-skipped with the reason.
+skipped with the reason. A run on one major checks that major's live headers against the calendar alone
+(`lifecycle_signals`).
 """
 
 from __future__ import annotations
@@ -41,18 +42,19 @@ class CoexistenceCheck:
 
 def judge_coexistence(target: Target, majors: Sequence[Major], day: date) -> list[CoexistenceCheck]:
     """Every check of the coexistence of `majors` on `target` on `day`."""
-    calendar = target.calendar
     published = [m for m in majors if not _unpublished(target, m, day)]
     checks = [_not_asked(f"Version {m.name} servie", target, m, day) for m in majors if m not in published]
     served = [m for m in published if target.not_required(m.number) is None]
     checks += [cross_read(target, made_in, read_in) for made_in, read_in in permutations(served, 2)]
-    for major in published:
-        deprecated, end = calendar.deprecated_on(major.number), calendar.end_of(major.number)
-        if end is not None and day >= end:
-            checks.append(retired(target, major, end))
-        else:
-            checks.append(deprecation_signals(target, major, deprecated, end, day))
-    return checks
+    return checks + [lifecycle_signals(target, major, day) for major in published]
+
+
+def lifecycle_signals(target: Target, major: Major, day: date) -> CoexistenceCheck:
+    """The platform's live answers on `major` against its calendar on `day`: deprecation headers, or 410."""
+    deprecated, end = target.calendar.deprecated_on(major.number), target.calendar.end_of(major.number)
+    if end is not None and day >= end:
+        return retired(target, major, end)
+    return deprecation_signals(target, major, deprecated, end, day)
 
 
 def _unpublished(target: Target, major: Major, day: date) -> bool:
