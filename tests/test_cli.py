@@ -15,6 +15,8 @@ from xml.etree import ElementTree
 
 import pytest
 
+from tests.conftest import TESTS_DAY
+
 
 def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60.0) -> str:
     """Read the process' stdout until a line holds `marker`."""
@@ -84,7 +86,7 @@ def recette(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 @pytest.mark.slow
 def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> None:
-    result = recette("run", "--report-dir", str(tmp_path))
+    result = recette("run", "--report-dir", str(tmp_path), "--date", TESTS_DAY.isoformat())
     assert result.returncode == 0, result.stdout + result.stderr
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))

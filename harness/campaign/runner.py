@@ -161,7 +161,7 @@ def _run(
         if several:
             for check in judge_coexistence(target, majors, day):
                 stream.emit(ResultRecorded(check_result(check, COEXISTENCE_SUITE, CAPABILITY)))
-        else:
+        elif CALENDAR_SUITE in options.suites:
             check = lifecycle_signals(target, majors[0], day)
             stream.emit(ResultRecorded(check_result(check, CALENDAR_SUITE, CALENDAR_CAPABILITY)))
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
@@ -202,8 +202,8 @@ def not_asked(major: Major, reason: str) -> ScenarioResult:
     )
 
 
-CALENDAR_SUITE, CALENDAR_CAPABILITY = "calendrier", "Calendrier des versions"
-"""A run on one major: its live headers against the calendar."""
+CALENDAR_SUITE, CALENDAR_CAPABILITY = "contrat", "Calendrier des versions"
+"""A run on one major with the `contrat` suite: the major's live headers against the calendar."""
 
 
 def check_result(check: CoexistenceCheck, suite: str, capability: str) -> ScenarioResult:
