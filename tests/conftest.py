@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,10 @@ from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
 from harness.foundations.clock import Clock, OffsetClock
 from harness.reference.settings import RetryPolicy
+from tests.helpers import TESTS_DAY
 
 FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_seconds=0.2, timeout_seconds=5)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
-TESTS_DAY = date(2026, 12, 15)
-"""The reference's date in the harness's own tests unless a test sets its clock: v1 served, v2 announced."""
 
 StartEnvironment = Callable[..., Environment]
 

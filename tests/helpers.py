@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -10,14 +10,18 @@ import httpx
 from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
 from harness.foundations.polling import wait_until
 
-__all__ = ["ManualClock", "assert_problem", "wait_until"]
+__all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "wait_until"]
+
+TESTS_DAY = date(2026, 12, 15)
+"""The reference's date in the harness's own tests unless a test sets its clock: v1 served, v2 announced."""
 
 
 class ManualClock:
     """A clock that moves only when told (injected into the reference, the issuer or the verifier)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC)
+        """`start`: by default noon on the tests' day, whatever the system's date."""
+        self.now = start or datetime.combine(TESTS_DAY, time(12), UTC)
 
     def __call__(self) -> datetime:
         return self.now

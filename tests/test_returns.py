@@ -23,7 +23,7 @@ from harness.foundations.servers import free_socket
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.reference.settings import RetryPolicy
 from tests.conftest import StartEnvironment, metadonnees, pdf
-from tests.helpers import ManualClock, assert_problem, wait_until
+from tests.helpers import TESTS_DAY, ManualClock, assert_problem, wait_until
 
 
 def wait_for_status(client: AspClient, id_depot: str, status: str) -> dict[str, Any]:
@@ -147,6 +147,8 @@ class ReferenceProcess:
                 str(server.cert),
                 "--server-key",
                 str(server.key),
+                "--date",
+                TESTS_DAY.isoformat(),
             ],
         )
         wait_until(self._listening, "reference process listening", timeout=30)

@@ -1,6 +1,7 @@
 """Run the reference titulaire as its own process.
 
     python -m harness.reference SETTINGS.json --port 8443 --server-cert server.crt.pem --server-key server.key.pem
+                               [--date AAAA-MM-JJ]
 
 SETTINGS.json holds `ReferenceSettings` fields (`data_dir` and `callback_url` at least; `ca_file` is the CA
 whose client certificates are accepted).
@@ -11,10 +12,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 import uvicorn
 
+from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.servers import LOOPBACK, bounded_protocol
 from harness.foundations.tls import CertificatePair, server_context
 from harness.reference.app import create_app
@@ -29,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--server-cert", type=Path, required=True)
     parser.add_argument("--server-key", type=Path, required=True)
+    parser.add_argument("--date", type=date.fromisoformat, help="the reference's date (its clock starts there)")
     args = parser.parse_args(argv)
     try:
         settings = ReferenceSettings.from_json(json.loads(args.settings.read_text(encoding="utf-8")))
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     context = server_context(settings.ca_file, CertificatePair(args.server_cert, args.server_key))
     uvicorn.run(
-        create_app(Titulaire(settings)),
+        create_app(Titulaire(settings, OffsetClock.on(args.date) if args.date else utc_now)),
         host=args.host,
         port=args.port,
         log_level="warning",
