@@ -476,14 +476,15 @@ def health_times(client: AspClient, until: Callable[[list[float]], bool]) -> lis
 
 def responsiveness(bench: Bench) -> list[Figure]:
     size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
-    body = DepositBody.of_size(META, size)
+    body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
-    clients = [AspClient(bench.reference.url, bench.context, bench.auth) for _ in range(CONCURRENT_DEPOSITS)]
+    clients = [bench.asp_client(bench.reference.url) for _ in range(CONCURRENT_DEPOSITS)]
+    path = bench.deposits_path
     try:
         bench.client.health().raise_for_status()  # warm-up: connection and token
         idle = health_times(bench.client, lambda samples: len(samples) >= IDLE_HEALTH_SAMPLES)
         with ThreadPoolExecutor(len(clients)) as pool:
-            uploads = [pool.submit(c.http.post, "/v1/depots", content=content, headers=headers) for c in clients]
+            uploads = [pool.submit(c.http.post, path, content=content, headers=headers) for c in clients]
             busy = health_times(bench.client, lambda _samples: all(u.done() for u in uploads))
             statuses = [u.result().status_code for u in uploads]
     finally:
