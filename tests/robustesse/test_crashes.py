@@ -60,7 +60,8 @@ def test_kills_at_random_points_lose_nothing_and_duplicate_nothing(
     try:
         for _ in range(ROUNDS):
             reference.start()
-            with AspClient(reference.url, verify, ClientCredentialsAuth(env.credentials(), verify)) as client:
+            auth = ClientCredentialsAuth(env.credentials(), verify)
+            with AspClient(reference.url, verify, auth, major=env.current_major()) as client:
                 accepted += crash_round(reference, client, rng.randint(MAX_PER_ROUND // 2, MAX_PER_ROUND), rng)
         reference.start()
         with env.inspector() as inspector:
