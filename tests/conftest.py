@@ -41,14 +41,14 @@ def pdf(name: str = "piece.pdf", content: bytes = PDF) -> Document:
     return Document(name, content, "application/pdf")
 
 
-def tests_clock() -> OffsetClock:
+def clock_of_the_tests_day() -> OffsetClock:
     """The default clock of the tests' reference: `TESTS_DAY`, whatever the system's date."""
     return OffsetClock.on(TESTS_DAY)
 
 
 def start_environment(directory: Path, clock: Clock | None = None, **reference: Any) -> Environment:
     """An environment whose reference titulaire retries fast, with `reference` settings overridden."""
-    clock = clock or tests_clock()
+    clock = clock or clock_of_the_tests_day()
     options = EnvironmentOptions(reference={"retry": FAST_RETRIES, "poll_seconds": 0.1} | reference, clock=clock)
     return Environment(directory, options).start()
 

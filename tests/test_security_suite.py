@@ -38,7 +38,7 @@ from harness.security import (
 )
 from harness.security.bearer import unb64url
 from harness.security.target import ClientCredentialsSource
-from tests.conftest import tests_clock
+from tests.conftest import clock_of_the_tests_day
 
 ALL_NAMES = [
     "HTTP en clair refusé",
@@ -208,7 +208,7 @@ def weak_titulaire(env: Environment, tmp_path_factory: pytest.TempPathFactory) -
     settings = dataclasses.replace(
         env.titulaire.settings, data_dir=tmp_path_factory.mktemp("affaibli"), validate_responses=False
     )
-    titulaire = Titulaire(settings, tests_clock())
+    titulaire = Titulaire(settings, clock_of_the_tests_day())
     yield titulaire
     titulaire.store.close()
 
