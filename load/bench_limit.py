@@ -392,21 +392,42 @@ def chunked_bytes_read(bench: Bench) -> list[Figure]:
 # -- 4. memory under concurrent deposits at the limit --------------------------------------------------------
 
 
-def rss_under_concurrency(bench: Bench) -> list[Figure]:
+@dataclass
+class ConcurrentUploads:
+    """`CONCURRENT_DEPOSITS` clients, each ready to post the same deposit just under the limit."""
+
+    size: int
+    clients: list[AspClient]
+    post: Callable[[AspClient], httpx.Response]
+
+
+@contextlib.contextmanager
+def concurrent_uploads(bench: Bench) -> Iterator[ConcurrentUploads]:
+    """The clients and the deposit of figures (4) and (6); the clients are closed afterwards."""
     size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
     body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
     clients = [bench.asp_client(bench.reference.url) for _ in range(CONCURRENT_DEPOSITS)]
-    path = bench.deposits_path
     try:
-        for client in clients:  # warm-up: every connection open, every code path run once
-            client.http.post(path, content=content, headers=headers).raise_for_status()
-        with RssSampler(bench.reference.pid, interval=0.005) as sampler, ThreadPoolExecutor(len(clients)) as pool:
-            statuses = list(pool.map(lambda c: c.http.post(path, content=content, headers=headers), clients))
-            figures = sampler.stop()
+        yield ConcurrentUploads(
+            size, clients, lambda c: c.http.post(bench.deposits_path, content=content, headers=headers)
+        )
     finally:
         for client in clients:
             client.close()
+
+
+def rss_under_concurrency(bench: Bench) -> list[Figure]:
+    with concurrent_uploads(bench) as uploads:
+        for client in uploads.clients:  # warm-up: every connection open, every code path run once
+            uploads.post(client).raise_for_status()
+        with (
+            RssSampler(bench.reference.pid, interval=0.005) as sampler,
+            ThreadPoolExecutor(CONCURRENT_DEPOSITS) as pool,
+        ):
+            statuses = list(pool.map(uploads.post, uploads.clients))
+            figures = sampler.stop()
+    size = uploads.size
     assert figures is not None
     assert all(r.status_code == 202 for r in statuses), [r.status_code for r in statuses]
     in_flight = CONCURRENT_DEPOSITS * size
@@ -475,21 +496,14 @@ def health_times(client: AspClient, until: Callable[[list[float]], bool]) -> lis
 
 
 def responsiveness(bench: Bench) -> list[Figure]:
-    size = bench.client.body_size_for_transaction(bench.settings.limit_bytes - NEAR_LIMIT_MARGIN_BYTES, META)
-    body = DepositBody.of_size(bench.major.wire_metadata(META), size)
-    content, headers = body.content(), {"Content-Type": body.content_type}
-    clients = [bench.asp_client(bench.reference.url) for _ in range(CONCURRENT_DEPOSITS)]
-    path = bench.deposits_path
-    try:
+    with concurrent_uploads(bench) as uploads:
         bench.client.health().raise_for_status()  # warm-up: connection and token
         idle = health_times(bench.client, lambda samples: len(samples) >= IDLE_HEALTH_SAMPLES)
-        with ThreadPoolExecutor(len(clients)) as pool:
-            uploads = [pool.submit(c.http.post, path, content=content, headers=headers) for c in clients]
-            busy = health_times(bench.client, lambda _samples: all(u.done() for u in uploads))
-            statuses = [u.result().status_code for u in uploads]
-    finally:
-        for client in clients:
-            client.close()
+        with ThreadPoolExecutor(CONCURRENT_DEPOSITS) as pool:
+            sent = [pool.submit(uploads.post, c) for c in uploads.clients]
+            busy = health_times(bench.client, lambda _samples: all(u.done() for u in sent))
+            statuses = [u.result().status_code for u in sent]
+    size = uploads.size
     assert all(status == 202 for status in statuses), statuses
     return [
         Figure(
