@@ -8,6 +8,7 @@ The suites use it through `harness.campaign.fixtures`, never directly.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ import httpx
 import pytest
 
 from harness.campaign.events import EventStream, LoadMeasured, ResultRecorded, SuitesCollected, Unreadable
-from harness.campaign.results import FAILED, PASSED, SKIPPED, ScenarioResult
+from harness.campaign.reservations import Reservation
+from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, ScenarioResult
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
 from harness.foundations.curl import as_curl
@@ -41,6 +43,8 @@ class Observation:
     evidence: list[str] = field(default_factory=list)
     reproduction: httpx.Request | None = None
     """The request that reproduces a failure (None: the test's last request to the titulaire)."""
+    reservation: Reservation | None = None
+    """Why the test could not check what it should have (a réserve), when it could not."""
 
 
 _OBSERVATION = pytest.StashKey[Observation]()
@@ -109,17 +113,20 @@ class CampaignPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.stream.emit(SuitesCollected(len(session.items), tuple(self._unreadable)))
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
         self.journal.clear()
         self.deposits.origin = item.nodeid
+        with _reservations(item):
+            return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
         """Every result of a test that used the target carries the billing tags (Allure label, JUnit property);
         a suite's plain test is filed in Allure like a scenario, under its capability and title."""
         try:
-            return (yield)
+            with _reservations(item):
+                return (yield)
         finally:
             seen = observation_of(item)
             if seen.capability is None:
@@ -161,6 +168,7 @@ class CampaignPlugin:
     def _result(self, item: pytest.Item, report: pytest.TestReport) -> ScenarioResult:
         seen = observation_of(item)
         outcome = {"passed": PASSED, "failed": FAILED}.get(report.outcome, SKIPPED)
+        reservation = seen.reservation if outcome == SKIPPED else None
         result = ScenarioResult(
             suite=_suite_of(item),
             capability=seen.capability or _capability_of(item),
@@ -174,6 +182,8 @@ class CampaignPlugin:
         if outcome == FAILED:
             result.evidence.append(_failure_text(report))
             result.reproduction = self._reproduction(seen.reproduction or (self.journal[-1] if self.journal else None))
+        elif reservation is not None:
+            result.outcome, result.skip_reason, result.lift = RESERVED, reservation.reason, reservation.lift
         elif outcome == SKIPPED and isinstance(report.longrepr, tuple):
             result.skip_reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         return result
@@ -183,6 +193,16 @@ class CampaignPlugin:
             return None
         directory = self.run_dir / "reproductions" / f"{self._recorded:03d}" if self.run_dir else None
         return as_curl(request, self._target.tls_paths, directory)
+
+
+@contextlib.contextmanager
+def _reservations(item: pytest.Item) -> Iterator[None]:
+    """A `Reservation` raised by a test or its fixtures: kept for the run's reports, a skip for pytest's."""
+    try:
+        yield
+    except Reservation as reservation:
+        observation_of(item).reservation = reservation
+        pytest.skip(str(reservation))
 
 
 def _suite_of(item: pytest.Item) -> str:

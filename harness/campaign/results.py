@@ -7,13 +7,33 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from harness.foundations.billing import BillingTags
 
-PASSED, FAILED, SKIPPED = "reussi", "echoue", "ignore"
+PASSED, FAILED, SKIPPED, RESERVED = "reussi", "echoue", "ignore", "reserve"
+"""A test's outcomes: a skip is what the run was not asked to check (the calendar, `--tags`); a reservation
+(réserve) is what it should have checked and could not, with what the vendor must provide to lift it."""
+OUTCOMES = (PASSED, FAILED, RESERVED, SKIPPED)
 COEXISTENCE_SUITE = "coexistence"
 """The results of the coexistence of the majors (`recette run --versions`)."""
+
+
+class Verdict(Enum):
+    """The three verdicts of a run, each with its exit code (« could not run » is an error: `EXIT_NOT_RUN`)."""
+
+    QUALIFIED = ("QUALIFIÉ", 0)
+    QUALIFIED_WITH_RESERVATIONS = ("QUALIFIÉ AVEC RÉSERVES", 3)
+    NOT_QUALIFIED = ("NON QUALIFIÉ", 1)
+
+    def __init__(self, label: str, exit_code: int) -> None:
+        self.label = label
+        self.exit_code = exit_code
+
+
+EXIT_NOT_RUN = 2
+"""The exit code of a run that could not run (configuration, target unreachable, suites unreadable)."""
 
 
 @dataclass
@@ -32,6 +52,9 @@ class ScenarioResult:
     reproduction: str | None = None
     """A curl command reproducing the last request of a failed scenario."""
     skip_reason: str | None = None
+    """Why it was skipped or reserved."""
+    lift: str | None = None
+    """A reservation's remedy: what the vendor must provide (or the team confirm) to lift it."""
     major: str = ""
     """The major it ran on, when the run certifies several (`--versions`)."""
 
@@ -61,14 +84,26 @@ class CampaignReport:
         return [r for r in self.results if r.outcome == FAILED]
 
     @property
-    def qualified(self) -> bool:
-        """Qualified: something ran, nothing failed, no response left its contract, the load verdict holds."""
+    def reservations(self) -> list[ScenarioResult]:
+        return [r for r in self.results if r.outcome == RESERVED]
+
+    @property
+    def verdict(self) -> Verdict:
+        """Qualified: something ran, nothing failed, no response left its contract, the load verdict holds; with
+        reservations when some check could not be made."""
         ran = any(r.outcome == PASSED for r in self.results)
         load_ok = self.load is None or self.load.get("verdict") == "conforme"
-        return ran and not self.failures and not self.contract_violations and load_ok
+        if not (ran and not self.failures and not self.contract_violations and load_ok):
+            return Verdict.NOT_QUALIFIED
+        return Verdict.QUALIFIED_WITH_RESERVATIONS if self.reservations else Verdict.QUALIFIED
+
+    @property
+    def qualified(self) -> bool:
+        """Qualified, with or without reservations."""
+        return self.verdict is not Verdict.NOT_QUALIFIED
 
     def counts(self) -> dict[str, int]:
-        return {outcome: sum(r.outcome == outcome for r in self.results) for outcome in (PASSED, FAILED, SKIPPED)}
+        return {outcome: sum(r.outcome == outcome for r in self.results) for outcome in OUTCOMES}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +117,10 @@ class CampaignReport:
             "fin": self.finished.isoformat() if self.finished else None,
             "suites": self.suites,
             "qualifie": self.qualified,
+            "verdict": self.verdict.label,
+            "reserves": [
+                {"scenario": r.scenario, "motif": r.skip_reason, "pourLaLever": r.lift} for r in self.reservations
+            ],
             "totaux": self.counts(),
             "depotsEnvoyes": self.deposits_sent,
             "octetsEnvoyes": self.bytes_sent,

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
+from harness.campaign.results import EXIT_NOT_RUN
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
 from harness.foundations.majors import CONTRACTS
@@ -23,6 +24,12 @@ from harness.reference.faults import FAULTS
 
 console = Console()
 REPORT_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+class CouldNotRun(click.ClickException):
+    """The run could not run: one line on stderr, exit code 2 (never a verdict)."""
+
+    exit_code = EXIT_NOT_RUN
 
 
 @click.command()
@@ -77,7 +84,8 @@ def run(
     target: str | None,
     config_file: Path | None,
 ) -> None:
-    """Lance la campagne de recette ; code 0 seulement si le titulaire est qualifié."""
+    """Lance la campagne de recette. Code de sortie : 0 qualifié, 3 qualifié avec réserves, 1 non qualifié,
+    2 recette impossible (configuration, cible injoignable)."""
     try:
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
@@ -99,8 +107,8 @@ def run(
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
     except (MotifError, CampaignError, ConfigError, ServiceContractError) as error:
-        raise click.ClickException(str(error)) from error
-    sys.exit(0 if report.qualified else 1)
+        raise CouldNotRun(str(error)) from error
+    sys.exit(report.verdict.exit_code)
 
 
 def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...]) -> RunConfig | None:

@@ -12,9 +12,15 @@ from rich.table import Table
 
 from harness.campaign.events import Event, ResultRecorded, RunAborted, RunFinished, RunStarted, SuitesCollected
 from harness.campaign.reports.written import Destination
-from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport
+from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, CampaignReport, Verdict
 
-VERDICTS = {PASSED: "[green]réussi[/]", FAILED: "[red]échoué[/]", SKIPPED: "[yellow]ignoré[/]"}
+VERDICTS = {
+    PASSED: "[green]réussi[/]",
+    FAILED: "[red]échoué[/]",
+    RESERVED: "[magenta]réserve[/]",
+    SKIPPED: "[yellow]ignoré[/]",
+}
+COLOURS = {Verdict.QUALIFIED: "green", Verdict.QUALIFIED_WITH_RESERVATIONS: "magenta", Verdict.NOT_QUALIFIED: "red"}
 
 
 class Terminal:
@@ -60,9 +66,13 @@ class Terminal:
             self._console.print(f"[red]Échec[/] {failure.scenario} : {failure.failed_step or ''} — {evidence}")
         for violation in report.contract_violations:
             self._console.print(f"[red]Écart au contrat :[/] {violation}")
-        counts = report.counts()
-        verdict = "[green]QUALIFIÉ[/]" if report.qualified else "[red]NON QUALIFIÉ[/]"
+        for reserved in report.reservations:
+            self._console.print(
+                f"[magenta]Réserve[/] {reserved.scenario} : {reserved.skip_reason} — pour la lever : {reserved.lift}"
+            )
+        counts, verdict = report.counts(), report.verdict
         self._console.print(
-            f"{counts[PASSED]} réussi(s), {counts[FAILED]} échoué(s), {counts[SKIPPED]} ignoré(s) — {verdict}"
+            f"{counts[PASSED]} réussi(s), {counts[FAILED]} échoué(s), {counts[RESERVED]} réserve(s), "
+            f"{counts[SKIPPED]} ignoré(s) — [{COLOURS[verdict]}]{verdict.label}[/]"
         )
         self._console.print(f"Rapports : {self._destination.run_dir}")
