@@ -22,6 +22,13 @@ class RunStarted:
 
 
 @dataclass(frozen=True)
+class PreflightPassed:
+    """A real platform passed the pre-flight (`harness.campaign.preflight`): one French line per check."""
+
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Unreadable:
     """A suite's file pytest could not collect, and why."""
 
@@ -65,7 +72,7 @@ class RunAborted:
     reason: str
 
 
-Event = RunStarted | SuitesCollected | ResultRecorded | LoadMeasured | RunFinished | RunAborted
+Event = RunStarted | PreflightPassed | SuitesCollected | ResultRecorded | LoadMeasured | RunFinished | RunAborted
 
 
 class Handler(Protocol):

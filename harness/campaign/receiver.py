@@ -51,15 +51,16 @@ class ReturnReceiver:
     ) -> None:
         self.stop()
 
-    def inspector(self) -> CallbackInspector:
-        """Reads the receiver over loopback, pinning its own certificate (whatever its CA and names)."""
+    def inspector(self, url: str | None = None) -> CallbackInspector:
+        """Reads the receiver over loopback (or at `url`, e.g. `callback.url`), pinning its own certificate
+        (whatever its CA and names)."""
         assert self.server is not None, "récepteur non démarré"
         context = self.certs.client_context(self.certs.asp_client)
         if self.config.callback_cert is not None:
             context.check_hostname = False  # reached on 127.0.0.1, not at its public name; the certificate is pinned
             context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
             context.load_verify_locations(cafile=self.config.callback_cert)
-        return CallbackInspector(self.server.url, context)
+        return CallbackInspector(url or self.server.url, context)
 
     def _port(self) -> int:
         """The port of `callback.url` when it names this machine; else any (a proxy forwards to it)."""

@@ -78,6 +78,14 @@ class CampaignReport:
     """The date the run was judged at (`--date`), when it is not the day it ran."""
     major: str = ""
     """The major qualified (`v1`, `v2`)."""
+    platform: str | None = None
+    """How a real platform names itself in its health answer (its `Server` header), when it does."""
+    preflight: list[str] = field(default_factory=list)
+    """The pre-flight's checks of a real platform, one French line each (`harness.campaign.preflight`)."""
+    fuzz_seed: int | None = None
+    """The fuzzer's seed of the run (`RECETTE_FUZZ_SEED` replays it); None when the `contrat` suite did not run."""
+    evidence_digest: str | None = None
+    """The SHA-256 of the evidence the run was judged on (the returns the ASP side received), when known."""
 
     @property
     def failures(self) -> list[ScenarioResult]:
@@ -113,6 +121,10 @@ class CampaignReport:
             "libelleFacturation": self.tags.label,
             "cible": self.target,
             "versionContrat": self.contract_version,
+            "plateforme": self.platform,
+            "controlesPrealables": self.preflight,
+            "graineFuzzing": self.fuzz_seed,
+            "empreintePreuves": self.evidence_digest,
             "debut": self.started.isoformat(),
             "fin": self.finished.isoformat() if self.finished else None,
             "suites": self.suites,

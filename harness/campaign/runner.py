@@ -17,8 +17,9 @@ import pytest
 
 from harness.campaign.config import RunConfig, calendar_of
 from harness.campaign.environment import Environment, EnvironmentOptions
-from harness.campaign.events import Event, EventStream, LoadMeasured, ResultRecorded
+from harness.campaign.events import Event, EventStream, LoadMeasured, PreflightPassed, ResultRecorded
 from harness.campaign.plugin import CampaignPlugin
+from harness.campaign.preflight import preflight
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.reports import Destination, pytest_report_args, report_handlers
 from harness.campaign.results import (
@@ -37,9 +38,13 @@ from harness.foundations.calendar import PolicyError
 from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.contracts import contract_path
 from harness.foundations.majors import Major, UnknownMajor, current_major
+from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
+from harness.fuzzing.settings import FuzzSettingsError, run_seed
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
+FUZZ_SUITE = "contrat"
+"""The suite whose fuzzer takes the run's seed."""
 
 
 class CampaignError(Exception):
@@ -124,6 +129,7 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     destination = Destination(options.report_dir, options.tags.run_id)
     report = CampaignReport(options.tags, "", "", utc_now(), suites=list(options.suites))
     report.major = ", ".join(m.name for m in options.majors())
+    report.fuzz_seed = _fuzz_seed() if FUZZ_SUITE in options.suites else None
     if options.day is not None and options.day != report.started.date():
         report.judged_on = options.day
     assembly = ReportAssembly(report)
@@ -145,16 +151,19 @@ def _run(
         if options.service_contract is not None:
             target.service_contract = options.service_contract
         report.target = target.url
+        if isinstance(target, ExternalTarget):
+            _preflight(target, majors, report, stream)
         several, versions, made = len(majors) > 1, [], frozenset[str]()
-        for major in majors:
-            target.major, assembly.major = major, major.name if several else ""
-            versions.append(target.contract_version)
-            if several and (reason := target.not_required(major.number)):
-                stream.emit(ResultRecorded(not_asked(major, reason)))
-                continue
-            ledger = DepositLedger(earlier=made)
-            _run_suites(options, paths, destination, stream, target, ledger, several)
-            made = frozenset(ledger.known() | returned_for(target))
+        with seeded(report.fuzz_seed):
+            for major in majors:
+                target.major, assembly.major = major, major.name if several else ""
+                versions.append(target.contract_version)
+                if several and (reason := target.not_required(major.number)):
+                    stream.emit(ResultRecorded(not_asked(major, reason)))
+                    continue
+                ledger = DepositLedger(earlier=made)
+                _run_suites(options, paths, destination, stream, target, ledger, several)
+                made = frozenset(ledger.known() | returned_for(target))
         report.contract_version = ", ".join(versions)
         assembly.major = ""
         day = target.judged_day()
@@ -167,6 +176,43 @@ def _run(
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
     report.finished = utc_now()
+
+
+def _preflight(target: ExternalTarget, majors: list[Major], report: CampaignReport, stream: EventStream) -> None:
+    """A real platform's pre-flight (a `PreflightError` stops the run); its findings go to the reports.
+
+    The embedded reference has none: the run starts it itself, and waits until it answers."""
+    findings = preflight(target, majors)
+    target.contract_versions = findings.contract_versions
+    report.platform, report.preflight = findings.platform, findings.checks
+    stream.emit(PreflightPassed(tuple(findings.checks)))
+
+
+def _fuzz_seed() -> int:
+    """The run's seed: `RECETTE_FUZZ_SEED`, else a new one."""
+    try:
+        return run_seed()
+    except FuzzSettingsError as error:
+        raise CampaignError(str(error)) from error
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """The suites run with `RECETTE_FUZZ_SEED` set to the run's seed (the `contrat` suite's fuzzer reads it),
+    the variable as it was restored after."""
+    variable = FUZZ_VARIABLES["seed"]
+    if seed is None:
+        yield
+        return
+    before = os.environ.get(variable)
+    os.environ[variable] = str(seed)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[variable]
+        else:
+            os.environ[variable] = before
 
 
 def _run_suites(

@@ -137,7 +137,8 @@ class ExternalTarget(_AspSide):
     receiver: ReturnReceiver
     reference: None = field(default=None, init=False)
     clock: None = field(default=None, init=False)
-    contract_version: str = field(default="non communiquée", init=False)
+    contract_versions: dict[str, str] = field(default_factory=dict, init=False)
+    """Each major → the contract version its health answer gives (the pre-flight's findings)."""
 
     def __post_init__(self) -> None:
         self.url = self.config.target
@@ -148,6 +149,11 @@ class ExternalTarget(_AspSide):
             "client_cert": str(self.config.client_cert),
             "client_key": str(self.config.client_key),
         }
+
+    @property
+    def contract_version(self) -> str:
+        """The version of the contract the platform says it serves on the run's major."""
+        return self.contract_versions.get(self.major.name, "non communiquée")
 
     def auth_for(self, client_id: str) -> httpx.Auth:
         """The configured client; as the read-only client, it asks for the read scope alone."""

@@ -9,12 +9,14 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
+from harness.campaign.preflight import PreflightError
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
@@ -30,6 +32,9 @@ class CouldNotRun(click.ClickException):
     """The run could not run: one line on stderr, exit code 2 (never a verdict)."""
 
     exit_code = EXIT_NOT_RUN
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Recette impossible : {self.format_message()}", file=file or sys.stderr)
 
 
 @click.command()
@@ -84,8 +89,16 @@ def run(
     target: str | None,
     config_file: Path | None,
 ) -> None:
-    """Lance la campagne de recette. Code de sortie : 0 qualifié, 3 qualifié avec réserves, 1 non qualifié,
-    2 recette impossible (configuration, cible injoignable)."""
+    """Lance la campagne de recette.
+
+    \b
+    Codes de sortie :
+      0  qualifié
+      3  qualifié avec réserves (chaque réserve dit ce qu'il faut pour la lever)
+      1  non qualifié
+      2  recette impossible : configuration, ou contrôles préalables d'une plateforme
+         (TLS mutuel, jeton, route de santé, récepteur de retours) ; aucun rapport écrit
+    """
     try:
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
@@ -106,7 +119,7 @@ def run(
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
-    except (MotifError, CampaignError, ConfigError, ServiceContractError) as error:
+    except (MotifError, CampaignError, ConfigError, ServiceContractError, PreflightError) as error:
         raise CouldNotRun(str(error)) from error
     sys.exit(report.verdict.exit_code)
 

@@ -31,6 +31,21 @@ def new_seed() -> int:
     return random.SystemRandom().getrandbits(32)
 
 
+def run_seed(environ: Mapping[str, str] = os.environ) -> int:
+    """A run's seed: `RECETTE_FUZZ_SEED` when it is set (a run replayed), else a new one."""
+    variable = VARIABLES["seed"]
+    text = environ.get(variable, "").strip()
+    return integer(variable, text) if text else new_seed()
+
+
+def integer(variable: str, text: str) -> int:
+    """The integer value of a fuzzing variable, or a `FuzzSettingsError` naming it."""
+    try:
+        return int(text)
+    except ValueError:
+        raise FuzzSettingsError(f"{variable}={text!r} : un entier est attendu") from None
+
+
 @dataclass(frozen=True)
 class FuzzSettings:
     """How much to fuzz, and from which seed (printed and recorded with every result, to replay a run)."""
@@ -58,10 +73,7 @@ class FuzzSettings:
             if name == "phases":
                 values[name] = tuple(p.strip() for p in text.split(",") if p.strip())
                 continue
-            try:
-                values[name] = int(text)
-            except ValueError:
-                raise FuzzSettingsError(f"{variable}={text!r} : un entier est attendu") from None
+            values[name] = integer(variable, text)
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> str:

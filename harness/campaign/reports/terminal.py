@@ -10,9 +10,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.campaign.events import Event, ResultRecorded, RunAborted, RunFinished, RunStarted, SuitesCollected
+from harness.campaign.events import (
+    Event,
+    PreflightPassed,
+    ResultRecorded,
+    RunAborted,
+    RunFinished,
+    RunStarted,
+    SuitesCollected,
+)
 from harness.campaign.reports.written import Destination
 from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, CampaignReport, Verdict
+from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 
 VERDICTS = {
     PASSED: "[green]réussi[/]",
@@ -38,8 +47,13 @@ class Terminal:
 
     def handle(self, event: Event) -> None:
         match event:
-            case RunStarted():
+            case RunStarted(report=report):
+                if (seed := report.fuzz_seed) is not None:
+                    self._console.print(f"Graine du fuzzing : {seed} ({FUZZ_VARIABLES['seed']}={seed} pour la rejouer)")
                 self._progress.start()
+            case PreflightPassed(checks=checks):
+                for check in checks:
+                    self._progress.console.print(f"[green]Contrôle préalable[/] {check}")
             case SuitesCollected(planned=planned, unreadable=unreadable):
                 for suite in unreadable:
                     self._progress.console.print(f"[red]Suite illisible :[/] {suite.nodeid}\n{suite.text}")
