@@ -174,8 +174,8 @@ def _reach(http: httpx.Client, url: str, setting: str, ca: str) -> httpx.Respons
 def _unreachable(error: httpx.HTTPError, url: str, setting: str, ca: str) -> PreflightError:
     """Why `url` could not be reached, from the root of httpx's error: the setting it points to, in one line."""
     root: BaseException = error
-    while root.__cause__ is not None:
-        root = root.__cause__
+    while (inner := root.__cause__ or root.__context__) is not None:  # httpx → httpcore → the socket's error
+        root = inner
     where = _where(url)
     if isinstance(root, ssl.SSLCertVerificationError):
         return PreflightError(ca, f"certificat du serveur {where} non reconnu ({root.verify_message})")
