@@ -9,8 +9,9 @@ import httpx
 
 from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
 from harness.foundations.polling import wait_until
+from harness.foundations.servers import free_socket
 
-__all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "wait_until"]
+__all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "free_port", "wait_until"]
 
 TESTS_DAY = date(2026, 12, 15)
 """The reference's date in the harness's own tests unless a test sets its clock: v1 served, v2 announced."""
@@ -35,3 +36,9 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     body = assert_contract_problem(response, status, code)
     assert body.get("detail"), f"« detail » absent ou vide : {body}"
     return body
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nothing listens on (to point a setting at a closed port)."""
+    with free_socket() as sock:
+        return int(sock.getsockname()[1])

@@ -15,7 +15,10 @@ from xml.etree import ElementTree
 
 import pytest
 
+from harness.foundations.billing import LEDGER_NAME
+from harness.foundations.tls import RunCertificates
 from tests.conftest import TESTS_DAY
+from tests.helpers import free_port
 
 
 def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 60.0) -> str:
@@ -125,6 +128,37 @@ def test_an_unknown_suite_is_refused(tmp_path: Path) -> None:
     result = recette("run", "--suites", "bdd,magie", "--report-dir", str(tmp_path))
     assert result.returncode != 0
     assert "suite inconnue « magie »" in result.stderr
+
+
+def test_a_platform_on_a_closed_port_cannot_run_exits_2_in_one_line_and_writes_no_report(tmp_path: Path) -> None:
+    certs = RunCertificates.create(tmp_path / "pki")
+    closed, receiver = free_port(), free_port()
+    config = tmp_path / "recette.toml"
+    config.write_text(
+        f"""
+[target]
+url = "https://127.0.0.1:{closed}"
+ca = "{certs.ca}"
+[client]
+cert = "{certs.asp_client.cert}"
+key = "{certs.asp_client.key}"
+[oauth]
+token_url = "https://127.0.0.1:{closed}/token"
+client_id = "asp-recette"
+client_secret = "secret-de-test"
+[callback]
+url = "https://127.0.0.1:{receiver}"
+""",
+        encoding="utf-8",
+    )
+    reports = tmp_path / "rapports"
+    result = recette("run", "--config", str(config), "--report-dir", str(reports))
+    assert result.returncode == 2, result.stdout + result.stderr
+    cause = f"target.url (RECETTE_TARGET) : connexion refusée par 127.0.0.1:{closed}"
+    assert result.stderr.strip() == f"Recette impossible : {cause}"
+    assert not (reports / LEDGER_NAME).exists(), "a run that could not run is not billed"
+    written = {path.name for path in reports.rglob("*")}
+    assert not written & {"summary.json", "billing.json", "pv-recette.html", "junit.xml"}, written
 
 
 def test_billing_without_a_ledger_says_so(tmp_path: Path) -> None:

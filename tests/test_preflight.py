@@ -24,22 +24,15 @@ from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.target import ExternalTarget
 from harness.foundations.billing import BillingTags
 from harness.foundations.majors import Major
-from harness.foundations.servers import free_socket
 from harness.foundations.tls import write_pair
 from harness.reference.versions import RELEASES
 from tests.conftest import StartEnvironment, start_environment
-from tests.helpers import TESTS_DAY
+from tests.helpers import TESTS_DAY, free_port
 
 OVERLAP = date(2027, 3, 1)
 """Both majors served and required by the calendar."""
 
 Preflight = Callable[..., PreflightFindings]
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with free_socket() as sock:
-        return int(sock.getsockname()[1])
 
 
 def config_of(env: Environment, **changes: Any) -> RunConfig:
