@@ -7,6 +7,7 @@ seeded budget, and must be caught by the check meant for it, and by no other.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ import requests
 from schemathesis import GenerationMode, Response
 
 from harness.campaign.environment import Environment
+from harness.campaign.runner import RunOptions, run_campaign
 from harness.campaign.target import EmbeddedTarget, Target
 from harness.conformance import DepositLedger, ReturnJudge
 from harness.conformance.returns import METADATA, SINGLE
@@ -30,8 +32,10 @@ from harness.fuzzing.checks import (
     transaction_limit,
 )
 from harness.fuzzing.schema import ContractRefused
+from harness.fuzzing.settings import run_seed
 from harness.reference.faults import FAULTS
 from tests.conftest import StartEnvironment
+from tests.helpers import TESTS_DAY
 
 V1_CONTRACT = contract_path(TITULAIRE_V1)
 SMALL = FuzzSettings(seed=20261128, max_examples=3, phases=("examples", "coverage", "fuzzing"))
@@ -239,3 +243,30 @@ def test_an_openapi_3_1_contract_is_refused(new_environment: StartEnvironment, t
     contract.write_text(V1_CONTRACT.read_text(encoding="utf-8").replace("openapi: 3.0.3", "openapi: 3.1.0"))
     with pytest.raises(ContractRefused, match=r"l'ASP ne prend pas en charge OpenAPI 3\.1"):
         ContractFuzzer(target_of(new_environment()), SMALL, contract=contract)
+
+
+def test_a_runs_seed_is_the_variables_when_set_else_a_new_one() -> None:
+    assert run_seed({"RECETTE_FUZZ_SEED": " 42 "}) == 42
+    assert run_seed({}) != run_seed({})
+    with pytest.raises(FuzzSettingsError, match="RECETTE_FUZZ_SEED='quarante' : un entier est attendu"):
+        run_seed({"RECETTE_FUZZ_SEED": "quarante"})
+
+
+@pytest.mark.parametrize("given", [None, "20261215"], ids=["tiree", "imposee"])
+def test_the_runner_draws_one_seed_that_the_contrat_suite_fuzzes_with(
+    given: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if given is None:
+        monkeypatch.delenv("RECETTE_FUZZ_SEED", raising=False)
+    else:
+        monkeypatch.setenv("RECETTE_FUZZ_SEED", given)
+    monkeypatch.setenv("RECETTE_FUZZ_EXEMPLES", "2")
+    tags = BillingTags.create("build:tests-graine")
+    report = run_campaign(RunOptions(tmp_path, tags, ("contrat",), keywords="consulterSante", day=TESTS_DAY))
+    assert report.fuzz_seed is not None
+    assert given is None or report.fuzz_seed == int(given)
+    (fuzzed,) = [r for r in report.results if "consulterSante" in r.scenario]
+    assert f"graine {report.fuzz_seed} " in fuzzed.evidence[0]
+    summary = json.loads((tmp_path / tags.run_id / "summary.json").read_text(encoding="utf-8"))
+    assert summary["graineFuzzing"] == report.fuzz_seed
+    assert os.environ.get("RECETTE_FUZZ_SEED") == given, "the runner leaves the variable as it found it"
