@@ -18,6 +18,7 @@ import pytest
 
 from harness.campaign.environment import Environment
 from harness.foundations.servers import free_socket
+from harness.reference.versions import RELEASES
 from tests.conftest import TESTS_DAY, StartEnvironment
 
 
@@ -79,6 +80,8 @@ def test_a_platform_described_by_its_configuration_is_qualified(
     secret = env.credentials().client_secret
     result, run_dir, summary = run_against(env, tmp_path)
     assert summary["cible"] == env.titulaire_url
+    assert summary["versionContrat"] == RELEASES["/v1"], "the contract version its health answer gives"
+    assert summary["controlesPrealables"][-1].startswith("Récepteur de retours joignable")
     assert summary["totaux"]["reussi"] >= 1
     skipped = [s for s in summary["scenarios"] if s["outcome"] == "ignore"]
     reasons = [s["skip_reason"] or "" for s in skipped]
