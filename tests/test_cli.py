@@ -114,6 +114,8 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     assert billing["facturable"] == "oui"
     assert not list(run_dir.rglob("*.key.pem")), "private keys must not land in the reports"
     assert "QUALIFIÉ" in result.stdout
+    assert isinstance(summary["graineFuzzing"], int)
+    assert f"Graine du fuzzing : {summary['graineFuzzing']} " in result.stdout, "the run's seed is printed"
 
 
 def test_a_bad_motif_is_refused_before_anything_runs(tmp_path: Path) -> None:

@@ -134,7 +134,7 @@ def run_campaign(options: RunOptions) -> CampaignReport:
         report.judged_on = options.day
     assembly = ReportAssembly(report)
     stream = EventStream([assembly, *report_handlers(destination)])
-    with stream.running(report):
+    with stream.running(report), seeded(report.fuzz_seed):
         _run(options, paths, destination, stream, assembly)
     return report
 
@@ -154,16 +154,15 @@ def _run(
         if isinstance(target, ExternalTarget):
             _preflight(target, majors, report, stream)
         several, versions, made = len(majors) > 1, [], frozenset[str]()
-        with seeded(report.fuzz_seed):
-            for major in majors:
-                target.major, assembly.major = major, major.name if several else ""
-                versions.append(target.contract_version)
-                if several and (reason := target.not_required(major.number)):
-                    stream.emit(ResultRecorded(not_asked(major, reason)))
-                    continue
-                ledger = DepositLedger(earlier=made)
-                _run_suites(options, paths, destination, stream, target, ledger, several)
-                made = frozenset(ledger.known() | returned_for(target))
+        for major in majors:
+            target.major, assembly.major = major, major.name if several else ""
+            versions.append(target.contract_version)
+            if several and (reason := target.not_required(major.number)):
+                stream.emit(ResultRecorded(not_asked(major, reason)))
+                continue
+            ledger = DepositLedger(earlier=made)
+            _run_suites(options, paths, destination, stream, target, ledger, several)
+            made = frozenset(ledger.known() | returned_for(target))
         report.contract_version = ", ".join(versions)
         assembly.major = ""
         day = target.judged_day()
