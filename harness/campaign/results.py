@@ -50,13 +50,17 @@ class ScenarioResult:
     failed_step: str | None = None
     evidence: list[str] = field(default_factory=list)
     reproduction: str | None = None
-    """A curl command reproducing the last request of a failed scenario."""
+    """The curl command that shows a failure (its script's main request)."""
     skip_reason: str | None = None
     """Why it was skipped or reserved."""
     lift: str | None = None
     """A reservation's remedy: what the vendor must provide (or the team confirm) to lift it."""
     major: str = ""
     """The major it ran on, when the run certifies several (`--versions`)."""
+    observed: str | None = None
+    """What a failure observed: its assertion's own message (the PV's sentence), without pytest's introspection."""
+    reproduction_script: str | None = None
+    """The script that reproduces a failure, relative to the run's folder (`reproductions/003-….sh`)."""
 
 
 @dataclass
@@ -78,6 +82,18 @@ class CampaignReport:
     """The date the run was judged at (`--date`), when it is not the day it ran."""
     major: str = ""
     """The major qualified (`v1`, `v2`)."""
+    titulaire: str = ""
+    """Who operates the platform (`target.titulaire`); empty: not given."""
+    platform_name: str = ""
+    """The platform qualified (`target.platform`, or the embedded reference)."""
+    environment_label: str = ""
+    """The environment it runs in (`target.environment`; « référence embarquée » for the embedded reference)."""
+    platform_version: str = ""
+    """The version the platform's health answer states (`GET /vN/sante` → `version`); empty: not learned."""
+    fuzz_seed: int | None = None
+    """The fuzzer's seed of the run (the `contrat` suite replays with it)."""
+    evidence_digest: str | None = None
+    """SHA-256 of the evidence (the receiver's journal of returns) the run was judged on."""
 
     @property
     def failures(self) -> list[ScenarioResult]:
@@ -112,6 +128,10 @@ class CampaignReport:
             "facturable": self.tags.billable,
             "libelleFacturation": self.tags.label,
             "cible": self.target,
+            "titulaire": self.titulaire,
+            "plateforme": self.platform_name,
+            "environnement": self.environment_label,
+            "versionPlateforme": self.platform_version,
             "versionContrat": self.contract_version,
             "debut": self.started.isoformat(),
             "fin": self.finished.isoformat() if self.finished else None,
