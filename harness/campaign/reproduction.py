@@ -230,8 +230,8 @@ def _returns_block(
         deadline = int(max_return_delay(service_contract).total_seconds())
         lines += [
             "",
-            "# Un environnement neuf ne connaît pas ces dépôts : le même dépôt est refait, puis ses retours",
-            f"# sont attendus ({expected} au moins, au plus le délai maximal de retour du contrat de service, {deadline} s).",
+            "# Un environnement neuf ne connaît pas ces dépôts : le même dépôt est refait, puis ses retours sont",
+            f"# attendus ({expected} au moins ; au plus le délai maximal de retour du contrat de service, {deadline} s).",
             'if [ "$CONNUS" = 0 ]; then',
             f"  ID=$({deposit} | {JSON_FIELD} idDepot)",
             '  echo "Nouveau dépôt : $ID"',
