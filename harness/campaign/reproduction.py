@@ -231,7 +231,7 @@ def _returns_block(
         lines += [
             "",
             "# Un environnement neuf ne connaît pas ces dépôts : le même dépôt est refait, puis ses retours sont",
-            f"# attendus ({expected} au moins ; au plus le délai maximal de retour du contrat de service, {deadline} s).",
+            f"# attendus ({expected} au moins ; au plus le délai maximal de retour du contrat, {deadline} s).",
             'if [ "$CONNUS" = 0 ]; then',
             f"  ID=$({deposit} | {JSON_FIELD} idDepot)",
             '  echo "Nouveau dépôt : $ID"',
