@@ -14,7 +14,8 @@ import pytest
 
 from harness.campaign.events import RunFinished
 from harness.campaign.reports import Destination, report_handlers
-from harness.campaign.reports.pv import PV_NAME, french_duration, render_pv, write_pv
+from harness.campaign.reports import french
+from harness.campaign.reports.pv import PV_NAME, render_pv, write_pv
 from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
 from harness.foundations.billing import BillingTags
 
@@ -184,8 +185,8 @@ def test_an_unfinished_campaign_and_short_durations_read_in_french() -> None:
     report = qualified_report()
     report.finished = None
     assert "campagne non terminée" in render_pv(report)
-    assert french_duration(timedelta(seconds=4.21)) == "4,2 s"
-    assert french_duration(timedelta(hours=1, minutes=2, seconds=5)) == "1 h 02 min 05 s"
+    assert french.duration(timedelta(seconds=4.21)) == "4,2 s"
+    assert french.duration(timedelta(hours=1, minutes=2, seconds=5)) == "1 h 02 min 05 s"
 
 
 # -- in a real browser -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, Scenario
 from harness.campaign.target import Target
 from harness.conformance.deposits import DEPOSIT_ROUTE, DepositLedger
 from harness.foundations.curl import as_curl
+from harness.foundations.resources import project_folder
 
 PLUGIN_NAME = "recette-campagne"
 REFERENCE_ONLY = "scénario réservé à l'implémentation de référence (il en pilote l'horloge, le stockage ou les pannes)"
@@ -151,6 +152,9 @@ class CampaignPlugin:
         allure.dynamic.story(seen.scenario)
         for tag in seen.tags:
             allure.dynamic.tag(tag)
+        junit = request.getfixturevalue("record_xml_attribute")
+        for name, value in junit_attributes(feature, scenario).items():
+            junit(name, value)
         if "reference" in seen.tags and self.target.reference is None:
             pytest.skip(REFERENCE_ONLY)
 
@@ -219,6 +223,14 @@ def _reservations(item: pytest.Item) -> Iterator[None]:
     except Reservation as reservation:
         observation_of(item).reservation = reservation
         pytest.skip(str(reservation))
+
+
+def junit_attributes(feature: Any, scenario: Any) -> dict[str, str]:
+    """A scenario's test case in junit.xml: its feature's name and file, its own French title and line (not
+    pytest-bdd's generated function, its module and an escaped parameter id)."""
+    path = Path(feature.filename)
+    shown = f"features/{path.name}" if path.parent == project_folder("features") else path.as_posix()
+    return {"classname": feature.name, "name": scenario.name, "file": shown, "line": str(scenario.line_number)}
 
 
 def _suite_of(item: pytest.Item) -> str:

@@ -75,9 +75,14 @@ class Reproduction:
     """Its path, relative to the run's folder."""
 
 
+def rule_named(observed: str) -> str | None:
+    """The rule of the return judge (`retour-unique`…) a failure's message names, if any."""
+    return next((rule for rule in RULES if re.search(rf"(?<![\w-]){re.escape(rule)}(?![\w-])", observed)), None)
+
+
 def of_returns(observed: str) -> bool:
     """A failure judged on the returns the ASP received (a rule of the return judge named in its message)."""
-    return any(rule in observed for rule in RULES)
+    return rule_named(observed) is not None
 
 
 def deposits_named(observed: str, known: Sequence[str]) -> list[str]:
