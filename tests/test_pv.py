@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.campaign.events import RunFinished
-from harness.campaign.reports import Destination, report_handlers
-from harness.campaign.reports import french
+from harness.campaign.reports import Destination, french, report_handlers
 from harness.campaign.reports.pv import PV_NAME, render_pv, write_pv
 from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
 from harness.foundations.billing import BillingTags
