@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
+from harness.foundations.resources import project_folder
 from harness.foundations.tls import RunCertificates
 from tests.conftest import TESTS_DAY, start_environment
 
@@ -161,3 +163,16 @@ def test_which_failures_are_about_returns_and_which_deposits_they_name() -> None
     assert deposits_named(message, known) == [known[1]]
     assert deposits_named("aucun identifiant", known) == known
     assert slug("Le titulaire refuse la demande : dépôt inconnu") == "le-titulaire-refuse-la-demande-depot-inconnu"
+
+
+def test_the_run_s_junit_names_each_scenario_at_its_line_of_the_project_s_feature(
+    failed_run: tuple[CampaignReport, Path],
+) -> None:
+    report, run_dir = failed_run
+    cases = list(ElementTree.parse(run_dir / "junit.xml").getroot().iter("testcase"))
+    assert {c.get("name") for c in cases} == {r.scenario for r in report.results}
+    for case in cases:
+        feature = project_folder("features") / Path(case.get("file") or "").name
+        assert case.get("file") == f"features/{feature.name}"
+        title = feature.read_text(encoding="utf-8").splitlines()[int(case.get("line") or 0) - 1]
+        assert title.strip().lower().startswith(("scénario", "plan du scénario")), title
