@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from harness.campaign.events import RunFinished
-from harness.campaign.reports import Destination, report_handlers
-from harness.campaign.reports.pv import PV_NAME, french_duration, render_pv, write_pv
-from harness.campaign.results import FAILED, PASSED, SKIPPED, CampaignReport, ScenarioResult
+from harness.campaign.reports import Destination, french, report_handlers
+from harness.campaign.reports.pv import PV_NAME, render_pv, write_pv
+from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, CampaignReport, ScenarioResult
 from harness.foundations.billing import BillingTags
 
 STARTED = datetime(2025, 11, 28, 13, 9, 12, tzinfo=UTC)
@@ -40,6 +40,16 @@ LOAD = {
         {"nom": "Taux d'erreur", "attendu": "≤ 1 %", "mesure": "0.00 % (0/40)", "reussi": True},
     ],
 }
+
+
+RESERVATION = ScenarioResult(
+    "securite",
+    "Sécurité des échanges",
+    "Un jeton forgé est refusé",
+    RESERVED,
+    skip_reason="la clé de l'émetteur de test n'est pas fournie",
+    lift="fournir une clé de signature de l'émetteur de recette (oauth.test_key)",
+)
 
 
 def scenario(name: str, outcome: str = PASSED, capability: str = CAPABILITY, **fields: object) -> ScenarioResult:
@@ -101,7 +111,7 @@ def test_a_failed_campaign_shows_the_step_the_evidence_and_the_curl_that_reprodu
     html = render_pv(failed_report())
     text = text_of(html)
     assert "NON QUALIFIÉ" in text
-    assert "Motifs : 1 scénario(s) en échec ; 1 écart(s)" in text
+    assert "Motifs : 1 scénario en échec ; 1 écart au contrat d'interface" in text.replace("&#39;", "'")
     assert "essai de charge non conforme" in text
     assert FAILED_STEP.replace("'", "&#39;") in html
     assert 'id="anomalie-1"' in html
@@ -128,11 +138,14 @@ def test_skipped_scenarios_carry_their_reason_under_their_capability() -> None:
 
 
 def test_load_figures_are_shown_as_a_criteria_table() -> None:
-    text = text_of(render_pv(failed_report()))
+    html = render_pv(failed_report())
+    text = text_of(html)
     assert "Aucun essai de charge" not in text
     assert "limite-20-mo" in text
-    for shown in ("Latence p95 de deposerPieces", "≤ 2000 ms", "2710 ms (40 requêtes)", "Non conforme", "Conforme"):
-        assert shown in text
+    for shown in ("Latence p95 de deposerPieces", "≤ 2\u202f000 ms", "2\u202f710 ms (40 requêtes)", "0,00 % (0/40)"):
+        assert shown in html
+    assert "Non conforme" in text
+    assert "0.00" not in text
 
 
 def test_the_signature_block_has_both_parties_and_empty_lines_to_sign() -> None:
@@ -184,8 +197,128 @@ def test_an_unfinished_campaign_and_short_durations_read_in_french() -> None:
     report = qualified_report()
     report.finished = None
     assert "campagne non terminée" in render_pv(report)
-    assert french_duration(timedelta(seconds=4.21)) == "4,2 s"
-    assert french_duration(timedelta(hours=1, minutes=2, seconds=5)) == "1 h 02 min 05 s"
+    assert french.duration(timedelta(seconds=4.21)) == "4,2 s"
+    assert french.duration(timedelta(hours=1, minutes=2, seconds=5)) == "1 h 02 min 05 s"
+
+
+def identified_report() -> CampaignReport:
+    report = qualified_report()
+    report.titulaire, report.platform_name = "Numérisation Exemple SAS", "NumEx — instance de recette"
+    report.environment_label, report.platform_version = "environnement de recette", "1.0.1"
+    report.fuzz_seed, report.evidence_digest = 421337, "ab" * 32
+    report.suites = ["bdd", "contrat", "charge"]
+    report.load = LOAD | {
+        "parametres": {"utilisateurs": 2, "dureeS": 10.0},
+        "envoi": {"depots": 77, "octets": 1_519_904_305},
+        "debut": "2025-11-28T13:10:00+00:00",
+        "fin": "2025-11-28T13:10:11.000+00:00",
+    }
+    return report
+
+
+def test_the_pv_identifies_the_titulaire_the_platform_its_version_the_seed_and_the_evidence() -> None:
+    text = text_of(render_pv(identified_report()))
+    for shown in (
+        "Titulaire Numérisation Exemple SAS",
+        "Plateforme qualifiée NumEx — instance de recette",
+        "Environnement environnement de recette",
+        "Version annoncée par la plateforme (santé du service) 1.0.1",
+        "Graine du fuzzing 421337",
+        "Empreinte des preuves (SHA-256) " + "ab" * 32,
+    ):
+        assert shown in text.replace("&#39;", "'"), shown
+
+
+def test_the_pv_of_the_embedded_reference_says_so_and_a_missing_identity_is_named_by_its_setting() -> None:
+    report = qualified_report()
+    assert "non renseigné (target.titulaire)" in text_of(render_pv(report))
+    report.environment_label = "référence embarquée"
+    assert "Environnement référence embarquée" in text_of(render_pv(report))
+
+
+def test_the_suites_are_listed_with_their_parameters_the_load_s_users_duration_deposits_and_bytes() -> None:
+    html = render_pv(identified_report())
+    suites = text_of(html[html.index('id="suites"') : html.index("</table>", html.index('id="suites"'))])
+    assert "graine du fuzzing 421337" in suites
+    assert "profil « limite-20-mo », 2 utilisateurs pendant 10,0 s, 77 dépôts (1,5 Go)" in suites
+    load = text_of(html[html.index('id="charge"') :])
+    assert "Durée de l'essai 11,0 s" in load.replace("&#39;", "'")
+    assert not re.search(r"(?<![\d,])0,0 s", load)  # the load test's duration is its own, not its pytest test's
+
+
+def test_figures_are_french_throughout() -> None:
+    assert french.number(1234.5, 1) == "1\u202f234,5"
+    assert french.seconds(0.096) == "0,096 s"
+    assert french.seconds(1234.5) == "1\u202f234,5 s"
+    assert french.size(20_000_000) == "20,0 Mo"
+    assert french.size(789) == "789 octets"
+    assert french.figures_in("0.028 s (75 retours, 0 manquant)") == "0,028 s (75 retours, 0 manquant)"
+    assert french.figures_in("v 1.0.1 le 2026-12-15 à 13:09:12") == "v 1.0.1 le 2026-12-15 à 13:09:12"
+    assert french.plural(1, "dépôt") == "1 dépôt"
+    assert french.plural(3, "dépôt") == "3 dépôts"
+    text = text_of(render_pv(identified_report()))
+    assert "20,0 Mo" in text
+    assert not re.search(r"\d\.\d+ (?:s|ms|%|Mo)", text)
+
+
+def retour_unique_failure(scenario_name: str, step: str, id_depot: str) -> ScenarioResult:
+    observed = f"{id_depot} : retour-unique : 2 retour(s) différent(s) (r1, r2), 1 acquitté(s)"
+    return scenario(
+        scenario_name,
+        FAILED,
+        failed_step=step,
+        evidence=["retours reçus : idRetour r1 → 202 ; idRetour r2 → 409", observed],
+        observed=observed,
+        reproduction_script=f"reproductions/00{len(id_depot)}-x.sh",
+    )
+
+
+def test_one_defect_seen_by_several_scenarios_is_one_anomaly_with_one_french_sentence() -> None:
+    report = qualified_report()
+    report.results += [
+        retour_unique_failure(
+            "Un dépôt initial est reçu", "Et l'ASP reçoit exactement un retour fidèle au dépôt", "d1"
+        ),
+        retour_unique_failure(
+            "Un dépôt complémentaire", "Et l'ASP reçoit exactement un retour pour chaque dépôt", "d2"
+        ),
+        scenario(
+            "Un dépôt inconnu",
+            FAILED,
+            failed_step="Alors le titulaire répond 404",
+            observed="statut 400 au lieu de 404",
+        ),
+    ]
+    html = render_pv(report)
+    text = text_of(html).replace("&#39;", "'")
+    assert html.count('class="anomalie"') == 2
+    assert text.count("Anomalie n° 1") == 1
+    assert (
+        "Règle « retour-unique » non respectée dans « Un dépôt initial est reçu » et 1 autre scénario — attendu : "
+        "l'ASP reçoit exactement un retour fidèle au dépôt ; constaté : d1 : retour-unique : 2 retour(s) différent(s)"
+    ) in text
+    assert (
+        "Règle « Dépôt de pièces par API » non respectée dans « Un dépôt inconnu » — attendu : le titulaire "
+        "répond 404 ; constaté : statut 400 au lieu de 404." in text
+    )
+    sentence = text.index("Règle « retour-unique »")
+    assert sentence < text.index("retours reçus : idRetour r1", sentence)  # the sentence before its evidence
+    assert html.count('href="#anomalie-1"') == 2
+    assert html.count('href="#anomalie-2"') == 1
+
+
+def test_reservations_are_listed_with_their_reason_and_what_lifts_them_and_the_verdict_says_so() -> None:
+    report = qualified_report()
+    report.results.append(RESERVATION)
+    html = render_pv(report)
+    text = text_of(html).replace("&#39;", "'")
+    assert 'class="verdict reserves"' in html
+    assert "QUALIFIÉ AVEC RÉSERVES" in text
+    reserves = text[text.index("4. Réserves") :]
+    assert "Réserve n° 1 — Un jeton forgé est refusé" in reserves
+    assert "Motif la clé de l'émetteur de test n'est pas fournie" in reserves
+    assert "Pour la lever fournir une clé de signature de l'émetteur de recette (oauth.test_key)" in reserves
+    assert "Aucune réserve" in text_of(render_pv(qualified_report()))
 
 
 # -- in a real browser -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -188,3 +189,23 @@ def test_scenarios_are_named_from_their_feature_and_a_reference_one_is_skipped_u
         ("Capacité en Gherkin", "Dépôt de 2 pièce(s)", SKIPPED, ["essai", "reference"]),
     ]
     assert results[1].skip_reason == REFERENCE_ONLY
+
+
+def test_junit_points_at_the_feature_file_and_line_with_the_scenario_s_french_title(tmp_path: Path) -> None:
+    (tmp_path / "essai.feature").write_text(FEATURE, encoding="utf-8")
+    (tmp_path / "test_essai_junit.py").write_text(textwrap.dedent(STEPS), encoding="utf-8")
+    junit = tmp_path / "junit.xml"
+    plugin = CampaignPlugin(PlatformWithoutReference, EventStream())  # type: ignore[arg-type]
+    args = [str(tmp_path), "-c", os.devnull, "-p", "no:cacheprovider", "-q", f"--rootdir={tmp_path}"]
+    args += [*reports.junit_xml(Destination(tmp_path, "inutilise"))[1:], f"--junitxml={junit}"]
+    assert pytest.main(args, plugins=[plugin]) == pytest.ExitCode.OK
+    raw = junit.read_bytes()
+    assert b"\\x" not in raw
+    assert "Dépôt de 1 pièce(s)".encode() in raw  # UTF-8, not an escaped parameter id
+    cases = ElementTree.fromstring(raw).iter("testcase")
+    found = [(c.get("classname"), c.get("name"), Path(c.get("file") or "").name, c.get("line")) for c in cases]
+    outline = str(FEATURE.splitlines().index("  Plan du Scénario: Dépôt de <nombre> pièce(s)") + 1)
+    assert found == [
+        ("Capacité en Gherkin", "Dépôt de 1 pièce(s)", "essai.feature", outline),
+        ("Capacité en Gherkin", "Dépôt de 2 pièce(s)", "essai.feature", outline),
+    ]

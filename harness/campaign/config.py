@@ -26,6 +26,9 @@ repr, a message or a summary.
 | `callback.cert`      | `RECETTE_CALLBACK_CERT` | the receiver's server certificate for that URL (optional)   |
 | `callback.key`       | `RECETTE_CALLBACK_KEY`  | its private key (with `callback.cert`)                      |
 | `callback.client_ca` | `RECETTE_CALLBACK_CLIENT_CA` | CA of the target's client certificates (default: `target.ca`) |
+| `target.titulaire`   | `RECETTE_TITULAIRE`     | the titulaire's name, as the PV names it                    |
+| `target.platform`    | `RECETTE_PLATFORM_NAME` | the platform's name (product, instance), for the PV        |
+| `target.environment` | `RECETTE_ENVIRONMENT_LABEL` | the environment's label; default « environnement de recette » |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -63,6 +66,8 @@ ENV_PREFIX = "RECETTE_"
 AUTH_METHODS = ("client_secret_basic", "tls_client_auth")
 DEFAULT_SCOPES = ("depots:ecrire", "depots:lire")
 MASK = "***"
+RECETTE_ENVIRONMENT = "environnement de recette"
+"""The label of the qualification platform the specification asks for (billed apart)."""
 
 
 class ConfigError(ValueError):
@@ -105,6 +110,9 @@ SETTINGS = tuple(
         ("callback_cert", "callback.cert"),
         ("callback_key", "callback.key"),
         ("callback_client_ca", "callback.client_ca"),
+        ("titulaire", "target.titulaire"),
+        ("platform_name", "target.platform"),
+        ("environment_label", "target.environment"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -227,6 +235,12 @@ class RunConfig(BaseSettings):
     callback_key: File | None = None
     callback_client_ca: File | None = None
     """CA of the client certificates the target presents to our receiver; None: `ca`."""
+    titulaire: str | None = None
+    """The titulaire's name (the PV's « Titulaire »); None: not given."""
+    platform_name: str | None = None
+    """The platform's name (product or instance) the PV identifies; None: not given."""
+    environment_label: str = RECETTE_ENVIRONMENT
+    """The environment the platform runs in, as the PV labels it."""
 
     @classmethod
     def settings_customise_sources(

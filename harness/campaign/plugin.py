@@ -9,6 +9,7 @@ The suites use it through `harness.campaign.fixtures`, never directly.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,13 @@ import httpx
 import pytest
 
 from harness.campaign.events import EventStream, LoadMeasured, ResultRecorded, SuitesCollected, Unreadable
+from harness.campaign.reproduction import Failure, deposits_named, of_returns, write_script
 from harness.campaign.reservations import Reservation
 from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, ScenarioResult
 from harness.campaign.target import Target
-from harness.conformance.deposits import DepositLedger
+from harness.conformance.deposits import DEPOSIT_ROUTE, DepositLedger
 from harness.foundations.curl import as_curl
+from harness.foundations.resources import project_folder
 
 PLUGIN_NAME = "recette-campagne"
 REFERENCE_ONLY = "scénario réservé à l'implémentation de référence (il en pilote l'horloge, le stockage ou les pannes)"
@@ -149,6 +152,9 @@ class CampaignPlugin:
         allure.dynamic.story(seen.scenario)
         for tag in seen.tags:
             allure.dynamic.tag(tag)
+        junit = request.getfixturevalue("record_xml_attribute")
+        for name, value in junit_attributes(feature, scenario).items():
+            junit(name, value)
         if "reference" in seen.tags and self.target.reference is None:
             pytest.skip(REFERENCE_ONLY)
 
@@ -180,19 +186,33 @@ class CampaignPlugin:
             evidence=list(seen.evidence),
         )
         if outcome == FAILED:
-            result.evidence.append(_failure_text(report))
-            result.reproduction = self._reproduction(seen.reproduction or (self.journal[-1] if self.journal else None))
+            result.observed = failure_message(report)
+            result.evidence.append(result.observed)
+            self._reproduce(item, result, seen.reproduction or (self.journal[-1] if self.journal else None))
         elif reservation is not None:
             result.outcome, result.skip_reason, result.lift = RESERVED, reservation.reason, reservation.lift
         elif outcome == SKIPPED and isinstance(report.longrepr, tuple):
             result.skip_reason = str(report.longrepr[2]).removeprefix("Skipped: ")
         return result
 
-    def _reproduction(self, request: httpx.Request | None) -> str | None:
-        if request is None or self._target is None:
-            return None
-        directory = self.run_dir / "reproductions" / f"{self._recorded:03d}" if self.run_dir else None
-        return as_curl(request, self._target.tls_paths, directory)
+    def _reproduce(self, item: pytest.Item, result: ScenarioResult, request: httpx.Request | None) -> None:
+        """The failure's reproduction: its script in the run's folder (a curl line only, under plain pytest)."""
+        target, observed = self._target, result.observed or ""
+        if target is None:
+            return
+        if self.run_dir is None:
+            result.reproduction = as_curl(request, target.tls_paths, None) if request is not None else None
+            return
+        deposits: list[str] = []
+        if of_returns(observed):
+            mine = [d.id_depot for d in self.deposits.deposits() if d.origin == item.nodeid]
+            deposits = deposits_named(observed, mine or sorted(self.deposits.known()))
+        sent = [r for r in self.journal if r.method == "POST" and r.url.path.endswith(DEPOSIT_ROUTE)]
+        failure = Failure(
+            self._recorded, result.scenario, result.failed_step, observed, request, deposits, sent[-1] if sent else None
+        )
+        reproduction = write_script(failure, self.run_dir, target.config, target.service_contract)
+        result.reproduction, result.reproduction_script = reproduction.command or None, reproduction.script
 
 
 @contextlib.contextmanager
@@ -203,6 +223,14 @@ def _reservations(item: pytest.Item) -> Iterator[None]:
     except Reservation as reservation:
         observation_of(item).reservation = reservation
         pytest.skip(str(reservation))
+
+
+def junit_attributes(feature: Any, scenario: Any) -> dict[str, str]:
+    """A scenario's test case in junit.xml: its feature's name and file, its own French title and line (not
+    pytest-bdd's generated function, its module and an escaped parameter id)."""
+    path = Path(feature.filename)
+    shown = f"features/{path.name}" if path.parent == project_folder("features") else path.as_posix()
+    return {"classname": feature.name, "name": scenario.name, "file": shown, "line": str(scenario.line_number)}
 
 
 def _suite_of(item: pytest.Item) -> str:
@@ -225,7 +253,11 @@ def _title_of(item: pytest.Item) -> str:
     return title
 
 
-def _failure_text(report: pytest.TestReport) -> str:
+def failure_message(report: pytest.TestReport) -> str:
+    """A failure's own message: the assertion's text without `AssertionError: ` and pytest's introspection
+    (`assert …`, `+  where …`); another exception keeps its type."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longrepr)
-    return text[:2000]
+    lines = text.removeprefix("AssertionError: ").splitlines()
+    own = list(itertools.takewhile(lambda line: not line.startswith("assert "), lines)) or lines
+    return "\n".join(own).strip()[:2000]

@@ -50,13 +50,17 @@ class ScenarioResult:
     failed_step: str | None = None
     evidence: list[str] = field(default_factory=list)
     reproduction: str | None = None
-    """A curl command reproducing the last request of a failed scenario."""
+    """The curl command that shows a failure (its script's main request)."""
     skip_reason: str | None = None
     """Why it was skipped or reserved."""
     lift: str | None = None
     """A reservation's remedy: what the vendor must provide (or the team confirm) to lift it."""
     major: str = ""
     """The major it ran on, when the run certifies several (`--versions`)."""
+    observed: str | None = None
+    """What a failure observed: its assertion's own message (the PV's sentence), without pytest's introspection."""
+    reproduction_script: str | None = None
+    """The script that reproduces a failure, relative to the run's folder (`reproductions/003-….sh`)."""
 
 
 @dataclass
@@ -78,14 +82,20 @@ class CampaignReport:
     """The date the run was judged at (`--date`), when it is not the day it ran."""
     major: str = ""
     """The major qualified (`v1`, `v2`)."""
-    platform: str | None = None
-    """How a real platform names itself in its health answer (its `Server` header), when it does."""
+    titulaire: str = ""
+    """Who operates the platform (`target.titulaire`); empty: not given."""
+    platform_name: str = ""
+    """The platform qualified (`target.platform`, or the embedded reference)."""
+    environment_label: str = ""
+    """The environment it runs in (`target.environment`; « référence embarquée » for the embedded reference)."""
+    platform_version: str = ""
+    """How the platform names its software in its health answer (its `Server` header); empty: not learned."""
     preflight: list[str] = field(default_factory=list)
     """The pre-flight's checks of a real platform, one French line each (`harness.campaign.preflight`)."""
     fuzz_seed: int | None = None
-    """The fuzzer's seed of the run (`RECETTE_FUZZ_SEED` replays it); None when the `contrat` suite did not run."""
+    """The fuzzer's seed of the run (the `contrat` suite replays with it)."""
     evidence_digest: str | None = None
-    """The SHA-256 of the evidence the run was judged on (the returns the ASP side received), when known."""
+    """SHA-256 of the evidence (the receiver's journal of returns) the run was judged on."""
 
     @property
     def failures(self) -> list[ScenarioResult]:
@@ -120,8 +130,11 @@ class CampaignReport:
             "facturable": self.tags.billable,
             "libelleFacturation": self.tags.label,
             "cible": self.target,
+            "titulaire": self.titulaire,
+            "plateforme": self.platform_name,
+            "environnement": self.environment_label,
+            "versionPlateforme": self.platform_version,
             "versionContrat": self.contract_version,
-            "plateforme": self.platform,
             "controlesPrealables": self.preflight,
             "graineFuzzing": self.fuzz_seed,
             "empreintePreuves": self.evidence_digest,

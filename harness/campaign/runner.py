@@ -151,6 +151,7 @@ def _run(
         if options.service_contract is not None:
             target.service_contract = options.service_contract
         report.target = target.url
+        identify(report, config)
         if isinstance(target, ExternalTarget):
             _preflight(target, majors, report, stream)
         several, versions, made = len(majors) > 1, [], frozenset[str]()
@@ -183,7 +184,7 @@ def _preflight(target: ExternalTarget, majors: list[Major], report: CampaignRepo
     The embedded reference has none: the run starts it itself, and waits until it answers."""
     findings = preflight(target, majors)
     target.contract_versions = findings.contract_versions
-    report.platform, report.preflight = findings.platform, findings.checks
+    report.platform_version, report.preflight = findings.platform or "", findings.checks
     stream.emit(PreflightPassed(tuple(findings.checks)))
 
 
@@ -232,6 +233,20 @@ def _run_suites(
     exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords, junit)
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise CampaignError(f"les suites n'ont pas pu s'exécuter en {target.major.name} (pytest : {exit_code!r})")
+
+
+EMBEDDED_PLATFORM = "titulaire de référence du harnais (démarré par la campagne)"
+EMBEDDED_ENVIRONMENT = "référence embarquée"
+
+
+def identify(report: CampaignReport, config: RunConfig | None) -> None:
+    """Who and what the run qualifies, as its configuration names them (the embedded reference otherwise)."""
+    if config is None:
+        report.platform_name, report.environment_label = EMBEDDED_PLATFORM, EMBEDDED_ENVIRONMENT
+        return
+    report.titulaire = config.titulaire or ""
+    report.platform_name = config.platform_name or ""
+    report.environment_label = config.environment_label
 
 
 def returned_for(target: Target) -> set[str]:
