@@ -3,7 +3,7 @@
     results = run_security_checks(env.security_target())     # or config.security_target()
 
 Each result is a `CheckResult` (name, passed, evidence in French); a check that cannot run against the
-target is `applicable=False` with the reason, never a pass.
+target as configured is `applicable=False` with the reason and `lift` (what lifts the reservation), never a pass.
 """
 
 from harness.security.suite import CHECKS, SUITE, check_name, run_security_checks
@@ -14,6 +14,7 @@ from harness.security.target import (
     SecurityTarget,
     TokenSource,
     health_probe,
+    write_probe,
 )
 from harness.security.verdicts import SecurityResult, tally
 
@@ -30,4 +31,5 @@ __all__ = [
     "health_probe",
     "run_security_checks",
     "tally",
+    "write_probe",
 ]
