@@ -6,6 +6,7 @@ Each result is a `CheckResult` (name, passed, evidence in French); a check that 
 target as configured is `applicable=False` with the reason and `lift` (what lifts the reservation), never a pass.
 """
 
+from harness.security.leaks import ErrorAnswers
 from harness.security.suite import CHECKS, SUITE, check_name, run_security_checks
 from harness.security.target import (
     ClientCredentialsSource,
@@ -22,6 +23,7 @@ __all__ = [
     "CHECKS",
     "SUITE",
     "ClientCredentialsSource",
+    "ErrorAnswers",
     "Forger",
     "ProbeRequest",
     "SecurityResult",

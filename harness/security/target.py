@@ -75,6 +75,14 @@ class ClientCredentialsSource:
         return self.credentials
 
 
+class ExaminedAnswers(Protocol):
+    """Error answers the campaign received outside the suite, examined for leaks (`leaks.ErrorAnswers`)."""
+
+    def findings(self) -> tuple[int, list[str]]:
+        """How many were examined, and the description of every leak found in them."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProbeRequest:
     """The protected operation the suite calls: it needs `SecurityTarget.scope` and has no side effect."""
@@ -131,6 +139,8 @@ class SecurityTarget:
     """An audience the issuer mints for our client that is not the API's (`oauth.other_audience`)."""
     audience_tokens: Callable[[str], str] | None = None
     """Asks the issuer for a token of our client for another audience (None: it cannot be asked)."""
+    campaign_errors: ExaminedAnswers | None = None
+    """The error answers the rest of the campaign received: the leak check judges them with its own."""
     headers: Mapping[str, str] = field(default_factory=dict)
     """Sent with every request (the run's billing tags)."""
     timeout_seconds: float = 10.0

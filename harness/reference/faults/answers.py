@@ -193,3 +193,30 @@ class NoMigrationGuideLink(Fault):
 
     def deprecation_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         return [(name, value) for name, value in headers if 'rel="deprecation"' not in value]
+
+
+class TraceInDetail(Fault):
+    name = "trace-dans-le-detail"
+    description = "le `detail` des refus 422 metadonnees-invalides porte la trace d'exécution Python de l'exception"
+
+    def problem_body(self, body: Json) -> Json:
+        if body.get("code") != "metadonnees-invalides":
+            return body
+        trace = (
+            "Traceback (most recent call last):\n"
+            '  File "/srv/titulaire/app/validation.py", line 87, in check_deposit_body\n'
+            "    raise InvalidMetadata(field)\n"
+            "InvalidMetadata: numeroIteration"
+        )
+        return body | {"detail": f"{body.get('detail', '')}\n{trace}"}
+
+
+class DeclaredSizeIgnored(Fault):
+    name = "taille-annoncee-ignoree"
+    description = (
+        "une taille annoncée au-delà de la limite n'est pas refusée sur l'annonce : le corps est lu jusqu'à la "
+        "limite avant le refus 413"
+    )
+
+    def refuse_on_declared_size(self, refused: bool) -> bool:
+        return False

@@ -47,6 +47,8 @@ FAULTS: dict[str, type[Fault]] = {
         returns.LateReturn,
         returns.WithheldReturn,
         returns.ReturnForAnotherDeposit,
+        answers.TraceInDetail,
+        answers.DeclaredSizeIgnored,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
