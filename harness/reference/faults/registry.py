@@ -49,6 +49,7 @@ FAULTS: dict[str, type[Fault]] = {
         returns.ReturnForAnotherDeposit,
         answers.TraceInDetail,
         answers.DeclaredSizeIgnored,
+        service.RetryAfterIgnored,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
