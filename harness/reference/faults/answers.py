@@ -220,3 +220,13 @@ class DeclaredSizeIgnored(Fault):
 
     def refuse_on_declared_size(self, refused: bool) -> bool:
         return False
+
+
+class ExpiredTokensAccepted(Fault):
+    name = "jeton-expire-accepte"
+    description = "l'API accepte les jetons expirés ou pas encore valides (tolérance d'horloge d'un jour)"
+
+    def token_verifier(self, verifier: TokenVerifier | None) -> TokenVerifier | None:
+        if verifier is not None:
+            verifier.leeway_seconds = 24 * 3600
+        return verifier

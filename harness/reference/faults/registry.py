@@ -50,6 +50,7 @@ FAULTS: dict[str, type[Fault]] = {
         answers.TraceInDetail,
         answers.DeclaredSizeIgnored,
         service.RetryAfterIgnored,
+        answers.ExpiredTokensAccepted,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
