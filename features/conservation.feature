@@ -1,7 +1,9 @@
 # language: fr
 Fonctionnalité: Conservation des résultats et retransmission
   Le titulaire conserve les résultats trois mois (par défaut) et retransmet sur demande le même retour
-  pendant cette période ; au-delà, le dépôt est expiré.
+  pendant cette période ; au-delà, le dépôt est expiré. Un environnement de recette peut publier une
+  conservation courte (dureeEnRecette de son contrat de service) : l'expiration est alors observée pendant
+  l'exécution, sinon elle est une réserve.
 
   Contexte:
     Étant donné le titulaire est joignable par l'ASP
@@ -14,7 +16,6 @@ Fonctionnalité: Conservation des résultats et retransmission
     Et l'ASP reçoit de nouveau le même retour, reconnu comme une nouvelle livraison sans violation
     Et le titulaire conserve le résultat au moins 3 mois
 
-  @reference
   Scénario: Passé la durée de conservation, le dépôt est expiré
     Quand la durée de conservation est dépassée
     Alors la consultation du dépôt répond qu'il a expiré

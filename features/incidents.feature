@@ -1,9 +1,21 @@
 # language: fr
-Fonctionnalité: Incident et alerte de l'ASP en cas d'anomalie
-  Quand le titulaire ne parvient pas à remettre un retour malgré ses nouvelles tentatives, le dépôt
-  passe en échec, un ticket d'incident est ouvert et un courriel d'alerte part vers l'ASP.
+Fonctionnalité: Nouvelles tentatives, incident et alerte de l'ASP en cas d'anomalie
+  Quand l'API de retour de l'ASP refuse un retour en demandant de réessayer, le titulaire réessaie le même
+  retour après le délai demandé (Retry-After), jusqu'à son acquittement, et ne le remet pas en double ensuite.
+  Quand il ne parvient pas à le remettre malgré ses nouvelles tentatives, le dépôt passe en échec, un ticket
+  d'incident est ouvert et un courriel d'alerte part vers l'adresse d'incident de l'ASP. Le harnais joue
+  l'ASP : son API de retour refuse les appels de la plateforme, quelle qu'elle soit.
 
-  @reference @lent
+  @lent
+  Scénario: Un retour refusé par l'ASP est réessayé, puis remis une seule fois après le rétablissement
+    Étant donné le titulaire est joignable par l'ASP
+    Et l'API de retour de l'ASP refuse ses 2 prochains appels en demandant de réessayer
+    Et un dossier "RECETTE-REESSAIS" à l'itération 1
+    Quand l'ASP dépose la pièce "avis.pdf"
+    Alors le titulaire réessaie le retour refusé après le délai demandé par l'ASP, jusqu'à son acquittement
+    Et aucun retour n'est remis en double après le rétablissement
+
+  @lent
   Scénario: Un retour impossible à remettre ouvre un incident et alerte l'ASP par courriel
     Étant donné le titulaire est joignable par l'ASP
     Et l'API de retour de l'ASP est en panne et refuse chaque appel

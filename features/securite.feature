@@ -4,8 +4,9 @@ Fonctionnalité: Sécurité des appels à l'API du titulaire
   de l'autorité convenue, et un jeton d'accès OAuth 2.0 valide, destiné à cette API et portant les droits
   de l'opération. Les erreurs ne divulguent aucune information interne.
   Chaque contrôle de la suite de sécurité du harnais est repris ici, une fois. Contre une plateforme externe, un
-  contrôle qui demande de signer avec une clé que seule la plateforme détient est déclaré non applicable,
-  avec sa raison, jamais réussi.
+  contrôle qui demande ce que le titulaire n'a pas fourni pour sa recette (clé de signature de test de son
+  émetteur, client en lecture seule, autre audience) est une réserve, avec sa raison et le réglage qui la
+  lève, jamais réussi.
 
   Contexte:
     Étant donné les contrôles de sécurité du harnais ont été passés contre l'API du titulaire

@@ -4,6 +4,7 @@ on purpose (the reference app with one setting or one verifier method loosened),
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import ssl
 import tempfile
@@ -17,7 +18,7 @@ import pytest
 from pytest_bdd.parser import FeatureParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.campaign.config import RunConfig
+from harness.campaign.config import RunConfig, load_config
 from harness.campaign.environment import TITULAIRE_AUDIENCE, Environment
 from harness.foundations.resources import project_folder
 from harness.foundations.servers import BackgroundServer
@@ -90,7 +91,7 @@ def test_every_check_passes_against_the_reference(env: Environment) -> None:
     assert [result.name for result in results] == ALL_NAMES
     assert [(r.name, r.evidence) for r in results if not r.passed] == []
     assert all(result.applicable and result.evidence for result in results)
-    assert tally(results) == {"réussi": len(ALL_NAMES), "échoué": 0, "non applicable": 0}
+    assert tally(results) == {"réussi": len(ALL_NAMES), "échoué": 0, "réserve": 0}
 
 
 def test_every_check_passes_against_the_mock_asp_callback(env: Environment) -> None:
@@ -111,7 +112,7 @@ def test_evidence_says_what_was_sent_and_answered(env: Environment) -> None:
     assert "témoin lié à notre certificat : GET /v1/sante → 200" in results[ALL_NAMES[16]].evidence
 
 
-# -- against an external target: what cannot be signed is not applicable ---------------------------------
+# -- against an external target: what the vendor did not provide is a reservation naming it --------------
 
 
 def external_config(env: Environment, **fields: Any) -> RunConfig:
@@ -130,8 +131,24 @@ def external_config(env: Environment, **fields: Any) -> RunConfig:
     return RunConfig(**(values | fields))
 
 
+def issuer_test_key(env: Environment, directory: Path, form: str) -> Path:
+    """The embedded issuer's active signing key, written as a vendor hands its recette issuer's test key."""
+    key = env.issuer._active  # the mock issuer's own key: what a vendor's recette issuer would hand over
+    path = directory / f"cle-de-test.{form}"
+    if form == "pem":
+        path.write_bytes(key.as_pem(private=True))
+    else:
+        path.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
+    return path
+
+
+def reader_fields(env: Environment) -> dict[str, Any]:
+    reader = env.credentials("asp-lecture")
+    return {"read_client_id": reader.client_id, "read_client_secret": reader.client_secret}
+
+
 @pytest.mark.parametrize("endpoint", ["token_url", "discovery_url"])
-def test_against_an_external_target_the_checks_needing_a_signature_are_not_applicable(
+def test_against_an_external_target_the_checks_needing_a_signature_are_reservations(
     env: Environment, endpoint: str
 ) -> None:
     fields = (
@@ -141,12 +158,63 @@ def test_against_an_external_target_the_checks_needing_a_signature_are_not_appli
     )
     results = run_security_checks(external_config(env, **fields).security_target(env.current_major()))
 
-    not_applicable = {r.name for r in results if not r.applicable}
-    assert not_applicable == NEEDS_SIGNING
-    assert all(not r.passed and r.evidence.startswith("non applicable : ") for r in results if not r.applicable)
+    reserved = {r.name for r in results if not r.applicable}
+    assert reserved == NEEDS_SIGNING
+    assert all(not r.passed and r.lift for r in results if not r.applicable)
     assert [(r.name, r.evidence) for r in results if r.applicable and not r.passed] == []
-    assert tally(results) == {"réussi": 12, "échoué": 0, "non applicable": 6}
+    assert tally(results) == {"réussi": 12, "échoué": 0, "réserve": 6}
     assert "clé de l'AC" in by_name(results)["Certificat client expiré refusé"].evidence
+    assert "oauth.test_signing_key" in by_name(results)["Jeton expiré refusé (401)"].lift  # type: ignore[operator]
+    assert "oauth.other_audience" in by_name(results)["Jeton destiné à une autre API refusé (401)"].lift  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("form", ["pem", "jwk"])
+def test_with_the_issuer_test_signing_key_every_token_check_runs_against_an_external_target(
+    env: Environment, tmp_path: Path, form: str
+) -> None:
+    config = external_config(
+        env, test_signing_key=issuer_test_key(env, tmp_path, form), test_key_id=env.issuer.active_kid
+    )
+
+    results = run_security_checks(config.security_target(env.current_major()), bearer.CHECKS)
+
+    assert [(r.name, r.evidence) for r in results if not r.passed] == []
+    assert config.summary()["oauth.test_signing_key"].endswith(f"cle-de-test.{form}")  # the path, not the key
+
+
+def test_a_forged_token_the_platform_accepts_fails_its_check(
+    env: Environment, tmp_path: Path, weak_titulaire: Titulaire
+) -> None:
+    key = issuer_test_key(env, tmp_path, "pem")
+    external = external_config(env, test_signing_key=key, test_key_id=env.issuer.active_kid).security_target(
+        env.current_major()
+    )
+
+    with weakened(env, weak_titulaire, verifier=verifier(env, leeway_seconds=24 * 3600)) as served:
+        [result] = run_security_checks(dataclasses.replace(external, url=served.url), [bearer.check_expired_token])
+
+    assert (result.passed, result.applicable) == (False, True)
+    assert "attendu : 401" in result.evidence
+
+
+def test_a_test_key_the_platform_does_not_trust_makes_the_forged_checks_inconclusive_failures(
+    env: Environment, tmp_path: Path
+) -> None:
+    config = external_config(env, test_signing_key=issuer_test_key(env, tmp_path, "pem"), test_key_id="kid-inconnu")
+
+    results = run_security_checks(config.security_target(env.current_major()), bearer.CHECKS)
+
+    forged = {r.name: r for r in results}
+    assert all(not forged[name].passed and forged[name].applicable for name in NEEDS_SIGNING - {ALL_NAMES[5]})
+    assert "la cible refuse aussi un jeton valide forgé" in forged["Jeton expiré refusé (401)"].evidence
+
+
+def test_an_unusable_test_signing_key_is_refused_before_any_traffic(env: Environment, tmp_path: Path) -> None:
+    public_only = tmp_path / "publique.json"
+    public_only.write_text(json.dumps(env.issuer.jwks()["keys"][0]), encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"oauth.test_signing_key \(RECETTE_TEST_SIGNING_KEY\) : aucune clé privée"):
+        load_config(overrides=external_config(env).model_dump() | {"test_signing_key": public_only})
 
 
 def test_without_a_forger_the_scope_check_asks_the_issuer_for_a_narrower_token(env: Environment) -> None:
@@ -160,7 +228,54 @@ def test_without_a_forger_the_scope_check_asks_the_issuer_for_a_narrower_token(e
     assert env.issuer.tokens_issued["asp-recette"] >= 1
 
 
-def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_not_applicable(env: Environment) -> None:
+class GenerousTokens:
+    """An issuer that grants every scope whatever is asked (RFC 6749 §3.3 lets it): down-scoping is useless."""
+
+    def __init__(self, source: ClientCredentialsSource) -> None:
+        self.source = source
+
+    def token(self, scopes: Any = None) -> str:
+        return self.source.token(None)
+
+
+def test_an_issuer_granting_more_than_asked_makes_the_scope_check_use_the_read_only_client(env: Environment) -> None:
+    target = external_config(env, **reader_fields(env)).security_target(env.current_major())
+    assert isinstance(target.tokens, ClientCredentialsSource)
+    generous = dataclasses.replace(target, tokens=GenerousTokens(target.tokens))
+
+    [result] = run_security_checks(generous, [bearer.check_insufficient_scope])
+
+    assert (result.passed, result.applicable) == (True, True), result.evidence
+    assert "client en lecture seule : POST /v1/depots/" in result.evidence
+    assert "403 droits-insuffisants" in result.evidence
+
+
+def test_without_the_read_only_client_a_generous_issuer_makes_the_scope_check_a_reservation(env: Environment) -> None:
+    target = external_config(env).security_target(env.current_major())
+    assert isinstance(target.tokens, ClientCredentialsSource)
+
+    [result] = run_security_checks(
+        dataclasses.replace(target, tokens=GenerousTokens(target.tokens)), [bearer.check_insufficient_scope]
+    )
+
+    assert not result.applicable
+    assert "quand la seule portée depots:ecrire est demandée" in result.evidence
+    assert "oauth.read_client_id" in (result.lift or "")
+
+
+def test_a_read_only_token_that_writes_fails_the_scope_check(env: Environment, weak_titulaire: Titulaire) -> None:
+    target = external_config(env, **reader_fields(env)).security_target(env.current_major())
+    assert isinstance(target.tokens, ClientCredentialsSource)
+    generous = dataclasses.replace(target, tokens=GenerousTokens(target.tokens))
+
+    with weakened(env, weak_titulaire, verifier=verifier(env, AnyScope)) as served:
+        [result] = run_security_checks(dataclasses.replace(generous, url=served.url), [bearer.check_insufficient_scope])
+
+    assert (result.passed, result.applicable) == (False, True), result.evidence
+    assert "attendu : 403" in result.evidence
+
+
+def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_a_reservation(env: Environment) -> None:
     reader = env.credentials("asp-lecture")
     target = (
         external_config(env, client_id=reader.client_id, client_secret=reader.client_secret, scopes=reader.scopes)
@@ -171,6 +286,30 @@ def test_a_scope_the_issuer_will_not_grant_makes_the_scope_check_not_applicable(
     assert not result.applicable
     assert "invalid_scope" in result.evidence
     assert reader.client_secret not in result.evidence
+    assert reader.client_secret not in repr(external_config(env, **reader_fields(env)))
+
+
+def test_an_issuer_ignoring_the_other_audience_makes_the_audience_check_a_reservation(env: Environment) -> None:
+    config = external_config(env, other_audience="https://autre-api.asp.example")
+
+    [result] = run_security_checks(config.security_target(env.current_major()), [bearer.check_wrong_audience])
+
+    assert not result.applicable
+    assert "celle de l'API" in result.evidence
+
+
+def test_a_token_minted_for_another_audience_is_judged_against_an_external_target(env: Environment) -> None:
+    other = "https://autre-api.asp.example"
+    elsewhere = functools.partial(env.issuer.issue, "asp-recette", aud=other)
+    target = dataclasses.replace(
+        external_config(env, other_audience=other).security_target(env.current_major()),
+        audience_tokens=lambda audience: elsewhere(),
+    )
+
+    [result] = run_security_checks(target, [bearer.check_wrong_audience])
+
+    assert (result.passed, result.applicable) == (True, True), result.evidence
+    assert f"jeton délivré pour l'audience {other}" in result.evidence
 
 
 def test_without_a_valid_token_the_token_checks_are_inconclusive_failures(env: Environment) -> None:

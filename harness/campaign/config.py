@@ -29,6 +29,12 @@ repr, a message or a summary.
 | `target.titulaire`   | `RECETTE_TITULAIRE`     | the titulaire's name, as the PV names it                    |
 | `target.platform`    | `RECETTE_PLATFORM_NAME` | the platform's name (product, instance), for the PV        |
 | `target.environment` | `RECETTE_ENVIRONMENT_LABEL` | the environment's label; default « environnement de recette » |
+| `incidents.mail`     | `RECETTE_INCIDENT_MAIL` | the ASP's incident address the platform alerts           |
+| `oauth.read_client_id` | `RECETTE_READ_CLIENT_ID` | a client registered with the read scope only (scope check) |
+| `oauth.read_client_secret` | `RECETTE_READ_CLIENT_SECRET` | its secret (client_secret_basic); prefer the variable |
+| `oauth.other_audience` | `RECETTE_OTHER_AUDIENCE` | an audience the issuer mints for our client, not the API's |
+| `oauth.test_signing_key` | `RECETTE_TEST_SIGNING_KEY` | the recette issuer's test signing key (PEM or JWK) |
+| `oauth.test_key_id`  | `RECETTE_TEST_KEY_ID`   | the `kid` of that key (default: the JWK's own)              |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -59,7 +65,8 @@ from harness.foundations.document import unusable_contract
 from harness.foundations.majors import Major, project_calendar
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
-from harness.security import ClientCredentialsSource, SecurityTarget, health_probe
+from harness.security import ClientCredentialsSource, SecurityTarget, health_probe, write_probe
+from harness.security.forging import IssuerKeyForger, SigningKeyError, load_signing_key
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"
 ENV_PREFIX = "RECETTE_"
@@ -113,6 +120,12 @@ SETTINGS = tuple(
         ("titulaire", "target.titulaire"),
         ("platform_name", "target.platform"),
         ("environment_label", "target.environment"),
+        ("incident_mail", "incidents.mail"),
+        ("read_client_id", "oauth.read_client_id"),
+        ("read_client_secret", "oauth.read_client_secret"),
+        ("other_audience", "oauth.other_audience"),
+        ("test_signing_key", "oauth.test_signing_key"),
+        ("test_key_id", "oauth.test_key_id"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -126,6 +139,7 @@ PATHS = (
     "callback_cert",
     "callback_key",
     "callback_client_ca",
+    "test_signing_key",
 )
 
 
@@ -200,6 +214,20 @@ def some_scopes(scopes: tuple[str, ...]) -> tuple[str, ...]:
     return scopes
 
 
+def mail_address(value: str) -> str:
+    if value.count("@") != 1 or not all(value.split("@")) or any(c.isspace() for c in value):
+        raise ValueError(f"une adresse de courriel est attendue (reçu : {value!r})")
+    return value
+
+
+def signing_key_file(path: Path) -> Path:
+    try:
+        load_signing_key(path)
+    except SigningKeyError as error:
+        raise ValueError(str(error)) from None
+    return path
+
+
 HttpsUrl = Annotated[str, AfterValidator(https_url)]
 File = Annotated[Path, AfterValidator(readable_file)]
 Scopes = Annotated[tuple[str, ...], BeforeValidator(scope_list), AfterValidator(some_scopes)]
@@ -241,6 +269,17 @@ class RunConfig(BaseSettings):
     """The platform's name (product or instance) the PV identifies; None: not given."""
     environment_label: str = RECETTE_ENVIRONMENT
     """The environment the platform runs in, as the PV labels it."""
+    incident_mail: Annotated[str, AfterValidator(mail_address)] | None = None
+    """The ASP's incident address the platform alerts; None: the incident mails are a reservation."""
+    read_client_id: str | None = None
+    """A client of the issuer registered with the read scope only; None: down-scoping alone, else a reservation."""
+    read_client_secret: str = Field(default="", repr=False)
+    other_audience: str | None = None
+    """An audience the issuer mints for our client that is not the API's (the wrong-audience check)."""
+    test_signing_key: Annotated[File, AfterValidator(signing_key_file)] | None = None
+    """The recette issuer's test signing key (PEM or JWK): the checks that forge tokens; None: reservations."""
+    test_key_id: str | None = None
+    """The `kid` forged tokens carry (default: the key's own)."""
 
     @classmethod
     def settings_customise_sources(
@@ -276,26 +315,59 @@ class RunConfig(BaseSettings):
         if (self.callback_cert is None) != (self.callback_key is None):
             cert, key = BY_FIELD["callback_cert"].label, BY_FIELD["callback_key"].label
             raise ValueError(f"réglages incomplets : {cert} et {key} vont ensemble")
+        self._consistent_recette_means()
         return self
+
+    def _consistent_recette_means(self) -> None:
+        """The read-only client has an id with its secret; a key id goes with a signing key."""
+        reader, reader_secret = BY_FIELD["read_client_id"].label, BY_FIELD["read_client_secret"].label
+        if self.read_client_secret and not self.read_client_id:
+            raise ValueError(f"réglage manquant : {reader} (avec {reader_secret})")
+        if self.read_client_id and self.auth_method == "client_secret_basic" and not self.read_client_secret:
+            raise ValueError(f"réglage manquant : {reader_secret} (méthode client_secret_basic)")
+        if self.test_key_id and not self.test_signing_key:
+            key, kid = BY_FIELD["test_signing_key"].label, BY_FIELD["test_key_id"].label
+            raise ValueError(f"réglage manquant : {key} (avec {kid})")
 
     def ssl_context(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
         return client_context(self.ca, CertificatePair(self.client_cert, self.client_key))
 
     def security_target(self, major: Major, headers: Mapping[str, str] | None = None) -> SecurityTarget:
-        """The platform's `major`, as the security suite probes it: no forger, no CA key, tokens from its issuer."""
+        """The platform's `major`, as the security suite probes it: tokens from its issuer, and what the vendor
+        provided for its recette environment (test signing key, read-only client, another audience)."""
         pair = CertificatePair(self.client_cert, self.client_key)
+        verify = client_context(self.ca, pair)
         credentials = ClientCredentials(self.token_url or "", self.client_id, self.client_secret, self.scopes)
-        source = ClientCredentialsSource(credentials, client_context(self.ca, pair), self.discovery_url)
-        probe = health_probe(major)
-        return SecurityTarget(self.target, self.ca, pair, source, probe, headers=dict(headers or {}))
+        source = ClientCredentialsSource(credentials, verify, self.discovery_url)
+        reader = None
+        if self.read_client_id:
+            # no scope asked: the client's own, the read scope alone
+            read_credentials = ClientCredentials(self.token_url or "", self.read_client_id, self.read_client_secret)
+            reader = ClientCredentialsSource(read_credentials, verify, self.discovery_url)
+        forger = None
+        if self.test_signing_key:
+            forger = IssuerKeyForger(load_signing_key(self.test_signing_key), source, self.test_key_id)
+        return SecurityTarget(
+            self.target,
+            self.ca,
+            pair,
+            source,
+            health_probe(major),
+            forger=forger,
+            read_tokens=reader,
+            write=write_probe(major),
+            other_audience=self.other_audience,
+            audience_tokens=source.token_for_audience,
+            headers=dict(headers or {}),
+        )
 
     def summary(self) -> dict[str, Any]:
         """The settings for a report or a log, the secret masked."""
         shown: dict[str, Any] = {}
         for setting in SETTINGS:
             value = getattr(self, setting.field)
-            if setting.field == "client_secret":
+            if setting.field in ("client_secret", "read_client_secret"):
                 value = MASK if value else None
             shown[setting.key] = list(value) if isinstance(value, tuple) else str(value) if value else value
         return shown

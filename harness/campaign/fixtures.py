@@ -1,6 +1,6 @@
 """What a campaign gives its suites (registered by `CampaignPlugin`): their whole view of the campaign.
 
-Fixtures: `cible`, `depots_suivis`, `preuves`, `intituler`, `reproduire`,
+Fixtures: `cible`, `depots_suivis`, `reponses_d_erreur`, `preuves`, `intituler`, `reproduire`,
 `dossier_execution`, `publier_charge`; and `platform_contract(config)` where no fixture is at hand.
 """
 
@@ -16,6 +16,7 @@ import pytest
 from harness.campaign.plugin import campaign_of, observation_of
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
+from harness.security import ErrorAnswers
 
 Title = Callable[[str], None]
 """`intituler`: give the current test its title."""
@@ -43,6 +44,12 @@ def cible(request: pytest.FixtureRequest) -> Target:
 def depots_suivis(request: pytest.FixtureRequest) -> DepositLedger:
     """Every deposit the run made (scenarios and fuzzer): the `contrat` suite judges their returns at the end."""
     return campaign_of(request.config).deposits
+
+
+@pytest.fixture(scope="session")
+def reponses_d_erreur(request: pytest.FixtureRequest) -> ErrorAnswers:
+    """Every error answer the run's ASP clients received so far, examined for leaks (judged by `securite`)."""
+    return campaign_of(request.config).error_answers
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from harness.campaign.target import Target
 from harness.conformance.deposits import DEPOSIT_ROUTE, DepositLedger
 from harness.foundations.curl import as_curl
 from harness.foundations.resources import project_folder
+from harness.security import ErrorAnswers
 
 PLUGIN_NAME = "recette-campagne"
 REFERENCE_ONLY = "scénario réservé à l'implémentation de référence (il en pilote l'horloge, le stockage ou les pannes)"
@@ -87,6 +88,9 @@ class CampaignPlugin:
         self.deposits = deposits if deposits is not None else DepositLedger()
         """Every deposit the suites made through the target's ASP clients (their returns are judged); on several
         majors, the runner gives each campaign one that knows the earlier majors' deposits."""
+        self.error_answers = ErrorAnswers()
+        """Every error answer the suites received through the target's ASP clients, examined for leaks (the
+        `securite` suite's leak check judges them)."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
 
@@ -95,8 +99,13 @@ class CampaignPlugin:
         if self._target is None:
             self._target = self._target_factory()
             self._target.on_request = self.journal.append
-            self._target.on_response = self.deposits.observe
+            self._target.on_response = self._observe
         return self._target
+
+    def _observe(self, response: httpx.Response) -> None:
+        """The response hook of the target's ASP clients."""
+        self.deposits.observe(response)
+        self.error_answers.observe(response)
 
     def publish_load(self, verdict: dict[str, Any]) -> None:
         """The `charge` suite's QoS verdict, for the reports."""

@@ -233,6 +233,7 @@ def create_app(titulaire: Titulaire) -> Starlette:
                 response_reserve=receipt_size,
                 drain_max_bytes=settings.drain_max_bytes,
                 drain_seconds=settings.drain_seconds,
+                refuse_on_declared_size=faults.apply(Fault.refuse_on_declared_size, True),
             ),
         ],
         exception_handlers={

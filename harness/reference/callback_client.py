@@ -91,7 +91,8 @@ class CallbackClient:
             reason, wait = await self._attempt(body, attempt)
             if isinstance(reason, Delivery):
                 return reason
-            delay = wait if wait is not None else self._policy.delay_before(attempt + 1)
+            asked = wait if self._policy.honour_retry_after else None
+            delay = asked if asked is not None else self._policy.delay_before(attempt + 1)
             if attempt == self._policy.attempts or self._monotonic() + delay > deadline:
                 raise DeliveryFailed(reason, attempt)
             await self._sleep(delay)

@@ -96,8 +96,10 @@ class TransactionLimit:
         response_reserve: ResponseReserve,
         drain_max_bytes: int,
         drain_seconds: float,
+        refuse_on_declared_size: bool = True,
     ) -> None:
         self.app = app
+        self.refuse_on_declared_size = refuse_on_declared_size
         self.limit_bytes = limit_bytes
         self.response_reserve = response_reserve
         self.drain_max_bytes = drain_max_bytes
@@ -114,7 +116,7 @@ class TransactionLimit:
             return
         body = TrackedBody(scope, receive, self)
         scope.setdefault("state", {})[DRAIN_HOOK] = body
-        if body.declared is not None and not self.fits(body.declared):
+        if self.refuse_on_declared_size and body.declared is not None and not self.fits(body.declared):
             await too_large(self.limit_bytes).response(scope.get("path"))(scope, body.receive, send)
             return
         await self.app(scope, body.receive, send)

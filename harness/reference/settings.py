@@ -31,6 +31,8 @@ class RetryPolicy:
     timeout_seconds: float = 10.0
     attempts: int | None = None
     """An optional cap on the attempts besides the time budget (None: the budget alone)."""
+    honour_retry_after: bool = True
+    """Wait what the ASP's `Retry-After` asks (RFC 9110 §10.2.3) rather than the backoff's own delay."""
 
     def lease_seconds(self) -> float:
         """How long the outbox leases a return to one delivery: its whole budget, and its last attempt."""

@@ -3,9 +3,10 @@
     results = run_security_checks(env.security_target())     # or config.security_target()
 
 Each result is a `CheckResult` (name, passed, evidence in French); a check that cannot run against the
-target is `applicable=False` with the reason, never a pass.
+target as configured is `applicable=False` with the reason and `lift` (what lifts the reservation), never a pass.
 """
 
+from harness.security.leaks import ErrorAnswers
 from harness.security.suite import CHECKS, SUITE, check_name, run_security_checks
 from harness.security.target import (
     ClientCredentialsSource,
@@ -14,6 +15,7 @@ from harness.security.target import (
     SecurityTarget,
     TokenSource,
     health_probe,
+    write_probe,
 )
 from harness.security.verdicts import SecurityResult, tally
 
@@ -21,6 +23,7 @@ __all__ = [
     "CHECKS",
     "SUITE",
     "ClientCredentialsSource",
+    "ErrorAnswers",
     "Forger",
     "ProbeRequest",
     "SecurityResult",
@@ -30,4 +33,5 @@ __all__ = [
     "health_probe",
     "run_security_checks",
     "tally",
+    "write_probe",
 ]

@@ -1,13 +1,17 @@
 """Bearer token checks (RFC 6750, RFC 9068, RFC 8705): every token the target must refuse, and the control.
 
-Tokens come from three places:
+Tokens come from four places:
 - the target's token source: the valid token of the control, which the suite then tampers with (signature,
   `alg: none`) or re-signs with a key of its own (unknown key) — possible against any target;
 - the forger, which signs with a key the target trusts (expired, not yet valid, wrong audience or issuer,
-  insufficient scope, bound to another certificate) — only when the target trusts our issuer;
-- the token source again, asked for another scope (insufficient scope, when there is no forger).
+  insufficient scope, bound to another certificate): the embedded issuer's, or the test signing key a vendor
+  declares for its recette issuer (`oauth.test_signing_key`);
+- the issuer again, asked for less: a token of the other scope alone (down-scoping, RFC 6749 §3.3), or a
+  token for another audience (`oauth.other_audience`, RFC 8707);
+- a client registered with the read scope alone (`oauth.read_client_id`), whose token must not write.
 
-A refusal is only believed when the control (the same call with a valid token) is let through.
+A refusal is only believed when the control (the same call with a valid token) is let through. What no
+source can give is a reservation naming the setting that lifts it.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
 from harness.foundations.tls import certificate_thumbprint
-from harness.security.probes import Exchange, Probes
-from harness.security.verdicts import Verdict, failed, inconclusive, not_applicable, passed
+from harness.foundations.tokens import TokenRequestError
+from harness.security.forging import compact_parts
+from harness.security.probes import Exchange, Probes, error_reason
+from harness.security.target import ProbeRequest
+from harness.security.verdicts import Verdict, failed, inconclusive, passed, reserved
 
 FAR_SECONDS = 3600
 """How far in the past or future a forged date is: beyond any reasonable clock-skew leeway."""
@@ -33,6 +41,18 @@ OTHER_ISSUER = "https://emetteur-inconnu.recette.invalid"
 NO_FORGER = (
     "la cible ne fait pas confiance à un émetteur dont nous détenons la clé de signature : "
     "impossible de forger ce jeton"
+)
+LIFT_KEY = (
+    "déclarer oauth.test_signing_key (et oauth.test_key_id) : la clé de signature de test de l'émetteur "
+    "de l'environnement de recette (PEM ou JWK)"
+)
+LIFT_AUDIENCE = (
+    "déclarer oauth.other_audience : une audience que l'émetteur délivre à notre client et qui n'est pas "
+    "celle de l'API ; ou " + LIFT_KEY
+)
+LIFT_READ = (
+    "déclarer oauth.read_client_id et oauth.read_client_secret : un client enregistré avec la seule portée "
+    "de lecture ; ou " + LIFT_KEY
 )
 
 
@@ -75,7 +95,33 @@ def check_unsigned_token(probes: Probes) -> Verdict:
 
 def check_wrong_audience(probes: Probes) -> Verdict:
     """Jeton destiné à une autre API refusé (401)"""
-    return forged_refusal(probes, f"audience {OTHER_AUDIENCE}", aud=OTHER_AUDIENCE)
+    target = probes.target
+    audience = target.other_audience or OTHER_AUDIENCE
+    if target.forger is not None:
+        return forged_refusal(probes, f"audience {audience}", aud=audience)
+    if target.other_audience is None or target.audience_tokens is None:
+        return reserved(f"{NO_FORGER} ; et aucune autre audience n'est déclarée", LIFT_AUDIENCE)
+    return guarded(probes, lambda: minted_for_another_audience(probes, target.other_audience or ""))
+
+
+def minted_for_another_audience(probes: Probes, audience: str) -> Verdict:
+    """The issuer's token for `audience` is refused; reserved when the issuer minted it for the API anyway."""
+    assert probes.target.audience_tokens is not None
+    try:
+        token = probes.target.audience_tokens(audience)
+    except (TokenRequestError, httpx.HTTPError, OSError) as error:
+        why = f"l'émetteur n'a pas délivré de jeton pour l'audience {audience} ({error_reason(error)})"
+        return reserved(why, LIFT_AUDIENCE)
+    try:
+        minted = compact_parts(token)[1].get("aud")
+        ours = compact_parts(probes.valid_token() or "")[1].get("aud")
+    except ValueError as error:
+        return reserved(f"audience {audience} : {error}", LIFT_AUDIENCE)
+    if not minted or minted == ours:
+        why = f"l'émetteur a délivré un jeton d'audience {minted!r}, celle de l'API, quand {audience} est demandée"
+        return reserved(why, LIFT_AUDIENCE)
+    verdict = expect(probes.call(f"jeton délivré pour l'audience {minted}", f"Bearer {token}"), 401)
+    return Verdict(verdict.passed, f"jeton délivré pour l'audience {minted} : {verdict.evidence}")
 
 
 def check_wrong_issuer(probes: Probes) -> Verdict:
@@ -92,19 +138,53 @@ def check_insufficient_scope(probes: Probes) -> Verdict:
     """Portée insuffisante refusée (403)"""
     target = probes.target
     if target.forger is not None:
-        token: str | None = target.forger(scopes=[target.other_scope])
-    else:
-        token, error = probes.obtain_token((target.other_scope,))
-        if token is None:
-            return not_applicable(f"{NO_FORGER} ; et {error} pour la seule portée {target.other_scope}")
-    return guarded(probes, lambda: expect(probes.call(f"portée {target.other_scope} seule", f"Bearer {token}"), 403))
+        token: str = target.forger(scopes=[target.other_scope])
+        return forged_guarded(
+            probes, lambda: expect(probes.call(f"portée {target.other_scope} seule", f"Bearer {token}"), 403)
+        )
+    narrowed, why = narrower_token(probes, target.other_scope)
+    if narrowed is not None:
+        return guarded(
+            probes, lambda: expect(probes.call(f"portée {target.other_scope} seule", f"Bearer {narrowed}"), 403)
+        )
+    write = target.write
+    if target.read_tokens is not None and write is not None:
+        return guarded(probes, lambda: read_only_refused(probes, write))
+    return reserved(f"{NO_FORGER} ; {why} ; et aucun client en lecture seule n'est déclaré", LIFT_READ)
+
+
+def narrower_token(probes: Probes, scope: str) -> tuple[str | None, str]:
+    """A token of `scope` alone from our client (down-scoping, RFC 6749 §3.3), or why there is none.
+
+    An issuer may grant more than asked: a token that still carries the probe's scope would be let through by a
+    correct API, so it is only used when its `scope` claim (RFC 9068) is `scope` alone.
+    """
+    token, error = probes.obtain_token((scope,))
+    if token is None:
+        return None, f"{error} pour la seule portée {scope}"
+    try:
+        granted = str(compact_parts(token)[1].get("scope", "")).split()
+    except ValueError as unreadable:
+        return None, f"portée accordée illisible ({unreadable})"
+    if set(granted) != {scope}:
+        return None, f"l'émetteur accorde « {' '.join(granted)} » quand la seule portée {scope} est demandée"
+    return token, ""
+
+
+def read_only_refused(probes: Probes, write: ProbeRequest) -> Verdict:
+    """The read-only client's token must be refused (403) on an operation that writes."""
+    assert probes.target.read_tokens is not None
+    token = probes.target.read_tokens.token()
+    exchange = probes.request("jeton du client en lecture seule", write.method, write.path, f"Bearer {token}")
+    verdict = expect(exchange, 403)
+    return Verdict(verdict.passed, f"jeton du client en lecture seule : {verdict.evidence}")
 
 
 def check_bound_to_another_certificate(probes: Probes) -> Verdict:
     """Jeton lié à un autre certificat refusé (401)"""
     forger = probes.target.forger
     if forger is None:
-        return not_applicable(NO_FORGER + " lié à un certificat")
+        return reserved(NO_FORGER + " lié à un certificat", LIFT_KEY)
     ours = certificate_thumbprint(probes.target.client.cert.read_bytes())
     other = certificate_thumbprint(probes.certificates.foreign().cert.read_bytes())
 
@@ -116,7 +196,7 @@ def check_bound_to_another_certificate(probes: Probes) -> Verdict:
         note = f" ; témoin lié à notre certificat : {own.summary()}"
         return Verdict(verdict.passed, verdict.evidence + note)
 
-    return guarded(probes, judge)
+    return forged_guarded(probes, judge)
 
 
 # -- how a refusal is judged -----------------------------------------------------------------------------
@@ -142,12 +222,25 @@ def guarded(probes: Probes, judge: Callable[[], Verdict]) -> Verdict:
     return judge()
 
 
+def forged_guarded(probes: Probes, judge: Callable[[], Verdict]) -> Verdict:
+    """`judge()`, once a valid token of the forger, like the issuer's own, was let through."""
+
+    def after_forged_control() -> Verdict:
+        control = probes.forged_control()
+        if control is not None and control.status in (None, 401, 403):
+            why = "la cible refuse aussi un jeton valide forgé (clé de signature de test ou identifiant de clé"
+            return inconclusive(f"{why} qu'elle ne reconnaît pas) : {control.summary()}")
+        return judge()
+
+    return guarded(probes, after_forged_control)
+
+
 def forged_refusal(probes: Probes, description: str, **claims: Any) -> Verdict:
     forger = probes.target.forger
     if forger is None:
-        return not_applicable(NO_FORGER)
+        return reserved(NO_FORGER, LIFT_KEY)
     token = forger(**claims)
-    return guarded(probes, lambda: expect(probes.call(description, f"Bearer {token}"), 401))
+    return forged_guarded(probes, lambda: expect(probes.call(description, f"Bearer {token}"), 401))
 
 
 def tampered_refusal(probes: Probes, description: str, tamper: Callable[[str], str]) -> Verdict:

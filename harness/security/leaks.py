@@ -1,15 +1,20 @@
 """The leak check: no error answer exposes a stack trace, a file path or a library banner.
 
 It provokes a few more errors (an unreadable token, an unknown route, a method the route does not allow),
-then reads every error body and every `Server`-like header the suite collected.
+then reads every error body and every `Server`-like header the suite collected, and every error answer
+(4xx included) the rest of the campaign received: `ErrorAnswers` is the response hook of the campaign's ASP
+clients, and `SecurityTarget.campaign_errors` hands it to the check.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
-from harness.security.probes import Exchange, Probes
+import httpx
+
+from harness.security.probes import MAX_KEPT_BODY, Exchange, Probes
 from harness.security.verdicts import Verdict, failed, passed
 
 BANNER = (
@@ -46,21 +51,55 @@ class Leak:
         return f"{self.kind} dans {self.where} de {answer} : « {self.excerpt} »"
 
 
+class ErrorAnswers:
+    """The error answers (status ≥ 400) the campaign's ASP clients received, each examined as it arrives: an
+    httpx response hook (`observe`). Counts them and keeps the description of every leak found."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._examined = 0
+        self._leaks: list[str] = []
+
+    def observe(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        response.read()
+        request = response.request
+        exchange = Exchange(
+            "réponse reçue pendant la campagne",
+            f"{request.method} {request.url.path}",
+            response.status_code,
+            {name.lower(): value for name, value in response.headers.items()},
+            response.content[:MAX_KEPT_BODY].decode("utf-8", "replace"),
+        )
+        found = [leak.describe() for leak in leaks_of(exchange)]
+        with self._lock:
+            self._examined += 1
+            self._leaks += found
+
+    def findings(self) -> tuple[int, list[str]]:
+        with self._lock:
+            return self._examined, list(self._leaks)
+
+
 def check_no_leak(probes: Probes) -> Verdict:
     """Aucune réponse d'erreur ne divulgue d'information interne"""
     provoke_errors(probes)
     answered = [exchange for exchange in probes.journal if exchange.answered]
     errors = [exchange for exchange in answered if (exchange.status or 0) >= 400]
-    leaks = [leak for exchange in answered for leak in leaks_of(exchange)]
+    leaks = [leak.describe() for exchange in answered for leak in leaks_of(exchange)]
+    examined, campaign_leaks = probes.target.campaign_errors.findings() if probes.target.campaign_errors else (0, [])
+    leaks += campaign_leaks
     if leaks:
-        shown = " ; ".join(leak.describe() for leak in leaks[:3])
+        shown = " ; ".join(leaks[:3])
         more = f" (et {len(leaks) - 3} autres)" if len(leaks) > 3 else ""
         return failed(f"{len(leaks)} fuite(s) : {shown}{more}")
     if not errors:
         return failed("aucune réponse d'erreur n'a pu être recueillie : rien à examiner")
     return passed(
-        f"{len(errors)} réponses d'erreur et les en-têtes de {len(answered)} réponses examinés : "
-        "ni trace d'exécution, ni chemin de fichier, ni bannière de bibliothèque"
+        f"{len(errors)} réponses d'erreur et les en-têtes de {len(answered)} réponses examinés, et {examined} "
+        "réponses d'erreur reçues pendant la campagne : ni trace d'exécution, ni chemin de fichier, "
+        "ni bannière de bibliothèque"
     )
 
 

@@ -85,6 +85,7 @@ class Probes:
         self._token_error: str | None = None
         self._connection_control: Exchange | None = None
         self._token_control: Exchange | None = None
+        self._forged_control: Exchange | None = None
 
     # -- controls ------------------------------------------------------------------------------------
 
@@ -99,6 +100,13 @@ class Probes:
         if self._token_control is None and (token := self.valid_token()) is not None:
             self._token_control = self.call("témoin : jeton valide", f"Bearer {token}")
         return self._token_control
+
+    def forged_control(self) -> Exchange | None:
+        """The probe with a valid token made by the forger (made once); None without a forger. A target that
+        refuses it does not trust the forger's key (or key id): no forged refusal can be believed."""
+        if self._forged_control is None and self.target.forger is not None:
+            self._forged_control = self.call("témoin : jeton valide forgé", f"Bearer {self.target.forger()}")
+        return self._forged_control
 
     # -- tokens --------------------------------------------------------------------------------------
 

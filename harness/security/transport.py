@@ -13,11 +13,16 @@ import warnings
 
 from harness.foundations.tls import CertificatePair, client_context
 from harness.security.probes import Exchange, Probes
-from harness.security.verdicts import Verdict, failed, inconclusive, not_applicable, passed
+from harness.security.verdicts import Verdict, failed, inconclusive, passed, reserved
 
 TERMINATOR_REFUSALS = frozenset({400, 403, 421, 426, 495, 496, 497})
 """Statuses a TLS terminator answers instead of serving the request (nginx 495/496/497, 426 Upgrade Required)."""
 LOCAL_TLS_UNAVAILABLE = ("NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS_AVAILABLE")
+LIFT_EXPIRED = (
+    "l'équipe de recette confirme que la plateforme refuse un certificat client expiré de l'AC convenue "
+    "(l'AC délivre un tel certificat de test, ou la plateforme en montre le refus)"
+)
+LIFT_LEGACY = "exécuter le harnais avec une bibliothèque TLS qui sait encore proposer TLS 1.0 et 1.1"
 LEGACY_VERSIONS = {"TLS 1.0": ssl.TLSVersion.TLSv1, "TLS 1.1": ssl.TLSVersion.TLSv1_1}
 
 
@@ -54,9 +59,10 @@ def check_expired_certificate(probes: Probes) -> Verdict:
     """Certificat client expiré refusé"""
     authority = probes.target.client_authority
     if authority is None:
-        return not_applicable(
+        return reserved(
             "nous ne détenons pas la clé de l'AC dont la cible accepte les certificats clients : "
-            "impossible de lui présenter un certificat expiré qu'elle reconnaîtrait"
+            "impossible de lui présenter un certificat expiré qu'elle reconnaîtrait",
+            LIFT_EXPIRED,
         )
     expired = probes.certificates.expired(authority)
     exchange = with_certificate(probes, "certificat client expiré, signé par l'AC reconnue", expired)
@@ -89,14 +95,15 @@ def legacy_version(probes: Probes, version: str) -> Verdict:
     """Passed when a handshake offering only `version` (with our valid certificate) fails at the target."""
     context = legacy_context(probes, LEGACY_VERSIONS[version])
     if isinstance(context, str):
-        return not_applicable(f"la bibliothèque TLS locale ne sait pas proposer {version} ({context})")
+        return reserved(f"la bibliothèque TLS locale ne sait pas proposer {version} ({context})", LIFT_LEGACY)
     probe = probes.target.probe
     exchange = probes.request(f"{version} seul", probe.method, probe.path, body=probe.body, verify=context)
     if exchange.answered:
         negotiated = exchange.tls_version or version
         return failed(f"{version} accepté : version négociée {negotiated}, {exchange.summary()}")
     if any(reason in (exchange.error or "") for reason in LOCAL_TLS_UNAVAILABLE):
-        return not_applicable(f"la bibliothèque TLS locale refuse de proposer {version} ({exchange.error})")
+        why = f"la bibliothèque TLS locale refuse de proposer {version} ({exchange.error})"
+        return reserved(why, LIFT_LEGACY)
     control = probes.connection_control()
     if not control.answered:
         return inconclusive(f"une connexion correcte échoue aussi : {control.summary()}")

@@ -1,4 +1,4 @@
-"""Verdicts of the security checks: passed, failed, or not applicable (with the reason), and the result type."""
+"""Verdicts of the security checks: passed, failed, or reserved (why, and what lifts it), and the result type."""
 
 from __future__ import annotations
 
@@ -8,26 +8,28 @@ from dataclasses import dataclass
 
 from harness.foundations.check_result import CheckResult
 
-NOT_APPLICABLE = "non applicable"
+RESERVED = "réserve"
 INCONCLUSIVE = "non concluant"
 
 
 @dataclass
 class SecurityResult(CheckResult):
-    """A `CheckResult` that may be not applicable to the target.
+    """A `CheckResult` that may be reserved against this target.
 
-    A check that cannot run against this target (no signing capability, no CA key…) is neither passed nor
-    failed: `applicable` is False, `passed` is False (never a fake pass) and the evidence gives the reason.
-    A verdict should count such results apart (see `tally`).
+    A check that cannot run against this target as configured (no test signing key of its issuer, no read-only
+    client, no CA key…) is neither passed nor failed: `applicable` is False, `passed` is False (never a fake
+    pass), the evidence gives the reason and `lift` what the vendor must provide (or the team confirm) to
+    lift the reservation. A verdict counts such results apart (see `tally`).
     """
 
     applicable: bool = True
+    lift: str | None = None
 
     @property
     def status(self) -> str:
-        """« réussi », « échoué » or « non applicable »."""
+        """« réussi », « échoué » or « réserve »."""
         if not self.applicable:
-            return NOT_APPLICABLE
+            return RESERVED
         return "réussi" if self.passed else "échoué"
 
 
@@ -38,9 +40,10 @@ class Verdict:
     passed: bool
     evidence: str
     applicable: bool = True
+    lift: str | None = None
 
     def named(self, name: str) -> SecurityResult:
-        return SecurityResult(name, self.passed, self.evidence, self.applicable)
+        return SecurityResult(name, self.passed, self.evidence, self.applicable, self.lift)
 
 
 def passed(evidence: str) -> Verdict:
@@ -51,8 +54,9 @@ def failed(evidence: str) -> Verdict:
     return Verdict(False, evidence)
 
 
-def not_applicable(reason: str) -> Verdict:
-    return Verdict(False, f"{NOT_APPLICABLE} : {reason}", applicable=False)
+def reserved(reason: str, lift: str) -> Verdict:
+    """The check cannot run against this target as configured: `reason`, and `lift`, what would let it run."""
+    return Verdict(False, reason, applicable=False, lift=lift)
 
 
 def inconclusive(reason: str) -> Verdict:
@@ -61,9 +65,9 @@ def inconclusive(reason: str) -> Verdict:
 
 
 def tally(results: Iterable[CheckResult]) -> Counter[str]:
-    """How many results are « réussi », « échoué » and « non applicable »."""
-    counts: Counter[str] = Counter({"réussi": 0, "échoué": 0, NOT_APPLICABLE: 0})
+    """How many results are « réussi », « échoué » and « réserve »."""
+    counts: Counter[str] = Counter({"réussi": 0, "échoué": 0, RESERVED: 0})
     for result in results:
         applicable = getattr(result, "applicable", True)
-        counts[NOT_APPLICABLE if not applicable else "réussi" if result.passed else "échoué"] += 1
+        counts[RESERVED if not applicable else "réussi" if result.passed else "échoué"] += 1
     return counts

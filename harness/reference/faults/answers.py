@@ -193,3 +193,40 @@ class NoMigrationGuideLink(Fault):
 
     def deprecation_headers(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
         return [(name, value) for name, value in headers if 'rel="deprecation"' not in value]
+
+
+class TraceInDetail(Fault):
+    name = "trace-dans-le-detail"
+    description = "le `detail` des refus 422 metadonnees-invalides porte la trace d'exécution Python de l'exception"
+
+    def problem_body(self, body: Json) -> Json:
+        if body.get("code") != "metadonnees-invalides":
+            return body
+        trace = (
+            "Traceback (most recent call last):\n"
+            '  File "/srv/titulaire/app/validation.py", line 87, in check_deposit_body\n'
+            "    raise InvalidMetadata(field)\n"
+            "InvalidMetadata: numeroIteration"
+        )
+        return body | {"detail": f"{body.get('detail', '')}\n{trace}"}
+
+
+class DeclaredSizeIgnored(Fault):
+    name = "taille-annoncee-ignoree"
+    description = (
+        "une taille annoncée au-delà de la limite n'est pas refusée sur l'annonce : le corps est lu jusqu'à la "
+        "limite avant le refus 413"
+    )
+
+    def refuse_on_declared_size(self, refused: bool) -> bool:
+        return False
+
+
+class ExpiredTokensAccepted(Fault):
+    name = "jeton-expire-accepte"
+    description = "l'API accepte les jetons expirés ou pas encore valides (tolérance d'horloge d'un jour)"
+
+    def token_verifier(self, verifier: TokenVerifier | None) -> TokenVerifier | None:
+        if verifier is not None:
+            verifier.leeway_seconds = 24 * 3600
+        return verifier

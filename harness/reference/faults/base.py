@@ -72,6 +72,10 @@ class Fault:
         """The limit of a full transaction the API enforces."""
         return limit_bytes
 
+    def refuse_on_declared_size(self, refused: bool) -> bool:
+        """Whether a declared Content-Length over the limit is refused before the body is read."""
+        return refused
+
     def token_verifier(self, verifier: TokenVerifier | None) -> TokenVerifier | None:
         """The Bearer token check of the API (None: no token check)."""
         return verifier

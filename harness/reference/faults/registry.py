@@ -47,6 +47,10 @@ FAULTS: dict[str, type[Fault]] = {
         returns.LateReturn,
         returns.WithheldReturn,
         returns.ReturnForAnotherDeposit,
+        answers.TraceInDetail,
+        answers.DeclaredSizeIgnored,
+        service.RetryAfterIgnored,
+        answers.ExpiredTokensAccepted,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""

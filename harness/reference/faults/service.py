@@ -56,6 +56,17 @@ class NoRetry(Fault):
         return dataclasses.replace(policy, attempts=1)
 
 
+class RetryAfterIgnored(Fault):
+    name = "delai-de-reessai-ignore"
+    description = (
+        "un retour refusé en 503 est réessayé selon le seul backoff du titulaire, sans attendre le Retry-After "
+        "demandé par l'ASP"
+    )
+
+    def retry_policy(self, policy: RetryPolicy) -> RetryPolicy:
+        return dataclasses.replace(policy, honour_retry_after=False)
+
+
 class IncidentWithoutDeposit(Fault):
     name = "incident-sans-depot"
     description = "le ticket d'incident ne nomme pas le dépôt concerné"

@@ -1,8 +1,8 @@
 """Sécurité des échanges : HTTPS, TLS mutuel, OAuth 2.0 et jetons liés au certificat.
 
 The `securite` suite of `recette run`: `features/securite.feature`, one example per check of
-`harness.security`, against the target. A check that cannot run against this target (it would need to
-sign with a key we do not hold) is skipped with its reason, never passed.
+`harness.security`, against the target. A check that cannot run against this target as configured (it would
+need the issuer's test signing key, a read-only client…) is a reservation naming what lifts it, never a pass.
 """
 
 from pytest_bdd import scenarios

@@ -1,24 +1,46 @@
-"""Steps of retention (conservation) and retransmission of a return, and of expiry once retention is over."""
+"""Steps of retention (conservation) and retransmission of a return, and of expiry once retention is over.
+
+Expiry is observed on the reference by moving its clock; on a real platform, when its recette environment
+publishes a short retention (`conservation.dureeEnRecette` of its service contract, e.g. PT10M), by waiting
+for it; otherwise it is a reservation."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+import isodate
 import pytest
 from pytest_bdd import then, when
 
-from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace
+from harness.campaign.reservations import reserve
+from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace, wait_until
 from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS, the_return
 from harness.campaign.target import Target
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
-from harness.foundations.clock import OffsetClock
+from harness.foundations.clock import OffsetClock, utc_now
+from harness.foundations.service_contract import load_service_contract
 
 MINIMUM_RETENTION = timedelta(days=89)
 """Three months from any day is at least 89 days (28 February → 28 May)."""
 PAST_RETENTION = timedelta(days=93)
 """Past three months from any day (the longest three months last 92 days)."""
+SHORT_RETENTION_LIFT = (
+    "publier dans le contrat de service de l'environnement de recette une conservation courte "
+    "(conservation.dureeEnRecette, par exemple PT10M) et le donner au harnais (--service-contract)"
+)
+
+
+def recette_retention(cible: Target) -> timedelta | None:
+    """The short retention the platform's service contract publishes for its recette environment, if any."""
+    published = load_service_contract(cible.service_contract)["conservation"].get("dureeEnRecette")
+    if published is None:
+        return None
+    retention = isodate.parse_duration(published)
+    assert isinstance(retention, timedelta), f"dureeEnRecette doit être une durée fixe, pas {published}"
+    return retention
 
 
 @pytest.fixture
@@ -36,13 +58,18 @@ def _instant(text: str) -> datetime:
 
 
 @then("le titulaire conserve le résultat au moins 3 mois")
-def conservation_trois_mois(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+def conservation_trois_mois(scenario: Scenario, asp: AspClient, cible: Target, preuves: list[str]) -> None:
+    """Three months; on a recette environment that publishes a shorter retention, at least that one."""
     response = asp.state(scenario.depot.id_depot)
     assert response.status_code == 200, response.text
     state = response.json()
     kept = _instant(state["conserveJusquau"]) - _instant(state["recuLe"])
-    preuves.append(f"reçu le {state['recuLe']}, conservé jusqu'au {state['conserveJusquau']} ({kept.days} jours)")
-    assert kept >= MINIMUM_RETENTION, f"conservation de {kept} seulement"
+    minimum = recette_retention(cible) or MINIMUM_RETENTION
+    preuves.append(
+        f"reçu le {state['recuLe']}, conservé jusqu'au {state['conserveJusquau']} ({kept}) ; "
+        f"minimum attendu sur cet environnement : {minimum}"
+    )
+    assert kept >= minimum, f"conservation de {kept} seulement"
 
 
 @when("l'ASP demande la retransmission du retour")
@@ -86,12 +113,42 @@ def meme_retour_relivre(
 
 
 @when("la durée de conservation est dépassée")
-def conservation_depassee(cible: Target, horloge: OffsetClock, scenario: Scenario, preuves: list[str]) -> None:
-    assert cible.reference is not None
-    horloge.advance(PAST_RETENTION)
-    purged = cible.reference.purge_expired()
-    preuves.append(f"horloge de la référence avancée de {PAST_RETENTION.days} jours ; {len(purged)} dépôt(s) purgé(s)")
-    assert scenario.depot.id_depot in purged, "le dépôt n'a pas été purgé"
+def conservation_depassee(
+    request: pytest.FixtureRequest, cible: Target, scenario: Scenario, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    if cible.reference is not None:
+        horloge: OffsetClock = request.getfixturevalue("horloge")
+        horloge.advance(PAST_RETENTION)
+        purged = cible.reference.purge_expired()
+        preuves.append(
+            f"horloge de la référence avancée de {PAST_RETENTION.days} jours ; {len(purged)} dépôt(s) purgé(s)"
+        )
+        assert scenario.depot.id_depot in purged, "le dépôt n'a pas été purgé"
+        return
+    wait_for_short_retention(cible, scenario, preuves, delai_max_retour)
+
+
+def wait_for_short_retention(cible: Target, scenario: Scenario, preuves: list[str], grace: timedelta) -> None:
+    """On a real platform: wait out the recette retention it publishes, then until it stops serving the deposit
+    (at most `grace`, the return's deadline, for its purge to run); a reservation when it publishes none."""
+    retention = recette_retention(cible)
+    if retention is None:
+        reserve(
+            "expiration non observable pendant l'exécution : le contrat de service de la plateforme ne publie "
+            "aucune conservation courte pour la recette",
+            SHORT_RETENTION_LIFT,
+        )
+    with cible.asp_client() as asp:
+        state = asp.state(scenario.depot.id_depot).json()
+        end = min(_instant(state["conserveJusquau"]), _instant(state["recuLe"]) + retention)
+        waited = max(0.0, (end - utc_now()).total_seconds())  # the platform's dates are real time
+        time.sleep(waited)
+        wait_until(
+            lambda: asp.state(scenario.depot.id_depot).status_code != 200,
+            f"fin de la conservation du dépôt {scenario.depot.id_depot}",
+            grace.total_seconds(),
+        )
+    preuves.append(f"conservation publiée pour la recette : {retention} ; attendu {waited:.1f} s jusqu'au {end}")
 
 
 @then("la consultation du dépôt répond qu'il a expiré")

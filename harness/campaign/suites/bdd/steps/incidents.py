@@ -1,21 +1,40 @@
-"""Steps of anomalies: a return the ASP cannot receive fails the deposit, opens an incident and alerts the ASP."""
+"""Steps of anomalies on the platform's own deliveries: the ASP's callback API (our receiver, on any target)
+refuses returns; the titulaire retries as the ASP asked, recovers without a duplicate, or gives up: the
+deposit fails, an incident is opened and a mail alerts the ASP's incident address."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from pytest_bdd import given, then
+from pytest_bdd import given, parsers, then
 
+from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Scenario, trace, wait_until
-from harness.campaign.target import Target
+from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS
+from harness.campaign.target import EmbeddedTarget, Target
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
 
 OUTAGE = ("erreur-503", 100)
 """Every call to the ASP's callback API fails: far more calls than any retry budget."""
+REFUSAL = "erreur-503"
+RETRY_AFTER_SECONDS = 1.0
+"""The `Retry-After` the ASP's 503 asks (the mock callback's default, `mocks/asp/faults.py`)."""
+CLOCK_SLACK_SECONDS = 0.05
+"""Two calls' reception times are read on one clock, to the microsecond: only rounding is forgiven."""
 FAILURE_TIMEOUT_SECONDS = 30.0
+"""The shortest wait for a deposit to fail: the service contract's `delaiMaxRetour` when it is longer."""
+MAIL_TIMEOUT_SECONDS = 20.0
+MAIL_LIFT = (
+    "configurer incidents.mail (l'adresse d'incident de l'ASP donnée à la plateforme) et faire remettre les "
+    "courriels d'incident de la plateforme au serveur SMTP de recette de l'ASP ; ou l'équipe de recette confirme "
+    "la réception du courriel"
+)
 
 
 @pytest.fixture
@@ -27,21 +46,47 @@ def panne_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
     inspecteur.clear_faults()
 
 
+@pytest.fixture
+def refus_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
+    """Armed by the step that says how many calls are refused; cleared after the scenario."""
+    yield inspecteur
+    inspecteur.clear_faults()
+
+
 @given("l'API de retour de l'ASP est en panne et refuse chaque appel")
 def api_de_retour_en_panne(panne_asp: CallbackInspector, preuves: list[str]) -> None:
     kind, count = OUTAGE
     preuves.append(f"panne armée sur l'API de retour de l'ASP : {kind} pour les {count} prochains appels")
 
 
+@given(parsers.parse("l'API de retour de l'ASP refuse ses {count:d} prochains appels en demandant de réessayer"))
+def api_de_retour_refuse(refus_asp: CallbackInspector, count: int, preuves: list[str]) -> None:
+    refus_asp.arm_fault(REFUSAL, count)
+    preuves.append(
+        f"l'API de retour de l'ASP refuse ses {count} prochains appels : 503 avec Retry-After: {RETRY_AFTER_SECONDS:g}"
+    )
+
+
+def failure_timeout(delai_max_retour: timedelta) -> float:
+    """How long a titulaire may take to give up a return: at least the return's own deadline."""
+    return max(FAILURE_TIMEOUT_SECONDS, delai_max_retour.total_seconds())
+
+
 @then("le titulaire renonce à remettre le retour après plusieurs tentatives et le dépôt passe en échec")
-def depot_en_echec(scenario: Scenario, asp: AspClient, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+def depot_en_echec(
+    scenario: Scenario,
+    asp: AspClient,
+    inspecteur: CallbackInspector,
+    preuves: list[str],
+    delai_max_retour: timedelta,
+) -> None:
     depot = scenario.depot
 
     def failed() -> dict[str, Any] | None:
         scenario.response = asp.state(depot.id_depot)
         return scenario.response.json() if scenario.response.json().get("statut") == "ECHEC" else None
 
-    state = wait_until(failed, f"dépôt {depot.id_depot} ECHEC", FAILURE_TIMEOUT_SECONDS)
+    state = wait_until(failed, f"dépôt {depot.id_depot} ECHEC", failure_timeout(delai_max_retour))
     trace(preuves, scenario.last, "état du dépôt")
     calls = inspecteur.received(depot.id_depot)
     preuves.append(f"tentatives reçues par l'ASP : {[(c['statutHttp'], c['panne']) for c in calls]}")
@@ -52,22 +97,95 @@ def depot_en_echec(scenario: Scenario, asp: AspClient, inspecteur: CallbackInspe
     assert len({c["idRetour"] for c in calls}) == 1, "les tentatives ne portent pas toutes le même retour"
 
 
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@then("le titulaire réessaie le retour refusé après le délai demandé par l'ASP, jusqu'à son acquittement")
+def reessai_jusqu_a_l_acquittement(
+    scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    depot = scenario.depot
+
+    def acknowledged() -> list[dict[str, Any]] | None:
+        calls = inspecteur.received(depot.id_depot)
+        return calls if acknowledged_returns(calls) else None
+
+    received = wait_until(acknowledged, f"retour acquitté du dépôt {depot.id_depot}", delai_max_retour.total_seconds())
+    scenario.returns[depot.id_depot] = received
+    calls = received[: received.index(acknowledged_returns(received)[0]) + 1]  # up to the acknowledgement
+    gaps = [(_instant(b["recuLe"]) - _instant(a["recuLe"])).total_seconds() for a, b in itertools.pairwise(calls)]
+    preuves.append(
+        f"tentatives reçues par l'ASP : {[(c['statutHttp'], c['panne']) for c in calls]} ; "
+        f"intervalles : {[round(gap, 3) for gap in gaps]} s (Retry-After: {RETRY_AFTER_SECONDS:g})"
+    )
+    refused = [c for c in calls if c["statutHttp"] == 503]
+    assert refused, "aucune tentative n'a été refusée : le refus de l'ASP n'a pas porté sur ce retour"
+    assert len({c["idRetour"] for c in calls}) == 1, "les tentatives ne portent pas toutes le même retour"
+    early = [
+        round(gap, 3)
+        for call, gap in zip(calls[:-1], gaps, strict=True)
+        if call["statutHttp"] == 503 and gap < RETRY_AFTER_SECONDS - CLOCK_SLACK_SECONDS
+    ]
+    assert not early, f"nouvelles tentatives {early} s après un refus demandant Retry-After: {RETRY_AFTER_SECONDS:g}"
+
+
+@then("aucun retour n'est remis en double après le rétablissement")
+def pas_de_doublon(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+    depot = scenario.depot
+    time.sleep(SETTLE_SECONDS)
+    calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
+    acknowledged = acknowledged_returns(calls)
+    after = calls[calls.index(acknowledged[0]) + 1 :] if acknowledged else []
+    preuves.append(f"livraisons après l'acquittement : {[(c['idRetour'], c['statutHttp']) for c in after]}")
+    assert len(acknowledged) == 1, f"{len(acknowledged)} retours acquittés pour un seul dépôt"
+    assert not after, f"{len(after)} livraison(s) après l'acquittement du retour"
+
+
 @then("un incident est ouvert pour ce dépôt")
 def incident_ouvert(scenario: Scenario, cible: Target, preuves: list[str]) -> None:
-    assert cible.reference is not None
+    """The reference's store shows the ticket; on a real platform, the contract's ECHEC state is its statement
+    (« ECHEC : retour non remis, incident ouvert »), and the mail that follows names the deposit."""
+    if cible.reference is None:
+        state = scenario.last.json()
+        preuves.append(f"état ECHEC du dépôt : « retour non remis, incident ouvert » selon le contrat ; {state}")
+        assert state.get("statut") == "ECHEC", f"état {state.get('statut')} au lieu d'ECHEC"
+        return
     incidents = [i for i in cible.reference.store.incidents() if i["deposit_id"] == scenario.depot.id_depot]
     preuves.append(f"incidents du dépôt : {[(i['id'], i['summary']) for i in incidents]}")
     assert len(incidents) == 1, f"{len(incidents)} incident(s) pour le dépôt"
 
 
+def incident_address(cible: Target) -> str:
+    """Where the ASP's incident mails go: the reference's setting, or `incidents.mail` of a real platform."""
+    if isinstance(cible, EmbeddedTarget):
+        return cible.reference.settings.incident_mail_to
+    if cible.config.incident_mail is None:
+        reserve("courriel d'incident non jugeable : aucune adresse d'incident de l'ASP n'est configurée", MAIL_LIFT)
+    return cible.config.incident_mail
+
+
 @then("un courriel d'incident alerte l'ASP")
 def courriel_incident(scenario: Scenario, cible: Target, inspecteur: CallbackInspector, preuves: list[str]) -> None:
-    assert cible.reference is not None
     id_depot = scenario.depot.id_depot
-    mails = wait_until(
-        lambda: [m for m in inspecteur.mails() if id_depot in m["subject"]], f"courriel d'incident pour {id_depot}"
-    )
+    address = incident_address(cible)
+
+    def naming_the_deposit() -> list[dict[str, Any]]:
+        return [m for m in inspecteur.mails() if id_depot in m["subject"]]
+
+    if cible.reference is None:
+        deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+        while not (mails := naming_the_deposit()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not mails:
+            reserve(
+                f"courriel d'incident non observable : aucun courriel pour le dépôt {id_depot} n'a été attrapé "
+                f"(adresse attendue : {address})",
+                MAIL_LIFT,
+            )
+    else:
+        mails = wait_until(naming_the_deposit, f"courriel d'incident pour {id_depot}", MAIL_TIMEOUT_SECONDS)
     preuves.append(f"courriel(s) : {[(m['recipients'], m['subject']) for m in mails]}")
     assert len(mails) == 1, f"{len(mails)} courriels pour un seul incident"
-    assert mails[0]["recipients"] == [cible.reference.settings.incident_mail_to], mails[0]["recipients"]
+    assert mails[0]["recipients"] == [address], mails[0]["recipients"]
     assert id_depot in mails[0]["body"], "le courriel ne nomme pas le dépôt"

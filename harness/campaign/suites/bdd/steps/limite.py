@@ -1,15 +1,31 @@
-"""Steps of the 20 MB limit on a full transaction (request body + response body), declared and chunked."""
+"""Steps of the 20 MB limit on a full transaction (request body + response body), declared and chunked; and
+of the refusal made on the declared size alone, before the body is read (with and without
+`Expect: 100-continue`): the deposit is then sent by hand, and the bytes sent before the answer recorded."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from pytest_bdd import parsers, then, when
 
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, assert_problem, trace
 from harness.campaign.target import Target
-from harness.foundations.asp_client import AspClient, DepositBody
+from harness.foundations.asp_client import DEFAULT_TIMEOUT, AspClient, DepositBody
+from harness.foundations.problems import PROBLEM_MEDIA_TYPE
+from harness.foundations.raw_upload import EarlyAnswer, upload
+from harness.foundations.tokens import ClientCredentialsAuth
 
 SENDING_MODES = {"en annonçant sa taille": False, "par morceaux": True}
 """How the body is sent: with its Content-Length, or chunked (the titulaire learns its size as it reads)."""
+WAITING_MODES = {"avec Expect: 100-continue": True, "sans attendre d'invitation à poursuivre": False}
+"""Whether the ASP asks the titulaire's leave before sending the body (Expect: 100-continue, RFC 9110 §10.1.1)."""
+
+
+@pytest.fixture
+def annonce() -> list[EarlyAnswer]:
+    """The answer to the scenario's hand-sent deposit, once sent."""
+    return []
 
 
 def body_size_at_limit(scenario: Scenario, asp: AspClient, cible: Target) -> int:
@@ -57,3 +73,49 @@ def refus_mode_dossier(scenario: Scenario, cible: Target, preuves: list[str]) ->
     preuves.append(f"détail du refus : {problem.get('detail')}")
     assert "mode dossier" in problem.get("detail", ""), f"le refus ne renvoie pas vers le mode dossier : {problem}"
     assert problem.get("limiteOctets", cible.limit_bytes) == cible.limit_bytes, f"limite annoncée : {problem}"
+
+
+@when(parsers.parse("l'ASP annonce un dépôt dont la transaction dépasse la limite d'un octet, {attente}"))
+def annoncer_au_dela(
+    scenario: Scenario, asp: AspClient, cible: Target, attente: str, annonce: list[EarlyAnswer], preuves: list[str]
+) -> None:
+    assert attente in WAITING_MODES, f"mode d'attente inconnu « {attente} » : {list(WAITING_MODES)}"
+    size = body_size_at_limit(scenario, asp, cible) + 1
+    body = DepositBody.of_size(asp.major.wire_metadata(scenario.metadonnees), size)
+    auth = cible.auth_for("asp-recette")
+    assert isinstance(auth, ClientCredentialsAuth), "le client de l'ASP n'obtient pas de jeton"
+    headers = {"Content-Type": body.content_type, "Authorization": f"Bearer {auth.access_token()}"}
+    headers |= cible.tags.headers()
+    timeout = DEFAULT_TIMEOUT.read or 60.0
+    answer = upload(
+        cible.url,
+        cible.verify,
+        asp.major.path("/depots"),
+        headers,
+        body.chunks(),
+        body.size,
+        expect_continue=WAITING_MODES[attente],
+        timeout_seconds=timeout,
+    )
+    continued = "après une invitation à poursuivre (100 Continue)" if answer.continued else "sans 100 Continue"
+    preuves.append(
+        f"POST {asp.major.path('/depots')} annoncé à {answer.declared_bytes} octets {attente} → "
+        f"{answer.status or answer.error} {continued}, {answer.sent_before_answer} octets du corps envoyés "
+        f"avant la réponse ; {answer.body[:200].decode('utf-8', 'replace')}"
+    )
+    annonce.append(answer)
+
+
+@then("le titulaire refuse le dépôt avant d'en avoir reçu tout le corps")
+def refus_avant_lecture(annonce: list[EarlyAnswer]) -> None:
+    assert annonce, "aucun dépôt annoncé dans ce scénario"
+    answer = annonce[0]
+    assert answer.status == 413, f"statut {answer.status or answer.error} au lieu de 413"
+    media_type = answer.headers.get("content-type", "").split(";")[0]
+    assert media_type == PROBLEM_MEDIA_TYPE, f"type de contenu {media_type!r} au lieu de {PROBLEM_MEDIA_TYPE}"
+    code = json.loads(answer.body).get("code")
+    assert code == "transaction-trop-volumineuse", f"code {code!r} au lieu de 'transaction-trop-volumineuse'"
+    assert answer.before_the_whole_body, (
+        f"le titulaire n'a refusé qu'après avoir reçu les {answer.declared_bytes} octets du corps annoncé : "
+        "une taille annoncée au-delà de la limite se refuse avant de lire le corps"
+    )
