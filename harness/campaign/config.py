@@ -26,6 +26,8 @@ repr, a message or a summary.
 | `callback.cert`      | `RECETTE_CALLBACK_CERT` | the receiver's server certificate for that URL (optional)   |
 | `callback.key`       | `RECETTE_CALLBACK_KEY`  | its private key (with `callback.cert`)                      |
 | `callback.client_ca` | `RECETTE_CALLBACK_CLIENT_CA` | CA of the target's client certificates (default: `target.ca`) |
+| `oauth.ca`           | `RECETTE_OAUTH_CA`      | CA of the target's issuer (default: `target.ca`)       |
+| `oauth.parametres`   | `RECETTE_TOKEN_PARAMETERS` | extra token-form parameters (table)   |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -105,6 +107,8 @@ SETTINGS = tuple(
         ("callback_cert", "callback.cert"),
         ("callback_key", "callback.key"),
         ("callback_client_ca", "callback.client_ca"),
+        ("oauth_ca", "oauth.ca"),
+        ("token_parameters", "oauth.parametres"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -118,6 +122,7 @@ PATHS = (
     "callback_cert",
     "callback_key",
     "callback_client_ca",
+    "oauth_ca",
 )
 
 
@@ -227,6 +232,10 @@ class RunConfig(BaseSettings):
     callback_key: File | None = None
     callback_client_ca: File | None = None
     """CA of the client certificates the target presents to our receiver; None: `ca`."""
+    oauth_ca: Annotated[File, AfterValidator(ca_bundle)] | None = None
+    """CA of the target's issuer (discovery and token endpoint); None: `ca`."""
+    token_parameters: dict[str, str] = Field(default_factory=dict)
+    """Extra form parameters of every token request (`audience`, `resource`…), which many issuers require."""
 
     @classmethod
     def settings_customise_sources(
@@ -268,11 +277,21 @@ class RunConfig(BaseSettings):
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
         return client_context(self.ca, CertificatePair(self.client_cert, self.client_key))
 
+    def issuer_context(self) -> ssl.SSLContext:
+        """TLS ≥ 1.2 towards the target's issuer: trusting `oauth_ca` (default `ca`), with our client certificate."""
+        return client_context(self.oauth_ca or self.ca, CertificatePair(self.client_cert, self.client_key))
+
+    def credentials(self, token_url: str, scopes: tuple[str, ...] | None = None) -> ClientCredentials:
+        """Our client at the target's issuer, asking for `scopes` (default: the configured ones)."""
+        parameters = tuple(self.token_parameters.items())
+        return ClientCredentials(token_url, self.client_id, self.client_secret, scopes or self.scopes, parameters)
+
     def security_target(self, major: Major, headers: Mapping[str, str] | None = None) -> SecurityTarget:
         """The platform's `major`, as the security suite probes it: no forger, no CA key, tokens from its issuer."""
         pair = CertificatePair(self.client_cert, self.client_key)
-        credentials = ClientCredentials(self.token_url or "", self.client_id, self.client_secret, self.scopes)
-        source = ClientCredentialsSource(credentials, client_context(self.ca, pair), self.discovery_url)
+        source = ClientCredentialsSource(
+            self.credentials(self.token_url or ""), self.issuer_context(), self.discovery_url
+        )
         probe = health_probe(major)
         return SecurityTarget(self.target, self.ca, pair, source, probe, headers=dict(headers or {}))
 
@@ -283,6 +302,8 @@ class RunConfig(BaseSettings):
             value = getattr(self, setting.field)
             if setting.field == "client_secret":
                 value = MASK if value else None
+            if isinstance(value, dict):
+                value = dict(value) or None
             shown[setting.key] = list(value) if isinstance(value, tuple) else str(value) if value else value
         return shown
 
@@ -334,7 +355,7 @@ def toml_source(path: Path) -> InitSettingsSource:
     except ValueError as error:  # tomllib.TOMLDecodeError, UnicodeDecodeError
         raise ConfigError(f"fichier de configuration illisible : {path} : {error}") from None
     values: dict[str, Any] = {}
-    for key, value in leaves(document):
+    for key, value in leaves(document, tables=TABLE_KEYS):
         setting = BY_KEY.get(key)
         if setting is None:
             raise ConfigError(f"clé inconnue dans {path} : {key} (clés permises : {', '.join(BY_KEY)})")
@@ -342,12 +363,16 @@ def toml_source(path: Path) -> InitSettingsSource:
     return InitSettingsSource(RunConfig, values)
 
 
-def leaves(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """(dotted key, value) of every leaf of a TOML document."""
+TABLE_KEYS = frozenset({"oauth.parametres"})
+"""Settings whose value is a TOML table (kept whole, not flattened)."""
+
+
+def leaves(table: Mapping[str, Any], prefix: str = "", tables: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every leaf of a TOML document; a table named in `tables` is one leaf."""
     found = []
     for name, value in table.items():
-        if isinstance(value, dict):
-            found += leaves(value, f"{prefix}{name}.")
+        if isinstance(value, dict) and f"{prefix}{name}" not in tables:
+            found += leaves(value, f"{prefix}{name}.", tables)
         else:
             found.append((f"{prefix}{name}", value))
     return found
