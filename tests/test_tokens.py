@@ -321,3 +321,15 @@ def test_a_caller_that_is_not_httpx_posts_the_token_request_itself_and_can_forge
     assert len(posted) == 2
     assert posted[0]["url"] == f"{live.issuer.url}/token"
     assert live.token_requests() == 2
+
+
+@respx.mock
+def test_extra_parameters_are_sent_without_replacing_the_grant_s_own() -> None:
+    route = respx.post("https://idp.example/token").mock(
+        return_value=httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 60})
+    )
+    parameters = (("audience", "https://api.example"), ("grant_type", "password"))
+    credentials = ClientCredentials("https://idp.example/token", "c", "s", ("depots:lire",), parameters)
+    assert ClientCredentialsAuth(credentials, ssl.create_default_context()).access_token() == "t"
+    form = dict(parse_qsl(route.calls.last.request.content.decode()))
+    assert form == {"audience": "https://api.example", "grant_type": "client_credentials", "scope": "depots:lire"}

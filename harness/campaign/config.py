@@ -35,6 +35,8 @@ repr, a message or a summary.
 | `oauth.other_audience` | `RECETTE_OTHER_AUDIENCE` | an audience the issuer mints for our client, not the API's |
 | `oauth.test_signing_key` | `RECETTE_TEST_SIGNING_KEY` | the recette issuer's test signing key (PEM or JWK) |
 | `oauth.test_key_id`  | `RECETTE_TEST_KEY_ID`   | the `kid` of that key (default: the JWK's own)              |
+| `oauth.ca`           | `RECETTE_OAUTH_CA`      | CA of the target's issuer (default: `target.ca`)       |
+| `oauth.parametres`   | `RECETTE_TOKEN_PARAMETERS` | extra token-form parameters (table)   |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -126,6 +128,8 @@ SETTINGS = tuple(
         ("other_audience", "oauth.other_audience"),
         ("test_signing_key", "oauth.test_signing_key"),
         ("test_key_id", "oauth.test_key_id"),
+        ("oauth_ca", "oauth.ca"),
+        ("token_parameters", "oauth.parametres"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -140,6 +144,7 @@ PATHS = (
     "callback_key",
     "callback_client_ca",
     "test_signing_key",
+    "oauth_ca",
 )
 
 
@@ -280,6 +285,10 @@ class RunConfig(BaseSettings):
     """The recette issuer's test signing key (PEM or JWK): the checks that forge tokens; None: reservations."""
     test_key_id: str | None = None
     """The `kid` forged tokens carry (default: the key's own)."""
+    oauth_ca: Annotated[File, AfterValidator(ca_bundle)] | None = None
+    """CA of the target's issuer (discovery and token endpoint); None: `ca`."""
+    token_parameters: dict[str, str] = Field(default_factory=dict)
+    """Extra form parameters of every token request (`audience`, `resource`…), which many issuers require."""
 
     @classmethod
     def settings_customise_sources(
@@ -333,17 +342,31 @@ class RunConfig(BaseSettings):
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""
         return client_context(self.ca, CertificatePair(self.client_cert, self.client_key))
 
+    def issuer_context(self) -> ssl.SSLContext:
+        """TLS ≥ 1.2 towards the target's issuer: trusting `oauth_ca` (default `ca`), with our client certificate."""
+        return client_context(self.oauth_ca or self.ca, CertificatePair(self.client_cert, self.client_key))
+
+    def credentials(self, token_url: str, scopes: tuple[str, ...] | None = None) -> ClientCredentials:
+        """Our client at the target's issuer, asking for `scopes` (default: the configured ones)."""
+        parameters = tuple(self.token_parameters.items())
+        return ClientCredentials(token_url, self.client_id, self.client_secret, scopes or self.scopes, parameters)
+
     def security_target(self, major: Major, headers: Mapping[str, str] | None = None) -> SecurityTarget:
         """The platform's `major`, as the security suite probes it: tokens from its issuer, and what the vendor
         provided for its recette environment (test signing key, read-only client, another audience)."""
         pair = CertificatePair(self.client_cert, self.client_key)
-        verify = client_context(self.ca, pair)
-        credentials = ClientCredentials(self.token_url or "", self.client_id, self.client_secret, self.scopes)
-        source = ClientCredentialsSource(credentials, verify, self.discovery_url)
+        verify = self.issuer_context()
+        source = ClientCredentialsSource(self.credentials(self.token_url or ""), verify, self.discovery_url)
         reader = None
         if self.read_client_id:
             # no scope asked: the client's own, the read scope alone
-            read_credentials = ClientCredentials(self.token_url or "", self.read_client_id, self.read_client_secret)
+            read_credentials = ClientCredentials(
+                self.token_url or "",
+                self.read_client_id,
+                self.read_client_secret,
+                (),
+                tuple(self.token_parameters.items()),
+            )
             reader = ClientCredentialsSource(read_credentials, verify, self.discovery_url)
         forger = None
         if self.test_signing_key:
@@ -369,6 +392,8 @@ class RunConfig(BaseSettings):
             value = getattr(self, setting.field)
             if setting.field in ("client_secret", "read_client_secret"):
                 value = MASK if value else None
+            if isinstance(value, dict):
+                value = dict(value) or None
             shown[setting.key] = list(value) if isinstance(value, tuple) else str(value) if value else value
         return shown
 
@@ -420,7 +445,7 @@ def toml_source(path: Path) -> InitSettingsSource:
     except ValueError as error:  # tomllib.TOMLDecodeError, UnicodeDecodeError
         raise ConfigError(f"fichier de configuration illisible : {path} : {error}") from None
     values: dict[str, Any] = {}
-    for key, value in leaves(document):
+    for key, value in leaves(document, tables=TABLE_KEYS):
         setting = BY_KEY.get(key)
         if setting is None:
             raise ConfigError(f"clé inconnue dans {path} : {key} (clés permises : {', '.join(BY_KEY)})")
@@ -428,12 +453,16 @@ def toml_source(path: Path) -> InitSettingsSource:
     return InitSettingsSource(RunConfig, values)
 
 
-def leaves(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """(dotted key, value) of every leaf of a TOML document."""
+TABLE_KEYS = frozenset({"oauth.parametres"})
+"""Settings whose value is a TOML table (kept whole, not flattened)."""
+
+
+def leaves(table: Mapping[str, Any], prefix: str = "", tables: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every leaf of a TOML document; a table named in `tables` is one leaf."""
     found = []
     for name, value in table.items():
-        if isinstance(value, dict):
-            found += leaves(value, f"{prefix}{name}.")
+        if isinstance(value, dict) and f"{prefix}{name}" not in tables:
+            found += leaves(value, f"{prefix}{name}.", tables)
         else:
             found.append((f"{prefix}{name}", value))
     return found

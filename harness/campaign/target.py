@@ -28,7 +28,7 @@ from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.majors import Major, project_calendar
 from harness.foundations.target import ResponseHook
-from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth, discover_token_endpoint
+from harness.foundations.tokens import ClientCredentialsAuth, discover_token_endpoint
 from harness.reference.service import Titulaire
 from harness.reference.versions import RELEASES
 from harness.security import SecurityTarget
@@ -156,12 +156,16 @@ class ExternalTarget(_AspSide):
         return self.contract_versions.get(self.major.name, "non communiquée")
 
     def auth_for(self, client_id: str) -> httpx.Auth:
-        """The configured client; as the read-only client, it asks for the read scope alone."""
+        """The configured client, over TLS trusting `oauth.ca`, sending `oauth.parametres` with every token request.
+
+        As the read-only client it asks for the read scope alone (down-scoping, RFC 6749 §3.3): an issuer that
+        grants the full scope anyway gives a token the scope check cannot judge by.
+        """
         config = self.config
-        token_url = config.token_url or discover_token_endpoint(config.discovery_url or "", self.verify)
-        scopes = READ_ONLY_SCOPES if client_id == READ_ONLY_CLIENT else config.scopes
-        credentials = ClientCredentials(token_url, config.client_id, config.client_secret, scopes)
-        return ClientCredentialsAuth(credentials, self.verify)
+        verify = config.issuer_context()
+        token_url = config.token_url or discover_token_endpoint(config.discovery_url or "", verify)
+        scopes = READ_ONLY_SCOPES if client_id == READ_ONLY_CLIENT else None
+        return ClientCredentialsAuth(config.credentials(token_url, scopes), verify)
 
     def inspector(self) -> CallbackInspector:
         return self.receiver.inspector()

@@ -45,6 +45,8 @@ class ClientCredentials:
     client_id: str
     client_secret: str = field(default="", repr=False)
     scopes: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
+    """Extra form parameters the issuer requires (`audience`, `resource`…); they never replace the grant's own."""
 
     @property
     def auth_method(self) -> str:
@@ -163,7 +165,7 @@ class ClientCredentialsAuth(httpx.Auth):
         """POST parameters: client_secret_basic, with id and secret form-urlencoded (RFC 6749 §2.3.1), or
         tls_client_auth, with `client_id` in the form (RFC 8705 §2)."""
         credentials = self.credentials
-        data = {"grant_type": "client_credentials"}
+        data = dict(credentials.parameters) | {"grant_type": "client_credentials"}
         if credentials.scopes:
             data["scope"] = " ".join(credentials.scopes)
         headers = {"Accept": "application/json"}
