@@ -26,6 +26,7 @@ repr, a message or a summary.
 | `callback.cert`      | `RECETTE_CALLBACK_CERT` | the receiver's server certificate for that URL (optional)   |
 | `callback.key`       | `RECETTE_CALLBACK_KEY`  | its private key (with `callback.cert`)                      |
 | `callback.client_ca` | `RECETTE_CALLBACK_CLIENT_CA` | CA of the target's client certificates (default: `target.ca`) |
+| `target.service_contract` | `RECETTE_SERVICE_CONTRACT` | its service contract (bounds the waits); default: ASP's |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -54,6 +55,7 @@ from pydantic_settings import (
 from harness.foundations.calendar import Calendar, PolicyError, load_calendar
 from harness.foundations.document import unusable_contract
 from harness.foundations.majors import Major, project_calendar
+from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget, health_probe
@@ -105,6 +107,7 @@ SETTINGS = tuple(
         ("callback_cert", "callback.cert"),
         ("callback_key", "callback.key"),
         ("callback_client_ca", "callback.client_ca"),
+        ("service_contract", "target.service_contract"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -118,6 +121,7 @@ PATHS = (
     "callback_cert",
     "callback_key",
     "callback_client_ca",
+    "service_contract",
 )
 
 
@@ -167,6 +171,14 @@ def readable_calendar(path: Path) -> Path:
         load_calendar(path)
     except PolicyError as error:
         raise ValueError(f"calendrier des versions inutilisable : {error}") from None
+    return path
+
+
+def readable_service_contract(path: Path) -> Path:
+    try:
+        load_service_contract(path)
+    except ServiceContractError as error:
+        raise ValueError(f"contrat de service inutilisable : {error}") from None
     return path
 
 
@@ -227,6 +239,8 @@ class RunConfig(BaseSettings):
     callback_key: File | None = None
     callback_client_ca: File | None = None
     """CA of the client certificates the target presents to our receiver; None: `ca`."""
+    service_contract: Annotated[File, AfterValidator(readable_service_contract)] | None = None
+    """The platform's published service contract, whose deadlines bound every wait; None: the ASP's."""
 
     @classmethod
     def settings_customise_sources(
