@@ -37,6 +37,7 @@ repr, a message or a summary.
 | `oauth.test_key_id`  | `RECETTE_TEST_KEY_ID`   | the `kid` of that key (default: the JWK's own)              |
 | `oauth.ca`           | `RECETTE_OAUTH_CA`      | CA of the target's issuer (default: `target.ca`)       |
 | `oauth.parametres`   | `RECETTE_TOKEN_PARAMETERS` | extra token-form parameters (table)   |
+| `target.service_contract` | `RECETTE_SERVICE_CONTRACT` | its service contract (bounds the waits); default: ASP's |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -65,6 +66,7 @@ from pydantic_settings import (
 from harness.foundations.calendar import Calendar, PolicyError, load_calendar
 from harness.foundations.document import unusable_contract
 from harness.foundations.majors import Major, project_calendar
+from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget, health_probe, write_probe
@@ -130,6 +132,7 @@ SETTINGS = tuple(
         ("test_key_id", "oauth.test_key_id"),
         ("oauth_ca", "oauth.ca"),
         ("token_parameters", "oauth.parametres"),
+        ("service_contract", "target.service_contract"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -145,6 +148,7 @@ PATHS = (
     "callback_client_ca",
     "test_signing_key",
     "oauth_ca",
+    "service_contract",
 )
 
 
@@ -194,6 +198,14 @@ def readable_calendar(path: Path) -> Path:
         load_calendar(path)
     except PolicyError as error:
         raise ValueError(f"calendrier des versions inutilisable : {error}") from None
+    return path
+
+
+def readable_service_contract(path: Path) -> Path:
+    try:
+        load_service_contract(path)
+    except ServiceContractError as error:
+        raise ValueError(f"contrat de service inutilisable : {error}") from None
     return path
 
 
@@ -289,6 +301,8 @@ class RunConfig(BaseSettings):
     """CA of the target's issuer (discovery and token endpoint); None: `ca`."""
     token_parameters: dict[str, str] = Field(default_factory=dict)
     """Extra form parameters of every token request (`audience`, `resource`…), which many issuers require."""
+    service_contract: Annotated[File, AfterValidator(readable_service_contract)] | None = None
+    """The platform's published service contract, whose deadlines bound every wait; None: the ASP's."""
 
     @classmethod
     def settings_customise_sources(

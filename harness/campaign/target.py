@@ -144,6 +144,7 @@ class ExternalTarget(_AspSide):
         self.url = self.config.target
         self.verify = self.config.ssl_context()
         self.limit_bytes = TRANSACTION_LIMIT_BYTES
+        self.service_contract = self.config.service_contract or self.service_contract
         self.tls_paths = {
             "ca": str(self.config.ca),
             "client_cert": str(self.config.client_cert),

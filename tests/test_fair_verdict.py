@@ -1,0 +1,48 @@
+"""Judging a real platform fairly: its own service contract sets the deadlines of the waits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trustme
+
+from harness.campaign.config import ConfigError, load_config
+from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
+
+
+def settings(tmp_path: Path, service_contract: Path) -> dict[str, object]:
+    """A complete configuration (files that exist, though not a working platform), with `service_contract`."""
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("asp-recette")
+    ca.cert_pem.write_to_path(tmp_path / "ca.pem")
+    cert.cert_chain_pems[0].write_to_path(tmp_path / "client.pem")
+    cert.private_key_pem.write_to_path(tmp_path / "client.key")
+    return {
+        "target": "https://titulaire.example",
+        "ca": tmp_path / "ca.pem",
+        "client_cert": tmp_path / "client.pem",
+        "client_key": tmp_path / "client.key",
+        "token_url": "https://idp.example/token",
+        "client_id": "asp-recette",
+        "client_secret": "s",
+        "callback_url": "https://retours.example",
+        "service_contract": service_contract,
+    }
+
+
+def test_target_service_contract_is_read_from_the_settings(tmp_path: Path) -> None:
+    config = load_config(environ={}, overrides=settings(tmp_path, contract_path(SERVICE_CONTRACT)))
+    assert config.service_contract == contract_path(SERVICE_CONTRACT)
+
+
+def test_an_incomplete_service_contract_is_refused_in_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "contrat.yaml"
+    broken.write_text("contratDeService: {}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ={}, overrides=settings(tmp_path, broken))
+    message = str(refused.value)
+    assert "target.service_contract (RECETTE_SERVICE_CONTRACT)" in message
+    assert "contrat de service inutilisable" in message
+    assert "\n" not in message
