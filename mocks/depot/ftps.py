@@ -81,7 +81,7 @@ class DepotFtpsServer:
         self._server.close_all()
 
 
-class _JournaledHandler(TLS_FTPHandler):  # type: ignore[misc]
+class _JournaledHandler(TLS_FTPHandler):
     """pyftpdlib's FTPS handler, TLS required on both channels, journaled, with the armed faults applied."""
 
     tls_control_required = True
@@ -108,7 +108,7 @@ class _JournaledHandler(TLS_FTPHandler):  # type: ignore[misc]
             self._record(REFUSED, file, detail=DISK_FULL)
             self.respond("452 Espace disque insuffisant sur le serveur de dépôt.")
             return None
-        return super().ftp_STOR(file, mode)  # type: ignore[no-any-return]
+        return super().ftp_STOR(file, mode)
 
     def push_dtp_data(self, data: Any, isproducer: bool = False, file: Any = None, cmd: str | None = None) -> None:
         if cmd == "RETR" and (after := self.faults.take(CUT_TRANSFER)) is not None:
@@ -132,13 +132,13 @@ class _JournaledHandler(TLS_FTPHandler):  # type: ignore[misc]
         if renamed:
             source, target = renamed
             self._record(RENAME, source, cible=self._virtual(target))
-        return renamed  # type: ignore[no-any-return]
+        return renamed
 
     def ftp_DELE(self, path: str) -> str | None:
         removed = super().ftp_DELE(path)
         if removed:
             self._record(REMOVE, removed)
-        return removed  # type: ignore[no-any-return]
+        return removed
 
 
 class _CutProducer:
