@@ -23,6 +23,8 @@ from harness.foundations.archive_convention import is_published, temporary_name
 from harness.reference.settings import ArchiveSettings
 
 TIMEOUT_SECONDS = 30.0
+LISTING_NAME = 8
+"""Index of the name in an `ls -l` line split 8 times (a name may hold spaces)."""
 
 
 class RemoteError(Exception):
@@ -107,8 +109,11 @@ class _FtpsSession:
         self._ftp = ftp
 
     async def published(self, folder: str) -> list[str]:
-        names = await asyncio.to_thread(self._ftp.nlst, folder)
-        return sorted(n for n in (posixpath.basename(n) for n in names) if is_published(n))
+        """Listed by `STAT <folder>` on the control channel (RFC 959): no data channel for a listing."""
+        reply = await asyncio.to_thread(self._ftp.sendcmd, f"STAT {folder}")
+        lines = reply.splitlines()[1:-1]  # `213-Status of …` … `213 End of status.`
+        names = [fields[LISTING_NAME] for line in lines if len(fields := line.split(None, LISTING_NAME)) > LISTING_NAME]
+        return sorted(n for n in names if is_published(n))
 
     async def download(self, path: str, target: Path) -> None:
         def retrieve() -> None:
