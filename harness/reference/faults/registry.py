@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, archives, returns, service
+from harness.reference.faults import answers, returns, service
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -47,10 +47,6 @@ FAULTS: dict[str, type[Fault]] = {
         returns.LateReturn,
         returns.WithheldReturn,
         returns.ReturnForAnotherDeposit,
-        archives.NoticeOutsideContract,
-        archives.GenericRefusalReason,
-        archives.ArchiveReturnInApiMode,
-        archives.InventedPieceUid,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
