@@ -3,6 +3,7 @@
     harness (acts as the ASP) ──HTTPS + mTLS + OAuth2──▶ reference titulaire API
     mock ASP callback API ◀──HTTPS + mTLS + OAuth2── the titulaire's single return per deposit
     mock OIDC issuer (tokens), SMTP catcher (incident mails)
+    ASP deposit server (SFTP, FTPS) ◀── the reference titulaire fetches archives, publishes its notices
 
 Certificates are made at start-up into the run directory. `state()` describes it all for scripts.
 """
@@ -26,16 +27,17 @@ from harness.foundations.asp_client import AspClient, CallbackInspector, Deposit
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.contracts import ASP_CALLBACK_V1, load_yaml
 from harness.foundations.majors import Major, current_major
-from harness.foundations.servers import BackgroundServer
+from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import RunCertificates, certificate_subject
 from harness.foundations.token_verifier import TokenVerifier
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
-from harness.reference.settings import ReferenceSettings, RetryPolicy
+from harness.reference.settings import ArchiveSettings, ReferenceSettings, RetryPolicy
 from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget, health_probe
 from mocks.asp import ReturnRecorder
 from mocks.asp import create_app as create_callback_app
+from mocks.depot import DepositServer
 from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
 from mocks.smtp import SmtpCatcher
@@ -46,6 +48,8 @@ READ_SCOPES = ("depots:lire",)
 CALLBACK_AUDIENCE = "https://callback.asp.recette.local"
 CALLBACK_CLIENT_ID = "titulaire"
 CALLBACK_SCOPES = ("retours:ecrire",)
+TITULAIRE_SPACE = "titulaire-reference"
+"""The reference's user (and space) on the ASP's deposit server."""
 RECETTE_RETRIES = RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0)
 """The embedded reference gives up within seconds: its scenarios arm outages it must not outlast."""
 
@@ -57,6 +61,8 @@ class EnvironmentOptions:
     reference: dict[str, Any] = field(default_factory=dict)
     """Overrides of `ReferenceSettings` fields (limit_bytes, retention, retry…)."""
     clock: Clock = utc_now
+    archives: str | None = None
+    """How the reference watches the ASP's deposit server (`sftp`, `ftps`); None: the API mode only."""
 
 
 def callback_path() -> str:
@@ -90,6 +96,14 @@ class Environment:
     def _start(self) -> None:
         self.certs = RunCertificates.create(self.run_dir / "tls")
         self.smtp = self._stack.enter_context(SmtpCatcher())
+        titulaire_space = (TITULAIRE_SPACE, self.certs.titulaire_client)
+        self.depot = (
+            self._stack.enter_context(
+                DepositServer(self.run_dir / "depot", self.certs.ca, self.certs.server, titulaire_space)
+            )
+            if self.options.archives
+            else None
+        )
         self.clients = {
             "asp-recette": RegisteredClient("asp-recette", secrets.token_urlsafe(24), FULL_SCOPES, TITULAIRE_AUDIENCE),
             "asp-lecture": RegisteredClient("asp-lecture", secrets.token_urlsafe(24), READ_SCOPES, TITULAIRE_AUDIENCE),
@@ -135,8 +149,20 @@ class Environment:
             callback_token_url=self.token_url,
             callback_client_id=CALLBACK_CLIENT_ID,
             retry=RECETTE_RETRIES,
+            archives=self._archive_settings(),
         )
         return dataclasses.replace(settings, **self.options.reference)
+
+    def _archive_settings(self) -> ArchiveSettings | None:
+        """The reference reaches the deposit server as any titulaire: its key (SFTP) or password (FTPS)."""
+        protocol = self.options.archives
+        if protocol is None or self.depot is None:
+            return None
+        access = self.depot.access
+        port = self.depot.sftp_port if protocol == "sftp" else self.depot.ftps_port
+        return ArchiveSettings(
+            protocol, LOOPBACK, port, access.user, access.key, self.depot.known_hosts, access.password
+        )
 
     def stop(self) -> None:
         self._stack.close()
@@ -223,6 +249,7 @@ class Environment:
                 "client_key": str(self.certs.asp_client.key),
             },
             "smtp": {"host": self.smtp.host, "port": self.smtp.port},
+            **({"depot": self.depot.state()} if self.depot else {}),
             "oauth": {
                 "token_url": self.token_url,
                 "issuer": self.issuer.url,

@@ -25,6 +25,7 @@ from harness.foundations.clock import Clock, utc_now
 from harness.foundations.problems import Problem
 from harness.foundations.tls import client_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
+from harness.reference.archives.consumer import ArchiveConsumer
 from harness.reference.callback_client import CallbackClient
 from harness.reference.faults import Fault, arm
 from harness.reference.incidents import Incidents
@@ -99,6 +100,8 @@ class Titulaire:
             self.faults,
         )
         self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, self.faults)
+        self.archives = self._archive_consumer()
+        """The watcher of the ASP's deposit server (mode dossier), when one is configured."""
         self.accepting = True
         self.contract_violations: list[str] = []
         """Responses that left the contract (the tests assert none)."""
@@ -122,6 +125,18 @@ class Titulaire:
             auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
         retry = self.faults.apply(Fault.retry_policy, settings.retry)
         return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth, limit_bytes=settings.limit_bytes)
+
+    def _archive_consumer(self) -> ArchiveConsumer | None:
+        archives = self.settings.archives
+        if archives is None:
+            return None
+        tls = None
+        if archives.protocol == "ftps":
+            assert self.settings.ca_file is not None, "FTPS needs the CA of the deposit server (ca_file)"
+            tls = client_context(self.settings.ca_file, self.settings.client_certificate())
+        return ArchiveConsumer(
+            self.store, self.settings, archives, tls, self.incidents, self.clock, self.worker.wake, self.faults
+        )
 
     def deposit_directory(self, deposit_id: str) -> Path:
         return self.deposits_directory() / deposit_id
@@ -300,6 +315,8 @@ class Titulaire:
             asyncio.create_task(self.outbox.run(), name="outbox"),
             asyncio.create_task(self._purge_periodically(), name="retention"),
         ]
+        if self.archives is not None:
+            tasks.append(asyncio.create_task(self.archives.run(), name="archives"))
         try:
             yield
         finally:

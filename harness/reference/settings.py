@@ -72,6 +72,58 @@ class IntakeLimits:
     """Characters of an `X-Recette-Run` or `X-Recette-Motif` tag; beyond: 400 parametre-invalide."""
 
 
+# -- archive mode (mode dossier) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Bounds on what one archive may make the reference extract; beyond any, the archive is refused."""
+
+    entries: int = 1000
+    """Entries of one archive (trop-d-entrees)."""
+    entry_bytes: int = 512 * 1024 * 1024
+    """Decompressed bytes of one entry (entree-trop-volumineuse)."""
+    total_bytes: int = 2 * 1024 * 1024 * 1024
+    """Decompressed bytes of the whole archive (archive-trop-volumineuse)."""
+    ratio: float = 100.0
+    """Decompressed / compressed bytes of an entry, or of a whole tar.gz (taux-de-compression-excessif)."""
+    manifest_bytes: int = 1_000_000
+    """Bytes of `manifeste.json` (manifeste-invalide beyond)."""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """How the reference reaches the ASP's deposit server, as a real titulaire would (SFTP or FTPS)."""
+
+    protocol: str
+    """`sftp` or `ftps`."""
+    host: str
+    port: int
+    user: str
+    key: Path | None = None
+    """SFTP: our private key."""
+    known_hosts: Path | None = None
+    """SFTP: the server's host key (never trusted on first use)."""
+    password: str | None = field(default=None, repr=False)
+    """FTPS: our password (with our client certificate, `ReferenceSettings.client_cert`)."""
+    poll_seconds: float = 0.5
+    """How often `entrant/` is looked at."""
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("sftp", "ftps"):
+            raise ValueError(f"archive protocol must be sftp or ftps, got {self.protocol!r}")
+
+    @classmethod
+    def from_json(cls, values: dict[str, Any]) -> ArchiveSettings:
+        values = dict(values)
+        for name in ("key", "known_hosts"):
+            if values.get(name) is not None:
+                values[name] = Path(values[name])
+        values["limits"] = ArchiveLimits(**values.get("limits", {}))
+        return cls(**values)
+
+
 @dataclass(frozen=True)
 class ReferenceSettings:
     """Everything the reference titulaire needs to run; every field has a sensible default."""
@@ -110,6 +162,8 @@ class ReferenceSettings:
     callback_client_secret: str | None = field(default=None, repr=False)
     """None or empty: tls_client_auth (RFC 8705), our client certificate is the credential."""
     callback_scopes: tuple[str, ...] = ("retours:ecrire",)
+    archives: ArchiveSettings | None = None
+    """The ASP's deposit server to watch (mode dossier); None: the API mode only."""
 
     def __post_init__(self) -> None:
         if unknown := unknown_faults(self.faults):
@@ -153,4 +207,6 @@ class ReferenceSettings:
         values["faults"] = tuple(values.get("faults", ()))
         if "callback_scopes" in values:
             values["callback_scopes"] = tuple(values["callback_scopes"])
+        if values.get("archives") is not None:
+            values["archives"] = ArchiveSettings.from_json(values["archives"])
         return cls(**values)

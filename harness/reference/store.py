@@ -67,6 +67,12 @@ CREATE TABLE IF NOT EXISTS returns (
     lease_until TEXT
 );
 CREATE INDEX IF NOT EXISTS returns_state ON returns (state);
+CREATE TABLE IF NOT EXISTS archives (
+    archive_id TEXT PRIMARY KEY,
+    deposit_id TEXT REFERENCES deposits (id),
+    notice TEXT NOT NULL,
+    published_at TEXT
+);
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY,
     deposit_id TEXT REFERENCES deposits (id),
@@ -76,6 +82,15 @@ CREATE TABLE IF NOT EXISTS incidents (
     mailed_at TEXT
 );
 """
+
+
+ADDED_COLUMNS = (
+    ("returns", "generation", "INTEGER NOT NULL DEFAULT 0"),
+    ("returns", "lease_until", "TEXT"),
+    ("deposits", "mode", "TEXT NOT NULL DEFAULT 'API'"),
+    ("documents", "uid", "TEXT"),
+)
+"""Columns added since the first schema: (table, column, declaration)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class DocumentRecord:
     size: int
     digest: str
     path: Path
+    uid: str | None = None
+    """Archive mode: the UID of the piece this document belongs to, from the manifest."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,8 @@ class DepositRecord:
     run_id: str | None = None
     """Billing tags of the run that sent it (X-Recette-Run, X-Recette-Motif), for reconciliation."""
     motif: str | None = None
+    mode: str = "API"
+    """How it came (modeEchange): API, or DOSSIER for an archive."""
 
 
 @dataclass(frozen=True)
@@ -154,10 +173,10 @@ class Store:
 
     def _migrate(self) -> None:
         """Columns added since the first schema, for a data directory made by an older reference."""
-        columns = {row["name"] for row in self._db.execute("PRAGMA table_info(returns)")}
-        for name, declaration in (("generation", "INTEGER NOT NULL DEFAULT 0"), ("lease_until", "TEXT")):
+        for table, name, declaration in ADDED_COLUMNS:
+            columns = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
             if name not in columns:
-                self._db.execute(f"ALTER TABLE returns ADD COLUMN {name} {declaration}")
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     async def run(self, operation: Callable[..., T], *args: Any) -> T:
         """`operation(*args)` on the store's thread, awaited without holding the event loop."""
@@ -189,30 +208,7 @@ class Store:
         """Record a received deposit with its documents and its first event, atomically."""
         try:
             with self._transaction() as db:
-                db.execute(
-                    "INSERT INTO deposits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                    (
-                        deposit.id,
-                        _ts(deposit.received_at),
-                        json.dumps(deposit.metadata, ensure_ascii=False),
-                        deposit.body_bytes,
-                        deposit.digest,
-                        deposit.fingerprint,
-                        idempotency_key,
-                        deposit.status,
-                        _ts(deposit.retain_until),
-                        deposit.run_id,
-                        deposit.motif,
-                    ),
-                )
-                db.executemany(
-                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (deposit.id, d.position, d.name, d.content_type, d.size, d.digest, str(d.path))
-                        for d in documents
-                    ],
-                )
-                _insert_event(db, deposit.id, deposit.status, deposit.received_at, None)
+                _insert_deposit(db, deposit, documents, idempotency_key)
         except sqlite3.IntegrityError as error:
             if "idempotency_key" in str(error):
                 raise DuplicateIdempotencyKey(idempotency_key) from error
@@ -239,7 +235,9 @@ class Store:
     def documents(self, deposit_id: str) -> list[DocumentRecord]:
         rows = self._rows("SELECT * FROM documents WHERE deposit_id = ? ORDER BY position", deposit_id)
         return [
-            DocumentRecord(r["position"], r["name"], r["content_type"], r["size"], r["digest"], Path(r["path"]))
+            DocumentRecord(
+                r["position"], r["name"], r["content_type"], r["size"], r["digest"], Path(r["path"]), r["uid"]
+            )
             for r in rows
         ]
 
@@ -340,6 +338,34 @@ class Store:
                 (deposit_id, deposit_id, _ts(at), "retransmission demandée"),
             )
 
+    # -- archives (mode dossier) ---------------------------------------------------------------------
+
+    def add_archive(
+        self, archive_id: str, notice: dict[str, Any], deposit: DepositRecord | None, documents: list[DocumentRecord]
+    ) -> None:
+        """Record an archive's reception notice and, when it is accepted, its deposit, atomically."""
+        with self._transaction() as db:
+            if deposit is not None:
+                _insert_deposit(db, deposit, documents, None)
+            db.execute(
+                "INSERT INTO archives VALUES (?, ?, ?, NULL)",
+                (archive_id, deposit.id if deposit else None, json.dumps(notice, ensure_ascii=False)),
+            )
+
+    def archive_notice(self, archive_id: str) -> dict[str, Any] | None:
+        """The reception notice of an archive already received, or None."""
+        rows = self._rows("SELECT notice FROM archives WHERE archive_id = ?", archive_id)
+        return json.loads(rows[0]["notice"]) if rows else None
+
+    def unpublished_notices(self) -> list[dict[str, Any]]:
+        """The notices recorded but not yet on the deposit server (a publication failed or was cut short)."""
+        rows = self._rows("SELECT notice FROM archives WHERE published_at IS NULL ORDER BY rowid")
+        return [json.loads(r["notice"]) for r in rows]
+
+    def mark_notice_published(self, archive_id: str, at: datetime) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE archives SET published_at = ? WHERE archive_id = ?", (_ts(at), archive_id))
+
     # -- incidents -----------------------------------------------------------------------------------
 
     def add_incident(self, incident_id: str, deposit_id: str | None, at: datetime, summary: str, detail: str) -> None:
@@ -382,6 +408,35 @@ def _insert_event(db: sqlite3.Connection, deposit_id: str, status: str, at: date
     db.execute("INSERT INTO events VALUES (?, ?, ?, ?)", (deposit_id, status, _ts(at), detail))
 
 
+def _insert_deposit(
+    db: sqlite3.Connection, deposit: DepositRecord, documents: list[DocumentRecord], idempotency_key: str | None
+) -> None:
+    db.execute(
+        "INSERT INTO deposits (id, received_at, metadata, body_bytes, digest, fingerprint, idempotency_key, status, "
+        "retain_until, run_id, motif, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            deposit.id,
+            _ts(deposit.received_at),
+            json.dumps(deposit.metadata, ensure_ascii=False),
+            deposit.body_bytes,
+            deposit.digest,
+            deposit.fingerprint,
+            idempotency_key,
+            deposit.status,
+            _ts(deposit.retain_until),
+            deposit.run_id,
+            deposit.motif,
+            deposit.mode,
+        ),
+    )
+    db.executemany(
+        "INSERT INTO documents (deposit_id, position, name, content_type, size, digest, path, uid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(deposit.id, d.position, d.name, d.content_type, d.size, d.digest, str(d.path), d.uid) for d in documents],
+    )
+    _insert_event(db, deposit.id, deposit.status, deposit.received_at, None)
+
+
 def _set_status(db: sqlite3.Connection, deposit_id: str, status: str, at: datetime, detail: str | None) -> None:
     db.execute("UPDATE deposits SET status = ? WHERE id = ?", (status, deposit_id))
     _insert_event(db, deposit_id, status, at, detail)
@@ -400,6 +455,7 @@ def _deposit(row: sqlite3.Row) -> DepositRecord:
         purged=row["purged_at"] is not None,
         run_id=row["run_id"],
         motif=row["motif"],
+        mode=row["mode"],
     )
 
 

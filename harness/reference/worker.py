@@ -96,7 +96,7 @@ def _examine(deposit: DepositRecord, documents: list[DocumentRecord]) -> tuple[l
         all_controls += controls
         pieces.append(
             {
-                "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{deposit.id}/{document.position}")),
+                "uid": document.uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{deposit.id}/{document.position}")),
                 "nom": document.name,
                 "typeDetecte": recognition.kind,
                 "tailleOctets": document.size,
@@ -120,7 +120,7 @@ def build_return(
     retour: dict[str, Any] = {
         "idRetour": return_id,
         "idDepot": deposit.id,
-        "modeEchange": "API",
+        "modeEchange": deposit.mode,
         "metadonnees": deposit.metadata,
         "statut": "REJETE" if reason else "TRAITE",
         "pieces": pieces,

@@ -140,6 +140,16 @@ class Fault:
         """Other returns sent once it is acknowledged (whatever the ASP answers them)."""
         return []
 
+    # -- the archive mode (archives/consumer.py) ---------------------------------------------------
+
+    def archive_notice(self, notice: Json) -> Json:
+        """An archive's reception notice, as it is recorded and published."""
+        return notice
+
+    def archive_refusal(self, code: str) -> str:
+        """The reason (code) an unsafe archive is refused with."""
+        return code
+
 
 class FaultSet:
     """The armed faults, applied in order at each hook; empty, it changes nothing."""

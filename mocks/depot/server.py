@@ -1,0 +1,165 @@
+"""The ASP's deposit server (serveur de dépôt): SFTP and FTPS over one set of spaces, one per titulaire.
+
+Each titulaire's space holds `entrant/` (ASP → titulaire) and `sortant/` (titulaire → ASP). The titulaire
+logs in by SFTP with its key or by FTPS with its password and client certificate, chrooted in its space.
+The ASP side (the harness, in this process) puts archives and reads notices straight in the spaces, reads
+the journal and arms faults: the titulaire has no way to reach any of that.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import asyncssh
+
+from harness.foundations.archive_convention import INBOUND, OUTBOUND, is_published, temporary_name
+from harness.foundations.tls import CertificatePair
+from mocks.depot.faults import DepotFaults
+from mocks.depot.ftps import DepotFtpsServer, tls_context
+from mocks.depot.journal import UPLOAD, Exchange, Journal
+from mocks.depot.sftp import LOOPBACK, DepotSftpServer
+
+SSH_KEY_TYPE = "ssh-ed25519"
+ASP_SIDE = "asp"
+"""The journal's user name of what the ASP side puts or removes in the spaces."""
+
+
+@dataclass(frozen=True)
+class TitulaireAccess:
+    """How a titulaire reaches its space: its SFTP key, its FTPS password and client certificate."""
+
+    user: str
+    key: Path
+    """Its SSH private key (mode 600); the server knows the public one."""
+    password: str
+    client: CertificatePair
+
+
+class DepositServer:
+    """Starts the SFTP and FTPS listeners on free ports over `root/<titulaire>/{entrant,sortant}`."""
+
+    def __init__(self, root: Path, ca: Path, server_pair: CertificatePair, titulaire: tuple[str, CertificatePair]):
+        self.root = root
+        self._ca = ca
+        self._server_pair = server_pair
+        self._user, self._client = titulaire
+        self.journal = Journal(root / "journal.jsonl")
+        self.faults = DepotFaults()
+        self._sftp: DepotSftpServer | None = None
+        self._ftps: DepotFtpsServer | None = None
+        self.access: TitulaireAccess
+        self.known_hosts: Path
+
+    # -- lifetime ------------------------------------------------------------------------------------
+
+    def start(self) -> DepositServer:
+        keys = self.root / "cles"
+        keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+        space = self.space()
+        for folder in (INBOUND, OUTBOUND):
+            (space / folder).mkdir(parents=True, exist_ok=True)
+        host_key = asyncssh.generate_private_key(SSH_KEY_TYPE)
+        client_key = asyncssh.generate_private_key(SSH_KEY_TYPE, comment=self._user)
+        key_path = keys / self._user
+        client_key.write_private_key(str(key_path))
+        key_path.chmod(0o600)
+        client_key.write_public_key(str(key_path) + ".pub")
+        self.access = TitulaireAccess(self._user, key_path, secrets.token_urlsafe(18), self._client)
+        try:
+            self._sftp = DepotSftpServer(host_key, {self._user: (client_key, space)}, self.journal, self.faults).start()
+            context = tls_context(self._ca, self._server_pair)
+            users = {self._user: (self.access.password, space)}
+            self._ftps = DepotFtpsServer(context, users, self.journal, self.faults).start()
+        except BaseException:
+            self.stop()
+            raise
+        self.known_hosts = keys / "known_hosts"
+        public = host_key.export_public_key("openssh").decode().strip()
+        self.known_hosts.write_text(f"[{LOOPBACK}]:{self.sftp_port} {public}\n", encoding="utf-8")
+        self.host_fingerprint = host_key.get_fingerprint()
+        return self
+
+    def stop(self) -> None:
+        for server in (self._ftps, self._sftp):
+            if server is not None:
+                server.stop()
+        self._sftp = self._ftps = None
+
+    def __enter__(self) -> DepositServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- where it listens ----------------------------------------------------------------------------
+
+    @property
+    def sftp_port(self) -> int:
+        assert self._sftp is not None, "server not started"
+        return self._sftp.port
+
+    @property
+    def ftps_port(self) -> int:
+        assert self._ftps is not None, "server not started"
+        return self._ftps.port
+
+    def space(self) -> Path:
+        """The titulaire's space on disk."""
+        return self.root / "espaces" / self._user
+
+    def state(self) -> dict[str, Any]:
+        """The state file's `depot` key: what a titulaire (or a person with `sftp`) needs to connect."""
+        return {
+            "sftp": {
+                "host": LOOPBACK,
+                "port": self.sftp_port,
+                "user": self.access.user,
+                "key": str(self.access.key),
+                "known_hosts": str(self.known_hosts),
+                "host_key_fingerprint": self.host_fingerprint,
+                "command": f"sftp -P {self.sftp_port} -i {self.access.key} -o UserKnownHostsFile={self.known_hosts} "
+                f"{self.access.user}@{LOOPBACK}",
+            },
+            "ftps": {
+                "host": LOOPBACK,
+                "port": self.ftps_port,
+                "user": self.access.user,
+                "password": self.access.password,
+                "ca": str(self._ca),
+                "client_cert": str(self.access.client.cert),
+                "client_key": str(self.access.client.key),
+            },
+            "entrant": f"/{INBOUND}",
+            "sortant": f"/{OUTBOUND}",
+            "journal": str(self.journal.path),
+        }
+
+    # -- the ASP side ----------------------------------------------------------------------------------
+
+    def put(self, name: str, content: bytes) -> Path:
+        """Deposit an archive (or a request) in `entrant/`: written under a temporary name, then renamed."""
+        inbound = self.space() / INBOUND
+        temporary = inbound / temporary_name(name)
+        with temporary.open("wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        final = temporary.rename(inbound / name)
+        self.journal.record(Exchange("local", ASP_SIDE, UPLOAD, f"/{INBOUND}/{name}", octets=len(content)))
+        return final
+
+    def inbound(self) -> list[str]:
+        """The files published in `entrant/` (not yet taken by the titulaire)."""
+        return sorted(p.name for p in (self.space() / INBOUND).iterdir() if is_published(p.name))
+
+    def outbound(self) -> dict[str, bytes]:
+        """The files the titulaire published in `sortant/`, by name."""
+        folder = self.space() / OUTBOUND
+        return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if is_published(p.name)}
