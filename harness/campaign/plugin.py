@@ -86,6 +86,8 @@ class CampaignPlugin:
         majors, the runner gives each campaign one that knows the earlier majors' deposits."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
+        self._suite = ""
+        """The suite of the current test: the target's deposit meter files its deposits under it."""
 
     @property
     def target(self) -> Target:
@@ -93,6 +95,7 @@ class CampaignPlugin:
             self._target = self._target_factory()
             self._target.on_request = self.journal.append
             self._target.on_response = self.deposits.observe
+            self._target.meter.suite = self._suite
         return self._target
 
     def publish_load(self, verdict: dict[str, Any]) -> None:
@@ -117,6 +120,9 @@ class CampaignPlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
         self.journal.clear()
         self.deposits.origin = item.nodeid
+        self._suite = _suite_of(item)
+        if self._target is not None:
+            self._target.meter.suite = self._suite
         with _reservations(item):
             return (yield)
 
