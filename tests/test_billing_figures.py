@@ -88,7 +88,7 @@ def test_a_run_on_the_embedded_reference_is_not_billable_and_says_why(one_run: t
     assert summary["facturable"] is False
     assert (bill["facturable"], bill["raisonNonFacturable"]) == ("non", EMBEDDED_REASON)
     assert (line["facturable"], line["raisonNonFacturable"]) == ("non", EMBEDDED_REASON)
-    assert html.escape(EMBEDDED_REASON) in (run_dir / "pv-recette.html").read_text(encoding="utf-8")
+    assert EMBEDDED_REASON in html.unescape((run_dir / "pv-recette.html").read_text(encoding="utf-8"))
     assert all(r.outcome == "reussi" for r in report.results), [r.evidence for r in report.results]
 
 
