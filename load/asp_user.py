@@ -5,7 +5,9 @@ environment's state file (`RECETTE_STATE_FILE`, written by `recette load` or `re
 the ASP's client certificate, obtains a `client_credentials` token from the issuer, tags each request
 with `X-Recette-Run` / `X-Recette-Motif`, and after each accepted deposit waits for its single return
 on the mock callback's inspection, reported as a `RETOUR` request whose response time is the delay
-from the 202 to the return's reception by the ASP.
+from the 202 to the return's reception by the ASP. Against a platform whose returns go to the run's
+receiver (no `asp_callback` in the state), the users do not wait: the master writes every accepted deposit
+and its time (`envoi.json`) and the harness measures the delays at the receiver (`harness.load.returns`).
 
 Imported only by locust processes (locust's gevent monkey-patching must never reach the harness).
 The whole run stops after `RECETTE_MAX_REQUESTS` requests.
@@ -105,7 +107,7 @@ def _probe_body_size(transaction_bytes: int) -> int:
     url, headers = STATE["titulaire"]["url"], SETTINGS.tags.headers()
     with AspClient(url, context, auth, headers, major=MAJOR, meter=meter) as client:
         size = client.body_size_for_transaction(transaction_bytes, METADONNEES)
-    _sent["depots"] += meter.deposits  # the probe is a deposit too
+    _sent["depots"] += meter.deposits  # the probe is a deposit too (its return is not measured)
     _sent["octets"] += meter.bytes_sent
     return size
 
@@ -126,8 +128,9 @@ def chunks(content: bytes) -> Iterator[memoryview]:
 # -- the request cap, and what was sent (for the billing ledger) -------------------------------------
 
 _requests_here = [0]
-_sent = {"depots": 0, "octets": 0}
-"""Deposits and bytes sent by this process (since its last report to the master, on a worker)."""
+_sent: dict[str, Any] = {"depots": 0, "octets": 0, "acceptes": []}
+"""Deposits the titulaire accepted from this process, their bytes, and each one's idDepot and time of
+acceptance (since its last report to the master, on a worker): the figures of the billing ledger."""
 _runner: list[Any] = []
 
 
@@ -149,7 +152,7 @@ def _on_init(environment: LocustEnvironment, **_kwargs: Any) -> None:
 @events.report_to_master.add_listener
 def _report_sent(client_id: str, data: dict[str, Any]) -> None:
     data["recette_envoi"] = dict(_sent)
-    _sent.update(depots=0, octets=0)
+    _sent.update(depots=0, octets=0, acceptes=[])
 
 
 @events.worker_report.add_listener
@@ -233,8 +236,6 @@ class AspUser(HttpUser):
         self.check_budget()
         content_type, content = body_of(size)
         data: Any = chunks(content) if chunked else content
-        _sent["depots"] += 1
-        _sent["octets"] += size
         headers = {"Content-Type": content_type}
         response = self.call("POST", MAJOR.path("/depots"), operation, expected, data=data, headers=headers)
         if response is None or expected != 202:
@@ -242,6 +243,9 @@ class AspUser(HttpUser):
         accepted_at = time.time()
         id_depot = response.json()["idDepot"]
         self.deposits.append(id_depot)
+        _sent["depots"] += 1
+        _sent["octets"] += size
+        _sent["acceptes"].append([id_depot, accepted_at])
         if CALLBACK_URL is not None:
             self.wait_for_return(id_depot, accepted_at)
 

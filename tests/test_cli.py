@@ -104,14 +104,14 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     junit = ElementTree.parse(run_dir / "junit.xml")
     properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert properties["recette.idExecution"] == run_dir.name
-    assert properties["recette.libelle"] == "environnement de recette"
+    assert properties["recette.facturable"] == "non", "no titulaire platform processed anything"
     allure_results = [json.loads(p.read_text()) for p in (run_dir / "allure-results").glob("*-result.json")]
     assert allure_results
     labels = {(label["name"], label["value"]) for label in allure_results[0]["labels"]}
     assert ("recette.motif", "recette") in labels
     assert any(name == "feature" for name, _ in labels)
     billing = json.loads((run_dir / "billing.json").read_text(encoding="utf-8"))
-    assert billing["facturable"] == "oui"
+    assert billing["facturable"] == "non"
     assert not list(run_dir.rglob("*.key.pem")), "private keys must not land in the reports"
     assert "QUALIFIÉ" in result.stdout
     assert isinstance(summary["graineFuzzing"], int)

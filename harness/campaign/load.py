@@ -1,5 +1,5 @@
 """The load tool (`harness.load`) on the campaign's targets: the embedded environment, a configured
-platform, and the short `limite` run of the campaign's `charge` suite."""
+platform (with the run's return receiver), and the short `limite` run of the campaign's `charge` suite."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from typing import Any
 
 from harness.campaign.config import RunConfig
 from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.campaign.receiver import ReturnReceiver
+from harness.campaign.results import LOAD_SUITE
 from harness.campaign.target import EmbeddedTarget, Target
 from harness.foundations.tokens import discover_token_endpoint
 from harness.load.charge import LoadRequest, LoadTarget, run_load
@@ -38,7 +40,20 @@ def embedded_target(limit_bytes: int) -> Iterator[LoadTarget]:
 
 @contextmanager
 def configured_target(config: RunConfig) -> Iterator[LoadTarget]:
-    """A real platform (`--target`, `--config`): the state file of its settings, for the locust processes.
+    """A real platform (`--target`, `--config`) and the run's return receiver, started for the load: the
+    platform's returns reach it (no failed delivery, no incident) and their delays are measured there."""
+    with (
+        tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory,
+        ReturnReceiver(config, Path(directory)) as receiver,
+        platform_state(config) as state_file,
+    ):
+        yield LoadTarget(state_file, receiver=receiver.inspector)
+
+
+@contextmanager
+def platform_state(config: RunConfig) -> Iterator[Path]:
+    """The state file of a platform's settings (its TLS files, issuer and client) for the locust processes;
+    no `asp_callback`: the users do not wait for the returns, the receiver measures them.
 
     The file holds the client secret: it lives (mode 600) in a folder removed after the run.
     """
@@ -54,28 +69,42 @@ def configured_target(config: RunConfig) -> Iterator[LoadTarget]:
         state_file = Path(directory) / "etat.json"
         state_file.touch(mode=0o600)
         state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-        yield LoadTarget(state_file)
+        yield state_file
 
 
 def charge_suite(target: Target, run_dir: Path, **options: Any) -> dict[str, Any]:
-    """The campaign's `charge` suite: a short `limite` run (2 users, 10 s) on the campaign's embedded target.
+    """The campaign's `charge` suite: a short `limite` run (2 users, 10 s) on the campaign's target, judged by
+    the platform's service contract; its accepted deposits are metered with the run's (`target.meter`).
 
     Writes into `run_dir/charge/` and returns the `qos.json` data (`verdict`: "conforme" or "non conforme",
-    `criteres`…); `qos_checks` turns it into check results.
+    `criteres`…); `qos_checks` turns it into check results. A load run that measured nothing raises
+    `LoadRunError` with its cause.
     """
-    if not isinstance(target, EmbeddedTarget):
-        raise ValueError("la suite de charge demande l'environnement embarqué (fichier d'état, certificats, client)")
     defaults: dict[str, Any] = {
         "users": 2,
         "duration_seconds": 10.0,
         "max_requests": 200,
         "limit_bytes": target.limit_bytes,
         "version": target.major.name,
+        "service_contract": target.service_contract,
     }
     request = LoadRequest(PROFILES["limite"], tags=target.tags, report_dir=run_dir.parent, **(defaults | options))
     if request.run_dir != run_dir:
         raise ValueError(f"le dossier de l'exécution doit être <rapports>/{target.tags.run_id} (reçu {run_dir})")
-    with tempfile.TemporaryDirectory(prefix="recette-charge-") as directory:
-        state_file = Path(directory) / "etat.json"
-        target.environment.write_state(state_file)
-        return run_load(request, LoadTarget(state_file, titulaire_pid=os.getpid()))
+    with _load_target(target) as where:
+        report = run_load(request, where)
+    target.meter.add(LOAD_SUITE, report["envoi"]["depots"], report["envoi"]["octets"])
+    return report
+
+
+@contextmanager
+def _load_target(target: Target) -> Iterator[LoadTarget]:
+    """The campaign's embedded environment, or its platform with the campaign's receiver."""
+    if isinstance(target, EmbeddedTarget):
+        with tempfile.TemporaryDirectory(prefix="recette-charge-") as directory:
+            state_file = Path(directory) / "etat.json"
+            target.environment.write_state(state_file)
+            yield LoadTarget(state_file, titulaire_pid=os.getpid())
+    else:
+        with platform_state(target.config) as state_file:
+            yield LoadTarget(state_file, receiver=target.inspector)

@@ -93,6 +93,8 @@ class CampaignPlugin:
         `securite` suite's leak check judges them)."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
+        self._suite = ""
+        """The suite of the current test: the target's deposit meter files its deposits under it."""
 
     @property
     def target(self) -> Target:
@@ -100,6 +102,7 @@ class CampaignPlugin:
             self._target = self._target_factory()
             self._target.on_request = self.journal.append
             self._target.on_response = self._observe
+            self._target.meter.suite = self._suite
         return self._target
 
     def _observe(self, response: httpx.Response) -> None:
@@ -129,6 +132,9 @@ class CampaignPlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
         self.journal.clear()
         self.deposits.origin = item.nodeid
+        self._suite = _suite_of(item)
+        if self._target is not None:
+            self._target.meter.suite = self._suite
         with _reservations(item):
             return (yield)
 

@@ -16,6 +16,8 @@ PASSED, FAILED, SKIPPED, RESERVED = "reussi", "echoue", "ignore", "reserve"
 """A test's outcomes: a skip is what the run was not asked to check (the calendar, `--tags`); a reservation
 (réserve) is what it should have checked and could not, with what the vendor must provide to lift it."""
 OUTCOMES = (PASSED, FAILED, RESERVED, SKIPPED)
+LOAD_SUITE = "charge"
+"""The load suite: once it ran, a run without its QoS verdict is not qualified."""
 COEXISTENCE_SUITE = "coexistence"
 """The results of the coexistence of the majors (`recette run --versions`)."""
 
@@ -78,6 +80,8 @@ class CampaignReport:
     load: dict[str, Any] | None = None
     deposits_sent: int = 0
     bytes_sent: int = 0
+    deposits_per_suite: dict[str, dict[str, int]] = field(default_factory=dict)
+    """The deposits and bytes above, per suite that sent them (`DepositMeter.breakdown`)."""
     judged_on: date | None = None
     """The date the run was judged at (`--date`), when it is not the day it ran."""
     major: str = ""
@@ -110,10 +114,14 @@ class CampaignReport:
         """Qualified: something ran, nothing failed, no response left its contract, the load verdict holds; with
         reservations when some check could not be made."""
         ran = any(r.outcome == PASSED for r in self.results)
-        load_ok = self.load is None or self.load.get("verdict") == "conforme"
+        load_ok = self.load.get("verdict") == "conforme" if self.load else not self._ran(LOAD_SUITE)
         if not (ran and not self.failures and not self.contract_violations and load_ok):
             return Verdict.NOT_QUALIFIED
         return Verdict.QUALIFIED_WITH_RESERVATIONS if self.reservations else Verdict.QUALIFIED
+
+    def _ran(self, suite: str) -> bool:
+        """Whether a test of `suite` ran (neither skipped nor reserved): the load suite's then owes a verdict."""
+        return any(r.suite == suite and r.outcome in (PASSED, FAILED) for r in self.results)
 
     @property
     def qualified(self) -> bool:
@@ -149,6 +157,7 @@ class CampaignReport:
             "totaux": self.counts(),
             "depotsEnvoyes": self.deposits_sent,
             "octetsEnvoyes": self.bytes_sent,
+            "envoisParSuite": self.deposits_per_suite,
             "ecartsAuContrat": self.contract_violations,
             "charge": self.load,
             "scenarios": [asdict(r) for r in self.results],

@@ -150,7 +150,7 @@ def _run(
     with started or _embedded_target(options) as target:
         if options.service_contract is not None:
             target.service_contract = options.service_contract
-        report.target = target.url
+        report.target, report.tags = target.url, target.tags  # an embedded run's tags say it is not billable
         identify(report, config)
         if isinstance(target, ExternalTarget):
             _preflight(target, majors, report, stream)
@@ -175,6 +175,7 @@ def _run(
             stream.emit(ResultRecorded(check_result(check, CALENDAR_SUITE, CALENDAR_CAPABILITY)))
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
+        report.deposits_per_suite = target.meter.breakdown()
     report.finished = utc_now()
 
 

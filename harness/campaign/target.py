@@ -95,6 +95,7 @@ class EmbeddedTarget(_AspSide):
     config: None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
+        self.tags = self.tags.on_embedded_reference()  # no titulaire platform processes anything: not billable
         self.url = self.environment.titulaire_url
         self.verify = self.environment.certs.client_context(self.environment.certs.asp_client)
         self.limit_bytes = self.environment.titulaire.settings.limit_bytes

@@ -1,4 +1,8 @@
-"""`recette load`: a load profile on the embedded environment, a running one or a real platform, judged by the QoS."""
+"""`recette load`: a load profile on the embedded environment, a running one or a real platform, judged by the QoS.
+
+A real platform (`--config`, `--target`) gets the run's return receiver for the time of the load; a run on the
+reference (embedded, or `--state-file` of `recette serve`) is not billable.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from harness.foundations.billing import BillingTags, MotifError
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.service_contract import ServiceContractError
 from harness.foundations.tokens import TokenRequestError
-from harness.load.charge import LoadRequest, LoadTarget, record_billing, run_load
+from harness.load.charge import LoadRequest, LoadTarget, failure_lines, record_billing, run_load
 from harness.load.profiles import PROFILES
 from harness.load.qos import CONFORME
 from harness.load.runner import LoadRunError
@@ -89,6 +94,8 @@ def load(
 ) -> None:
     """Charge l'API du titulaire (locust) et juge les mesures au regard du contrat de service."""
     request = _request(profile, users, duration, workers, max_requests, report_dir, limit_bytes, service_contract)
+    if target is None and config is None:
+        request = replace(request, tags=request.tags.on_embedded_reference())
     with _target(target, config, state_file, request) as where:
         tags = request.tags
         console.print(f"Charge « {request.profile.name} » ({request.profile.description})")
@@ -166,6 +173,8 @@ def _configured(target: str | None, config_file: Path | None) -> Iterator[LoadTa
             found = stack.enter_context(configured_target(config))
         except (ConfigError, TokenRequestError) as error:
             raise LoadError(str(error)) from error
+        except (OSError, RuntimeError) as error:
+            raise LoadError(f"le récepteur de retours n'a pas démarré ({config.callback_url}) : {error}") from error
         yield found
 
 
@@ -194,6 +203,8 @@ def print_report(report: dict[str, Any], charge_dir: Path) -> None:
     console.print(_operations_table(report["operations"]))
     if "rampe" in report:
         console.print(report["rampe"]["conclusion"])
+    for line in failure_lines(report):
+        console.print(f"[red]Échec :[/] {line}", soft_wrap=True)
     for note in report["notes"]:
         console.print(f"[yellow]Note :[/] {note}")
     colour = "green" if report["verdict"] == CONFORME else "red"

@@ -19,7 +19,14 @@ from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, loa
 from harness.campaign.preflight import PreflightError
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
-from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError, read_ledger, summarize
+from harness.foundations.billing import (
+    BILLING_SUMMARY_FIELDS,
+    LEDGER_NAME,
+    BillingTags,
+    MotifError,
+    read_ledger,
+    summarize,
+)
 from harness.foundations.majors import CONTRACTS
 from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.reference.faults import FAULTS
@@ -139,7 +146,7 @@ def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...
 @click.option("--format", "output", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--report-dir", type=REPORT_DIR, default=Path("reports"), show_default=True)
 def billing(start: object, end: object, output: str, report_dir: Path) -> None:
-    """Résume le registre de facturation : dépôts et octets par mois et par motif."""
+    """Résume le registre de facturation : dépôts et octets par mois (heure de Paris), motif et facturabilité."""
     ledger = report_dir / LEDGER_NAME
     try:
         rows = summarize(read_ledger(ledger), _day(start), _day(end))
@@ -147,6 +154,10 @@ def billing(start: object, end: object, output: str, report_dir: Path) -> None:
         raise click.ClickException(f"registre de facturation introuvable : {ledger}") from error
     except (ValueError, KeyError) as error:
         raise click.ClickException(f"registre de facturation illisible ({ledger}) : {error}") from error
+    if not rows:  # one line, on stderr when stdout is for a program (json, csv)
+        click.echo(f"Aucune exécution {_period(_day(start), _day(end))} dans {ledger}.", err=output != "table")
+        if output == "table":
+            return
     if output == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif output == "csv":
@@ -155,20 +166,29 @@ def billing(start: object, end: object, output: str, report_dir: Path) -> None:
         _print_billing(rows)
 
 
+def _period(start: date | None, end: date | None) -> str:
+    """`du 2027-03-01 au 2027-03-31`, `depuis le …`, `jusqu'au …`, or `enregistrée` when neither is given."""
+    if start and end:
+        return f"du {start} au {end}"
+    if start:
+        return f"depuis le {start}"
+    return f"jusqu'au {end}" if end else "enregistrée"
+
+
 def _day(value: object) -> date | None:
     return value.date() if value is not None else None  # type: ignore[attr-defined]
 
 
 def _csv(rows: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["mois", "motif", "facturable", "executions", "depots", "octets"])
+    writer = csv.DictWriter(buffer, fieldnames=BILLING_SUMMARY_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
 
 
 def _print_billing(rows: list[dict]) -> None:
-    table = Table(title="Facturation de l'environnement de recette")
+    table = Table(title="Facturation de l'environnement de recette (mois de Paris)")
     for column in ("Mois", "Motif", "Facturable", "Exécutions", "Dépôts", "Octets"):
         table.add_column(column)
     for row in rows:

@@ -65,14 +65,19 @@ class DepositBody:
 
 @dataclass
 class DepositMeter:
-    """Deposits the target accepted during a run, and their bytes (the billing ledger's figures).
+    """Deposits the target accepted during a run, and their bytes (the billing ledger's figures), per suite.
 
-    A refused deposit and a replay (same Idempotency-Key, same idDepot) are not counted: the figures are the
-    ones the titulaire's own records hold, so both sides reconcile.
+    Every sender of deposits meters here: the ASP clients of the target, the fuzzer, and the load run (which
+    adds what its locust processes counted). A refused deposit and a replay (same Idempotency-Key, same idDepot)
+    are not counted: the figures are the ones the titulaire's own records hold, so both sides reconcile.
     """
 
     deposits: int = 0
     bytes_sent: int = 0
+    suite: str = ""
+    """The suite sending now (set by the campaign before each test): its deposits are filed under it."""
+    per_suite: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Suite → (deposits, bytes)."""
     _seen: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -86,8 +91,22 @@ class DepositMeter:
         with self._lock:
             if id_depot not in self._seen:
                 self._seen.add(id_depot)
-                self.deposits += 1
-                self.bytes_sent += body_bytes
+                self._add(self.suite, 1, body_bytes)
+
+    def add(self, suite: str, deposits: int, bytes_sent: int) -> None:
+        """Deposits counted elsewhere (a load run's locust processes), filed under `suite`."""
+        with self._lock:
+            self._add(suite, deposits, bytes_sent)
+
+    def _add(self, suite: str, deposits: int, bytes_sent: int) -> None:
+        self.deposits += deposits
+        self.bytes_sent += bytes_sent
+        before = self.per_suite.get(suite, (0, 0))
+        self.per_suite[suite] = (before[0] + deposits, before[1] + bytes_sent)
+
+    def breakdown(self) -> dict[str, dict[str, int]]:
+        """Per suite, as the reports write it: `{"bdd": {"depots": 3, "octets": 1200}}`."""
+        return {suite or "hors suite": {"depots": d, "octets": b} for suite, (d, b) in sorted(self.per_suite.items())}
 
 
 class HttpSession:

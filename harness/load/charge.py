@@ -1,8 +1,10 @@
 """One load run (charge) from start to verdict: locust against a target, then its figures against the QoS.
 
 `run_load` drives locust (`runner.py`), samples the titulaire's memory when it runs on this machine,
+measures the return delays at the run's receiver when the users do not wait for them (`returns.py`),
 judges locust's JSON report against the service contract (`qos.py`) and writes `qos.json` beside
-locust's CSV, HTML and JSON reports in `reports/<run-id>/charge/`.
+locust's CSV, HTML and JSON reports in `reports/<run-id>/charge/`. A run that measured no API call could
+not be judged: `LoadRunError`, naming the cause locust saw.
 """
 
 from __future__ import annotations
@@ -20,26 +22,25 @@ from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.service_contract import load_service_contract
 from harness.load.memory import MIB, RssFigures, RssSampler
 from harness.load.profiles import Profile
-from harness.load.qos import Criterion, QosTargets, judge, read_locust_json, verdict
-from harness.load.runner import LocustRun, run_locust
+from harness.load.qos import Criterion, LoadFailure, QosTargets, judge, read_locust_failures, read_locust_json, verdict
+from harness.load.returns import InspectorFactory, measure_returns
+from harness.load.runner import LoadRunError, LocustRun, run_locust
 from harness.load.settings import LoadSettings
 
 MAX_RSS_GROWTH_BYTES = 64 * MIB
 """`horslimite`: refusing over-limit bodies may not make the titulaire's memory grow more than this."""
 RAMP_REPORT, SENT_REPORT, QOS_REPORT = "rampe.json", "envoi.json", "qos.json"
-NO_RECEIVER = (
-    "Délai de retour non mesuré : les retours de cette plateforme vont à son callback.url, "
-    "dont le harnais ne lit pas le journal (il le lit dans l'environnement embarqué ou avec --state-file)."
-)
 NO_MEMORY = "Mémoire du titulaire non mesurée : il ne tourne pas sur cette machine sous un pid connu."
 
 
 @dataclass(frozen=True)
 class LoadTarget:
-    """Where the load goes: the environment's state file, and the titulaire's pid when it runs here."""
+    """Where the load goes: the environment's state file, the titulaire's pid when it runs here, and the run's
+    receiver when the platform's returns go there (its users then do not wait for them: see `returns.py`)."""
 
     state_file: Path
     titulaire_pid: int | None = None
+    receiver: InspectorFactory | None = None
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,16 @@ def run_load(request: LoadRequest, target: LoadTarget) -> dict[str, Any]:
         outcome = run_locust(run)
     finally:
         memory = sampler.stop() if sampler else None
+    sent = _read_json(request.charge_dir / SENT_REPORT) or {"depots": 0, "octets": 0, "acceptes": []}
+    targets = QosTargets.from_file(request.service_contract)
     entries = read_locust_json(run.json_report)
-    criteria = judge(entries, QosTargets.from_file(request.service_contract))
-    criteria += _memory_criteria(request.profile, memory)
+    if target.receiver is not None:
+        accepted = [(str(i), float(at)) for i, at in sent.get("acceptes", [])]
+        entries.append(measure_returns(accepted, target.receiver, targets.max_return_seconds))
+    failures = read_locust_failures(run.csv_prefix)
+    if not any(e.requests for e in entries if e.is_api_call):
+        raise LoadRunError(_no_figures(failures, outcome.logs[0]))
+    criteria = judge(entries, targets) + _memory_criteria(request.profile, memory)
     state = json.loads(target.state_file.read_text(encoding="utf-8"))
     report: dict[str, Any] = {
         "idExecution": request.tags.run_id,
@@ -104,13 +112,12 @@ def run_load(request: LoadRequest, target: LoadTarget) -> dict[str, Any]:
         "verdict": verdict(criteria),
         "criteres": [c.to_json() for c in criteria],
         "operations": [e.to_json() for e in entries if e.requests],
+        "echecs": [f.to_json() for f in failures],
         "parametres": _parameters(request, limit),
         "facturation": request.tags.headers(),
-        "envoi": _read_json(request.charge_dir / SENT_REPORT) or {"depots": 0, "octets": 0},
+        "envoi": {"depots": sent["depots"], "octets": sent["octets"]},
         "memoireTitulaire": memory.to_json() if memory else None,
-        "notes": [
-            note for note, applies in ((NO_RECEIVER, not state.get("asp_callback")), (NO_MEMORY, not memory)) if applies
-        ],
+        "notes": [NO_MEMORY] if not memory else [],
         "locust": {
             "codeSortie": outcome.exit_code,
             "interrompu": outcome.timed_out,
@@ -129,7 +136,7 @@ def record_billing(request: LoadRequest, report: dict[str, Any]) -> None:
     line = LedgerLine(
         request.tags, datetime.fromisoformat(report["debut"]), report["cible"], sent["depots"], sent["octets"]
     )
-    billing = line.row() | {"libelle": request.tags.label, "reference": request.tags.reference}
+    billing = line.row() | request.tags.billing()
     _write_json(request.run_dir / "billing.json", billing)
     append_to_ledger(request.report_dir / LEDGER_NAME, line)
 
@@ -141,6 +148,18 @@ def qos_checks(report: dict[str, Any]) -> list[CheckResult]:
         CheckResult(f"{name} — {c['nom']}", c["reussi"], f"attendu {c['attendu']}, mesuré {c['mesure']}")
         for c in report["criteres"]
     ]
+
+
+def failure_lines(report: dict[str, Any]) -> list[str]:
+    """One line per kind of failure of a load report (grouped by where and error, with its count)."""
+    return [f"{f['occurrences']} fois {f['operation']} : {f['erreur']}" for f in report.get("echecs", [])]
+
+
+def _no_figures(failures: list[LoadFailure], log: Path) -> str:
+    """Why a load run measured no API call: locust's most frequent failure, else its log's end."""
+    if failures:
+        return f"aucune requête mesurée sur l'API : {failures[0].error} ({failures[0].occurrences} fois)"
+    return f"aucune requête mesurée sur l'API (journal : {log})"
 
 
 def _settings(request: LoadRequest, target: LoadTarget, limit: int) -> LoadSettings:

@@ -8,6 +8,7 @@ imports locust.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -186,3 +187,43 @@ def verdict(criteria: Iterable[Criterion]) -> str:
 def read_locust_json(path: Path) -> list[EntryFigures]:
     """The entries of locust's `--json-file` report."""
     return [EntryFigures.from_locust(entry) for entry in json.loads(path.read_text(encoding="utf-8"))]
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """One kind of failure of a load run, grouped as locust groups them: where, the error, how many times."""
+
+    where: str
+    """`POST deposerPieces`, or « exception » for an error raised outside any request."""
+    error: str
+    occurrences: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"operation": self.where, "erreur": self.error, "occurrences": self.occurrences}
+
+
+def read_locust_failures(csv_prefix: Path) -> list[LoadFailure]:
+    """Locust's failures (`…_failures.csv`) and its users' exceptions (`…_exceptions.csv`), most frequent first."""
+    failures = [
+        LoadFailure(f"{row['Method']} {row['Name']}", row["Error"], int(row["Occurrences"]))
+        for row in _csv_rows(csv_prefix.with_name(f"{csv_prefix.name}_failures.csv"))
+    ]
+    failures += [
+        LoadFailure("exception", _last_line(row["Traceback"]) or row["Message"], int(row["Count"]))
+        for row in _csv_rows(csv_prefix.with_name(f"{csv_prefix.name}_exceptions.csv"))
+    ]
+    return sorted(failures, key=lambda f: -f.occurrences)
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        return []
+
+
+def _last_line(text: str) -> str:
+    """The last line of a traceback: the exception's type and message."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

@@ -22,6 +22,7 @@ from harness.campaign.events import (
 from harness.campaign.reports.written import Destination
 from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, CampaignReport, Verdict
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
+from harness.load.charge import failure_lines
 
 VERDICTS = {
     PASSED: "[green]réussi[/]",
@@ -78,6 +79,8 @@ class Terminal:
         for failure in report.failures:
             evidence = "; ".join(failure.evidence)[-500:]
             self._console.print(f"[red]Échec[/] {failure.scenario} : {failure.failed_step or ''} — {evidence}")
+        for line in failure_lines(report.load or {}):  # locust's failures, grouped by error, one line each
+            self._console.print(f"[red]Échec de charge :[/] {line}", soft_wrap=True)
         for violation in report.contract_violations:
             self._console.print(f"[red]Écart au contrat :[/] {violation}")
         for reserved in report.reservations:
