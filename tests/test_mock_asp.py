@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import smtplib
 import ssl
 import threading
@@ -9,17 +12,21 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
 from harness.foundations.servers import BackgroundServer
-from harness.foundations.tls import RunCertificates
+from harness.foundations.tls import RECETTE_IDENTITY, RECETTE_TEAM, CertificatePair, RunCertificates, write_pair
+from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import JOURNAL_FILE, ReturnRecorder, create_app
+from mocks.asp.recorder import ReceivedCall, Verdict
 from mocks.asp.validation import ContractDrift, check_response
 from mocks.smtp import SmtpCatcher
 from tests.builders import valid_piece, valid_retour
@@ -380,6 +387,165 @@ def test_the_journal_is_filtered_by_deposit_and_clearing_only_marks_it(
     again = client.post(RETOURS, json=one).json()
     assert again["idAcquittement"] == acks[0]["idAcquittement"]  # the deposit's return is not forgotten
     assert received(inspection)[0]["redelivery"] is True
+
+
+INSPECTION_ROUTES = [
+    ("GET", "/_inspection/retours"),
+    ("DELETE", "/_inspection/retours"),
+    ("GET", "/_inspection/empreinte"),
+    ("GET", "/_inspection/pannes"),
+    ("POST", "/_inspection/pannes"),
+    ("DELETE", "/_inspection/pannes"),
+    ("GET", "/_inspection/courriels"),
+]
+
+
+def lookalike_of_the_recette_team(certs: RunCertificates, directory: Path) -> CertificatePair:
+    """A certificate of the run's own CA with every name of the recette team's: only its key differs."""
+    assert certs.authority is not None
+    ca = trustme.CA.from_pem(certs.authority.cert.read_bytes(), certs.authority.key.read_bytes())
+    leaf = ca.issue_cert(
+        RECETTE_IDENTITY, common_name=RECETTE_IDENTITY, organization_name="ASP", organization_unit_name=RECETTE_TEAM
+    )
+    return write_pair(leaf, directory / "sosie")
+
+
+def test_only_the_pinned_recette_certificate_may_inspect(
+    server: BackgroundServer, certs: RunCertificates, client: httpx.Client, tmp_path: Path
+) -> None:
+    assert client.post(RETOURS, json=(retour := valid_retour())).status_code == 202
+    lookalike = lookalike_of_the_recette_team(certs, tmp_path)
+    for pair in (certs.titulaire_client, certs.asp_client, lookalike):
+        with httpx.Client(base_url=server.url, verify=certs.client_context(pair), timeout=10) as other:
+            for method, path in INSPECTION_ROUTES:
+                response = other.request(method, path, json={"type": "erreur-500"} if method == "POST" else None)
+                assert_problem(response, 403, "acces-reserve-recette")
+    with httpx.Client(base_url=server.url, verify=certs.client_context(certs.recette_client), timeout=10) as recette:
+        assert [c["idDepot"] for c in received(recette)] == [retour["idDepot"]]  # nothing was cleared
+        assert recette.get("/_inspection/pannes").json() == []  # nothing was armed
+
+
+def test_every_app_demands_its_inspectors(recorder: ReturnRecorder) -> None:
+    with pytest.raises(TypeError):
+        create_app(recorder)  # type: ignore[call-arg]  # no "allow all" default
+
+
+def nested(depth: int) -> bytes:
+    return b'{"idDepot":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param(nested(800), 400, id="800-levels"),
+        pytest.param(b'{"idDepot": "\\ud800", "idRetour": "\\udfff"}', 400, id="lone-surrogates"),
+        pytest.param(b'{"idDepot": "\xff\xfe"}', 400, id="invalid-utf8"),
+        pytest.param(b"\x00\x01 pas du JSON", 400, id="not-json"),
+    ],
+)
+def test_no_body_makes_the_journal_unreadable(
+    client: httpx.Client, inspection: httpx.Client, recorder: ReturnRecorder, body: bytes, status: int
+) -> None:
+    response = client.post(RETOURS, content=body, headers={"content-type": "application/json"})
+    assert_problem(response, status, "requete-invalide")
+    [call] = received(inspection)
+    assert call["illisible"] is True
+    assert call["retour"] is None
+    assert call["corpsBrut"] == body.decode("utf-8", "replace")
+    assert call["tailleOctets"] == len(body)
+    assert call["statutHttp"] == status
+    [line] = [line for line in journal_lines(recorder) if line.get("numero") == call["numero"]]
+    assert base64.b64decode(line["corpsBase64"]) == body  # the bytes exactly as received
+    assert line["corpsSha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_an_unauthenticated_call_with_a_lone_surrogate_leaves_the_journal_readable(
+    tmp_path: Path, certs: RunCertificates
+) -> None:
+    recorder = ReturnRecorder(tmp_path / JOURNAL_FILE)
+    verifier = TokenVerifier("https://127.0.0.1:9", "https://callback.asp.recette.local", certs.client_context(None))
+    app = create_app(recorder, inspectors={certs.recette_thumbprint()}, verifier=verifier)
+    with (
+        BackgroundServer(app, certs.server_context()) as server,
+        httpx.Client(base_url=server.url, verify=certs.client_context(certs.titulaire_client)) as titulaire,
+        httpx.Client(base_url=server.url, verify=certs.client_context(certs.recette_client)) as recette,
+    ):
+        body = b'{"idDepot": "\\ud800"}'
+        response = titulaire.post(RETOURS, content=body, headers={"content-type": "application/json"})
+        assert_problem(response, 401, "authentification-requise")
+        [call] = received(recette)
+    assert (call["illisible"], call["corpsBrut"], call["violations"]) == (
+        True,
+        body.decode(),
+        ["authentification-requise"],
+    )
+
+
+def test_a_failure_of_the_mock_is_recorded_and_answered_without_its_text(
+    client: httpx.Client, inspection: httpx.Client, recorder: ReturnRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> None:
+        raise RuntimeError("détail-interne-secret")
+
+    monkeypatch.setattr(recorder, "decide", broken)
+    response = client.post(RETOURS, json=(retour := valid_retour()))
+    assert_problem(response, 500, "erreur-interne")
+    assert "détail-interne-secret" not in response.text
+    [call] = received(inspection, retour["idDepot"])
+    assert call["statutHttp"] == 500
+    assert "détail-interne-secret" not in json.dumps(call)
+
+
+def journal_lines(recorder: ReturnRecorder) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in recorder.journal.read_bytes().splitlines()]
+
+
+def test_a_recorder_started_again_on_its_file_keeps_every_call_and_every_decision(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_FILE
+    first = ReturnRecorder(journal)
+    retour = valid_retour()
+    decision = first.decide(retour, datetime(2026, 12, 15, 12, tzinfo=UTC))
+    call = ReceivedCall.of(datetime(2026, 12, 15, 12, tzinfo=UTC), json.dumps(retour).encode(), "application/json")
+    call.status, call.ack_id = 202, decision.ack.id_acquittement
+    first.record(call)
+    first.record(ReceivedCall.of(datetime(2026, 12, 15, 12, 1, tzinfo=UTC), nested(800), "application/json"))
+    first.clear()
+    assert oct(journal.stat().st_mode & 0o777) == "0o600"
+
+    again = ReturnRecorder(journal)
+    assert again.entries() == []  # after the mark
+    assert again.entries(everything=True) == first.entries(everything=True)
+    assert [c["numero"] for c in again.entries(everything=True)] == [1, 2]
+    other = valid_retour(idDepot=retour["idDepot"])
+    assert again.decide(other, datetime(2026, 12, 15, 13, tzinfo=UTC)).verdict is Verdict.MULTIPLE
+    redelivery = again.decide(retour, datetime(2026, 12, 15, 13, tzinfo=UTC))
+    assert (redelivery.verdict, redelivery.ack) == (Verdict.REDELIVERY, decision.ack)
+
+
+def test_the_digest_is_the_file_s_and_a_torn_line_is_kept_and_skipped(tmp_path: Path) -> None:
+    journal = tmp_path / JOURNAL_FILE
+    recorder = ReturnRecorder(journal)
+    recorder.record(ReceivedCall.of(datetime(2026, 12, 15, 12, tzinfo=UTC), b"{}", "application/json"))
+    digest = recorder.digest()
+    assert digest.sha256 == hashlib.sha256(journal.read_bytes()).hexdigest()
+    assert (digest.lines, digest.size_bytes) == (1, journal.stat().st_size)
+    with journal.open("ab") as file:
+        file.write(b'{"ligne": "appel", "numero": 2, "app')  # killed in the middle of a write
+    restarted = ReturnRecorder(journal)
+    assert restarted.unreadable_lines == 1
+    assert len(restarted.entries()) == 1
+    restarted.record(ReceivedCall.of(datetime(2026, 12, 15, 12, 2, tzinfo=UTC), b"{}", "application/json"))
+    assert [c["numero"] for c in ReturnRecorder(journal).entries()] == [1, 2]  # the torn line is not a call
+    assert restarted.digest().lines == 3
+
+
+def test_the_digest_is_served_to_the_recette_team(
+    client: httpx.Client, inspection: httpx.Client, recorder: ReturnRecorder
+) -> None:
+    client.post(RETOURS, json=valid_retour())
+    served = inspection.get("/_inspection/empreinte").json()
+    assert served == recorder.digest().to_json() | {"lignesIllisibles": 0}
+    assert served["empreinte"] == hashlib.sha256(recorder.journal.read_bytes()).hexdigest()
 
 
 def test_without_a_mail_source_no_mail_is_listed(client: httpx.Client, inspection: httpx.Client) -> None:
