@@ -193,6 +193,8 @@ class AspUser(HttpUser):
             session.trust_env = False  # else REQUESTS_CA_BUNDLE would override the run's CA
             session.cert = (TLS["client_cert"], TLS["client_key"])
             session.verify = TLS["ca"]
+        if "recette_cert" in TLS:  # the mock callback's inspection answers the recette team's identity alone
+            self.inspection.cert = (TLS["recette_cert"], TLS["recette_key"])
         self.client.headers.update(SETTINGS.tags.headers())
         self.auth = ClientCredentialsAuth(CREDENTIALS, tls_context(), post=self._post_token)
         self.deposits: list[str] = []

@@ -19,7 +19,7 @@ from harness.foundations.token_verifier import TokenVerifier
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
-from mocks.asp import ReturnRecorder
+from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
 from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
@@ -56,12 +56,12 @@ def callback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callback]:
     subject = certificate_subject(certs.titulaire_client.cert.read_bytes())
     client = RegisteredClient("titulaire", "", ("retours:ecrire",), CALLBACK_AUDIENCE, tls_subject=subject)
     issuer = Issuer([client])
-    recorder = ReturnRecorder()
+    recorder = ReturnRecorder(tmp_path_factory.mktemp("asp") / JOURNAL_FILE)
     with BackgroundServer(create_issuer_app(issuer), certs.server_context(), "oidc") as issuer_server:
         issuer.url = issuer_server.url
         context = certs.client_context(certs.asp_client)
         verifier = TokenVerifier(issuer.url, CALLBACK_AUDIENCE, context, realm="asp")
-        app = create_callback_app(recorder, verifier=verifier)
+        app = create_callback_app(recorder, inspectors={certs.recette_thumbprint()}, verifier=verifier)
         with BackgroundServer(app, certs.server_context(), "asp-callback") as server:
             yield Callback(server.url, issuer, certs, recorder)
 
@@ -69,15 +69,15 @@ def callback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callback]:
 @pytest.fixture(autouse=True)
 def clean(callback: Callback) -> Iterator[None]:
     yield
-    with callback.http(callback.certs.asp_client) as http:
+    with callback.http(callback.certs.recette_client) as http:
         http.delete("/_inspection/pannes").raise_for_status()
         http.delete("/_inspection/retours").raise_for_status()
 
 
 def journal(callback: Callback) -> list[dict[str, Any]]:
-    with callback.http(callback.certs.asp_client) as http:
+    with callback.http(callback.certs.recette_client) as http:
         response = http.get("/_inspection/retours")
-    assert response.status_code == 200  # the inspection window needs mutual TLS only
+    assert response.status_code == 200  # the inspection window: the recette team's certificate
     return response.json()
 
 
@@ -139,7 +139,7 @@ def test_a_token_bound_to_the_titulaire_is_refused_over_another_certificate(call
 
 
 def test_a_refused_call_does_not_use_up_an_armed_fault(callback: Callback) -> None:
-    with callback.http(callback.certs.asp_client) as inspection:
+    with callback.http(callback.certs.recette_client) as inspection:
         inspection.post("/_inspection/pannes", json={"type": "erreur-500", "nombre": 1}).raise_for_status()
     with callback.http(callback.certs.titulaire_client) as anonymous:
         assert anonymous.post(RETOURS, json=valid_retour()).status_code == 401

@@ -35,6 +35,7 @@ def test_every_problem_code_of_the_titulaire_is_documented() -> None:
         "retour-invalide",
         "ressource-inconnue",
         "methode-non-autorisee",
+        "acces-reserve-recette",
     }
     missing = [code for code in titulaire_codes if code not in documented]
     assert not missing

@@ -5,7 +5,10 @@
     mock OIDC issuer (tokens), SMTP catcher (incident mails)
     ASP deposit server (SFTP, FTPS) ◀── the reference titulaire fetches archives, publishes its notices
 
-Certificates are made at start-up into the run directory. `state()` describes it all for scripts.
+Certificates are made at start-up into the run directory. `state()` describes it all for scripts. The mock
+callback's journal is a file of the run directory (`asp/journal-retours.jsonl`): an environment started
+again on the same directory finds every return it had received; only the recette team's certificate
+(`tls.recette_cert`) may read it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -35,7 +39,7 @@ from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ArchiveSettings, ReferenceSettings, RetryPolicy
 from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget, health_probe
-from mocks.asp import ReturnRecorder
+from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
 from mocks.depot import DepositServer
 from mocks.oidc import Issuer, RegisteredClient
@@ -80,7 +84,7 @@ class Environment:
         self.certs: RunCertificates
         self.smtp: SmtpCatcher
         self.issuer: Issuer
-        self.recorder = ReturnRecorder()
+        self.recorder: ReturnRecorder
         self.clients: dict[str, RegisteredClient] = {}
 
     # -- lifetime ------------------------------------------------------------------------------------
@@ -114,7 +118,11 @@ class Environment:
         verifier = TokenVerifier(
             self.issuer.url, CALLBACK_AUDIENCE, self.certs.client_context(self.certs.asp_client), realm="asp"
         )
-        callback_app = create_callback_app(self.recorder, mails=self.smtp.messages, verifier=verifier)
+        self.recorder = ReturnRecorder(self.run_dir / "asp" / JOURNAL_FILE)
+        inspectors = {self.certs.recette_thumbprint()}
+        callback_app = create_callback_app(
+            self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
+        )
         self.callback_server = self._serve(callback_app, "asp-callback")
         self.titulaire = Titulaire(self._reference_settings(), self.options.clock)
         self.titulaire_server = self._stack.enter_context(
@@ -236,17 +244,20 @@ class Environment:
         )
 
     def inspector(self) -> CallbackInspector:
-        return CallbackInspector(self.callback_server.url, self.certs.client_context(self.certs.asp_client))
+        """The recette team's reader of the mock callback (its own client certificate)."""
+        return CallbackInspector(self.callback_server.url, self.certs.client_context(self.certs.recette_client))
 
     def state(self) -> dict[str, Any]:
         """The JSON description scripts rely on (`recette serve --state-file`); keys are stable."""
         return {
             "titulaire": {"url": self.titulaire_url},
-            "asp_callback": {"url": self.callback_server.url},
+            "asp_callback": {"url": self.callback_server.url, "journal": str(self.recorder.journal)},
             "tls": {
                 "ca": str(self.certs.ca),
                 "client_cert": str(self.certs.asp_client.cert),
                 "client_key": str(self.certs.asp_client.key),
+                "recette_cert": str(self.certs.recette_client.cert),
+                "recette_key": str(self.certs.recette_client.key),
             },
             "smtp": {"host": self.smtp.host, "port": self.smtp.port},
             **({"depot": self.depot.state()} if self.depot else {}),
@@ -261,5 +272,8 @@ class Environment:
         }
 
     def write_state(self, path: Path) -> None:
-        path.write_text(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        path.chmod(0o600)
+        """Write `state()` to `path`, readable by its owner alone from its creation (it holds client secrets)."""
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # a file that existed keeps its mode through O_CREAT
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(json.dumps(self.state(), indent=2, ensure_ascii=False) + "\n")

@@ -2,7 +2,8 @@
 
 The platform reaches it at `callback.url` (directly on this machine, or through a proxy that forwards to
 127.0.0.1): it presents a client certificate signed by `callback.client_ca` (default: its own CA), and
-our server certificate is `callback.cert`, or one the run's CA signs for 127.0.0.1.
+our server certificate is `callback.cert`, or one the run's CA signs for 127.0.0.1. Only our inspector,
+with the recette team's certificate, reads what it received; its journal file is in `journal_dir`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates
-from mocks.asp import ReturnRecorder
+from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
@@ -26,16 +27,20 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 class ReturnReceiver:
     """Started for a run against an external target; the inspector reads what it received."""
 
-    def __init__(self, config: RunConfig, directory: Path) -> None:
+    def __init__(self, config: RunConfig, directory: Path, journal_dir: Path | None = None) -> None:
+        """Certificates in `directory`; the journal of returns in `journal_dir` (default: `directory`)."""
         self.config = config
         self.certs = RunCertificates.create(directory)
-        self.recorder = ReturnRecorder()
+        self.recorder = ReturnRecorder((journal_dir or directory) / JOURNAL_FILE)
         self._stack = ExitStack()
         self.server: BackgroundServer | None = None
 
     def start(self) -> ReturnReceiver:
         server = BackgroundServer(
-            create_callback_app(self.recorder), self._server_context(), "recepteur-retours", port=self._port()
+            create_callback_app(self.recorder, inspectors={self.certs.recette_thumbprint()}),
+            self._server_context(),
+            "recepteur-retours",
+            port=self._port(),
         )
         self.server = self._stack.enter_context(server)
         return self
@@ -55,7 +60,7 @@ class ReturnReceiver:
         """Reads the receiver over loopback (or at `url`, e.g. `callback.url`), pinning its own certificate
         (whatever its CA and names)."""
         assert self.server is not None, "récepteur non démarré"
-        context = self.certs.client_context(self.certs.asp_client)
+        context = self.certs.client_context(self.certs.recette_client)
         if self.config.callback_cert is not None:
             context.check_hostname = False  # reached on 127.0.0.1, not at its public name; the certificate is pinned
             context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN

@@ -1,12 +1,19 @@
-"""`recette serve`: the embedded environment on 127.0.0.1 until Ctrl-C or SIGTERM, with ready-to-paste curl lines."""
+"""`recette serve`: the embedded environment on 127.0.0.1 until Ctrl-C or SIGTERM, with ready-to-paste curl lines.
+
+With `--dir`, the environment lives in that folder and keeps it: started again on it, the mock callback finds
+its journal of returns. Without, it lives in a temporary folder removed at the stop (CA private key included).
+Any start-up error is one French line and exit code 2.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import signal
 import tempfile
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,48 +22,75 @@ import click
 from rich.console import Console
 
 from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.campaign.results import EXIT_NOT_RUN
 from harness.foundations.clock import OffsetClock
 from harness.foundations.majors import Major
 
 console = Console()
 
 
+class ServeError(click.ClickException):
+    """The environment could not start: one line on stderr, exit code 2."""
+
+    exit_code = EXIT_NOT_RUN
+
+
 @click.command()
 @click.option(
     "--state-file", type=click.Path(dir_okay=False, path_type=Path), help="Fichier JSON décrivant l'environnement."
 )
-@click.option("--dir", "run_dir", type=click.Path(file_okay=False, path_type=Path), help="Dossier de l'environnement.")
+@click.option(
+    "--dir",
+    "run_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier de l'environnement, conservé (repris tel quel au redémarrage) ; sinon un dossier temporaire.",
+)
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Date de la référence (AAAA-MM-JJ).")
 def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None) -> None:
     """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
-    run_dir = run_dir or Path(tempfile.mkdtemp(prefix="recette-"))
-    state_file = state_file or run_dir / "etat.json"
+    if state_file is not None and not state_file.parent.is_dir():
+        raise ServeError(f"le dossier du fichier d'état n'existe pas : {state_file.parent}")
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     clock = OffsetClock.on(day.date()) if day else OffsetClock()
-    with _started(Environment(run_dir, EnvironmentOptions(clock=clock))) as env:
-        env.write_state(state_file)
-        _print_environment(env, state_file)
-        try:
+    with _environment_directory(run_dir) as directory:
+        state_file = state_file or directory / "etat.json"
+        with _started(Environment(directory, EnvironmentOptions(clock=clock)), state_file) as env:
+            _print_environment(env, state_file)
             while not stop.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            pass
-        console.print("Arrêt de l'environnement…")
+            console.print("Arrêt de l'environnement…")
     console.print("Environnement arrêté.")
 
 
-class _started:
-    """Start an environment, turning a start-up failure into a one-line error and exit code 2."""
+@contextlib.contextmanager
+def _environment_directory(run_dir: Path | None) -> Iterator[Path]:
+    """`run_dir` (kept), else a temporary folder removed at the end."""
+    if run_dir is not None:
+        yield run_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="recette-") as directory:
+        yield Path(directory)
 
-    def __init__(self, env: Environment) -> None:
-        self.env = env
+
+class _started:
+    """Start an environment and write its state file; any failure is a one-line error and exit code 2."""
+
+    def __init__(self, env: Environment, state_file: Path) -> None:
+        self.env, self.state_file = env, state_file
 
     def __enter__(self) -> Environment:
         try:
-            return self.env.start()
-        except (OSError, RuntimeError) as error:
-            raise click.ClickException(f"l'environnement n'a pas démarré : {error}") from error
+            self.env.start()
+        except Exception as error:
+            raise ServeError(f"l'environnement n'a pas démarré : {error}") from error
+        try:
+            self.env.write_state(self.state_file)
+        except OSError as error:
+            self.env.stop()
+            raise ServeError(f"fichier d'état impossible à écrire ({self.state_file}) : {error.strerror}") from error
+        return self.env
 
     def __exit__(self, *_exc: object) -> None:
         self.env.stop()
@@ -66,9 +100,11 @@ def _print_environment(env: Environment, state_file: Path) -> None:
     state = env.state()
     console.print(f"API du titulaire       : {state['titulaire']['url']}")
     console.print(f"API de retour (mock)   : {state['asp_callback']['url']}")
+    console.print(f"Journal des retours    : {state['asp_callback']['journal']}")
     console.print(f"Émetteur OIDC          : {state['oauth']['issuer']}")
     console.print(f"Courriels (SMTP)       : {state['smtp']['host']}:{state['smtp']['port']}")
     console.print(f"AC, certificat client  : {state['tls']['ca']}, {state['tls']['client_cert']}")
+    console.print(f"Certificat de recette  : {state['tls']['recette_cert']} (seul admis sur /_inspection)")
     console.print(f"Description (JSON)     : {state_file}")
     console.print("\nDéposer une pièce, puis voir son retour :")
     major = env.current_major()
@@ -76,13 +112,15 @@ def _print_environment(env: Environment, state_file: Path) -> None:
     console.print("\nCtrl-C pour arrêter.")
 
 
+def _curl_flags(tls: dict[str, str], cert: str, key: str) -> str:
+    flags = (("--cacert", "ca"), ("--cert", cert), ("--key", key))
+    return " ".join(f"{flag} {shlex.quote(tls[name])}" for flag, name in flags)
+
+
 def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
     """Ready-to-paste shell lines; the client secret is read from the state file, never printed."""
-    tls = state["tls"]
-    certs = " ".join(
-        f"{flag} {shlex.quote(tls[key])}"
-        for flag, key in (("--cacert", "ca"), ("--cert", "client_cert"), ("--key", "client_key"))
-    )
+    certs = _curl_flags(state["tls"], "client_cert", "client_key")
+    recette = _curl_flags(state["tls"], "recette_cert", "recette_key")
     secret = (
         '$(python3 -c \'import json,sys; print(json.load(sys.stdin)["oauth"]["clients"][0]["client_secret"])\' '
         f"< {shlex.quote(str(state_file))})"
@@ -102,6 +140,6 @@ def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
             f'curl -s {certs} -H "Authorization: Bearer $TOKEN" '
             f"-F 'metadonnees={metadonnees};type=application/json' -F 'document=@/etc/hostname;type=text/plain' "
             f"{state['titulaire']['url']}{major.path('/depots')}",
-            f"curl -s {certs} {state['asp_callback']['url']}/_inspection/retours",
+            f"curl -s {recette} {state['asp_callback']['url']}/_inspection/retours",
         ]
     )

@@ -202,14 +202,19 @@ class AspClient(HttpSession):
 
 
 class CallbackInspector(HttpSession):
-    """Reads what the mock ASP callback API received (`/_inspection/…`) and arms its faults."""
+    """Reads what the mock ASP callback API received (`/_inspection/…`) and arms its faults.
+
+    `verify` must present the recette team's client certificate: the mock refuses any other (403).
+    """
 
     def __init__(self, base_url: str, verify: ssl.SSLContext | bool) -> None:
         self.http = httpx.Client(base_url=base_url, verify=verify, timeout=DEFAULT_TIMEOUT)
 
-    def received(self, id_depot: str | None = None) -> list[dict[str, Any]]:
-        """Every call the mock received (for one deposit when `id_depot` is given)."""
+    def received(self, id_depot: str | None = None, everything: bool = False) -> list[dict[str, Any]]:
+        """The calls the mock received since its latest mark (all with `everything`; one deposit's with `id_depot`)."""
         params = {"idDepot": id_depot} if id_depot else {}
+        if everything:
+            params["tout"] = "1"
         response = self.http.get("/_inspection/retours", params=params)
         response.raise_for_status()
         return response.json()
@@ -241,5 +246,12 @@ class CallbackInspector(HttpSession):
 
     def mails(self) -> list[dict[str, Any]]:
         response = self.http.get("/_inspection/courriels")
+        response.raise_for_status()
+        return response.json()
+
+    def evidence_digest(self) -> dict[str, Any]:
+        """The empreinte of the evidence the run is judged on: the mock's journal file, as
+        `{"algorithme": "SHA-256", "empreinte": hex, "lignes": n, "octets": n, "lignesIllisibles": n}`."""
+        response = self.http.get("/_inspection/empreinte")
         response.raise_for_status()
         return response.json()

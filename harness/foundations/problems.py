@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "authentification-requise": (401, "Authentification requise"),
     "jeton-invalide": (401, "Jeton d'accès invalide"),
     "droits-insuffisants": (403, "Droits insuffisants"),
+    "acces-reserve-recette": (403, "Accès réservé à l'équipe de recette"),
     "ressource-inconnue": (404, "Ressource inconnue"),
     "depot-inconnu": (404, "Dépôt inconnu"),
     "methode-non-autorisee": (405, "Méthode non autorisée"),

@@ -1,5 +1,9 @@
 """Certificates of one run: a CA, a server certificate and client certificates, made at start-up.
 
+Three client identities: the ASP's client of the titulaire API (`asp_client`), the titulaire's client of
+the ASP callback (`titulaire_client`), and the recette team's (« équipe de recette », `recette_client`),
+the only one the ASP side lets read, clear or arm its evidence (pinned by thumbprint, never by CA or CN).
+
 Every server of the environment requires a client certificate signed by the run's CA (mutual TLS), and
 refuses TLS below 1.2. The CA's private key is kept in the run directory (mode 600) so that the security
 suite can sign a deliberately expired client certificate.
@@ -18,6 +22,8 @@ from cryptography.hazmat.primitives import hashes
 
 SERVER_NAMES = ("127.0.0.1", "localhost")
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
+RECETTE_IDENTITY = "recette-inspection"
+RECETTE_TEAM = "Équipe de recette"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class RunCertificates:
     server: CertificatePair
     asp_client: CertificatePair
     titulaire_client: CertificatePair
+    recette_client: CertificatePair
+    """The recette team's identity (équipe de recette): the ASP side's inspection routes accept it alone."""
     authority: CertificatePair | None = None
     """The CA certificate and its private key, when this run made the CA."""
 
@@ -52,13 +60,21 @@ class RunCertificates:
         server = ca.issue_cert(*SERVER_NAMES, common_name="titulaire.recette.local")
         asp = ca.issue_cert("asp-client", common_name="asp-client", organization_name="ASP")
         titulaire = ca.issue_cert("titulaire-client", common_name="titulaire-client")
+        recette = ca.issue_cert(
+            RECETTE_IDENTITY, common_name=RECETTE_IDENTITY, organization_name="ASP", organization_unit_name=RECETTE_TEAM
+        )
         return cls(
             ca=ca_path,
             server=write_pair(server, directory / "server"),
             asp_client=write_pair(asp, directory / "asp-client"),
             titulaire_client=write_pair(titulaire, directory / "titulaire-client"),
+            recette_client=write_pair(recette, directory / RECETTE_IDENTITY),
             authority=CertificatePair(cert=ca_path, key=ca_key),
         )
+
+    def recette_thumbprint(self) -> str:
+        """The pinned identity of the recette team: the `x5t#S256` thumbprint of its client certificate."""
+        return certificate_thumbprint(self.recette_client.cert.read_bytes())
 
     def server_context(self) -> ssl.SSLContext:
         """A server context demanding a client certificate from the run's CA."""

@@ -2,18 +2,21 @@
 
 Where a return reaches the ASP: `receive_return()`. Every call is authenticated (mutual TLS by the server,
 and a Bearer token with `retours:ecrire` when the mock is given a `TokenVerifier`), validated against the
-contract, judged against the "exactly one return per deposit" rule, answered (202 `Acquittement` or
-problem+json, both checked against the contract) and recorded, faulted and refused calls included.
-`/_inspection/…` (see `inspection.py`) shows the journal, arms faults and lists the mails caught by the
-SMTP catcher.
+contract, judged against the "exactly one return per deposit" rule, recorded on disk (faulted and refused
+calls included), then answered (202 `Acquittement` or problem+json, both checked against the contract).
+`/_inspection/…` (see `inspection.py`), for the recette team's identity alone, shows the journal, arms
+faults and lists the mails caught by the SMTP catcher. An error of the mock itself is logged and answered
+with a generic 500 problem: its text never leaves the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,9 +29,9 @@ from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import inspection
 from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
-from mocks.asp.recorder import ReceivedCall, ReturnRecorder, Verdict, parse_json
+from mocks.asp.recorder import NOT_SHOWABLE, ReceivedCall, ReturnRecorder, Verdict
 from mocks.asp.state import MailSource, MockState
-from mocks.asp.validation import check_response, check_return
+from mocks.asp.validation import check_response, check_return, unshowable_problem
 
 log = logging.getLogger(__name__)
 WRITE_RETURNS = "retours:ecrire"
@@ -36,6 +39,7 @@ ACK_RESERVE_BYTES = 1024
 MAX_RETURN_BYTES = TRANSACTION_LIMIT_BYTES - ACK_RESERVE_BYTES
 """The largest return whose transaction (return + acquittement) fits the 20 MB limit."""
 UNAUTHENTICATED_BYTES_READ = 64 * 1024
+INTERNAL_ERROR = "Erreur interne du mock de l'ASP ; elle est consignée dans son journal d'exploitation."
 
 
 def state_of(request: Request) -> MockState:
@@ -48,31 +52,40 @@ async def receive_return(request: Request) -> Response:
     received_at, content_type = state.recorder.clock(), request.headers.get("content-type", "")
     refusal = await _authentication_refusal(request, state.verifier)
     if refusal is not None:  # only the head of its body is read, to name its deposit in the journal
-        call = ReceivedCall(received_at, await read_head(request, UNAUTHENTICATED_BYTES_READ), content_type)
-        call.retour = parse_json(call.body)
+        call = ReceivedCall.of(received_at, await read_head(request, UNAUTHENTICATED_BYTES_READ), content_type)
         call.violations = [refusal.code] if refusal.status in (401, 403) else []
         call.detail = refusal.detail
-        return _answer(request, call, refusal.response())
+        return await _answer(request, call, refusal.response())
     try:
-        call = ReceivedCall(received_at, await read_bounded(request, MAX_RETURN_BYTES), content_type)
+        call = ReceivedCall.of(received_at, await read_bounded(request, MAX_RETURN_BYTES), content_type)
     except Problem as too_large:
         call = ReceivedCall(received_at, b"", content_type, violations=[too_large.code], detail=too_large.detail)
-        return _answer(request, call, too_large.response())
-    call.retour = parse_json(call.body)
+        return await _answer(request, call, too_large.response())
+    try:
+        response = await _judged(request, state, call)
+    except Exception:  # a bug of the mock: the call is recorded all the same, the titulaire gets a generic 500
+        log.exception("mock ASP callback failed on a return")
+        call.detail = INTERNAL_ERROR
+        response = Problem("erreur-interne", INTERNAL_ERROR).response()
+    return await _answer(request, call, response)
+
+
+async def _judged(request: Request, state: MockState, call: ReceivedCall) -> Response:
+    """Apply an armed fault, else the contract and the "exactly one return per deposit" rule."""
     fault = state.faults.take()
     call.fault = fault.kind if fault else None
-    problem = check_return(request, call.body)
+    problem = unshowable_problem() if call.unreadable == NOT_SHOWABLE else check_return(request, call.body)
     if problem is not None:
         call.errors = list(problem.extensions["erreurs"])
         call.violations = [f"{error['emplacement']} : {error['message']}" for error in call.errors]
     if fault is not None and fault.kind != DELAY:
-        return _answer(request, call, _faulted(call, fault))
+        return _faulted(call, fault)
     if fault is not None:
         await asyncio.sleep(fault.delay_seconds)
     if problem is not None:
         call.detail = problem.detail
-        return _answer(request, call, problem.response())
-    return _answer(request, call, _judge(state.recorder, call))
+        return problem.response()
+    return _judge(state.recorder, call)
 
 
 async def read_head(request: Request, limit: int) -> bytes:
@@ -145,13 +158,13 @@ def _judge(recorder: ReturnRecorder, call: ReceivedCall) -> Response:
     return Problem("retour-deja-recu", call.detail, extensions).response()
 
 
-def _answer(request: Request, call: ReceivedCall, response: Response) -> Response:
-    """Check the answer against the contract, record the call with it, and hand it back."""
+async def _answer(request: Request, call: ReceivedCall, response: Response) -> Response:
+    """Check the answer against the contract, record the call with it on disk, and only then hand it back."""
     dropped = isinstance(response, DroppedConnection)
     if not dropped:
         check_response(request, response)
     call.status = None if dropped else response.status_code
-    state_of(request).recorder.record(call)
+    await run_in_threadpool(state_of(request).recorder.record, call)
     return response
 
 
@@ -173,8 +186,9 @@ async def problem_error(request: Request, exc: Exception) -> Response:
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
+    """Log the error; answer a generic problem that shows nothing of it."""
     log.error("mock ASP callback failed on %s %s", request.method, request.url.path, exc_info=exc)
-    return Problem("erreur-interne", f"Erreur interne du mock de l'ASP : {exc}").response()
+    return Problem("erreur-interne", INTERNAL_ERROR).response()
 
 
 class CallbackApp(Starlette):
@@ -187,16 +201,21 @@ class CallbackApp(Starlette):
 
 
 def create_app(
-    recorder: ReturnRecorder | None = None, mails: MailSource | None = None, verifier: TokenVerifier | None = None
+    recorder: ReturnRecorder,
+    *,
+    inspectors: Collection[str],
+    mails: MailSource | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> Starlette:
     """The mock ASP callback API; `recorder` keeps what it receives, `mails` lists caught mails.
 
-    With a `verifier`, POST /v1/retours demands a Bearer token with `retours:ecrire` (the inspection routes,
-    the recette team's window, stay behind mutual TLS alone).
+    `inspectors`: the thumbprints (`x5t#S256`) of the client certificates allowed on `/_inspection/…` (the
+    recette team's); any other certificate, even of the same CA, gets 403. With a `verifier`, POST
+    /v1/retours demands a Bearer token with `retours:ecrire`.
     """
     app = CallbackApp(
         routes=[Route("/v1/retours", receive_return, methods=["POST"]), *inspection.routes()],
         exception_handlers={HTTPException: http_error, Problem: problem_error, Exception: internal_error},
     )
-    app.state.mock = MockState(recorder or ReturnRecorder(), FaultPlan(), mails, verifier)
+    app.state.mock = MockState(recorder, FaultPlan(), frozenset(inspectors), mails, verifier)
     return app

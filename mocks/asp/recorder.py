@@ -3,27 +3,44 @@
 The "exactly one return per deposit" rule is decided here, atomically: the first valid return of a deposit
 is acknowledged; the same return delivered again gets the same acknowledgement; any other return for that
 deposit is a violation.
+
+Every call is appended to the journal file (`journal.py`) before its answer leaves; at start-up the view and
+the acknowledged returns are rebuilt from that file, so a restart on the same directory loses nothing.
+Clearing (DELETE) is a mark in the file, not an erasure: the view then shows the calls received after the
+latest mark (all of them on demand), and the acknowledged returns are kept (a deposit that had its return
+still has it: another return for it is still a « retour multiple »). No body can make the journal
+unreadable: a body that is not JSON, or JSON that cannot be shown back as UTF-8 JSON (nested deeper than
+`MAX_DEPTH`, lone surrogates), is kept as received (base64 in the file, `corpsBrut` in the view) and
+flagged `illisible`.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
-import copy
+import hashlib
 import json
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from harness.foundations.clock import Clock, utc_now
+from mocks.asp.journal import JournalDigest, JournalFile
 
 RAW_BODY_KEPT_CHARS = 100_000
 """How much of an unreadable body the journal keeps, as text (`corpsBrut`)."""
 MAX_CALLS_KEPT = 10_000
 MAX_BYTES_KEPT = 512 * 1024 * 1024
-"""The journal keeps the latest calls within these bounds; older ones are forgotten (and counted)."""
+"""The view in memory keeps the latest calls within these bounds; older ones are forgotten (and counted).
+The journal file keeps them all."""
+MAX_DEPTH = 64
+"""Deepest nesting of a body the journal shows as parsed JSON (a Retour nests a few levels)."""
+NOT_JSON, NOT_SHOWABLE = "non-json", "non-conservable"
+"""Why a body is `illisible`: not JSON at all, or JSON that cannot be shown back as UTF-8 JSON."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,9 @@ class ReceivedCall:
     body: bytes
     content_type: str
     retour: Any = None
-    """The body parsed as JSON, or None when it is not JSON."""
+    """The body parsed as JSON, or None when it is not JSON the journal can show (see `unreadable`)."""
+    unreadable: str | None = None
+    """Why the body is illisible (`NOT_JSON`, `NOT_SHOWABLE`), or None."""
     status: int | None = None
     """The HTTP status answered; None when the connection was dropped."""
     violations: list[str] = field(default_factory=list)
@@ -82,16 +101,12 @@ class ReceivedCall:
     fault: str | None = None
     ack_id: str | None = None
     detail: str | None = None
-    size: int = field(init=False)
-    """Bytes of the body as received (the journal keeps only what it shows of it)."""
 
-    def __post_init__(self) -> None:
-        self.size = len(self.body)
-
-    def kept(self) -> int:
-        """Bytes this call holds in the journal: the parsed return, or the prefix of an unreadable body."""
-        self.body = b"" if self.retour is not None else self.body[:RAW_BODY_KEPT_CHARS]
-        return self.size if self.retour is not None else len(self.body)
+    @classmethod
+    def of(cls, received_at: datetime, body: bytes, content_type: str) -> ReceivedCall:
+        """The call with its body read as JSON (or flagged illisible)."""
+        retour, unreadable = read_json(body)
+        return cls(received_at, body, content_type, retour, unreadable)
 
     @property
     def id_depot(self) -> str | None:
@@ -116,9 +131,20 @@ class ReceivedCall:
             "idAcquittement": self.ack_id,
             "detail": self.detail,
             "typeContenu": self.content_type,
-            "tailleOctets": self.size,
-            "retour": copy.deepcopy(self.retour),
+            "tailleOctets": len(self.body),
+            "retour": self.retour,
+            "illisible": self.unreadable is not None,
             "corpsBrut": self._raw_text(),
+        }
+
+    def journal_line(self, number: int) -> dict[str, Any]:
+        """The line of the journal file: the view, and the body exactly as received."""
+        return {
+            "ligne": "appel",
+            "numero": number,
+            "appel": {"numero": number, **self.to_json()},
+            "corpsBase64": base64.b64encode(self.body).decode("ascii"),
+            "corpsSha256": hashlib.sha256(self.body).hexdigest(),
         }
 
     def _raw_text(self) -> str | None:
@@ -132,28 +158,68 @@ def _text_field(retour: Any, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_json(body: bytes) -> Any:
-    """The body as JSON, or None when it is empty or not JSON."""
+def read_json(body: bytes) -> tuple[Any, str | None]:
+    """The body as JSON and None; or None and why it is illisible (`NOT_JSON`, `NOT_SHOWABLE`); empty: (None, None)."""
+    if not body:
+        return None, None
     try:
-        return json.loads(body) if body else None
-    except ValueError:
-        return None
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # invalid UTF-8 is a ValueError too
+        return None, NOT_JSON
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # lone surrogates do not encode
+    except (ValueError, RecursionError):
+        return None, NOT_SHOWABLE
+    return (value, None) if _depth(value) <= MAX_DEPTH else (None, NOT_SHOWABLE)
+
+
+def _depth(value: Any) -> int:
+    """How deep `value` nests (a scalar: 1), walked without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """One call of the view in memory: its number, its deposit, its inspection view, its weight."""
+
+    number: int
+    id_depot: str | None
+    view: dict[str, Any]
+    weight: int
 
 
 class ReturnRecorder:
-    """Thread-safe in-memory journal of the mock ASP callback, with the acknowledged return of each deposit."""
+    """Thread-safe journal of the mock ASP callback: the file `journal`, a bounded view of it in memory, and
+    the acknowledged return of each deposit (both rebuilt from the file at start-up)."""
 
     def __init__(
-        self, clock: Clock = utc_now, max_calls: int = MAX_CALLS_KEPT, max_bytes: int = MAX_BYTES_KEPT
+        self,
+        journal: Path,
+        clock: Clock = utc_now,
+        max_calls: int = MAX_CALLS_KEPT,
+        max_bytes: int = MAX_BYTES_KEPT,
     ) -> None:
         self.clock = clock
         self._max_calls, self._max_bytes = max_calls, max_bytes
         self._lock = threading.Lock()
-        self._calls: collections.deque[tuple[ReceivedCall, int]] = collections.deque()
+        self._file = JournalFile(journal)
+        self._calls: collections.deque[_Kept] = collections.deque()
         self._bytes_kept = 0
         self.forgotten = 0
-        """Calls dropped from the journal, oldest first, to stay within its bounds."""
+        """Calls dropped from the view in memory, oldest first, to stay within its bounds (the file keeps them)."""
         self._acknowledged: dict[str, tuple[dict[str, Any], Acknowledgement]] = {}
+        self._last_number = self._cleared_after = 0
+        self._replay()
+
+    @property
+    def journal(self) -> Path:
+        return self._file.path
 
     def decide(self, retour: dict[str, Any], received_at: datetime) -> Decision:
         """Judge a contract-valid return against its deposit's, acknowledging it when it is the first."""
@@ -170,32 +236,74 @@ class ReturnRecorder:
         return Decision(Verdict.REDELIVERY if first == retour else Verdict.MODIFIED, ack)
 
     def record(self, call: ReceivedCall) -> None:
-        kept = call.kept()
+        """Append the call to the file (durably), then to the view; blocking (fsync): call it off the event loop."""
         with self._lock:
-            self._calls.append((call, kept))
-            self._bytes_kept += kept
-            while len(self._calls) > self._max_calls or self._bytes_kept > self._max_bytes:
-                self._bytes_kept -= self._calls.popleft()[1]
-                self.forgotten += 1
+            self._last_number += 1
+            line = call.journal_line(self._last_number)
+            self._file.append(line)
+            self._keep(line["appel"])
+
+    def clear(self) -> None:
+        """Mark the file: the view now starts after this mark; nothing is erased, no acknowledgement forgotten."""
+        with self._lock:
+            self._last_number += 1
+            marked_at = self.clock().isoformat().replace("+00:00", "Z")
+            self._file.append({"ligne": "effacement", "numero": self._last_number, "effaceLe": marked_at})
+            self._cleared_after = self._last_number
 
     def size(self) -> int:
-        """How many calls the journal holds."""
+        """How many calls the view in memory holds (marks aside)."""
         with self._lock:
             return len(self._calls)
 
-    def entries(self, id_depot: str | None = None) -> list[dict[str, Any]]:
-        """Every call received, oldest first (for one deposit when `id_depot` is given)."""
+    def entries(self, id_depot: str | None = None, everything: bool = False) -> list[dict[str, Any]]:
+        """The calls received since the latest mark (all the view holds when `everything`), oldest first;
+        for one deposit when `id_depot` is given."""
         with self._lock:
-            calls = [call for call, _ in self._calls]
-        return [c.to_json() for c in calls if id_depot is None or c.id_depot == id_depot]
+            after = 0 if everything else self._cleared_after
+            kept = [k for k in self._calls if k.number > after and (id_depot is None or k.id_depot == id_depot)]
+        return [dict(k.view) for k in kept]
 
     def returns_for(self, id_depot: str) -> list[dict[str, Any]]:
-        """The calls acknowledged for a deposit: its return, then each redelivery of it."""
+        """The calls acknowledged for a deposit (since the latest mark): its return, then each redelivery of it."""
         return [entry for entry in self.entries(id_depot) if entry["idAcquittement"] is not None]
 
-    def clear(self) -> None:
-        """Forget every call and every acknowledged return."""
+    def digest(self) -> JournalDigest:
+        """The empreinte of the journal file, consistent with the calls recorded so far."""
         with self._lock:
-            self._calls.clear()
-            self._bytes_kept = self.forgotten = 0
-            self._acknowledged.clear()
+            return self._file.digest()
+
+    @property
+    def unreadable_lines(self) -> int:
+        """Lines of the file that could not be read back at start-up (kept in the file)."""
+        return self._file.unreadable_lines
+
+    def _keep(self, view: dict[str, Any]) -> None:
+        retour = view.get("retour")
+        weight = view["tailleOctets"] if retour is not None else len(view.get("corpsBrut") or "")
+        self._calls.append(_Kept(view["numero"], _text_field(retour, "idDepot"), view, weight))
+        self._bytes_kept += weight
+        while len(self._calls) > self._max_calls or self._bytes_kept > self._max_bytes:
+            self._bytes_kept -= self._calls.popleft().weight
+            self.forgotten += 1
+
+    def _replay(self) -> None:
+        """Rebuild the view, the latest mark and the acknowledged returns from the file."""
+        for line in self._file.read():
+            try:
+                self._last_number = max(self._last_number, int(line["numero"]))
+                if line["ligne"] == "effacement":
+                    self._cleared_after = int(line["numero"])
+                elif line["ligne"] == "appel":
+                    self._keep(line["appel"])
+                    self._remember_ack(line["appel"])
+            except (KeyError, TypeError, ValueError):
+                self._file.unreadable_lines += 1
+
+    def _remember_ack(self, view: dict[str, Any]) -> None:
+        retour, ack_id = view["retour"], view["idAcquittement"]
+        if ack_id is None or view["redelivery"] or not isinstance(retour, dict):
+            return
+        received_at = datetime.fromisoformat(view["recuLe"])
+        ack = Acknowledgement(ack_id, str(retour["idRetour"]), received_at)
+        self._acknowledged.setdefault(str(retour["idDepot"]), (retour, ack))

@@ -22,9 +22,11 @@ MailSource = Callable[[], Sequence[JsonMail]]
 
 @dataclass(frozen=True)
 class MockState:
-    """What the routes share: the journal, the armed faults and where caught mails come from."""
+    """What the routes share: the journal, the armed faults, who may inspect, where caught mails come from."""
 
     recorder: ReturnRecorder
     faults: FaultPlan
+    inspectors: frozenset[str]
+    """Thumbprints (`x5t#S256`) of the client certificates allowed on `/_inspection/…` (the recette team's)."""
     mails: MailSource | None
     verifier: TokenVerifier | None = None

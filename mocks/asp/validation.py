@@ -19,6 +19,7 @@ from starlette.responses import Response
 from harness.foundations.contract_errors import BODY, describe
 from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
 from harness.foundations.problems import Problem
+from mocks.asp.recorder import MAX_DEPTH
 
 CONTENT_TYPE = "en-tête Content-Type"
 EXPECTED_MEDIA_TYPE = "application/json"
@@ -51,6 +52,15 @@ def problem_for(errors: Sequence[Exception], content_type: str, body: bytes) -> 
         return _problem("requete-invalide", "Le corps n'est pas du JSON lisible.", BODY, unreadable_json(body))
     described = describe(errors)
     return Problem("retour-invalide", summary(described), {"erreurs": described})
+
+
+def unshowable_problem() -> Problem:
+    """The 400 answer to JSON the ASP cannot keep as parsed JSON (it is kept as received, flagged illisible)."""
+    message = (
+        f"JSON non conservable : imbrication au-delà de {MAX_DEPTH} niveaux, "
+        "ou caractère Unicode isolé (demi-codet) qui ne s'écrit pas en UTF-8"
+    )
+    return _problem("requete-invalide", "Le corps n'est pas du JSON lisible.", BODY, message)
 
 
 def _problem(code: str, detail: str, where: str, message: str) -> Problem:

@@ -11,7 +11,7 @@ import pytest
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.tls import RunCertificates
-from mocks.asp import ReturnRecorder, create_app
+from mocks.asp import JOURNAL_FILE, ReturnRecorder, create_app
 from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
 from tests.builders import valid_retour
@@ -25,33 +25,44 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> RunCertificates:
 
 
 @pytest.fixture(scope="module")
-def recorder() -> ReturnRecorder:
-    return ReturnRecorder(max_calls=3)
+def recorder(tmp_path_factory: pytest.TempPathFactory) -> ReturnRecorder:
+    return ReturnRecorder(tmp_path_factory.mktemp("asp") / JOURNAL_FILE, max_calls=3)
 
 
 @pytest.fixture(scope="module")
 def client(certs: RunCertificates, recorder: ReturnRecorder) -> Iterator[httpx.Client]:
+    """The titulaire's client; `/_inspection` is read with the recette team's certificate (`inspection`)."""
+    app = create_app(recorder, inspectors={certs.recette_thumbprint()})
     with (
-        BackgroundServer(create_app(recorder), certs.server_context(), "asp-callback") as server,
+        BackgroundServer(app, certs.server_context(), "asp-callback") as server,
         httpx.Client(base_url=server.url, verify=certs.client_context(certs.titulaire_client), timeout=60) as http,
     ):
         yield http
 
 
-def test_a_return_over_the_20_mb_rule_is_refused_and_recorded_as_a_violation(client: httpx.Client) -> None:
+@pytest.fixture(scope="module")
+def inspection(certs: RunCertificates, client: httpx.Client) -> Iterator[httpx.Client]:
+    verify = certs.client_context(certs.recette_client)
+    with httpx.Client(base_url=str(client.base_url), verify=verify, timeout=60) as http:
+        yield http
+
+
+def test_a_return_over_the_20_mb_rule_is_refused_and_recorded_as_a_violation(
+    client: httpx.Client, inspection: httpx.Client
+) -> None:
     body = b'{"idDepot":"' + b"x" * TRANSACTION_LIMIT_BYTES + b'"}'
     response = client.post(RETOURS, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert response.json()["code"] == "transaction-trop-volumineuse"
-    call = client.get("/_inspection/retours").json()[-1]
+    call = inspection.get("/_inspection/retours").json()[-1]
     assert call["violations"] == ["transaction-trop-volumineuse"]
     assert call["statutHttp"] == 413
 
 
-def test_the_journal_is_bounded_and_says_how_much_it_forgot(client: httpx.Client) -> None:
+def test_the_journal_is_bounded_and_says_how_much_it_forgot(client: httpx.Client, inspection: httpx.Client) -> None:
     for _ in range(5):
         client.post(RETOURS, json=valid_retour())
-    journal = client.get("/_inspection/retours")
+    journal = inspection.get("/_inspection/retours")
     assert len(journal.json()) == 3
     assert journal.headers["x-journal-entrees"] == "3"
     assert int(journal.headers["x-journal-oubliees"]) >= 2
