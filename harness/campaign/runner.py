@@ -176,6 +176,8 @@ def _run(
         report.contract_violations = list(target.reference.contract_violations) if target.reference else []
         report.deposits_sent, report.bytes_sent = target.meter.deposits, target.meter.bytes_sent
         report.deposits_per_suite = target.meter.breakdown()
+        with target.inspector() as inspector:
+            report.evidence_digest = inspector.evidence_digest()["empreinte"]
     report.finished = utc_now()
 
 
