@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.campaign.reports.billing import write_billing
-from harness.campaign.reports.pv import french_number
+from harness.campaign.reports.french import number as french_number
 from harness.campaign.reports.written import Destination
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
@@ -67,7 +67,8 @@ def test_one_run_s_figures_agree_in_the_summary_the_billing_the_ledger_and_the_p
     assert (bill["depotsEnvoyes"], bill["octetsEnvoyes"]) == figures
     assert (int(line["depotsEnvoyes"]), int(line["octetsEnvoyes"])) == figures
     pv = (run_dir / "pv-recette.html").read_text(encoding="utf-8")
-    assert f"{french_number(figures[0])} ({french_number(figures[1])} octets)" in pv
+    assert f"{french_number(figures[0])} dépôt" in pv
+    assert f"{french_number(figures[1])} octets)" in pv
     per_suite = summary["envoisParSuite"]
     assert per_suite == bill["envoisParSuite"]
     assert set(per_suite) == {"bdd", "charge"}

@@ -88,7 +88,12 @@ def test_a_platform_described_by_its_configuration_is_qualified(
     expected = ("référence", "recette load --config", "la version 2 n'est publiée que le", "réserve")
     assert reasons
     assert all(any(e in r for e in expected) for r in reasons), reasons
-    assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {"bdd", "securite", "contrat"}
+    assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {
+        "bdd",
+        "securite",
+        "contrat",
+        "charge",
+    }
     assert (run_dir / "ac-recepteur.pem").exists()
     assert secret not in (run_dir / "summary.json").read_text(encoding="utf-8")
     assert secret not in result.stdout + result.stderr

@@ -152,16 +152,25 @@ def test_a_configured_platform_is_loaded_with_its_own_settings(env: Environment,
         f'client_secret = "{client.client_secret}"\n[callback]\nurl = "https://retours.asp.example"\n',
         encoding="utf-8",
     )
-    reports = tmp_path / "rapports"
+    reports, contract = tmp_path / "rapports", short_return_contract(tmp_path / "contrat-de-service.yaml")
     process, charge_dir = recette_load(
-        reports, "--config", str(config), "--duration", "3s", "--users", "1", "--limit-bytes", str(SMALL_LIMIT)
-    )
+        reports, "--config", str(config), "--duration", "3s", "--users", "1", "--limit-bytes", str(SMALL_LIMIT),
+        "--service-contract", str(contract),
+    )  # fmt: skip
     assert process.returncode in (0, 1), process.stdout + process.stderr
     qos = assert_reports_hold_requests(charge_dir)
     assert qos["cible"] == env.titulaire_url
     assert entries(charge_dir)[("POST", "deposerPieces")]["num_failures"] == 0
-    assert any(note.startswith("Délai de retour non mesuré") for note in qos["notes"])
     assert client.client_secret not in (charge_dir / "qos.json").read_text(encoding="utf-8")
+
+
+def short_return_contract(path: Path) -> Path:
+    """A copy of the service contract whose returns are due within 2 s (the returns of this environment go to its
+    own callback, never to the run's receiver: the load run waits for them that long, no longer)."""
+    document = yaml.safe_load(contract_path(SERVICE_CONTRACT).read_text(encoding="utf-8"))
+    document["qualiteDeService"]["delaiMaxRetour"] = "PT2S"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def tight_contract(path: Path) -> Path:

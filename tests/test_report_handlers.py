@@ -26,6 +26,7 @@ from harness.campaign.plugin import REFERENCE_ONLY, CampaignPlugin
 from harness.campaign.reports import Destination
 from harness.campaign.results import FAILED, PASSED, SKIPPED
 from harness.campaign.runner import CampaignError, RunOptions, run_campaign
+from harness.foundations.asp_client import DepositMeter
 from harness.foundations.billing import BillingTags
 
 SUITE = '''
@@ -174,6 +175,7 @@ class PlatformWithoutReference:
 
     tags: BillingTags = field(default_factory=lambda: BillingTags.create("build:tests-harnais"))
     reference: None = None
+    meter: DepositMeter = field(default_factory=DepositMeter)
 
 
 def test_scenarios_are_named_from_their_feature_and_a_reference_one_is_skipped_under_its_name(tmp_path: Path) -> None:
