@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import json
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -420,8 +419,7 @@ def external_campaign(options: RunOptions) -> CampaignReport:
 
 
 def external_config(env: Environment, port: int, directory: Path) -> RunConfig:
-    key = directory / "cle-de-test-emetteur.json"
-    key.write_text(json.dumps(env.issuer._active.as_dict(private=True)), encoding="utf-8")  # the mock's own key
+    key = env.issuer.export_signing_key(directory / "cle-de-test-emetteur.json")  # the mock's own key
     reader = env.credentials("asp-lecture")
     return RunConfig(
         target=env.titulaire_url,

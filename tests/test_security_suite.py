@@ -133,13 +133,7 @@ def external_config(env: Environment, **fields: Any) -> RunConfig:
 
 def issuer_test_key(env: Environment, directory: Path, form: str) -> Path:
     """The embedded issuer's active signing key, written as a vendor hands its recette issuer's test key."""
-    key = env.issuer._active  # the mock issuer's own key: what a vendor's recette issuer would hand over
-    path = directory / f"cle-de-test.{form}"
-    if form == "pem":
-        path.write_bytes(key.as_pem(private=True))
-    else:
-        path.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
-    return path
+    return env.issuer.export_signing_key(directory / f"cle-de-test.{form}", form)
 
 
 def reader_fields(env: Environment) -> dict[str, Any]:

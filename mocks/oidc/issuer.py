@@ -14,12 +14,14 @@ announces a fresh standby key (so a verifier meets a `kid` it does not know at t
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
@@ -110,6 +112,17 @@ class Issuer:
             until = self.clock() + timedelta(seconds=self.token_ttl_seconds)
             self._retired.append((self._active, until))
             self._active, self._standby = self._standby, generate_signing_key()
+
+    def export_signing_key(self, path: Path, form: str = "jwk") -> Path:
+        """Writes the active signing key, private part included, as `pem` or `jwk`: what a vendor's recette
+        issuer hands over as its test signing key (`oauth.test_signing_key`)."""
+        with self._lock:
+            key = self._active
+        if form == "pem":
+            path.write_bytes(key.as_pem(private=True))
+        else:
+            path.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
+        return path
 
     def jwks(self) -> dict[str, Any]:
         """The published key set: public members only."""
