@@ -178,7 +178,9 @@ def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tm
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     failed = [s for s in summary["scenarios"] if s["outcome"] == "echoue"]
     assert failed
-    assert any("retour-multiple" in " ".join(s["evidence"]) for s in failed)  # other steps word it their way
+    assert any("retour-multiple" in " ".join(s["evidence"]) for s in failed)
+    # every failure shows the ASP refusing the second return (409), however its step words the defect
+    assert all(" 409" in " ".join(s["evidence"]) for s in failed), [s["scenario"] for s in failed]
     pv = (run_dir / "pv-recette.html").read_text(encoding="utf-8")
     assert "NON QUALIFIÉ" in pv
     assert failed[0]["scenario"] in html.unescape(pv)
