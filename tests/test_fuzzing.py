@@ -153,6 +153,7 @@ def faulty(new_environment: StartEnvironment) -> Iterator[StartEnvironment]:
         ("erreur-500-metadonnees", "deposerPieces", {"not_a_server_error", "donnees_invalides_sans_erreur_serveur"}),
         ("reponse-hors-contrat", "consulterSante", {"response_schema_conformance"}),
         ("location-absente", "deposerPieces", {"accuse_reception_complet"}),
+        ("trace-dans-le-detail", "deposerPieces", {"erreur_sans_fuite"}),
     ],
 )
 def test_each_faulty_response_is_caught_by_its_check(

@@ -3,7 +3,9 @@
 - `erreur_en_problem_json`: every error (4xx, 5xx) is RFC 9457 problem+json with a stable `code`;
 - `accuse_reception_complet`: a 202 carries `Location` and the `idDepot` it acknowledges;
 - `transaction_dans_la_limite`: request body + response body ≤ the target's transaction limit;
-- `donnees_invalides_sans_erreur_serveur`: data outside the contract gets a 4xx, never a 5xx.
+- `donnees_invalides_sans_erreur_serveur`: data outside the contract gets a 4xx, never a 5xx;
+- `erreur_sans_fuite`: no error answer shows a stack trace, a file path or a library banner
+  (`harness.foundations.leaks`, the security suite's definition of a leak).
 
 Each raises its own `Failure` subclass, whose `checks` names the check (see `check_of`).
 """
@@ -17,6 +19,7 @@ from typing import Any, ClassVar
 from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import Failure
 
+from harness.foundations.leaks import answer_leaks
 from harness.foundations.problems import PROBLEM_MEDIA_TYPE
 from harness.fuzzing.caller import body_size
 
@@ -49,6 +52,11 @@ class TransactionTooLarge(HarnessFailure):
 class ServerErrorOnInvalidData(HarnessFailure):
     checks = ("donnees_invalides_sans_erreur_serveur",)
     kind_title = "Erreur serveur sur des données invalides"
+
+
+class LeakInError(HarnessFailure):
+    checks = ("erreur_sans_fuite",)
+    kind_title = "Fuite d'information dans une erreur"
 
 
 def check_of(failure: Failure) -> str:
@@ -134,6 +142,17 @@ def donnees_invalides_sans_erreur_serveur(ctx: CheckContext, response: Response,
     )
 
 
+def erreur_sans_fuite(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """No answer shows its internals: neither a stack trace nor a file path in an error body, nor a library
+    banner or a revealing header."""
+    headers = {key.lower(): values[0] for key, values in response.headers.items() if values}
+    found = answer_leaks(response.status_code, headers, response.content.decode("utf-8", "replace"))
+    if found:
+        shown = " ; ".join(f"{leak.kind} dans {leak.where} : « {leak.excerpt} »" for leak in found)
+        raise LeakInError(operation=case.operation.label, message=f"Réponse {response.status_code} : {shown}")
+    return None
+
+
 def harness_checks(limit_bytes: int) -> list[CheckFunction]:
     """Our checks for a target whose transaction limit is `limit_bytes`."""
     return [
@@ -141,4 +160,5 @@ def harness_checks(limit_bytes: int) -> list[CheckFunction]:
         accuse_reception_complet,
         transaction_limit(limit_bytes),
         donnees_invalides_sans_erreur_serveur,
+        erreur_sans_fuite,
     ]

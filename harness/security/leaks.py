@@ -8,33 +8,14 @@ clients, and `SecurityTarget.campaign_errors` hands it to the check.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 
 import httpx
 
+from harness.foundations.leaks import answer_leaks
 from harness.security.probes import MAX_KEPT_BODY, Exchange, Probes
 from harness.security.verdicts import Verdict, failed, passed
-
-BANNER = (
-    r"\b(?:uvicorn|starlette|fastapi|werkzeug|django|flask|gunicorn|hypercorn|daphne|joserfc|authlib|pyjwt"
-    r"|httpx|sqlalchemy|sqlite3|psycopg2?|openapi[-_]core|tomcat|jetty|nginx|apache|microsoft-iis|kestrel"
-    r"|spring ?boot|php/\d|python/\d|cpython)\b"
-)
-BODY_LEAKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("trace d'exécution Python", re.compile(r"Traceback \(most recent call last\)")),
-    ("trace d'exécution", re.compile(r"File \"[^\"\n]+\", line \d+")),
-    ("trace d'exécution Java", re.compile(r"\bat [\w$.]+\([\w$]+\.java:\d+\)")),
-    ("exception interne", re.compile(r"\b(?:java\.lang|System|org\.springframework)\.[\w.]*Exception\b")),
-    ("chemin de fichier", re.compile(r"(?<![\w.:/-])/(?:usr|home|opt|var|srv|app|tmp|root|etc|lib)/[^\s\"'<>]+")),
-    ("chemin de fichier", re.compile(r"\b[A-Za-z]:\\[^\s\"'<>]+|site-packages|dist-packages")),
-    ("fichier source", re.compile(r"\b[\w-]+\.(?:py|java|rb|php|go|cs|js|ts):\d+\b")),
-    ("bannière de bibliothèque", re.compile(BANNER, re.IGNORECASE)),
-)
-REVEALING_HEADERS = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-runtime", "x-generator")
-VERSION = re.compile(r"/\s*\d")
-EXCERPT_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -115,24 +96,8 @@ def provoke_errors(probes: Probes) -> None:
 
 def leaks_of(exchange: Exchange) -> list[Leak]:
     """The leaks of one answer: in its body when it is an error, in its headers always."""
-    found = []
-    if (exchange.status or 0) >= 400:
-        for kind, pattern in BODY_LEAKS:
-            if match := pattern.search(exchange.body):
-                found.append(Leak(kind, exchange, "le corps", excerpt(exchange.body, match)))
-    server = exchange.headers.get("server")
-    if server and (re.search(BANNER, server, re.IGNORECASE) or VERSION.search(server)):
-        found.append(Leak("bannière du serveur", exchange, "l'en-tête Server", server[:EXCERPT_CHARS]))
-    for name in REVEALING_HEADERS:
-        if name in exchange.headers:
-            value = exchange.headers[name][:EXCERPT_CHARS]
-            found.append(Leak("en-tête révélateur", exchange, f"l'en-tête {name}", value))
-    return found
-
-
-def excerpt(text: str, match: re.Match[str]) -> str:
-    start = max(0, match.start() - 20)
-    return " ".join(text[start : start + EXCERPT_CHARS].split())
+    found = answer_leaks(exchange.status or 0, exchange.headers, exchange.body)
+    return [Leak(finding.kind, exchange, finding.where, finding.excerpt) for finding in found]
 
 
 CHECKS = (check_no_leak,)
