@@ -12,6 +12,7 @@ with a generic 500 problem: its text never leaves the process.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Collection
 
@@ -29,7 +30,7 @@ from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import inspection
 from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
-from mocks.asp.recorder import NOT_SHOWABLE, ReceivedCall, ReturnRecorder, Verdict
+from mocks.asp.recorder import NOT_SHOWABLE, ReceivedCall, ReturnRecorder, Truncation, Verdict
 from mocks.asp.state import MailSource, MockState
 from mocks.asp.validation import check_response, check_return, unshowable_problem
 
@@ -39,6 +40,8 @@ ACK_RESERVE_BYTES = 1024
 MAX_RETURN_BYTES = TRANSACTION_LIMIT_BYTES - ACK_RESERVE_BYTES
 """The largest return whose transaction (return + acquittement) fits the 20 MB limit."""
 UNAUTHENTICATED_BYTES_READ = 64 * 1024
+OVERSIZED_HEAD_KEPT = 64 * 1024
+"""Of a return refused for its size, the journal keeps this head, with the size and SHA-256 of what was read."""
 INTERNAL_ERROR = "Erreur interne du mock de l'ASP ; elle est consignée dans son journal d'exploitation."
 
 
@@ -58,8 +61,9 @@ async def receive_return(request: Request) -> Response:
         return await _answer(request, call, refusal.response())
     try:
         call = ReceivedCall.of(received_at, await read_bounded(request, MAX_RETURN_BYTES), content_type)
-    except Problem as too_large:
-        call = ReceivedCall(received_at, b"", content_type, violations=[too_large.code], detail=too_large.detail)
+    except BodyTooLarge as too_large:
+        call = ReceivedCall.of(received_at, too_large.head, content_type)
+        call.truncation, call.violations, call.detail = too_large.truncation, [too_large.code], too_large.detail
         return await _answer(request, call, too_large.response())
     try:
         response = await _judged(request, state, call)
@@ -98,21 +102,28 @@ async def read_head(request: Request, limit: int) -> bytes:
     return bytes(head[:limit])
 
 
+class BodyTooLarge(Problem):
+    """A 413 for a return over the 20 MB rule, with what the journal keeps of it: its head and a `Truncation`."""
+
+    def __init__(self, limit: int, head: bytes, truncation: Truncation) -> None:
+        detail = f"Le retour dépasse {limit} octets : la transaction dépasserait la limite de 20 Mo."
+        super().__init__("transaction-trop-volumineuse", detail, {"limiteOctets": TRANSACTION_LIMIT_BYTES})
+        self.head, self.truncation = head, truncation
+
+
 async def read_bounded(request: Request, limit: int) -> bytes:
-    """The request body, read up to `limit` bytes: beyond, a 413 problem (the 20 MB rule broken by the return)."""
-    declared = request.headers.get("content-length", "")
+    """The request body, read up to `limit` bytes: beyond (or announced beyond), `BodyTooLarge`."""
+    declared_header = request.headers.get("content-length", "")
+    declared = int(declared_header) if declared_header.isdigit() else None
     body = bytearray()
-    if not (declared.isdigit() and int(declared) > limit):
+    if declared is None or declared <= limit:
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
                 break
-    if len(body) > limit or (declared.isdigit() and int(declared) > limit):
-        raise Problem(
-            "transaction-trop-volumineuse",
-            f"Le retour dépasse {limit} octets : la transaction dépasserait la limite de 20 Mo.",
-            {"limiteOctets": TRANSACTION_LIMIT_BYTES},
-        )
+    if len(body) > limit or (declared is not None and declared > limit):
+        truncation = Truncation(len(body), hashlib.sha256(body).hexdigest(), declared)
+        raise BodyTooLarge(limit, bytes(body[:OVERSIZED_HEAD_KEPT]), truncation)
     return bytes(body)
 
 
