@@ -20,11 +20,12 @@ from harness.campaign.environment import Environment
 from harness.campaign.reproduction import Failure, deposits_named, of_returns, slug, write_script
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
+from harness.conformance.returns import SINGLE
 from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.resources import project_folder
 from harness.foundations.tls import RunCertificates
-from tests.conftest import TESTS_DAY, start_environment
+from tests.conftest import TESTS_DAY, metadonnees, pdf, start_environment
 from tests.test_external_target import receiver_port
 
 FAULTS = ("depot-inconnu-en-400", "retour-double")
@@ -51,15 +52,20 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[CampaignReport
 
 
 @pytest.fixture(scope="module")
-def live_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment, Path]]:
     """A live environment with the same faults, as `recette serve --dir` runs it, and its state file."""
     folder = tmp_path_factory.mktemp("vivant")
     env = start_environment(folder / "env", faults=FAULTS)
     try:
         env.write_state(folder / "etat.json")
-        yield folder / "etat.json"
+        yield env, folder / "etat.json"
     finally:
         env.stop()
+
+
+@pytest.fixture(scope="module")
+def live_state(live: tuple[Environment, Path]) -> Path:
+    return live[1]
 
 
 @contextlib.contextmanager
@@ -187,6 +193,35 @@ def test_a_real_platform_s_script_run_against_it_shows_the_wrong_status(
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].split()[1] == "400"  # the scenario expects 404 « depot-inconnu »
     assert '"code":"parametre-invalide"' in result.stdout
+
+
+@needs_curl
+def test_a_second_return_s_script_on_the_environment_that_saw_the_deposit_shows_both_returns_without_a_new_one(
+    live: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    env, state = live
+    with env.asp_client() as client, env.inspector() as inspector:
+        receipt = client.deposit(metadonnees(), [pdf()])
+        id_depot = receipt.json()["idDepot"]
+        inspector.wait_for_return(id_depot, count=2)
+    observed = f"{id_depot} : {SINGLE} : 2 retour(s) différent(s)"
+    failure = Failure(1, "Un dépôt initial est reçu", None, observed, None, [id_depot], receipt.request)
+    reproduction = write_script(failure, tmp_path, None, contract_path(SERVICE_CONTRACT))
+    result = run_script(tmp_path / reproduction.script, state)
+    assert result.returncode == 0, result.stderr
+    assert "Nouveau dépôt" not in result.stdout, "the receiver knows the deposit: nothing is deposited again"
+    heading, journal = result.stdout.splitlines()[:2]
+    assert heading == f"Retours reçus pour le dépôt {id_depot} :"
+    assert [call["statutHttp"] for call in json.loads(journal)] == [202, 409]
+
+
+def test_a_failure_with_no_request_to_replay_gets_a_script_that_says_so(tmp_path: Path, live_state: Path) -> None:
+    failure = Failure(2, "Les contrôles de sécurité", None, "le contrôle n'a envoyé aucune requête", None)
+    reproduction = write_script(failure, tmp_path, None, contract_path(SERVICE_CONTRACT))
+    assert reproduction.command == ""
+    result = run_script(tmp_path / reproduction.script, live_state)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Aucune requête à rejouer : voir les constats du procès-verbal.\n"
 
 
 def test_a_real_platform_s_script_takes_the_paths_of_its_configuration_and_never_the_secret(tmp_path: Path) -> None:
