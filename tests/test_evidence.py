@@ -47,6 +47,7 @@ class Served:
 
     process: subprocess.Popen[str]
     state: dict[str, Any]
+    traced: bool = False
 
     def pair(self, stem: str) -> CertificatePair:
         """A certificate pair of the run, from the folder of the state file's CA (`titulaire-client`…)."""
@@ -76,9 +77,11 @@ class Served:
         return AspClient(self.state["titulaire"]["url"], verify, auth, major=current_major(TESTS_DAY))
 
     def serving_pid(self) -> int:
-        """The pid of `recette serve` itself (the process, or its only child under a tracer)."""
-        children = psutil.Process(self.process.pid).children()
-        return children[0].pid if children else self.process.pid
+        """The pid of `recette serve` itself: the process, or under a tracer its only child."""
+        if not self.traced:
+            return self.process.pid
+        (child,) = psutil.Process(self.process.pid).children()
+        return child.pid
 
 
 @contextlib.contextmanager
@@ -90,7 +93,7 @@ def serving(state_file: Path, run_dir: Path | None, tracer: tuple[str, ...] = ()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environ)
     try:
         read_until(process, "Ctrl-C")
-        yield Served(process, json.loads(state_file.read_text(encoding="utf-8")))
+        yield Served(process, json.loads(state_file.read_text(encoding="utf-8")), traced=bool(tracer))
     finally:
         if process.poll() is None:
             process.kill()
