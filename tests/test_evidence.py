@@ -30,7 +30,7 @@ from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.majors import current_major
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
-from mocks.asp.app import MAX_RETURN_BYTES, OVERSIZED_HEAD_KEPT
+from mocks.asp.app import HEAD_BYTES_KEPT, MAX_RETURN_BYTES
 from tests.builders import valid_retour
 from tests.conftest import metadonnees, pdf
 from tests.helpers import TESTS_DAY, assert_problem
@@ -190,10 +190,23 @@ def test_a_return_over_the_limit_gets_413_and_is_journaled_truncated_with_its_di
     assert MAX_RETURN_BYTES < truncation["octetsLus"] < len(body)
     assert truncation["sha256Lus"] == hashlib.sha256(body[: truncation["octetsLus"]]).hexdigest()
     assert truncation["octetsAnnonces"] is None
-    assert streamed_call["tailleOctets"] == OVERSIZED_HEAD_KEPT
+    assert streamed_call["tailleOctets"] == HEAD_BYTES_KEPT
     journal = Path(served.state["asp_callback"]["journal"])
     line = journal.read_bytes().splitlines()[-1]
-    assert len(line) < 3 * OVERSIZED_HEAD_KEPT, "the journal line holds the head (base64 and text), never the body"
+    assert len(line) < 3 * HEAD_BYTES_KEPT, "the journal line holds the head (base64 and text), never the body"
+
+
+def test_an_unauthenticated_call_is_journaled_as_its_head_with_the_digest_of_what_was_read(served: Served) -> None:
+    body = b'{"idDepot": "' + b"y" * (1024 * 1024) + b'"}'
+    with served.callback("titulaire-client") as anonymous:
+        assert anonymous.post(RETOURS, content=body, headers=JSON).status_code == 401
+    with served.inspector() as inspector:
+        call = inspector.received(everything=True)[-1]
+    truncation = call["troncature"]
+    assert call["tailleOctets"] == HEAD_BYTES_KEPT
+    assert HEAD_BYTES_KEPT < truncation["octetsLus"] <= len(body)
+    assert truncation["sha256Lus"] == hashlib.sha256(body[: truncation["octetsLus"]]).hexdigest()
+    assert truncation["octetsAnnonces"] == len(body)
 
 
 def test_after_kill_9_a_restart_on_the_same_dir_still_holds_every_return(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ with a generic 500 problem: its text never leaves the process.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Collection
 
@@ -39,9 +38,9 @@ WRITE_RETURNS = "retours:ecrire"
 ACK_RESERVE_BYTES = 1024
 MAX_RETURN_BYTES = TRANSACTION_LIMIT_BYTES - ACK_RESERVE_BYTES
 """The largest return whose transaction (return + acquittement) fits the 20 MB limit."""
-UNAUTHENTICATED_BYTES_READ = 64 * 1024
-OVERSIZED_HEAD_KEPT = 64 * 1024
-"""Of a return refused for its size, the journal keeps this head, with the size and SHA-256 of what was read."""
+HEAD_BYTES_KEPT = 64 * 1024
+"""Of a body not read whole (an unauthenticated call's, a return over the limit), the journal keeps this head,
+with the size and SHA-256 of what was read (`Truncation`)."""
 INTERNAL_ERROR = "Erreur interne du mock de l'ASP ; elle est consignée dans son journal d'exploitation."
 
 
@@ -55,8 +54,9 @@ async def receive_return(request: Request) -> Response:
     received_at, content_type = state.recorder.clock(), request.headers.get("content-type", "")
     refusal = await _authentication_refusal(request, state.verifier)
     if refusal is not None:  # only the head of its body is read, to name its deposit in the journal
-        call = ReceivedCall.of(received_at, await read_head(request, UNAUTHENTICATED_BYTES_READ), content_type)
-        call.violations = [refusal.code] if refusal.status in (401, 403) else []
+        head, truncation = await read_head(request, HEAD_BYTES_KEPT)
+        call = ReceivedCall.of(received_at, head, content_type)
+        call.truncation, call.violations = truncation, [refusal.code] if refusal.status in (401, 403) else []
         call.detail = refusal.detail
         return await _answer(request, call, refusal.response())
     try:
@@ -92,14 +92,12 @@ async def _judged(request: Request, state: MockState, call: ReceivedCall) -> Res
     return _judge(state.recorder, call)
 
 
-async def read_head(request: Request, limit: int) -> bytes:
-    """At most the first `limit` bytes of the body (what is left is never read)."""
-    head = bytearray()
-    async for chunk in request.stream():
-        head += chunk
-        if len(head) >= limit:
-            break
-    return bytes(head[:limit])
+async def read_head(request: Request, limit: int) -> tuple[bytes, Truncation | None]:
+    """The first `limit` bytes of the body (what is left is never read), and how it was cut, if it was."""
+    read, declared = await _read_up_to(request, limit), _declared_length(request)
+    if len(read) <= limit and (declared is None or declared <= len(read)):
+        return bytes(read), None
+    return bytes(read[:limit]), Truncation.of(read, declared)
 
 
 class BodyTooLarge(Problem):
@@ -112,19 +110,28 @@ class BodyTooLarge(Problem):
 
 
 async def read_bounded(request: Request, limit: int) -> bytes:
-    """The request body, read up to `limit` bytes: beyond (or announced beyond), `BodyTooLarge`."""
-    declared_header = request.headers.get("content-length", "")
-    declared = int(declared_header) if declared_header.isdigit() else None
-    body = bytearray()
-    if declared is None or declared <= limit:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                break
-    if len(body) > limit or (declared is not None and declared > limit):
-        truncation = Truncation(len(body), hashlib.sha256(body).hexdigest(), declared)
-        raise BodyTooLarge(limit, bytes(body[:OVERSIZED_HEAD_KEPT]), truncation)
-    return bytes(body)
+    """The request body, read up to `limit` bytes: beyond (or announced beyond, then never read), `BodyTooLarge`."""
+    declared = _declared_length(request)
+    announced_over = declared is not None and declared > limit
+    read = bytearray() if announced_over else await _read_up_to(request, limit)
+    if announced_over or len(read) > limit:
+        raise BodyTooLarge(limit, bytes(read[:HEAD_BYTES_KEPT]), Truncation.of(read, declared))
+    return bytes(read)
+
+
+async def _read_up_to(request: Request, limit: int) -> bytearray:
+    """The body's bytes as they come, until the end or once more than `limit` were read."""
+    read = bytearray()
+    async for chunk in request.stream():
+        read += chunk
+        if len(read) > limit:
+            break
+    return read
+
+
+def _declared_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else None
 
 
 async def _authentication_refusal(request: Request, verifier: TokenVerifier | None) -> Problem | None:

@@ -84,14 +84,18 @@ class Decision:
 
 @dataclass(frozen=True)
 class Truncation:
-    """A body refused for its size (troncature): the journal keeps only its head, and says what was read of it."""
+    """A body not read whole (troncature): the journal keeps only its head, and says what was read of it."""
 
     read_bytes: int
-    """Bytes read before the refusal (0 when the announced size alone was over the limit)."""
+    """Bytes read before the answer (0 when the announced size alone was over the limit)."""
     read_sha256: str
     """SHA-256 of those bytes: the sender can compare it with the first `read_bytes` bytes it sent."""
     declared_bytes: int | None
     """The announced size (Content-Length), or None (chunked)."""
+
+    @classmethod
+    def of(cls, read: bytes | bytearray, declared_bytes: int | None) -> Truncation:
+        return cls(len(read), hashlib.sha256(read).hexdigest(), declared_bytes)
 
     def to_json(self) -> dict[str, Any]:
         return {"octetsLus": self.read_bytes, "sha256Lus": self.read_sha256, "octetsAnnonces": self.declared_bytes}
@@ -117,7 +121,7 @@ class ReceivedCall:
     ack_id: str | None = None
     detail: str | None = None
     truncation: Truncation | None = None
-    """Set when the body was over the size limit: `body` is then only its head."""
+    """Set when the body was not read whole (unauthenticated, or over the size limit): `body` is its head."""
 
     @classmethod
     def of(cls, received_at: datetime, body: bytes, content_type: str) -> ReceivedCall:
