@@ -95,7 +95,9 @@ def serving(state_file: Path, run_dir: Path | None, tracer: tuple[str, ...] = ()
         read_until(process, "Ctrl-C")
         yield Served(process, json.loads(state_file.read_text(encoding="utf-8")), traced=bool(tracer))
     finally:
-        if process.poll() is None:
+        if process.poll() is None:  # a failed test: `recette serve` (and, under a tracer, its child) killed
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
             process.kill()
             process.wait(30)
 
