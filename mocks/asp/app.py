@@ -4,6 +4,8 @@ Where a return reaches the ASP: `receive_return()`. Every call is authenticated 
 and a Bearer token with `retours:ecrire` when the mock is given a `TokenVerifier`), validated against the
 contract, judged against the "exactly one return per deposit" rule, recorded on disk (faulted and refused
 calls included), then answered (202 `Acquittement` or problem+json, both checked against the contract).
+A body the mock does not read whole (an unauthenticated call's, a return over the 20 MB rule: 413) is
+recorded as its first `HEAD_BYTES_KEPT` bytes and its `Truncation`, so no body grows the journal unbounded.
 `/_inspection/…` (see `inspection.py`), for the recette team's identity alone, shows the journal, arms
 faults and lists the mails caught by the SMTP catcher. An error of the mock itself is logged and answered
 with a generic 500 problem: its text never leaves the process.
