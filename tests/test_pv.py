@@ -16,7 +16,10 @@ from harness.campaign.events import RunFinished
 from harness.campaign.reports import Destination, french, report_handlers
 from harness.campaign.reports.pv import PV_NAME, render_pv, write_pv
 from harness.campaign.results import FAILED, PASSED, RESERVED, SKIPPED, CampaignReport, ScenarioResult
+from harness.campaign.runner import RunOptions, run_campaign
 from harness.foundations.billing import BillingTags
+from tests.helpers import TESTS_DAY
+from tests.test_reproductions import FAULTS, SCENARIOS, external_platform, external_run
 
 STARTED = datetime(2025, 11, 28, 13, 9, 12, tzinfo=UTC)
 CAPABILITY = "Dépôt de pièces par API"
@@ -390,3 +393,57 @@ def test_the_pv_states_the_judged_date_only_when_it_is_not_the_run_s_day() -> No
     text = text_of(render_pv(report))
     assert "Date à laquelle la recette est jugée 1 octobre 2027" in text
     assert "Version majeure recettée v2" in text
+
+
+A4_POINTS = (595, 842)
+"""An A4 page in PDF points (210 by 297 mm), rounded."""
+PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+PDF_MEDIA_BOX = re.compile(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]")
+
+
+@pytest.fixture(scope="module", params=["embarquée", "externe"], ids=["embarquee", "externe"])
+def campaign_pv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The PV of one real campaign (each run once per module): on the embedded reference with a second return
+    armed, or on the reference started on its own as an external platform, with a wrong status armed."""
+    folder = tmp_path_factory.mktemp("campagne")
+    if request.param == "embarquée":
+        tags = BillingTags.create("build:tests-pv")
+        options = RunOptions(folder, tags, suites=("bdd",), reference_faults=FAULTS, keywords=SCENARIOS, day=TESTS_DAY)
+        run_dir = folder / run_campaign(options).tags.run_id
+    else:
+        with external_platform(folder, ("depot-inconnu-en-400",)) as (_, config):
+            _, run_dir = external_run(folder / "rapports", config)
+    return request.param, run_dir / PV_NAME
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """The size of each page of a PDF as Chromium writes it (page objects uncompressed), in points."""
+    assert pdf.startswith(b"%PDF-"), "not a PDF"
+    sizes = [(float(width), float(height)) for width, height in PDF_MEDIA_BOX.findall(pdf)]
+    assert len(PDF_PAGE.findall(pdf)) == len(sizes), "one media box per page"
+    return sizes
+
+
+@pytest.mark.slow
+def test_the_pv_of_an_embedded_and_of_an_external_run_screenshot_and_print_to_a4_pdf(
+    campaign_pv: tuple[str, Path], tmp_path: Path
+) -> None:
+    chromium = chromium_or_fail()
+    kind, pv = campaign_pv
+    text = text_of(pv.read_text(encoding="utf-8"))
+    assert "NON QUALIFIÉ" in text
+    assert "Anomalie n° 1" in text
+    environment = "référence embarquée" if kind == "embarquée" else "environnement de recette"
+    assert f"Environnement {environment}" in text
+    url = pv.resolve().as_uri()
+
+    screenshot = tmp_path / "pv.png"
+    run_chromium(chromium, tmp_path / "profil-capture", f"--screenshot={screenshot}", "--window-size=1280,2000", url)
+    assert png_size(screenshot) == (1280, 2000)
+
+    printed = tmp_path / "pv.pdf"
+    run_chromium(chromium, tmp_path / "profil-pdf", f"--print-to-pdf={printed}", "--no-pdf-header-footer", url)
+    pages = pdf_pages(printed.read_bytes())
+    print(f"PV {kind} : {len(pages)} pages A4, {printed.stat().st_size} octets en PDF")
+    assert len(pages) >= 6, "each section (identification … signatures) starts a page of its own"
+    assert all((round(width), round(height)) == A4_POINTS for width, height in pages)

@@ -3,6 +3,7 @@ against a live environment, it shows the failure."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,17 +16,22 @@ import httpx
 import pytest
 
 from harness.campaign.config import RunConfig
+from harness.campaign.environment import Environment
 from harness.campaign.reproduction import Failure, deposits_named, of_returns, slug, write_script
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
+from harness.conformance.returns import SINGLE
 from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.resources import project_folder
 from harness.foundations.tls import RunCertificates
-from tests.conftest import TESTS_DAY, start_environment
+from tests.conftest import TESTS_DAY, metadonnees, pdf, start_environment
+from tests.test_external_target import receiver_port
 
 FAULTS = ("depot-inconnu-en-400", "retour-double")
 """A wrong status on a request, and a second return for every deposit."""
+SCENARIOS = "initial_est or refuse_la_demande"
+"""The two scenarios these faults fail."""
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl n'est pas installé")
 
 
@@ -38,7 +44,7 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[CampaignReport
         BillingTags.create("build:tests-reproductions"),
         suites=("bdd",),
         reference_faults=FAULTS,
-        keywords="initial_est or refuse_la_demande",
+        keywords=SCENARIOS,
         day=TESTS_DAY,
     )
     report = run_campaign(options)
@@ -46,15 +52,62 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[CampaignReport
 
 
 @pytest.fixture(scope="module")
-def live_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment, Path]]:
     """A live environment with the same faults, as `recette serve --dir` runs it, and its state file."""
     folder = tmp_path_factory.mktemp("vivant")
     env = start_environment(folder / "env", faults=FAULTS)
     try:
         env.write_state(folder / "etat.json")
-        yield folder / "etat.json"
+        yield env, folder / "etat.json"
     finally:
         env.stop()
+
+
+@pytest.fixture(scope="module")
+def live_state(live: tuple[Environment, Path]) -> Path:
+    return live[1]
+
+
+@contextlib.contextmanager
+def external_platform(folder: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[Environment, RunConfig]]:
+    """The reference started on its own (with `faults`) as a real platform, and the `recette.toml` settings of a
+    campaign on it: the platform sends its returns to the campaign's receiver, at a port chosen here."""
+    port = receiver_port()
+    env = start_environment(folder / "plateforme", callback_url=f"https://127.0.0.1:{port}/v1/retours", faults=faults)
+    certs = env.certs
+    config = RunConfig(
+        target=env.titulaire_url,
+        ca=certs.ca,
+        client_cert=certs.asp_client.cert,
+        client_key=certs.asp_client.key,
+        token_url=env.token_url,
+        client_id="asp-recette",
+        client_secret=env.credentials().client_secret,
+        callback_url=f"https://127.0.0.1:{port}",
+        callback_cert=certs.server.cert,
+        callback_key=certs.server.key,
+    )
+    try:
+        yield env, config
+    finally:
+        env.stop()
+
+
+def external_run(folder: Path, config: RunConfig) -> tuple[CampaignReport, Path]:
+    """The campaign's `bdd` suite, narrowed to `SCENARIOS`, on the platform `config` describes; its run folder."""
+    tags = BillingTags.create("build:tests-externe")
+    options = RunOptions(folder, tags, suites=("bdd",), config=config, keywords=SCENARIOS, day=TESTS_DAY)
+    report = run_campaign(options)
+    return report, folder / report.tags.run_id
+
+
+@pytest.fixture(scope="module")
+def external_failed_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CampaignReport, Path, RunConfig]]:
+    """A campaign on the reference run as a real platform with the wrong status armed; the platform stays live."""
+    folder = tmp_path_factory.mktemp("externe")
+    with external_platform(folder, ("depot-inconnu-en-400",)) as (_, config):
+        report, run_dir = external_run(folder / "rapports", config)
+        yield report, run_dir, config
 
 
 def script_of(report: CampaignReport, run_dir: Path, scenario: str) -> Path:
@@ -125,6 +178,50 @@ def test_a_second_return_s_script_shows_both_returns_at_the_receiver(
     assert len({call["idRetour"] for call in calls}) == 2
     assert [call["statutHttp"] for call in calls] == [202, 409]
     assert calls[1]["violations"] == ["retour-multiple"]
+
+
+@needs_curl
+def test_a_real_platform_s_script_run_against_it_shows_the_wrong_status(
+    external_failed_run: tuple[CampaignReport, Path, RunConfig],
+) -> None:
+    """The script of a run with `recette.toml` needs only the client's secret, as the recette team has it."""
+    report, run_dir, config = external_failed_run
+    script = script_of(report, run_dir, "Le titulaire refuse la demande : dépôt inconnu")
+    assert "ETAT" not in script.read_text(encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if k != "ETAT"} | {"RECETTE_CLIENT_SECRET": config.client_secret}
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120, env=environ)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split()[1] == "400"  # the scenario expects 404 « depot-inconnu »
+    assert '"code":"parametre-invalide"' in result.stdout
+
+
+@needs_curl
+def test_a_second_return_s_script_on_the_environment_that_saw_the_deposit_shows_both_returns_without_a_new_one(
+    live: tuple[Environment, Path], tmp_path: Path
+) -> None:
+    env, state = live
+    with env.asp_client() as client, env.inspector() as inspector:
+        receipt = client.deposit(metadonnees(), [pdf()])
+        id_depot = receipt.json()["idDepot"]
+        inspector.wait_for_return(id_depot, count=2)
+    observed = f"{id_depot} : {SINGLE} : 2 retour(s) différent(s)"
+    failure = Failure(1, "Un dépôt initial est reçu", None, observed, None, [id_depot], receipt.request)
+    reproduction = write_script(failure, tmp_path, None, contract_path(SERVICE_CONTRACT))
+    result = run_script(tmp_path / reproduction.script, state)
+    assert result.returncode == 0, result.stderr
+    assert "Nouveau dépôt" not in result.stdout, "the receiver knows the deposit: nothing is deposited again"
+    heading, journal = result.stdout.splitlines()[:2]
+    assert heading == f"Retours reçus pour le dépôt {id_depot} :"
+    assert [call["statutHttp"] for call in json.loads(journal)] == [202, 409]
+
+
+def test_a_failure_with_no_request_to_replay_gets_a_script_that_says_so(tmp_path: Path, live_state: Path) -> None:
+    failure = Failure(2, "Les contrôles de sécurité", None, "le contrôle n'a envoyé aucune requête", None)
+    reproduction = write_script(failure, tmp_path, None, contract_path(SERVICE_CONTRACT))
+    assert reproduction.command == ""
+    result = run_script(tmp_path / reproduction.script, live_state)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Aucune requête à rejouer : voir les constats du procès-verbal.\n"
 
 
 def test_a_real_platform_s_script_takes_the_paths_of_its_configuration_and_never_the_secret(tmp_path: Path) -> None:

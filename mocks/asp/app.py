@@ -4,6 +4,8 @@ Where a return reaches the ASP: `receive_return()`. Every call is authenticated 
 and a Bearer token with `retours:ecrire` when the mock is given a `TokenVerifier`), validated against the
 contract, judged against the "exactly one return per deposit" rule, recorded on disk (faulted and refused
 calls included), then answered (202 `Acquittement` or problem+json, both checked against the contract).
+A body the mock does not read whole (an unauthenticated call's, a return over the 20 MB rule: 413) is
+recorded as its first `HEAD_BYTES_KEPT` bytes and its `Truncation`, so no body grows the journal unbounded.
 `/_inspection/…` (see `inspection.py`), for the recette team's identity alone, shows the journal, arms
 faults and lists the mails caught by the SMTP catcher. An error of the mock itself is logged and answered
 with a generic 500 problem: its text never leaves the process.
@@ -29,7 +31,7 @@ from harness.foundations.tls_scope import peer_certificate
 from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import inspection
 from mocks.asp.faults import DELAY, DROP, DroppedConnection, Fault, FaultPlan, expose_transport, fault_problem
-from mocks.asp.recorder import NOT_SHOWABLE, ReceivedCall, ReturnRecorder, Verdict
+from mocks.asp.recorder import NOT_SHOWABLE, ReceivedCall, ReturnRecorder, Truncation, Verdict
 from mocks.asp.state import MailSource, MockState
 from mocks.asp.validation import check_response, check_return, unshowable_problem
 
@@ -38,7 +40,9 @@ WRITE_RETURNS = "retours:ecrire"
 ACK_RESERVE_BYTES = 1024
 MAX_RETURN_BYTES = TRANSACTION_LIMIT_BYTES - ACK_RESERVE_BYTES
 """The largest return whose transaction (return + acquittement) fits the 20 MB limit."""
-UNAUTHENTICATED_BYTES_READ = 64 * 1024
+HEAD_BYTES_KEPT = 64 * 1024
+"""Of a body not read whole (an unauthenticated call's, a return over the limit), the journal keeps this head,
+with the size and SHA-256 of what was read (`Truncation`)."""
 INTERNAL_ERROR = "Erreur interne du mock de l'ASP ; elle est consignée dans son journal d'exploitation."
 
 
@@ -52,14 +56,16 @@ async def receive_return(request: Request) -> Response:
     received_at, content_type = state.recorder.clock(), request.headers.get("content-type", "")
     refusal = await _authentication_refusal(request, state.verifier)
     if refusal is not None:  # only the head of its body is read, to name its deposit in the journal
-        call = ReceivedCall.of(received_at, await read_head(request, UNAUTHENTICATED_BYTES_READ), content_type)
-        call.violations = [refusal.code] if refusal.status in (401, 403) else []
+        head, truncation = await read_head(request, HEAD_BYTES_KEPT)
+        call = ReceivedCall.of(received_at, head, content_type)
+        call.truncation, call.violations = truncation, [refusal.code] if refusal.status in (401, 403) else []
         call.detail = refusal.detail
         return await _answer(request, call, refusal.response())
     try:
         call = ReceivedCall.of(received_at, await read_bounded(request, MAX_RETURN_BYTES), content_type)
-    except Problem as too_large:
-        call = ReceivedCall(received_at, b"", content_type, violations=[too_large.code], detail=too_large.detail)
+    except BodyTooLarge as too_large:
+        call = ReceivedCall.of(received_at, too_large.head, content_type)
+        call.truncation, call.violations, call.detail = too_large.truncation, [too_large.code], too_large.detail
         return await _answer(request, call, too_large.response())
     try:
         response = await _judged(request, state, call)
@@ -88,32 +94,46 @@ async def _judged(request: Request, state: MockState, call: ReceivedCall) -> Res
     return _judge(state.recorder, call)
 
 
-async def read_head(request: Request, limit: int) -> bytes:
-    """At most the first `limit` bytes of the body (what is left is never read)."""
-    head = bytearray()
-    async for chunk in request.stream():
-        head += chunk
-        if len(head) >= limit:
-            break
-    return bytes(head[:limit])
+async def read_head(request: Request, limit: int) -> tuple[bytes, Truncation | None]:
+    """The first `limit` bytes of the body (what is left is never read), and how it was cut, if it was."""
+    read, declared = await _read_up_to(request, limit), _declared_length(request)
+    if len(read) <= limit and (declared is None or declared <= len(read)):
+        return bytes(read), None
+    return bytes(read[:limit]), Truncation.of(read, declared)
+
+
+class BodyTooLarge(Problem):
+    """A 413 for a return over the 20 MB rule, with what the journal keeps of it: its head and a `Truncation`."""
+
+    def __init__(self, limit: int, head: bytes, truncation: Truncation) -> None:
+        detail = f"Le retour dépasse {limit} octets : la transaction dépasserait la limite de 20 Mo."
+        super().__init__("transaction-trop-volumineuse", detail, {"limiteOctets": TRANSACTION_LIMIT_BYTES})
+        self.head, self.truncation = head, truncation
 
 
 async def read_bounded(request: Request, limit: int) -> bytes:
-    """The request body, read up to `limit` bytes: beyond, a 413 problem (the 20 MB rule broken by the return)."""
+    """The request body, read up to `limit` bytes: beyond (or announced beyond, then never read), `BodyTooLarge`."""
+    declared = _declared_length(request)
+    announced_over = declared is not None and declared > limit
+    read = bytearray() if announced_over else await _read_up_to(request, limit)
+    if announced_over or len(read) > limit:
+        raise BodyTooLarge(limit, bytes(read[:HEAD_BYTES_KEPT]), Truncation.of(read, declared))
+    return bytes(read)
+
+
+async def _read_up_to(request: Request, limit: int) -> bytearray:
+    """The body's bytes as they come, until the end or once more than `limit` were read."""
+    read = bytearray()
+    async for chunk in request.stream():
+        read += chunk
+        if len(read) > limit:
+            break
+    return read
+
+
+def _declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length", "")
-    body = bytearray()
-    if not (declared.isdigit() and int(declared) > limit):
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                break
-    if len(body) > limit or (declared.isdigit() and int(declared) > limit):
-        raise Problem(
-            "transaction-trop-volumineuse",
-            f"Le retour dépasse {limit} octets : la transaction dépasserait la limite de 20 Mo.",
-            {"limiteOctets": TRANSACTION_LIMIT_BYTES},
-        )
-    return bytes(body)
+    return int(declared) if declared.isdigit() else None
 
 
 async def _authentication_refusal(request: Request, verifier: TokenVerifier | None) -> Problem | None:

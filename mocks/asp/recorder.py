@@ -82,6 +82,25 @@ class Decision:
         return self.verdict in (Verdict.FIRST, Verdict.REDELIVERY)
 
 
+@dataclass(frozen=True)
+class Truncation:
+    """A body not read whole (troncature): the journal keeps only its head, and says what was read of it."""
+
+    read_bytes: int
+    """Bytes read before the answer (0 when the announced size alone was over the limit)."""
+    read_sha256: str
+    """SHA-256 of those bytes: the sender can compare it with the first `read_bytes` bytes it sent."""
+    declared_bytes: int | None
+    """The announced size (Content-Length), or None (chunked)."""
+
+    @classmethod
+    def of(cls, read: bytes | bytearray, declared_bytes: int | None) -> Truncation:
+        return cls(len(read), hashlib.sha256(read).hexdigest(), declared_bytes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"octetsLus": self.read_bytes, "sha256Lus": self.read_sha256, "octetsAnnonces": self.declared_bytes}
+
+
 @dataclass
 class ReceivedCall:
     """One call to POST /v1/retours as the ASP received it (appel reçu), and what the mock answered."""
@@ -101,6 +120,8 @@ class ReceivedCall:
     fault: str | None = None
     ack_id: str | None = None
     detail: str | None = None
+    truncation: Truncation | None = None
+    """Set when the body was not read whole (unauthenticated, or over the size limit): `body` is its head."""
 
     @classmethod
     def of(cls, received_at: datetime, body: bytes, content_type: str) -> ReceivedCall:
@@ -135,6 +156,7 @@ class ReceivedCall:
             "retour": self.retour,
             "illisible": self.unreadable is not None,
             "corpsBrut": self._raw_text(),
+            "troncature": self.truncation.to_json() if self.truncation else None,
         }
 
     def journal_line(self, number: int) -> dict[str, Any]:
