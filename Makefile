@@ -26,11 +26,12 @@ lint: $(INSTALLED)
 serve: $(INSTALLED)
 	$(BIN)/recette serve
 
-# The PV test looks at the PV in Debian's chromium: installed when missing and we are root with apt-get
-# (elsewhere that test is skipped, and fails under CI=true).
+# The PV test looks at the PV in Debian's chromium, and the evidence test watches `recette serve` create its
+# state file under strace: both installed when missing and we are root with apt-get (elsewhere those tests
+# are skipped, and the PV's fails under CI=true).
 browser:
-	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null \
-		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@(command -v chromium && command -v strace) >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null \
+		|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium strace)
 	@command -v chromium >/dev/null || echo "chromium absent : le test du PV dans un navigateur sera ignoré"
 
 # The Allure HTML report of the latest run, as one file that opens without a server (Allure 3, pinned in
