@@ -115,20 +115,11 @@ class Handler(BaseHTTPRequestHandler):
     def handle_expect_100(self) -> bool:
         return True  # `Exchange.chunks` invites the body only when the API means to read it
 
-    def do_GET(self) -> None:
-        self._serve()
-
-    def do_POST(self) -> None:
-        self._serve()
-
-    def do_PUT(self) -> None:
-        self._serve()
-
-    def do_DELETE(self) -> None:
-        self._serve()
-
-    def do_PATCH(self) -> None:
-        self._serve()
+    def __getattr__(self, name: str) -> Any:
+        """Every method (`do_TRACE`, `do_QUERY`…) reaches the API, which answers 405 where none is declared."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _serve(self) -> None:
         exchange = Exchange(self)
@@ -142,7 +133,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.wfile.write(answer.body)
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
         self.wfile.flush()
         if not has_body:
             self._linger()
