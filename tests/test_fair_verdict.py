@@ -8,6 +8,7 @@ import pytest
 import trustme
 
 from harness.campaign.config import ConfigError, load_config
+from harness.conformance.equality import json_equal, metadata_equal
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 
 
@@ -46,3 +47,38 @@ def test_an_incomplete_service_contract_is_refused_in_one_line(tmp_path: Path) -
     assert "target.service_contract (RECETTE_SERVICE_CONTRACT)" in message
     assert "contrat de service inutilisable" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ({"a": 1, "b": [1, {"c": True}]}, {"b": [1.0, {"c": True}], "a": 1}),
+        ("2026-12-15T10:00:00.000+01:00", "2026-12-15T09:00:00Z"),
+        ({"recuLe": "2026-12-15T09:00:00.5z"}, {"recuLe": "2026-12-15T09:00:00.500+00:00"}),
+    ],
+    ids=["key order and number spelling", "date-time offsets", "lower-case z, fraction digits"],
+)
+def test_equivalent_json_values_are_equal(left: object, right: object) -> None:
+    assert json_equal(left, right)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        (True, 1),
+        ("2026-12-15T10:00:00+01:00", "2026-12-15T10:00:00Z"),
+        ("2026-12-15", "2026-12-15T00:00:00Z"),
+        ({"a": 1}, {"a": 1, "b": None}),
+        ([1, 2], [2, 1]),
+    ],
+    ids=["boolean is not a number", "another instant", "a date is not a date-time", "extra key", "list order"],
+)
+def test_different_json_values_differ(left: object, right: object) -> None:
+    assert not json_equal(left, right)
+
+
+def test_metadata_are_compared_with_the_contract_defaults_applied() -> None:
+    sent = {"applicationSource": "A", "identifiantDossier": "D", "numeroIteration": 1}
+    assert metadata_equal(sent, sent | {"sae": False})
+    assert not metadata_equal(sent, sent | {"sae": True})
+    assert not metadata_equal(sent, sent | {"numeroIteration": 2})
