@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.campaign.config import load_config
+from harness.campaign.runner import RunOptions, run_campaign
+from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.servers import BackgroundServer, free_socket
 from harness.foundations.tls import RunCertificates, certificate_subject
@@ -35,7 +38,7 @@ AUDIENCE = "https://titulaire-equitable.recette.local"
 CALLBACK_AUDIENCE = "https://retours.asp.recette.local"
 RETURN_DEADLINE = timedelta(seconds=10)
 """The short `delaiMaxRetour` the fair platform publishes for its recette environment."""
-RETENTION = timedelta(seconds=8)
+RETENTION = timedelta(seconds=15)
 """Its short recette retention (`conservation.dureeEnRecette`): expiry is observed within the run."""
 INCIDENT_MAIL = "incidents-recette@asp.example"
 QUALIFIED = {0: "QUALIFIÉ", 3: "QUALIFIÉ AVEC RÉSERVES"}
@@ -83,19 +86,35 @@ mail = "{INCIDENT_MAIL}"
         )
         return path
 
-    def run(self, *options: str) -> tuple[int, dict[str, Any]]:
-        """`recette run --config` on the platform: the exit code and the summary."""
-        reports = self.directory / "r"
-        command = [sys.executable, "-m", "harness.cli", "run", "--config", str(self.config())]
-        command += ["--report-dir", str(reports), "--date", TESTS_DAY.isoformat(), *options]
-        environ = os.environ | {
+    def environ(self) -> dict[str, str]:
+        """The secrets, as a recette team passes them (never in the file)."""
+        return {
             "RECETTE_CLIENT_SECRET": self.secrets["asp-recette"],
             "RECETTE_READ_CLIENT_SECRET": self.secrets["asp-lecture"],
         }
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environ)
-        runs = sorted(p for p in reports.iterdir() if p.is_dir()) if reports.exists() else []
-        assert runs, result.stdout + result.stderr
-        return result.returncode, json.loads((runs[-1] / "summary.json").read_text(encoding="utf-8"))
+
+    def run(self, *options: str) -> tuple[int, dict[str, Any]]:
+        """`recette run --config` on the platform: the exit code and the summary."""
+        command = [sys.executable, "-m", "harness.cli", "run", "--config", str(self.config())]
+        command += ["--report-dir", str(self.reports), "--date", TESTS_DAY.isoformat(), *options]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=os.environ | self.environ())
+        return result.returncode, self.summary(result.stdout + result.stderr)
+
+    def campaign(self, suites: tuple[str, ...], keywords: str | None) -> tuple[int, dict[str, Any]]:
+        """The same campaign on the same `recette.toml`, in this process, narrowed to `keywords` (pytest -k)."""
+        config = load_config(self.config(), environ=self.environ())
+        tags = BillingTags.create("recette")
+        options = RunOptions(self.reports, tags, suites, config=config, keywords=keywords, day=TESTS_DAY)
+        return run_campaign(options).verdict.exit_code, self.summary("")
+
+    @property
+    def reports(self) -> Path:
+        return self.directory / "r"
+
+    def summary(self, output: str) -> dict[str, Any]:
+        runs = sorted(p for p in self.reports.iterdir() if p.is_dir()) if self.reports.exists() else []
+        assert runs, output
+        return dict(json.loads((runs[-1] / "summary.json").read_text(encoding="utf-8")))
 
 
 def service_contract(directory: Path) -> Path:
@@ -168,16 +187,67 @@ def assert_qualified(code: int, summary: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_the_fair_titulaire_is_qualified_on_deposits_and_returns(fair_run: FairRun) -> None:
-    code, summary = fair_run.run("--suites", "bdd")
+def test_the_fair_titulaire_is_qualified_on_its_scenarios_and_its_contract(fair_run: FairRun) -> None:
+    code, summary = fair_run.run("--suites", "bdd,contrat")
     assert_qualified(code, summary)
     passed = {s["scenario"] for s in summary["scenarios"] if s["outcome"] == "reussi"}
     assert "Passé la durée de conservation, le dépôt est expiré" in passed, "the short retention was observed"
     assert "Un retour refusé par l'ASP est réessayé, puis remis une seule fois après le rétablissement" in passed
+    assert "Chaque dépôt de l'exécution a son unique retour conforme" in passed, "the deposit in ECHEC included"
 
 
 @pytest.mark.slow
-def test_the_fair_titulaire_is_qualified_on_security_and_the_contract(fair_run: FairRun) -> None:
-    code, summary = fair_run.run("--suites", "securite,contrat")
+def test_the_fair_titulaire_is_qualified_on_security(fair_run: FairRun) -> None:
+    code, summary = fair_run.run("--suites", "securite")
     assert_qualified(code, summary)
-    assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {"securite", "contrat"}
+    assert {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"} == {"securite"}
+
+
+VARIATIONS = [
+    pytest.param(
+        Variation(return_delay_seconds=0.6 * RETURN_DEADLINE.total_seconds()),
+        ("bdd", "contrat"),
+        "initial_est or retransmission_renvoie or remis_une_seule or test_retours",
+        id="retours à 60 % du délai",
+    ),
+    pytest.param(
+        Variation(reworded=True),
+        ("bdd", "securite"),
+        "refuse_la_demande or octet_de_plus or avant_la_lecture or est_expir or test_securite",
+        id="title et detail reformulés",
+    ),
+    pytest.param(
+        Variation(defaults_written=True),
+        ("bdd", "contrat"),
+        "suivre or invente_aucune or porte_chacune or test_retours",
+        id="valeurs par défaut écrites",
+    ),
+    pytest.param(
+        Variation(extra_headers=True),
+        ("bdd", "securite", "contrat"),
+        "initial_est or test_securite or test_fuzzing or test_retours",
+        id="en-têtes en plus",
+    ),
+    pytest.param(
+        Variation(reversed_keys=True),
+        ("bdd", "contrat"),
+        "rejou or suivre or acquitte_son or test_fuzzing or test_retours",
+        id="clés dans un autre ordre",
+    ),
+    pytest.param(
+        Variation(utc_offset=timedelta(hours=1)),
+        ("bdd", "contrat"),
+        "rejou or acquitte_son or retransmission_renvoie or est_expir or test_fuzzing or test_retours",
+        id="dates en +01:00",
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fair_run", "suites", "keywords"), VARIATIONS, indirect=["fair_run"])
+def test_a_legitimate_variation_is_qualified(fair_run: FairRun, suites: tuple[str, ...], keywords: str) -> None:
+    """Each variation, on the campaign that exercises the judges it could upset, is qualified."""
+    code, summary = fair_run.campaign(suites, keywords)
+    assert_qualified(code, summary)
+    ran = {s["suite"] for s in summary["scenarios"] if s["outcome"] == "reussi"}
+    assert ran == set(suites), f"nothing ran in {set(suites) - ran}"

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datetime import UTC, datetime
+
 import pytest
 import trustme
 
 from harness.campaign.config import ConfigError, load_config
+from harness.conformance import TrackedDeposit, judge
 from harness.conformance.equality import json_equal, metadata_equal
+from harness.conformance.returns import RECEIVED
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 
 
@@ -82,3 +86,13 @@ def test_metadata_are_compared_with_the_contract_defaults_applied() -> None:
     assert metadata_equal(sent, sent | {"sae": False})
     assert not metadata_equal(sent, sent | {"sae": True})
     assert not metadata_equal(sent, sent | {"numeroIteration": 2})
+
+
+def test_a_deposit_whose_every_delivery_met_the_asps_own_outage_has_no_return_to_judge() -> None:
+    """The contract's way out (retries spent, ECHEC, incident) is no missing return; a titulaire refusal is."""
+    deposit = TrackedDeposit("d", datetime.now(UTC), "scénario")
+    outage = [{"retour": None, "statutHttp": 503, "panne": "erreur-503"}] * 3
+    assert judge(deposit, outage) == []
+    refused = [*outage, {"retour": None, "statutHttp": 409, "panne": None}]
+    assert [d.rule for d in judge(deposit, refused)] == [RECEIVED]
+    assert [d.rule for d in judge(deposit, [])] == [RECEIVED]
