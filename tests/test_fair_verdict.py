@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import trustme
 
 from harness.campaign.config import ConfigError, load_config
-from harness.conformance import TrackedDeposit, judge
+from harness.conformance import DepositLedger, ReturnJudge, TrackedDeposit
+from harness.conformance.callbacks import EXPIRED
 from harness.conformance.equality import json_equal, metadata_equal
 from harness.conformance.returns import RECEIVED
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
@@ -87,11 +89,33 @@ def test_metadata_are_compared_with_the_contract_defaults_applied() -> None:
     assert not metadata_equal(sent, sent | {"numeroIteration": 2})
 
 
-def test_a_deposit_whose_every_delivery_met_the_asps_own_outage_has_no_return_to_judge() -> None:
-    """The contract's way out (retries spent, ECHEC, incident) is no missing return; a titulaire refusal is."""
-    deposit = TrackedDeposit("d", datetime.now(UTC), "scénario")
-    outage = [{"retour": None, "statutHttp": 503, "panne": "erreur-503"}] * 3
-    assert judge(deposit, outage) == []
-    refused = [*outage, {"retour": None, "statutHttp": 409, "panne": None}]
-    assert [d.rule for d in judge(deposit, refused)] == [RECEIVED]
-    assert [d.rule for d in judge(deposit, [])] == [RECEIVED]
+@pytest.mark.parametrize(("state", "excused"), [("ECHEC", True), (EXPIRED, True), ("TRAITE", False), (None, False)])
+def test_a_deposit_refused_by_the_asps_own_outage_is_excused_when_failed_or_since_expired(
+    state: str | None, excused: bool
+) -> None:
+    """The contract's way out (retries spent, ECHEC, incident) is no missing return, even once the deposit has
+    expired under a short recette retention; a deposit the platform says is still in progress is not excused."""
+    deposit = TrackedDeposit("d", datetime.now(UTC) - timedelta(minutes=1), "scénario")
+    outage = [{"idDepot": "d", "retour": None, "statutHttp": 503, "panne": "erreur-503"}] * 3
+    judge = ReturnJudge(Received(outage), lambda _: state, timedelta(seconds=1), settle_seconds=0)  # type: ignore[arg-type]
+    [verdict] = judge.verdicts(ledger_with(deposit))
+    assert verdict.conforming is excused
+    assert (verdict.excused is not None) is excused
+    if not excused:
+        assert verdict.rules() == {RECEIVED}
+
+
+@dataclass
+class Received:
+    """An inspector of the ASP's callback that received `calls`."""
+
+    calls: list[dict[str, object]]
+
+    def received(self) -> list[dict[str, object]]:
+        return self.calls
+
+
+def ledger_with(deposit: TrackedDeposit) -> DepositLedger:
+    ledger = DepositLedger()
+    ledger.record(deposit)
+    return ledger

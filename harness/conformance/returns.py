@@ -7,8 +7,6 @@ A deposit's return conforms when:
   the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
   piece per document with its SHA-256;
 - it reached the ASP within the service contract's `delaiMaxRetour` after the 202.
-A deposit whose every delivery met an outage the harness armed on the ASP's side has no return to judge:
-the contract lets the platform give up (ECHEC, incident), and the scenario that armed the outage judges it.
 The scenarios, the `contrat` suite and the harness's tests all judge with `judge`.
 """
 
@@ -69,8 +67,6 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     contracts = deposit_contracts(deposit)
     defects = [d for body in _distinct(bodies) for d in schema_defects(body, contracts)]
     accepted = acknowledged_returns(calls)
-    if not accepted and refused_by_the_asp(calls):
-        return defects  # the contract's way out: retries spent, then ECHEC and an incident (judged by its scenario)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
     retour = accepted[0]["retour"]
@@ -84,11 +80,6 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     if delay > max_delay:
         defects.append(Defect(DELAY, f"retour reçu {delay.total_seconds():.1f} s après le 202 (maximum {max_delay})"))
     return defects
-
-
-def refused_by_the_asp(calls: Sequence[dict[str, Any]]) -> bool:
-    """Whether the platform tried, and every delivery met an outage the harness armed on the ASP's side (`panne`)."""
-    return bool(calls) and all(c.get("panne") for c in calls)
 
 
 def max_return_delay(service_contract: Path | None = None) -> timedelta:
