@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -32,7 +32,6 @@ class Variation:
     """Every JSON object is written with its keys in reverse order."""
     utc_offset: timedelta | None = None
     """Date-times written at this UTC offset (e.g. +01:00) instead of `Z`: the same instants."""
-    name: str = field(default="nominale", compare=False)
 
     def dumps(self, value: Any) -> bytes:
         """`value` as UTF-8 JSON, keys in this variation's order."""
