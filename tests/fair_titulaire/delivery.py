@@ -94,6 +94,8 @@ class Courier:
         assert deposit.retour is not None
         body = self.variation.dumps(deposit.retour)
         for attempt, backoff in enumerate((*BACKOFF_SECONDS, None)):
+            if self._stopping.is_set():
+                return
             with self.store.lock:
                 deposit.attempts += 1
                 if attempt == 0 and deposit.status == "TRAITE":
