@@ -114,7 +114,7 @@ class Courier:
         try:
             headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self._access_token()}"}
             return self._http.post(self.settings.url, content=body, headers=headers)
-        except (httpx.HTTPError, KeyError, ValueError) as error:
+        except (httpx.HTTPError, KeyError, ValueError, RuntimeError) as error:  # RuntimeError: closed while stopping
             log.warning("retour non remis : %s", error)
             return None
 
