@@ -296,6 +296,44 @@ PROOFS = (
         "Passé la durée",
         "est_expir",
         external=True,
+    ),  # The defect classes a real platform may have, caught against the reference run as an external platform.
+    Proof(
+        "audience-non-verifiee",
+        SECURITY_CHECK,
+        "Contrôle de sécurité : Jeton destiné",
+        "API",
+        ("securite",),
+        external=True,
+    ),
+    Proof(
+        "portee-non-verifiee",
+        SECURITY_CHECK,
+        "Contrôle de sécurité : Portée",
+        "insuffisante",
+        ("securite",),
+        external=True,
+    ),
+    Proof(
+        "lien-certificat-ignore",
+        SECURITY_CHECK,
+        "Contrôle de sécurité : Jeton lié",
+        "certificat",
+        ("securite",),
+        external=True,
+    ),
+    Proof(
+        "conservation-moitie",
+        "le titulaire conserve le résultat au moins 3 mois",
+        "Pendant la conservation",
+        "retransmission_renvoie",
+        external=True,
+    ),
+    Proof(
+        "retransmission-expiree-indisponible",
+        "la retransmission du retour répond que le dépôt a expiré",
+        "Passé la durée",
+        "est_expir",
+        external=True,
     ),
 )
 UNPROVABLE: dict[str, str] = {}

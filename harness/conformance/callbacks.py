@@ -1,7 +1,9 @@
 """The returns of every deposit a run made, waited for as the service contract allows, then each one judged.
 
 A deposit whose every delivery was refused by a fault armed on the ASP side, and that the titulaire reports
-ECHEC (incident opened), has no return by design: it is excused, and says so. Every other deposit is judged
+ECHEC (incident opened), has no return by design: it is excused, and says so. So is such a deposit already
+expired (410) when the run ends, as under a short recette retention: the scenario that armed the outage has
+judged its ECHEC, and the platform may no longer say it. Every other deposit is judged
 by the return judge (`returns.judge`).
 """
 
@@ -26,6 +28,8 @@ from harness.foundations.asp_client import CallbackInspector
 
 FAILED_STATUS = "ECHEC"
 """StatutDepot of a deposit whose return could not be delivered (incident opened)."""
+EXPIRED = "expiré"
+"""What `state_of` gives for a deposit past its retention (410 `depot-expire`): no StatutDepot any more."""
 
 
 @dataclass
@@ -60,7 +64,8 @@ class ReturnJudge:
 
     inspector: CallbackInspector
     state_of: Callable[[str], str | None]
-    """The titulaire's StatutDepot of a deposit (to excuse an ECHEC caused by faults armed on the ASP side)."""
+    """The titulaire's StatutDepot of a deposit, or `EXPIRED` (to excuse an ECHEC caused by faults armed on the
+    ASP side)."""
     max_delay: timedelta = field(default_factory=max_return_delay)
     settle_seconds: float = 0.5
     """Once every return is in, how long to wait for any extra (second) return."""
@@ -108,9 +113,11 @@ class ReturnJudge:
     def _excuse(self, deposit: TrackedDeposit, calls: list[dict[str, Any]]) -> str | None:
         if not calls or any(c.get("panne") is None for c in calls):
             return None
-        if self.state_of(deposit.id_depot) != FAILED_STATUS:
+        state = self.state_of(deposit.id_depot)
+        if state not in (FAILED_STATUS, EXPIRED):
             return None
-        return f"aucun retour : ses {len(calls)} livraison(s) refusée(s) par une panne armée côté ASP, dépôt en ECHEC"
+        outcome = "dépôt en ECHEC" if state == FAILED_STATUS else "dépôt expiré depuis"
+        return f"aucun retour : ses {len(calls)} livraison(s) refusée(s) par une panne armée côté ASP, {outcome}"
 
     def _calls(self) -> dict[str, list[dict[str, Any]]]:
         grouped: dict[str, list[dict[str, Any]]] = {}

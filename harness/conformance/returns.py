@@ -25,6 +25,7 @@ from openapi_core.validation.schemas import oas30_write_schema_validators_factor
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
 from harness.conformance.deposits import DEPOSIT_ROUTE, TrackedDeposit
+from harness.conformance.equality import json_equal, with_defaults
 from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, contract_path, openapi
 from harness.foundations.majors import CONTRACTS
 from harness.foundations.service_contract import load_service_contract
@@ -136,18 +137,6 @@ def schema_defects(retour: Any, contracts: Iterable[str] = tuple(CONTRACTS.value
 # -- faithful to its deposit -------------------------------------------------------------------------
 
 
-@functools.cache
-def metadata_defaults(contracts: tuple[str, ...] = tuple(CONTRACTS.values())) -> dict[str, Any]:
-    """The defaults the titulaire contracts give `MetadonneesDepot` fields (`sae`: false)."""
-    defaults: dict[str, Any] = {}
-    for contract in contracts:
-        properties = openapi(contract).spec / "components" / "schemas" / "MetadonneesDepot" / "properties"
-        defaults |= {
-            str(name): (field / "default").read_value() for name, field in properties.items() if "default" in field
-        }
-    return defaults
-
-
 def metadata_defects(
     sent: dict[str, Any] | None, returned: Any, contracts: tuple[str, ...] = tuple(CONTRACTS.values())
 ) -> list[Defect]:
@@ -156,28 +145,12 @@ def metadata_defects(
         return []
     if not isinstance(returned, dict):
         return [Defect(METADATA, "métadonnées absentes du retour")]
-    defaults = metadata_defaults(contracts)
-    sent, returned = defaults | sent, defaults | returned
+    sent, returned = with_defaults(sent, contracts), with_defaults(returned, contracts)
     defects = [Defect(METADATA, f"« {k} » absent du retour") for k in sent if k not in returned]
     changed = {k: v for k, v in sent.items() if k in returned and not json_equal(returned[k], v)}
     defects += [Defect(METADATA, f"« {k} » modifié : {returned[k]!r} au lieu de {v!r}") for k, v in changed.items()]
     defects += [Defect(METADATA, f"« {k} » ajouté au retour") for k in returned if k not in sent]
     return defects
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Equality of two JSON values: numbers by value (1 == 1.0), a boolean never equal to a number."""
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(map(json_equal, left, right))
-    if _is_number(left) and _is_number(right):
-        return bool(left == right)
-    return type(left) is type(right) and bool(left == right)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _pieces(digests: list[str], pieces: Any) -> list[Defect]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, returns, service
+from harness.reference.faults import answers, returns, service, tokens
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -51,6 +51,10 @@ FAULTS: dict[str, type[Fault]] = {
         answers.DeclaredSizeIgnored,
         service.RetryAfterIgnored,
         answers.ExpiredTokensAccepted,
+        tokens.AudienceUnchecked,
+        tokens.ScopeUnchecked,
+        tokens.BindingUnchecked,
+        service.HalfRetention,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""

@@ -48,6 +48,17 @@ class ShortRetention(Fault):
         return received_at + SHORT_RETENTION
 
 
+class HalfRetention(Fault):
+    name = "conservation-moitie"
+    description = (
+        "les résultats ne sont conservés que la moitié de la durée convenue (celle de la recette comprise) : "
+        "la date de fin de conservation annoncée est trop tôt"
+    )
+
+    def retained_until(self, until: datetime, received_at: datetime) -> datetime:
+        return received_at + (until - received_at) / 2
+
+
 class NoRetry(Fault):
     name = "sans-nouvelle-tentative"
     description = "un retour refusé par l'API de retour de l'ASP n'est jamais réessayé"

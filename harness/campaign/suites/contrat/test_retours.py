@@ -13,6 +13,7 @@ import pytest
 
 from harness.campaign.target import Target
 from harness.conformance import DepositLedger, ReturnJudge, max_return_delay
+from harness.conformance.callbacks import EXPIRED
 from harness.foundations.asp_client import AspClient
 
 
@@ -37,6 +38,8 @@ def test_chaque_depot_a_un_retour_conforme(cible: Target, depots_suivis: Deposit
 
 
 def deposit_status(asp: AspClient, id_depot: str) -> str | None:
-    """The titulaire's StatutDepot of a deposit, if it says."""
+    """The titulaire's StatutDepot of a deposit, if it says; `EXPIRED` past its retention (410)."""
     response = asp.state(id_depot)
+    if response.status_code == 410:
+        return EXPIRED
     return response.json().get("statut") if response.status_code == 200 else None

@@ -18,6 +18,7 @@ from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace, wait_until
 from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS, the_return
 from harness.campaign.target import Target
+from harness.conformance.equality import json_equal
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
 from harness.foundations.clock import OffsetClock, utc_now
@@ -105,7 +106,8 @@ def meme_retour_relivre(
     assert len(later) == 1, f"{len(later)} livraison(s) après la demande au lieu d'une"
     again = later[0]
     assert again["idRetour"] == first["idRetour"], "la retransmission porte un autre idRetour"
-    assert again["retour"] == first["retour"], "la retransmission ne renvoie pas le retour à l'identique"
+    same = json_equal(again["retour"], first["retour"])
+    assert same, "la retransmission ne renvoie pas le retour à l'identique"
     assert again["redelivery"] is True, "l'ASP n'a pas reconnu une nouvelle livraison du même retour"
     assert not [v for c in calls for v in c["violations"]], [c["violations"] for c in calls]
     assert again["idAcquittement"] == first["idAcquittement"], "la nouvelle livraison a reçu un autre acquittement"

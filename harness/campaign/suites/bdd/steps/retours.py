@@ -14,6 +14,7 @@ from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wa
 from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
 from harness.campaign.target import Target
 from harness.conformance import SentDeposit, TrackedDeposit, acknowledged_returns, judge
+from harness.conformance.equality import json_equal
 from harness.conformance.returns import RULES, SINGLE, max_return_delay
 from harness.foundations.asp_client import AspClient, CallbackInspector
 from harness.foundations.majors import major_of
@@ -134,7 +135,8 @@ def metadonnees_du_retour(scenario: Scenario, datatable: list[list[str]], preuve
         for name in METADATA_FIELDS[label]:
             assert name in depot.metadonnees, f"le dépôt ne porte pas « {label} » ({name}) : scénario incomplet"
             preuves.append(f"{label} ({name}) : déposé {depot.metadonnees[name]!r}, retourné {echoed.get(name)!r}")
-            assert echoed.get(name) == depot.metadonnees[name], f"{label} ({name}) non renvoyé à l'identique"
+            same = json_equal(echoed.get(name), depot.metadonnees[name])
+            assert same, f"{label} ({name}) non renvoyé à l'identique"
 
 
 @then("le retour ne porte ni référence de contrat ni empreinte SAE, absentes du dépôt")
