@@ -67,7 +67,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     max_delay = max_return_delay() if max_delay is None else max_delay
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
     contracts = deposit_contracts(deposit)
-    defects = [d for body in _distinct(bodies) for d in schema_defects(body, contracts) + mode_defects(body)]
+    defects = [d for body in distinct(bodies) for d in schema_defects(body, contracts) + mode_defects(body)]
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -198,7 +198,8 @@ def _pieces(digests: list[str], pieces: Any) -> list[Defect]:
 # -- exactly one ----------------------------------------------------------------------
 
 
-def _distinct(bodies: Iterable[Any]) -> list[Any]:
+def distinct(bodies: Iterable[Any]) -> list[Any]:
+    """The values of `bodies` once each, in order."""
     distinct: list[Any] = []
     for body in bodies:
         if body not in distinct:
@@ -212,7 +213,7 @@ def _single(bodies: list[Any], acknowledged: int) -> list[Defect]:
     if len(ids) != 1 or acknowledged != 1:
         detail = f"{len(ids)} retour(s) différent(s) ({', '.join(ids)}), {acknowledged} acquitté(s)"
         defects.append(Defect(SINGLE, detail))
-    if len(ids) == 1 and len(_distinct(bodies)) > 1:
+    if len(ids) == 1 and len(distinct(bodies)) > 1:
         defects.append(Defect(SINGLE, f"le retour {ids[0]} a été relivré avec un contenu différent"))
     return defects
 

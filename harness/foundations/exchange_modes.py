@@ -38,10 +38,16 @@ def mode_errors(retour: Any) -> list[Error]:
     mode = retour.get("modeEchange")
     errors = [(f, f"obligatoire en mode {mode}") for f in rules.get("requis", []) if f not in retour]
     errors += [(f, f"interdit en mode {mode}") for f in rules.get("interdits", []) if f in retour]
-    return errors + _order_errors(retour, rules.get("ordre", [])) + _day_errors(retour, rules.get("jours", {}))
+    return errors + order_errors(retour, rules.get("ordre", [])) + _day_errors(retour, rules.get("jours", {}))
 
 
-def _order_errors(retour: dict[str, Any], order: list[str]) -> list[Error]:
+def paper_order() -> list[str]:
+    """The date-times of a PAPIER return, in the order they must follow (reception … sending)."""
+    return list(mode_rules()["PAPIER"]["ordre"])
+
+
+def order_errors(retour: dict[str, Any], order: list[str]) -> list[Error]:
+    """Each date-time of `order` that precedes the one before it (the fields absent or unreadable skipped)."""
     instants = [(name, instant(retour.get(name))) for name in order]
     known = [(name, moment) for name, moment in instants if moment is not None]
     return [
