@@ -17,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import isodate
 
 from harness.conformance.returns import Defect, acknowledged_returns, distinct, json_equal
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
-from harness.foundations.exchange_modes import instant, order_errors, paper_order
+from harness.foundations.exchange_modes import instant, order_errors, paper_order, paris_day
 from harness.foundations.service_contract import load_service_contract
 
 PAPER = "PAPIER"
@@ -72,6 +72,8 @@ class ExpectedPli:
     pieces: int | None = None
     types: tuple[str, ...] = ()
     data: dict[str, str] = field(default_factory=dict)
+    sent_on: date | None = None
+    """The day it was posted (declared): a pli received by the titulaire before cannot be this one."""
     posted_at: datetime | None = None
     """When the harness posted it (its own clock): the delay runs from here; None: from the return's `recuLe`."""
 
@@ -190,6 +192,9 @@ def _match(
 def _is_for(pli: ExpectedPli, id_pli: Any, body: dict[str, Any]) -> bool:
     if pli.id_pli is not None:
         return bool(id_pli == pli.id_pli)
+    received = instant(body.get("recuLe"))
+    if pli.sent_on is not None and received is not None and paris_day(received) < pli.sent_on:
+        return False
     return pli.dossier is not None and (body.get("metadonnees") or {}).get("identifiantDossier") == pli.dossier
 
 

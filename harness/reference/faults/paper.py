@@ -56,3 +56,13 @@ class PaperFieldsOnEveryReturn(Fault):
 
     def return_built(self, payload: Json) -> Json:
         return payload | {"idPli": payload.get("idPli", "PLI-API-20260101-000001")}
+
+
+class UnreadablePliProcessed(Fault):
+    name = "pli-illisible-traite"
+    description = "un pli dont aucune page n'a pu être lue est retourné TRAITE, sans motif de rejet"
+
+    def return_built(self, payload: Json) -> Json:
+        if "idPli" in payload and payload["statut"] == "REJETE":
+            payload = {k: v for k, v in payload.items() if k != "motifRejet"} | {"statut": "TRAITE"}
+        return payload

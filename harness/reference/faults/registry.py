@@ -56,6 +56,7 @@ FAULTS: dict[str, type[Fault]] = {
         paper.PliDigitizedAfterProcessing,
         paper.PieceUidsRepeated,
         paper.PaperFieldsOnEveryReturn,
+        paper.UnreadablePliProcessed,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
