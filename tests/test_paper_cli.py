@@ -121,7 +121,5 @@ def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     assert found["manquants"] == ["ENV-2"]
     assert found["inattendus"] == [unexpected]
     assert found["correspondance"][0]["reference"] == "ENV-1"
-    assert found["correspondance"][0]["idPli"].startswith(
-        "PLI-LYON-"
-    )
+    assert found["correspondance"][0]["idPli"].startswith("PLI-LYON-")
     assert {c["regle"] for c in found["constats"]} == {paper.RETURNED, paper.UNEXPECTED}
