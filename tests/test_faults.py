@@ -99,9 +99,9 @@ SECURITY_CHECK = "le contrôle « {nom} » est réussi"
 LEAK_CHECK = "Contrôle de sécurité : Aucune réponse d'erreur ne divulgue"
 PLI_RETURNS = "l'ASP reçoit exactement un retour conforme pour chaque pli"
 PLI_PROOFS = (
-    ("pli-id-hors-motif", "Un pli posté", "pli_poste"),
+    ("pli-id-hors-motif", "Un pli posté", "une_fois_avec"),
     ("pli-id-repete", "Les dates et les identifiants", "se_suivent"),
-    ("pli-dates-desordonnees", "Un pli posté", "pli_poste"),
+    ("pli-dates-desordonnees", "Un pli posté", "une_fois_avec"),
     ("pli-uid-repete", "Les dates et les identifiants", "se_suivent"),
     ("retour-double", "Un pli de plusieurs pages", "plusieurs_pages"),
 )
@@ -312,7 +312,7 @@ PROOFS = (
         external=True,
     ),
     *(Proof(fault, PLI_RETURNS, scenario, keywords, ("papier",)) for fault, scenario, keywords in PLI_PROOFS),
-    Proof("retour-tardif", PLI_RETURNS, "Un pli posté", "pli_poste", ("papier",), short_deadline=True),
+    Proof("retour-tardif", PLI_RETURNS, "Un pli posté", "une_fois_avec", ("papier",), short_deadline=True),
     Proof(
         "pli-illisible-traite",
         'le retour du pli est rejeté pour le contrôle "{code}"',
