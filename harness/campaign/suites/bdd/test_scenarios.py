@@ -1,4 +1,4 @@
-"""Every scenario of `features/` but the security checks (`securite`) and the paper flows (`papier`), run against the target."""
+"""Every scenario of `features/` but the security checks (`securite`) and the plis (`papier`), run on the target."""
 
 from pytest_bdd import scenarios
 
