@@ -153,7 +153,7 @@ def _one_per_pli(bodies: list[dict[str, Any]], calls: list[dict[str, Any]]) -> l
     acks: dict[str, int] = defaultdict(int)
     for call in acknowledged_returns(calls):
         acks[str(call["retour"].get("idPli"))] += 1
-    defects += [Defect(ONE_PER_PLI, f"{p} : {n} retours acquittés") for p, n in acks.items() if n > 1 and p in returns]
+    defects += [Defect(ONE_PER_PLI, f"{p} : {n} retours acquittés") for p, n in acks.items() if n > 1]
     return _unique(defects)
 
 
