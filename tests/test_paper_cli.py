@@ -14,7 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from harness.campaign.environment import Environment
-from harness.cli.plis import plis
+from harness.cli.plis import deadline_of, plis
 from harness.conformance import paper
 from harness.foundations.clock import utc_now
 from harness.reference.paper.letters import letter_pages
@@ -123,3 +123,9 @@ def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     assert found["correspondance"][0]["reference"] == "ENV-1"
     assert found["correspondance"][0]["idPli"].startswith("PLI-LYON-")
     assert {c["regle"] for c in found["constats"]} == {paper.RETURNED, paper.UNEXPECTED}
+
+
+def test_a_deadline_is_a_paris_time_and_a_day_alone_its_end() -> None:
+    assert deadline_of("2027-01-15") == datetime(2027, 1, 15, 23, tzinfo=UTC)
+    assert deadline_of("2027-07-15T18:00") == datetime(2027, 7, 15, 16, tzinfo=UTC)
+    assert deadline_of("2027-07-15T18:00+00:00") == datetime(2027, 7, 15, 18, tzinfo=UTC)

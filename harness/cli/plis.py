@@ -15,7 +15,7 @@ import dataclasses
 import json
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -150,7 +150,7 @@ def _client(state: dict[str, Any]) -> httpx.Client:
 )
 def attendre(declared_file: Path, deadline_text: str, config_file: Path | None, report_file: Path | None) -> None:
     """Écoute les retours de la plateforme jusqu'à l'échéance et rapproche chaque pli déclaré de son retour."""
-    deadline = _deadline(deadline_text)
+    deadline = deadline_of(deadline_text)
     declared = read_declaration(declared_file)
     try:
         config = load_config(config_file)
@@ -173,11 +173,14 @@ def attendre(declared_file: Path, deadline_text: str, config_file: Path | None, 
     raise SystemExit(1 if verdict.defects else 0)
 
 
-def _deadline(text: str) -> datetime:
+def deadline_of(text: str) -> datetime:
+    """`--jusqua`: a date-time (Paris when it has no offset), or a day: the end of that day in Paris."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"--jusqua « {text} » : date et heure ISO 8601 attendues (AAAA-MM-JJTHH:MM)")
+        fail(f"--jusqua « {text} » : date (AAAA-MM-JJ) ou date et heure ISO 8601 attendues (AAAA-MM-JJTHH:MM)")
+    if len(text) == len("AAAA-MM-JJ"):
+        moment += timedelta(days=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=PARIS)
 
 
