@@ -19,9 +19,14 @@ from harness.conformance import paper
 from harness.foundations.clock import utc_now
 from harness.reference.paper.letters import letter_pages
 from harness.reference.paper.posting import ROUTE, Posting
+from harness.reference.settings import RetryPolicy
 from tests.conftest import StartEnvironment
 from tests.test_external_target import receiver_port, write_config
 
+LISTENING = timedelta(seconds=15)
+"""How long `recette plis attendre` listens: its start-up, the posting and the returns, on a loaded machine."""
+PATIENT_RETRIES = RetryPolicy(budget_seconds=30, first_delay_seconds=0.1, max_delay_seconds=0.5, timeout_seconds=5)
+"""The platform retries a return until the receiver takes it, as a real one does."""
 DECLARATION = """reference;dateEnvoi;dossier;pieces;types;donnees
 ENV-1;2026-12-01;DOS-A;2;PDF|PDF;montant=12,00 €
 ENV-2;2026-12-01;DOS-ABSENT;1;PDF;
@@ -82,10 +87,10 @@ def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
     port = receiver_port()
-    env = new_environment(utc_now, callback_url=f"https://127.0.0.1:{port}/v1/retours")
+    env = new_environment(utc_now, callback_url=f"https://127.0.0.1:{port}/v1/retours", retry=PATIENT_RETRIES)
     write_config(env, port, tmp_path / "recette.toml")
     (tmp_path / "plis.csv").write_text(DECLARATION, encoding="utf-8")
-    deadline = (datetime.now(UTC) + timedelta(seconds=8)).isoformat()
+    deadline = (datetime.now(UTC) + LISTENING).isoformat()
     command = [
         sys.executable,
         "-m",
@@ -100,6 +105,8 @@ def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
         str(tmp_path / "recette.toml"),
         "--rapport",
         str(tmp_path / "r.json"),
+        "--annexe",
+        str(tmp_path / "annexe.html"),
     ]
     environ = os.environ | {"RECETTE_CLIENT_SECRET": env.credentials().client_secret}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ) as waiting:
@@ -123,6 +130,9 @@ def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     assert found["correspondance"][0]["reference"] == "ENV-1"
     assert found["correspondance"][0]["idPli"].startswith("PLI-LYON-")
     assert {c["regle"] for c in found["constats"]} == {paper.RETURNED, paper.UNEXPECTED}
+    annex = (tmp_path / "annexe.html").read_text(encoding="utf-8")
+    assert "<td>ENV-2</td><td>DOS-ABSENT</td>" in annex
+    assert unexpected in annex
 
 
 def test_a_deadline_is_a_paris_time_and_a_day_alone_its_end() -> None:

@@ -25,6 +25,7 @@ import httpx
 
 from harness.campaign.config import ConfigError, load_config
 from harness.campaign.receiver import ReturnReceiver
+from harness.campaign.reports.plis import render_paper_annex
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.conformance.paper import ExpectedPli, PaperVerdict, judge_paper, paper_terms
 from harness.foundations.clock import utc_now
@@ -148,7 +149,15 @@ def _client(state: dict[str, Any]) -> httpx.Client:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrit aussi la correspondance et les constats en JSON.",
 )
-def attendre(declared_file: Path, deadline_text: str, config_file: Path | None, report_file: Path | None) -> None:
+@click.option(
+    "--annexe",
+    "annex_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrit l'annexe « mode papier » du PV de recette (HTML).",
+)
+def attendre(
+    declared_file: Path, deadline_text: str, config_file: Path | None, report_file: Path | None, annex_file: Path | None
+) -> None:
     """Écoute les retours de la plateforme jusqu'à l'échéance et rapproche chaque pli déclaré de son retour."""
     deadline = deadline_of(deadline_text)
     declared = read_declaration(declared_file)
@@ -170,6 +179,9 @@ def attendre(declared_file: Path, deadline_text: str, config_file: Path | None, 
     _show(verdict, terms is None)
     if report_file is not None:
         report_file.write_text(json.dumps(report(verdict), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if annex_file is not None:
+        annex = render_paper_annex(verdict, declared_file, deadline, terms is None)
+        annex_file.write_text(annex, encoding="utf-8")
     raise SystemExit(1 if verdict.defects else 0)
 
 
