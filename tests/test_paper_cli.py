@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from harness.campaign.environment import Environment
@@ -83,6 +84,7 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.slow
 def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
