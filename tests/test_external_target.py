@@ -93,6 +93,7 @@ def test_a_platform_described_by_its_configuration_is_qualified(
         "securite",
         "contrat",
         "charge",
+        "papier",
     }
     assert (run_dir / "ac-recepteur.pem").exists()
     assert secret not in (run_dir / "summary.json").read_text(encoding="utf-8")

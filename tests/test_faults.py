@@ -26,7 +26,7 @@ from harness.campaign.config import RunConfig
 from harness.campaign.environment import Environment
 from harness.campaign.results import FAILED, PASSED, RESERVED, CampaignReport, ScenarioResult
 from harness.campaign.runner import SUITES_DIR, RunOptions, run_campaign
-from harness.conformance.returns import RULES
+from harness.conformance.returns import MODE_RULES, RULES
 from harness.foundations.billing import BillingTags
 from harness.foundations.clock import utc_now
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
@@ -35,7 +35,11 @@ from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
 from harness.reference.settings import ReferenceSettings
 from tests.conftest import TESTS_DAY, start_environment
 
-STEP_FILES = (*sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")), SUITES_DIR / "securite" / "steps.py")
+STEP_FILES = (
+    *sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")),
+    SUITES_DIR / "securite" / "steps.py",
+    SUITES_DIR / "papier" / "steps.py",
+)
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
 RETURNS_TEST = "chaque_depot_a_un_retour_conforme"
 
@@ -92,6 +96,15 @@ NO_DUPLICATE = "aucun retour n'est remis en double après le rétablissement"
 GAVE_UP = "le titulaire renonce à remettre le retour après plusieurs tentatives et le dépôt passe en échec"
 SECURITY_CHECK = "le contrôle « {nom} » est réussi"
 LEAK_CHECK = "Contrôle de sécurité : Aucune réponse d'erreur ne divulgue"
+PLI_RETURNS = "l'ASP reçoit exactement un retour conforme pour chaque pli"
+PLI_PROOFS = (
+    ("pli-id-hors-motif", "Un pli posté", "une_fois_avec"),
+    ("pli-id-repete", "Les dates et les identifiants", "se_suivent"),
+    ("pli-dates-desordonnees", "Un pli posté", "une_fois_avec"),
+    ("pli-uid-repete", "Les dates et les identifiants", "se_suivent"),
+    ("retour-double", "Un pli de plusieurs pages", "plusieurs_pages"),
+)
+"""Faults of the returns of plis, each failing the paper judge in one scenario of the `papier` suite."""
 PROOFS = (
     Proof("location-absente", RECEIPT, "Un dépôt initial est reçu", "initial_est"),
     Proof("empreinte-accusee-fausse", RECEIPT_FIGURES, "Le titulaire accuse réception du dépôt", "acquitte_son"),
@@ -335,8 +348,28 @@ PROOFS = (
         "est_expir",
         external=True,
     ),
+    *(Proof(fault, PLI_RETURNS, scenario, keywords, ("papier",)) for fault, scenario, keywords in PLI_PROOFS),
+    Proof("retour-tardif", PLI_RETURNS, "Un pli posté", "une_fois_avec", ("papier",), short_deadline=True),
+    Proof(
+        "pli-illisible-traite",
+        'le retour du pli est rejeté pour le contrôle "{code}"',
+        "Un pli illisible",
+        "illisible",
+        ("papier",),
+    ),
+    Proof(
+        "retransmission-modifiee",
+        "l'ASP reçoit de nouveau le même retour du pli",
+        "Le retour d'un pli",
+        "retransmis",
+        ("papier",),
+    ),
+    returns_proof("retour-api-avec-pli", MODE_RULES),
 )
-UNPROVABLE: dict[str, str] = {}
+UNPROVABLE: dict[str, str] = {
+    'le pli "{reference}" est signalé manquant': "juge le rapport du harnais sur un pli que personne n'a posté : "
+    "aucun défaut d'un titulaire ne le fait revenir",
+}
 """Checks without a proof, and why (each deserves its own issue)."""
 
 

@@ -42,7 +42,7 @@ from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
+SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge", "papier": "papier"}
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "gate": "harness.cli.gate:gate",
     "lint": "harness.cli.lint:lint",
     "load": "harness.cli.load:load",
+    "plis": "harness.cli.plis:plis",
 }
 """Each subcommand's `module:attribute`."""
 

@@ -2,7 +2,8 @@
 
 A deposit's return conforms when:
 - its body is a `Retour` of the `callbacks` of its major's contract (POST /vN/depots → retour) and of
-  the asp-callback contract (the same schema reached both ways, validated by openapi-core);
+  the asp-callback contract (the same schema reached both ways, validated by openapi-core), and keeps the
+  rules of its `modeEchange` (`x-regles-mode-echange`: the paper metadata, `harness.foundations.exchange_modes`);
 - it matches its deposit: exactly one return (one idRetour, acknowledged once; a redelivery is identical),
   the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
   piece per document with its SHA-256;
@@ -27,6 +28,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from harness.conformance.deposits import DEPOSIT_ROUTE, TrackedDeposit
 from harness.conformance.equality import json_equal, with_defaults
 from harness.foundations.contracts import ASP_CALLBACK_V1, SERVICE_CONTRACT, contract_path, openapi
+from harness.foundations.exchange_modes import mode_errors
 from harness.foundations.majors import CONTRACTS
 from harness.foundations.service_contract import load_service_contract
 
@@ -38,7 +40,8 @@ METADATA = "metadonnees-identiques"
 PIECES = "pieces-concordantes"
 DELAY = "delai-de-retour"
 RECEIVED = "retour-recu"
-RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED)
+MODE_RULES = "regles-du-mode-echange"
+RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED, MODE_RULES)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     max_delay = max_return_delay() if max_delay is None else max_delay
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
     contracts = deposit_contracts(deposit)
-    defects = [d for body in _distinct(bodies) for d in schema_defects(body, contracts)]
+    defects = [d for body in distinct(bodies) for d in schema_defects(body, contracts) + mode_defects(body)]
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -134,6 +137,11 @@ def schema_defects(retour: Any, contracts: Iterable[str] = tuple(CONTRACTS.value
     return defects
 
 
+def mode_defects(retour: Any) -> list[Defect]:
+    """What in `retour` breaks the rules of its `modeEchange` (paper fields required, forbidden, ordered)."""
+    return [Defect(MODE_RULES, f"{where} : {what}") for where, what in mode_errors(retour)]
+
+
 # -- faithful to its deposit -------------------------------------------------------------------------
 
 
@@ -163,7 +171,8 @@ def _pieces(digests: list[str], pieces: Any) -> list[Defect]:
 # -- exactly one ----------------------------------------------------------------------
 
 
-def _distinct(bodies: Iterable[Any]) -> list[Any]:
+def distinct(bodies: Iterable[Any]) -> list[Any]:
+    """The values of `bodies` once each, in order."""
     distinct: list[Any] = []
     for body in bodies:
         if body not in distinct:
@@ -177,7 +186,7 @@ def _single(bodies: list[Any], acknowledged: int) -> list[Defect]:
     if len(ids) != 1 or acknowledged != 1:
         detail = f"{len(ids)} retour(s) différent(s) ({', '.join(ids)}), {acknowledged} acquitté(s)"
         defects.append(Defect(SINGLE, detail))
-    if len(ids) == 1 and len(_distinct(bodies)) > 1:
+    if len(ids) == 1 and len(distinct(bodies)) > 1:
         defects.append(Defect(SINGLE, f"le retour {ids[0]} a été relivré avec un contenu différent"))
     return defects
 

@@ -30,10 +30,13 @@ from harness.reference.faults import Answer, Fault
 from harness.reference.intake import MultipartIntake, ReceivedBody, boundary_of
 from harness.reference.lifecycle import VersionLifecycle, planned_lifecycles
 from harness.reference.limits import TransactionLimit
+from harness.reference.paper.posting import ROUTE as PLI_ROUTE
+from harness.reference.paper.posting import read_posting
 from harness.reference.service import RunTags, Titulaire, compact_json, receipt_size
 from harness.reference.settings import IntakeLimits, ReferenceSettings
 from harness.reference.validation import ResponseAudit, check_deposit_body, check_parameters
 from harness.reference.versions import CONTRACTS, RELEASES, metadata_in, prefix_of, state_out
+from harness.reference.worker import timestamp
 
 log = logging.getLogger(__name__)
 WRITE, READ = "depots:ecrire", "depots:lire"
@@ -121,6 +124,18 @@ async def _next_chunk(chunks: AsyncIterator[bytes], idle_seconds: float) -> byte
         raise Problem(
             "requete-invalide", f"Le client n'a rien envoyé du corps pendant {idle_seconds:g} s (limite)."
         ) from error
+
+
+async def post_pli(request: Request) -> Response:
+    """POST /_recette/plis (reference only, outside the contract): the mail room receives a pli (mode papier)."""
+    titulaire = titulaire_of(request)
+    await authorize(request, WRITE)
+    titulaire.ensure_accepting()
+    tags = run_tags(request, titulaire.settings.limits.tag_length)
+    deposit = await titulaire.mailroom.receive(read_posting(await request.body()), tags.run_id, tags.motif)
+    assert deposit.pli is not None
+    body = {"idPli": deposit.pli["idPli"], "idDepot": deposit.id, "recuLe": timestamp(deposit.received_at)}
+    return JSONResponse(body, 201, headers={"Location": f"/v1/depots/{deposit.id}"})
 
 
 async def deposit_state(request: Request) -> Response:
@@ -218,6 +233,7 @@ def create_app(titulaire: Titulaire) -> Starlette:
         routes=[
             *[route for prefix in settings.majors or CONTRACTS for route in version_routes(prefix)],
             Route("/v2/migration", migration_guide, methods=["GET"]),
+            Route(PLI_ROUTE, post_pli, methods=["POST"]),
         ],
         middleware=[
             Middleware(

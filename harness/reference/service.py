@@ -31,6 +31,7 @@ from harness.reference.faults import Fault, arm
 from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
 from harness.reference.outbox import Outbox
+from harness.reference.paper.mailroom import MailRoom
 from harness.reference.settings import ReferenceSettings
 from harness.reference.store import PRIVATE_DIR, DepositRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
@@ -101,6 +102,8 @@ class Titulaire:
         )
         self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, self.faults)
         self.archives = self._archive_consumer()
+        self.mailroom = MailRoom(self.store, settings, clock, self.deposit_directory, self.worker.wake)
+        """The mail room (mode papier): plis posted on `POST /_recette/plis`."""
         """The watcher of the ASP's deposit server (mode dossier), when one is configured."""
         self.accepting = True
         self.contract_violations: list[str] = []

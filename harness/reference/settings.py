@@ -164,6 +164,9 @@ class ReferenceSettings:
     callback_scopes: tuple[str, ...] = ("retours:ecrire",)
     archives: ArchiveSettings | None = None
     """The ASP's deposit server to watch (mode dossier); None: the API mode only."""
+    pli_id_pattern: str = "PLI-{site}-{jour}-{numero:06d}"
+    """Mode papier: the agreed pattern of a pli's identifier (`str.format`: site, canal, jour AAAAMMJJ in Paris,
+    numero the pli's rank); the service contract's `modePapier.motifIdPli` is the expression it must match."""
 
     def __post_init__(self) -> None:
         if unknown := unknown_faults(self.faults):

@@ -89,6 +89,7 @@ ADDED_COLUMNS = (
     ("returns", "lease_until", "TEXT"),
     ("deposits", "mode", "TEXT NOT NULL DEFAULT 'API'"),
     ("documents", "uid", "TEXT"),
+    ("deposits", "pli", "TEXT"),
 )
 """Columns added since the first schema: (table, column, declaration)."""
 
@@ -124,7 +125,9 @@ class DepositRecord:
     """Billing tags of the run that sent it (X-Recette-Run, X-Recette-Motif), for reconciliation."""
     motif: str | None = None
     mode: str = "API"
-    """How it came (modeEchange): API, or DOSSIER for an archive."""
+    """How it came (modeEchange): API, DOSSIER for an archive, PAPIER for a pli."""
+    pli: dict[str, Any] | None = None
+    """Mode papier: the pli's registration and digitization (`harness.reference.paper.mailroom.PliRecord`)."""
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,10 @@ class Store:
             "SELECT COUNT(*) AS n, COALESCE(SUM(body_bytes), 0) AS b FROM deposits WHERE run_id = ?", run_id
         )[0]
         return row["n"], row["b"]
+
+    def count_plis(self) -> int:
+        """How many plis were registered (mode papier): the sequence of their identifiers."""
+        return self._rows("SELECT COUNT(*) AS n FROM deposits WHERE mode = 'PAPIER'")[0]["n"]
 
     def documents(self, deposit_id: str) -> list[DocumentRecord]:
         rows = self._rows("SELECT * FROM documents WHERE deposit_id = ? ORDER BY position", deposit_id)
@@ -413,7 +420,7 @@ def _insert_deposit(
 ) -> None:
     db.execute(
         "INSERT INTO deposits (id, received_at, metadata, body_bytes, digest, fingerprint, idempotency_key, status, "
-        "retain_until, run_id, motif, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "retain_until, run_id, motif, mode, pli) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             deposit.id,
             _ts(deposit.received_at),
@@ -427,6 +434,7 @@ def _insert_deposit(
             deposit.run_id,
             deposit.motif,
             deposit.mode,
+            json.dumps(deposit.pli, ensure_ascii=False) if deposit.pli is not None else None,
         ),
     )
     db.executemany(
@@ -456,6 +464,7 @@ def _deposit(row: sqlite3.Row) -> DepositRecord:
         run_id=row["run_id"],
         motif=row["motif"],
         mode=row["mode"],
+        pli=json.loads(row["pli"]) if row["pli"] else None,
     )
 
 

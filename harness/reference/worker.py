@@ -15,8 +15,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.foundations.exchange_modes import paris_day
 from harness.reference.controls import Control, control_document, control_sae, rejection_reason
 from harness.reference.faults.base import Fault, FaultSet
+from harness.reference.paper.mailroom import read_piece
 from harness.reference.recognition import recognize
 from harness.reference.store import DepositRecord, DocumentRecord, Store
 
@@ -93,6 +95,10 @@ def _examine(deposit: DepositRecord, documents: list[DocumentRecord]) -> tuple[l
     for document in documents:
         recognition = recognize(document.path)
         controls = control_document(recognition, document.size)
+        fields = recognition.fields
+        if deposit.pli is not None:  # mode papier: the page is read back (LAD)
+            read, reading = read_piece(document.path)
+            fields, controls = fields | read, [*controls, reading]
         all_controls += controls
         pieces.append(
             {
@@ -101,7 +107,7 @@ def _examine(deposit: DepositRecord, documents: list[DocumentRecord]) -> tuple[l
                 "typeDetecte": recognition.kind,
                 "tailleOctets": document.size,
                 "empreinte": {"algorithme": "SHA-256", "valeur": document.digest},
-                "donneesExtraites": recognition.fields,
+                "donneesExtraites": fields,
                 "controles": [c.to_json() for c in controls],
             }
         )
@@ -130,4 +136,17 @@ def build_return(
     }
     if reason:
         retour["motifRejet"] = reason
-    return retour
+    return retour | _paper_fields(deposit)
+
+
+def _paper_fields(deposit: DepositRecord) -> dict[str, Any]:
+    """Mode papier: the pli's identifier, its days in Paris and its digitization date-time (none otherwise)."""
+    if deposit.pli is None:
+        return {}
+    digitized = datetime.fromisoformat(deposit.pli["numeriseLe"])
+    return {
+        "idPli": deposit.pli["idPli"],
+        "dateReceptionPli": paris_day(deposit.received_at).isoformat(),
+        "dateNumerisation": paris_day(digitized).isoformat(),
+        "numeriseLe": timestamp(digitized),
+    }

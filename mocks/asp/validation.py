@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from harness.foundations.contract_errors import BODY, describe
 from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
+from harness.foundations.exchange_modes import mode_errors
 from harness.foundations.problems import Problem
 from mocks.asp.recorder import MAX_DEPTH
 
@@ -36,7 +37,13 @@ def check_return(request: Request, body: bytes) -> Problem | None:
     """
     checked = ContractRequest.received(ASP_CALLBACK_V1, request, body or None)
     errors = list(V30RequestBodyValidator(openapi(ASP_CALLBACK_V1).spec).iter_errors(checked.for_openapi()))
-    return problem_for(errors, checked.content_type, body) if errors else None
+    return problem_for(errors, checked.content_type, body) if errors else mode_problem(body)
+
+
+def mode_problem(body: bytes) -> Problem | None:
+    """The 422 answer to a return that breaks the rules of its `modeEchange` (paper metadata), else None."""
+    described = [{"emplacement": f"{BODY}.{where}", "message": what} for where, what in mode_errors(json.loads(body))]
+    return Problem("retour-invalide", summary(described), {"erreurs": described}) if described else None
 
 
 def problem_for(errors: Sequence[Exception], content_type: str, body: bytes) -> Problem:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, returns, service, tokens
+from harness.reference.faults import answers, paper, returns, service, tokens
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -55,6 +55,12 @@ FAULTS: dict[str, type[Fault]] = {
         tokens.ScopeUnchecked,
         tokens.BindingUnchecked,
         service.HalfRetention,
+        paper.PliIdOutsidePattern,
+        paper.PliIdRepeated,
+        paper.PliDigitizedAfterProcessing,
+        paper.PieceUidsRepeated,
+        paper.PaperFieldsOnEveryReturn,
+        paper.UnreadablePliProcessed,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
