@@ -17,6 +17,7 @@ COMMANDS = {
     "gate": "harness.cli.gate:gate",
     "lint": "harness.cli.lint:lint",
     "load": "harness.cli.load:load",
+    "certificats": "harness.cli.certificats:certificats",
 }
 """Each subcommand's `module:attribute`."""
 
