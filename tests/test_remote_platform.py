@@ -30,6 +30,7 @@ from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, TLS,
 from harness.campaign.config import RunConfig, load_config
 from harness.campaign.environment import TITULAIRE_AUDIENCE
 from harness.campaign.receiver import ReturnReceiver
+from harness.campaign.results import FAILED, CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.foundations.billing import BillingTags
 from harness.foundations.servers import BackgroundServer, free_socket
@@ -40,9 +41,11 @@ from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
 from tests.builders import valid_retour
 from tests.conftest import TESTS_DAY
+from tests.test_faults import short_service_contract
 
 PLATFORM_HOST, ASP_HOST = "127.0.0.2", "127.0.0.3"
 RECETTE = [sys.executable, "-m", "harness.cli"]
+RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
 
 
 def free_port(host: str) -> int:
@@ -258,7 +261,9 @@ class VendorPlatform:
     pid: int
 
 
-def vendor_settings(folder: Path, certs: RunCertificates, handover: Path, issuer_url: str) -> ReferenceSettings:
+def vendor_settings(
+    folder: Path, certs: RunCertificates, handover: Path, issuer_url: str, faults: tuple[str, ...]
+) -> ReferenceSettings:
     """The reference configured as a vendor would from the handover: the ASP side's CA trusted beside its own,
     returns to the URL handed over, tokens from the ASP-side issuer, incident mails to the ASP's catcher."""
     returns = json.loads((handover / HANDED_SETTINGS).read_text(encoding="utf-8"))
@@ -274,11 +279,12 @@ def vendor_settings(folder: Path, certs: RunCertificates, handover: Path, issuer
         callback_client_id=returns["client_id"],
         callback_client_secret=returns["client_secret"],
         retry=RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0),
+        faults=faults,
     )
 
 
 @contextmanager
-def vendor_platform(folder: Path, handover: Path) -> Iterator[VendorPlatform]:
+def vendor_platform(folder: Path, handover: Path, faults: tuple[str, ...] = ()) -> Iterator[VendorPlatform]:
     """The reference as a vendor's platform on 127.0.0.2: its own CA (server and client certificates) and issuer,
     in another process for the API."""
     certs = RunCertificates.create(folder / "tls", (PLATFORM_HOST,))
@@ -290,7 +296,7 @@ def vendor_platform(folder: Path, handover: Path) -> Iterator[VendorPlatform]:
     with ExitStack() as stack:
         server = stack.enter_context(BackgroundServer(create_issuer_app(issuer), trusted, "idp", host=PLATFORM_HOST))
         issuer.url = server.url
-        settings = vendor_settings(folder, certs, handover, issuer.url)
+        settings = vendor_settings(folder, certs, handover, issuer.url, faults)
         (folder / "reglages.json").write_text(json.dumps(settings.to_json()), encoding="utf-8")
         port = free_port(PLATFORM_HOST)
         process = subprocess.Popen(
@@ -331,17 +337,17 @@ def listening_hosts(pid: int) -> set[str]:
     return {c.laddr.ip for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
 
 
-@pytest.mark.slow
-def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def remote_campaign(
+    tmp_path: Path, faults: tuple[str, ...] = (), service_contract: Path | None = None
+) -> tuple[CampaignReport, str]:
+    """`recette certificats`, then the guide's `recette.toml` and a small campaign on the vendor's platform: its
+    report, and the ASP side's address."""
     asp, smtp = f"{ASP_HOST}:{free_port(ASP_HOST)}", f"{ASP_HOST}:{free_port(ASP_HOST)}"
     config = tmp_path / "recette.toml"
     callback_only(config, f"https://{asp}", asp)
     made = recette("certificats", "--config", str(config), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
-
-    with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER) as platform:
+    with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER, faults) as platform:
         config.write_text(
             GUIDE.format(platform=platform.url, vendor_issuer=platform.issuer_url, asp=asp, smtp=smtp),
             encoding="utf-8",
@@ -349,8 +355,17 @@ def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
         run = load_config(config, {"RECETTE_CLIENT_SECRET": platform.secret})
         options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), ("bdd", "contrat"))
         keywords = "initial_est or chaque_depot_a_un_retour_conforme"
-        report = run_campaign(dataclasses.replace(options, config=run, keywords=keywords, day=TESTS_DAY))
+        options = dataclasses.replace(options, keywords=keywords, day=TESTS_DAY, service_contract=service_contract)
+        report = run_campaign(dataclasses.replace(options, config=run))
         assert listening_hosts(platform.pid) == {PLATFORM_HOST}
+    return report, asp
+
+
+@pytest.mark.slow
+def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report, asp = remote_campaign(tmp_path)
 
     assert report.qualified, [f"{r.scenario} : {r.failed_step} {r.evidence[-1:]}" for r in report.failures]
     assert f"écoute {asp}" in capsys.readouterr().out
@@ -364,3 +379,13 @@ def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
     assert summary["empreintePreuves"] == hashlib.sha256(journal.read_bytes()).hexdigest()
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
     assert not list(run_dir.rglob("*.key.pem")), "private keys never go into the reports"
+
+
+@pytest.mark.slow
+def test_a_platform_posting_its_returns_without_a_token_fails_the_return_direction(tmp_path: Path) -> None:
+    report, _ = remote_campaign(tmp_path, ("retour-sans-jeton",), short_service_contract())  # judged after 3 s
+
+    (judged,) = [r for r in report.results if r.scenario.startswith(RETURNS)]
+    assert not report.qualified
+    assert judged.outcome == FAILED
+    assert any("retour-authentifie : " in line and "authentification-requise" in line for line in judged.evidence)

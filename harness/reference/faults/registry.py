@@ -51,6 +51,7 @@ FAULTS: dict[str, type[Fault]] = {
         answers.DeclaredSizeIgnored,
         service.RetryAfterIgnored,
         answers.ExpiredTokensAccepted,
+        returns.ReturnWithoutToken,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
