@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import signal
 import stat
 import subprocess
 import sys
@@ -121,13 +122,17 @@ class AspSideRunning:
     url: str
 
     def post(self, headers: dict[str, str]) -> httpx.Response:
-        pair = self.side.certs.titulaire_client  # signed by the ASP CA, which the receiver trusts
-        with httpx.Client(verify=self.side.certs.client_context(pair), timeout=10) as http:
-            return http.post(f"{self.url}/v1/retours", json=valid_retour(), headers=headers)
+        return post_return(self.side, self.url, headers)
 
     def token(self, **claims: Any) -> dict[str, str]:
         assert self.receiver.issuer is not None
         return {"Authorization": f"Bearer {self.receiver.issuer.issue(self.side.client.client_id, **claims)}"}
+
+
+def post_return(side: AspSide, url: str, headers: dict[str, str]) -> httpx.Response:
+    pair = side.certs.titulaire_client  # signed by the ASP CA, which the receiver trusts
+    with httpx.Client(verify=side.certs.client_context(pair), timeout=10) as http:
+        return http.post(f"{url}/v1/retours", json=valid_retour(), headers=headers)
 
 
 @pytest.fixture
@@ -217,6 +222,35 @@ def test_a_folder_not_prepared_stops_the_run_with_what_to_do(tmp_path: Path) -> 
     )
     with pytest.raises(Exception, match="recette certificats"):
         ReturnReceiver(config, tmp_path)
+
+
+# -- recette serve --cote-asp ---------------------------------------------------------------------------
+
+
+def test_serve_cote_asp_runs_the_asp_side_alone_until_interrupted(tmp_path: Path) -> None:
+    asp = f"{ASP_HOST}:{free_port(ASP_HOST)}"
+    side = AspSide.provision(tmp_path / "cote-asp", f"https://{asp}", ASP_HOST)
+    config = tmp_path / "recette.toml"
+    config.write_text(
+        GUIDE.format(platform="titulaire.example", vendor_issuer="idp.example", asp=asp, smtp=f"{ASP_HOST}:0")
+        .replace("titulaire/ac-titulaire.pem", "cote-asp/tls/ca.pem"),
+        encoding="utf-8",
+    )  # fmt: skip
+    command = [*RECETTE, "serve", "--cote-asp", "--config", str(config), "--dir", str(tmp_path / "session")]
+    environ = os.environ | {"RECETTE_CLIENT_SECRET": "s"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ) as serving:
+        assert serving.stdout is not None
+        shown = [serving.stdout.readline() for _ in range(4)]
+        refused = post_return(side, f"https://{asp}", {})
+        serving.send_signal(signal.SIGINT)
+        rest, errors = serving.communicate(timeout=30)
+
+    assert serving.returncode == 0, errors
+    assert shown[0].startswith(f"Récepteur de retours   : https://{asp}/v1/retours (écoute {asp})"), shown
+    assert shown[1].startswith(f"Émetteur des retours   : https://{asp}/oidc"), shown
+    assert refused.status_code == 401
+    assert "Côté ASP arrêté." in rest
+    assert (tmp_path / "session" / "asp" / JOURNAL_FILE).read_text(encoding="utf-8").count('"ligne":"appel"') == 1
 
 
 # -- the proof: a platform on 127.0.0.2, the ASP side on 127.0.0.3 ---------------------------------------
