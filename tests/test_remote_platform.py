@@ -371,11 +371,10 @@ def listening_hosts(pid: int) -> set[str]:
     return {c.laddr.ip for c in psutil.Process(pid).net_connections("tcp") if c.status == psutil.CONN_LISTEN}
 
 
-def remote_campaign(
-    tmp_path: Path, faults: tuple[str, ...] = (), service_contract: Path | None = None
-) -> tuple[CampaignReport, str]:
-    """`recette certificats`, then the guide's `recette.toml` and a small campaign on the vendor's platform: its
-    report, and the ASP side's address."""
+@contextmanager
+def guided(tmp_path: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[VendorPlatform, str]]:
+    """The README's guide: `recette certificats`, the vendor's platform configured from the handover, then the
+    guide's `recette.toml` (in `tmp_path`); the platform and the ASP side's address."""
     asp, smtp = f"{ASP_HOST}:{free_port(ASP_HOST)}", f"{ASP_HOST}:{free_port(ASP_HOST)}"
     config = tmp_path / "recette.toml"
     callback_only(config, f"https://{asp}", asp)
@@ -386,12 +385,20 @@ def remote_campaign(
             GUIDE.format(platform=platform.url, vendor_issuer=platform.issuer_url, asp=asp, smtp=smtp),
             encoding="utf-8",
         )
-        run = load_config(config, {"RECETTE_CLIENT_SECRET": platform.secret})
+        yield platform, asp
+        assert listening_hosts(platform.pid) == {PLATFORM_HOST}
+
+
+def remote_campaign(
+    tmp_path: Path, faults: tuple[str, ...] = (), service_contract: Path | None = None
+) -> tuple[CampaignReport, str]:
+    """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address."""
+    with guided(tmp_path, faults) as (platform, asp):
+        run = load_config(tmp_path / "recette.toml", {"RECETTE_CLIENT_SECRET": platform.secret})
         options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), ("bdd", "contrat"))
         keywords = "initial_est or chaque_depot_a_un_retour_conforme"
         options = dataclasses.replace(options, keywords=keywords, day=TESTS_DAY, service_contract=service_contract)
         report = run_campaign(dataclasses.replace(options, config=run))
-        assert listening_hosts(platform.pid) == {PLATFORM_HOST}
     return report, asp
 
 
@@ -423,3 +430,21 @@ def test_a_platform_posting_its_returns_without_a_token_fails_the_return_directi
     assert not report.qualified
     assert judged.outcome == FAILED
     assert any("retour-authentifie : " in line and "authentification-requise" in line for line in judged.evidence)
+
+
+@pytest.mark.slow
+def test_a_load_on_a_platform_on_another_address_measures_its_return_delays(tmp_path: Path) -> None:
+    with guided(tmp_path) as (platform, asp):
+        result = recette(
+            "load", "--config", "recette.toml", "--report-dir", "rapports", "--duration", "3s", "--users", "1",
+            "--limit-bytes", "120000", cwd=tmp_path, secret=platform.secret,
+        )  # fmt: skip
+
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert f"écoute {asp}" in result.stdout
+    (run_dir,) = [path for path in (tmp_path / "rapports").iterdir() if path.is_dir()]
+    qos = json.loads((run_dir / "charge" / "qos.json").read_text(encoding="utf-8"))
+    (returns,) = [e for e in qos["operations"] if e["methode"] == "RETOUR"]
+    assert returns["requetes"] > 0
+    assert returns["echecs"] == 0, "every return reached the ASP side, with its token: no failed delivery"
+    assert (run_dir / "asp" / JOURNAL_FILE).is_file()
