@@ -12,11 +12,13 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import stat
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from click.testing import CliRunner, Result
 
 from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, TLS, AspSide
 from harness.campaign.config import RunConfig, load_config
@@ -33,6 +36,7 @@ from harness.campaign.environment import TITULAIRE_AUDIENCE
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import FAILED, CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
+from harness.cli import main
 from harness.foundations.billing import BillingTags
 from harness.foundations.servers import BackgroundServer, free_socket
 from harness.foundations.tls import RunCertificates, server_context, subject_names
@@ -62,6 +66,11 @@ def recette(*arguments: str, cwd: Path, secret: str = "") -> subprocess.Complete
 # -- recette certificats ---------------------------------------------------------------------------------
 
 
+def certificats(config: Path | str) -> Result:
+    """`recette certificats --config CONFIG`, in this process."""
+    return CliRunner().invoke(main, ["certificats", "--config", str(config)])
+
+
 def callback_only(path: Path, url: str, listen: str | None = None) -> Path:
     listen_line = f'listen = "{listen}"\n' if listen else ""
     path.write_text(f'[callback]\nurl = "{url}"\ndir = "cote-asp"\n{listen_line}', encoding="utf-8")
@@ -71,11 +80,11 @@ def callback_only(path: Path, url: str, listen: str | None = None) -> Path:
 def test_the_asp_side_is_prepared_once_and_reused(tmp_path: Path) -> None:
     config = callback_only(tmp_path / "recette.toml", "https://retours.asp.example:8443", f"{ASP_HOST}:8443")
 
-    first = recette("certificats", "--config", str(config), cwd=tmp_path)
+    first = certificats(str(config))
     ca = (tmp_path / "cote-asp" / TLS / "ca.pem").read_bytes()
-    again = recette("certificats", "--config", str(config), cwd=tmp_path)
+    again = certificats(str(config))
 
-    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert first.exit_code == again.exit_code == 0, first.output + again.output
     assert (tmp_path / "cote-asp" / TLS / "ca.pem").read_bytes() == ca, "the CA the vendor trusts stays"
     handed = json.loads((tmp_path / "cote-asp" / HANDOVER / HANDED_SETTINGS).read_text(encoding="utf-8"))
     assert handed["point_de_jeton"] == "https://retours.asp.example:8443/oidc/token"
@@ -90,14 +99,12 @@ def test_the_asp_side_is_prepared_once_and_reused(tmp_path: Path) -> None:
 
 
 def test_a_new_host_reissues_the_server_certificate_from_the_same_ca(tmp_path: Path) -> None:
-    recette("certificats", "--config", str(callback_only(tmp_path / "a.toml", "https://a.asp.example")), cwd=tmp_path)
+    certificats(str(callback_only(tmp_path / "a.toml", "https://a.asp.example")))
     ca = (tmp_path / "cote-asp" / TLS / "ca.pem").read_bytes()
 
-    result = recette(
-        "certificats", "--config", str(callback_only(tmp_path / "b.toml", "https://b.asp.example")), cwd=tmp_path
-    )
+    result = certificats(callback_only(tmp_path / "b.toml", "https://b.asp.example"))
 
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     assert (tmp_path / "cote-asp" / TLS / "ca.pem").read_bytes() == ca
     assert "b.asp.example" in subject_names(tmp_path / "cote-asp" / TLS / "server.crt.pem")
 
@@ -106,9 +113,9 @@ def test_without_callback_dir_certificats_names_the_setting(tmp_path: Path) -> N
     config = tmp_path / "recette.toml"
     config.write_text('[callback]\nurl = "https://retours.asp.example"\n', encoding="utf-8")
 
-    result = recette("certificats", "--config", str(config), cwd=tmp_path)
+    result = certificats(str(config))
 
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "réglage manquant : callback.dir (RECETTE_CALLBACK_DIR)" in result.stderr
 
 
@@ -231,11 +238,8 @@ def test_serve_cote_asp_runs_the_asp_side_alone_until_interrupted(tmp_path: Path
     asp = f"{ASP_HOST}:{free_port(ASP_HOST)}"
     side = AspSide.provision(tmp_path / "cote-asp", f"https://{asp}", ASP_HOST)
     config = tmp_path / "recette.toml"
-    config.write_text(
-        GUIDE.format(platform="titulaire.example", vendor_issuer="idp.example", asp=asp, smtp=f"{ASP_HOST}:0")
-        .replace("titulaire/ac-titulaire.pem", "cote-asp/tls/ca.pem"),
-        encoding="utf-8",
-    )  # fmt: skip
+    text = guide(2, "titulaire.example", "idp.example", asp, f"{ASP_HOST}:0")
+    config.write_text(text.replace("titulaire/ac-titulaire.pem", "cote-asp/tls/ca.pem"), encoding="utf-8")
     command = [*RECETTE, "serve", "--cote-asp", "--config", str(config), "--dir", str(tmp_path / "session")]
     environ = os.environ | {"RECETTE_CLIENT_SECRET": "s"}
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ) as serving:
@@ -256,29 +260,20 @@ def test_serve_cote_asp_runs_the_asp_side_alone_until_interrupted(tmp_path: Path
 # -- the proof: a platform on 127.0.0.2, the ASP side on 127.0.0.3 ---------------------------------------
 
 
-GUIDE = """\
-[target]
-url = "https://{platform}"
-ca = "titulaire/ac-titulaire.pem"
+GUIDE_ADDRESSES = ("127.0.0.2:9443", "127.0.0.2:9444", "127.0.0.3:8443", "127.0.0.3:8444")
+"""The addresses the README's guide shows: the platform, its issuer, the ASP side, its SMTP catcher."""
 
-[client]
-cert = "cote-asp/tls/asp-client.crt.pem"
-key = "cote-asp/tls/asp-client.key.pem"
 
-[oauth]
-token_url = "https://{vendor_issuer}/token"
-client_id = "asp-recette"
-
-[callback]
-url = "https://{asp}"
-dir = "cote-asp"
-listen = "{asp}"
-
-[incidents]
-mail = "incidents-recette@asp.example"
-smtp_listen = "{smtp}"
-"""
-"""The README guide's `recette.toml` (its addresses filled in): the configuration the proof runs."""
+def guide(step: int, *addresses: str) -> str:
+    """The `recette.toml` of the README guide's `step` (1: the callback alone, 2: the whole), the guide's
+    addresses replaced by `addresses` (in `GUIDE_ADDRESSES` order)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("#### Step by step") :]
+    blocks = re.findall(r"```toml\n(.*?)```", section, re.DOTALL)
+    text = textwrap.dedent(blocks[step - 1])
+    for shown, actual in zip(GUIDE_ADDRESSES, addresses, strict=False):
+        text = text.replace(shown, actual)
+    return text
 
 
 TRUSTED = "ac-approuvees.pem"
@@ -377,14 +372,11 @@ def guided(tmp_path: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[Vendo
     guide's `recette.toml` (in `tmp_path`); the platform and the ASP side's address."""
     asp, smtp = f"{ASP_HOST}:{free_port(ASP_HOST)}", f"{ASP_HOST}:{free_port(ASP_HOST)}"
     config = tmp_path / "recette.toml"
-    callback_only(config, f"https://{asp}", asp)
-    made = recette("certificats", "--config", str(config), cwd=tmp_path)
-    assert made.returncode == 0, made.stderr
+    config.write_text(guide(1, "", "", asp), encoding="utf-8")
+    made = certificats(str(config))
+    assert made.exit_code == 0, made.output
     with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER, faults) as platform:
-        config.write_text(
-            GUIDE.format(platform=platform.url, vendor_issuer=platform.issuer_url, asp=asp, smtp=smtp),
-            encoding="utf-8",
-        )
+        config.write_text(guide(2, platform.url, platform.issuer_url, asp, smtp), encoding="utf-8")
         yield platform, asp
         assert listening_hosts(platform.pid) == {PLATFORM_HOST}
 
