@@ -34,7 +34,7 @@ from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, TLS,
 from harness.campaign.config import RunConfig, load_config
 from harness.campaign.environment import TITULAIRE_AUDIENCE
 from harness.campaign.receiver import ReturnReceiver
-from harness.campaign.results import FAILED, CampaignReport
+from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
 from harness.foundations.billing import BillingTags
@@ -291,7 +291,7 @@ class VendorPlatform:
 
 
 def vendor_settings(
-    folder: Path, certs: RunCertificates, handover: Path, issuer_url: str, faults: tuple[str, ...]
+    folder: Path, certs: RunCertificates, handover: Path, issuer_url: str, smtp: str, faults: tuple[str, ...]
 ) -> ReferenceSettings:
     """The reference configured as a vendor would from the handover: the ASP side's CA trusted beside its own,
     returns to the URL handed over, tokens from the ASP-side issuer, incident mails to the ASP's catcher."""
@@ -308,12 +308,14 @@ def vendor_settings(
         callback_client_id=returns["client_id"],
         callback_client_secret=returns["client_secret"],
         retry=RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0),
+        smtp_host=smtp.rpartition(":")[0],
+        smtp_port=int(smtp.rpartition(":")[2]),
         faults=faults,
     )
 
 
 @contextmanager
-def vendor_platform(folder: Path, handover: Path, faults: tuple[str, ...] = ()) -> Iterator[VendorPlatform]:
+def vendor_platform(folder: Path, handover: Path, smtp: str, faults: tuple[str, ...] = ()) -> Iterator[VendorPlatform]:
     """The reference as a vendor's platform on 127.0.0.2: its own CA (server and client certificates) and issuer,
     in another process for the API."""
     certs = RunCertificates.create(folder / "tls", (PLATFORM_HOST,))
@@ -325,7 +327,7 @@ def vendor_platform(folder: Path, handover: Path, faults: tuple[str, ...] = ()) 
     with ExitStack() as stack:
         server = stack.enter_context(BackgroundServer(create_issuer_app(issuer), trusted, "idp", host=PLATFORM_HOST))
         issuer.url = server.url
-        settings = vendor_settings(folder, certs, handover, issuer.url, faults)
+        settings = vendor_settings(folder, certs, handover, issuer.url, smtp, faults)
         (folder / "reglages.json").write_text(json.dumps(settings.to_json()), encoding="utf-8")
         port = free_port(PLATFORM_HOST)
         process = subprocess.Popen(
@@ -375,20 +377,22 @@ def guided(tmp_path: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[Vendo
     config.write_text(guide(1, "", "", asp), encoding="utf-8")
     made = certificats(str(config))
     assert made.exit_code == 0, made.output
-    with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER, faults) as platform:
+    with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER, smtp, faults) as platform:
         config.write_text(guide(2, platform.url, platform.issuer_url, asp, smtp), encoding="utf-8")
         yield platform, asp
         assert listening_hosts(platform.pid) == {PLATFORM_HOST}
 
 
 def remote_campaign(
-    tmp_path: Path, faults: tuple[str, ...] = (), service_contract: Path | None = None
+    tmp_path: Path,
+    faults: tuple[str, ...] = (),
+    service_contract: Path | None = None,
+    keywords: str = "initial_est or chaque_depot_a_un_retour_conforme",
 ) -> tuple[CampaignReport, str]:
     """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address."""
     with guided(tmp_path, faults) as (platform, asp):
         run = load_config(tmp_path / "recette.toml", {"RECETTE_CLIENT_SECRET": platform.secret})
         options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), ("bdd", "contrat"))
-        keywords = "initial_est or chaque_depot_a_un_retour_conforme"
         options = dataclasses.replace(options, keywords=keywords, day=TESTS_DAY, service_contract=service_contract)
         report = run_campaign(dataclasses.replace(options, config=run))
     return report, asp
@@ -422,6 +426,15 @@ def test_a_platform_posting_its_returns_without_a_token_fails_the_return_directi
     assert not report.qualified
     assert judged.outcome == FAILED
     assert any("retour-authentifie : " in line and "authentification-requise" in line for line in judged.evidence)
+
+
+@pytest.mark.slow
+def test_the_incident_mail_of_a_platform_on_another_address_is_caught_by_the_asp_side(tmp_path: Path) -> None:
+    report, _ = remote_campaign(tmp_path, keywords="impossible")
+
+    (impossible,) = [r for r in report.results if r.scenario.startswith("Un retour impossible")]
+    assert impossible.outcome == PASSED, f"{impossible.failed_step} {impossible.skip_reason} {impossible.evidence}"
+    assert any("incidents-recette@asp.example" in line for line in impossible.evidence)
 
 
 @pytest.mark.slow
