@@ -51,6 +51,7 @@ from tests.test_faults import short_service_contract
 PLATFORM_HOST, ASP_HOST = "127.0.0.2", "127.0.0.3"
 RECETTE = [sys.executable, "-m", "harness.cli"]
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
+TOKENS, TOKENS_TEST = "Chaque retour de la plateforme porte un jeton", "les_retours_portent_un_jeton_valide"
 
 
 def free_port(host: str) -> int:
@@ -387,7 +388,7 @@ def remote_campaign(
     tmp_path: Path,
     faults: tuple[str, ...] = (),
     service_contract: Path | None = None,
-    keywords: str = "initial_est or chaque_depot_a_un_retour_conforme",
+    keywords: str = f"initial_est or chaque_depot_a_un_retour_conforme or {TOKENS_TEST}",
 ) -> tuple[CampaignReport, str]:
     """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address."""
     with guided(tmp_path, faults) as (platform, asp):
@@ -405,6 +406,7 @@ def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
     report, asp = remote_campaign(tmp_path)
 
     assert report.qualified, [f"{r.scenario} : {r.failed_step} {r.evidence[-1:]}" for r in report.failures]
+    assert {r.outcome for r in report.results if r.scenario.startswith((RETURNS, TOKENS))} == {PASSED}
     assert f"écoute {asp}" in capsys.readouterr().out
     run_dir = tmp_path / "rapports" / report.tags.run_id
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
@@ -422,10 +424,12 @@ def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
 def test_a_platform_posting_its_returns_without_a_token_fails_the_return_direction(tmp_path: Path) -> None:
     report, _ = remote_campaign(tmp_path, ("retour-sans-jeton",), short_service_contract())  # judged after 3 s
 
-    (judged,) = [r for r in report.results if r.scenario.startswith(RETURNS)]
+    judged = [r for r in report.results if r.scenario.startswith((RETURNS, TOKENS))]
     assert not report.qualified
-    assert judged.outcome == FAILED
-    assert any("retour-authentifie : " in line and "authentification-requise" in line for line in judged.evidence)
+    assert len(judged) == 2
+    assert {r.outcome for r in judged} == {FAILED}
+    for result in judged:
+        assert any("retour-authentifie : " in line and "authentification-requise" in line for line in result.evidence)
 
 
 @pytest.mark.slow

@@ -69,7 +69,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
     contracts = deposit_contracts(deposit)
     defects = [d for body in _distinct(bodies) for d in schema_defects(body, contracts)]
-    defects += _authenticated(calls)
+    defects += authentication_defects(calls)
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -86,7 +86,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     return defects
 
 
-def _authenticated(calls: Sequence[dict[str, Any]]) -> list[Defect]:
+def authentication_defects(calls: Sequence[dict[str, Any]]) -> list[Defect]:
     """The calls the ASP refused for want of a valid Bearer token (OAuth 2.0 on the return direction)."""
     refused = [c for c in calls if AUTHENTICATION_REFUSALS & set(c.get("violations") or ())]
     if not refused:
