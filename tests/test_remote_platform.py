@@ -215,6 +215,30 @@ def test_a_return_without_a_valid_token_is_refused_and_recorded(
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
 
 
+def test_without_callback_dir_the_receiver_listens_where_told_and_warns(tmp_path: Path) -> None:
+    certs = RunCertificates.create(tmp_path / "fournies")
+    port = free_port(ASP_HOST)
+    config = RunConfig(
+        target="https://titulaire.example",
+        ca=certs.ca,
+        client_cert=certs.asp_client.cert,
+        client_key=certs.asp_client.key,
+        token_url="https://titulaire.example/token",
+        client_id="asp-recette",
+        client_secret="s",
+        callback_url=f"https://retours.asp.example:{port}",
+        callback_listen=f"{ASP_HOST}:{port}",
+    )
+    with ReturnReceiver(config, tmp_path / "tls", tmp_path / JOURNAL_FILE) as receiver:
+        with receiver.inspector() as inspector:
+            assert inspector.received() == []
+        shown = receiver.announcement()
+
+    assert shown[0].endswith(f"(écoute {ASP_HOST}:{port})")
+    assert "callback.dir absent" in shown[-1]
+    assert receiver.issuer is None
+
+
 def test_a_folder_not_prepared_stops_the_run_with_what_to_do(tmp_path: Path) -> None:
     certs = RunCertificates.create(tmp_path / "tls")
     config = RunConfig(

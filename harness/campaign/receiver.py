@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
-from harness.campaign.asp_side import ISSUER_PATH, AspSide
+from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
 from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.servers import LOOPBACK, BackgroundServer
@@ -56,7 +56,9 @@ class ReturnReceiver:
         self.config = config
         host, _ = config.receiver_address()
         self.side = AspSide.load(config.callback_dir, config.callback_url, host) if config.callback_dir else None
-        self.certs = self.side.certs if self.side else RunCertificates.create(directory)
+        self.certs = (
+            self.side.certs if self.side else RunCertificates.create(directory, server_names(config.callback_url, host))
+        )
         self.recorder = ReturnRecorder(journal or directory / JOURNAL_FILE)
         self.issuer: Issuer | None = None
         self.smtp: SmtpCatcher | None = None
