@@ -26,7 +26,6 @@ from types import TracebackType
 import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
-from starlette.types import ASGIApp
 
 from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
 from harness.campaign.config import RunConfig
@@ -77,26 +76,30 @@ class ReturnReceiver:
         host, port = self.config.receiver_address()
         inspectors = {self.certs.recette_thumbprint()}
         if self.side is None:
-            app: ASGIApp = create_callback_app(self.recorder, inspectors=inspectors)
+            app = create_callback_app(self.recorder, inspectors=inspectors)
         else:
-            smtp_host, smtp_port = self.config.smtp_address()
-            self.smtp = self._stack.enter_context(SmtpCatcher(host=smtp_host, port=smtp_port))
-            self.issuer = Issuer([self.side.client], signing_key=self.side.signing_key)
-            self.issuer.url = self.side.issuer_url
-            issuer_app = Mount(ISSUER_PATH, create_issuer_app(self.issuer))
-            verifier = TokenVerifier(
-                self.side.issuer_url,
-                self.side.client.audience,
-                ssl.create_default_context(),
-                realm="asp",
-                transport=httpx.ASGITransport(app=Starlette(routes=[issuer_app])),  # our issuer, in this process
-            )
-            callback = create_callback_app(
-                self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
-            )
-            app = Starlette(routes=[issuer_app, Mount("/", callback)])
+            app = self._asp_side_app(self.side, inspectors)
         server = BackgroundServer(app, self._server_context(), "recepteur-retours", port=port, host=host)
         self.server = self._stack.enter_context(server)
+
+    def _asp_side_app(self, side: AspSide, inspectors: set[str]) -> Starlette:
+        """The SMTP catcher started; the receiver demanding tokens of the ASP-side issuer, mounted beside it."""
+        smtp_host, smtp_port = self.config.smtp_address()
+        self.smtp = self._stack.enter_context(SmtpCatcher(host=smtp_host, port=smtp_port))
+        self.issuer = Issuer([side.client], signing_key=side.signing_key)
+        self.issuer.url = side.issuer_url
+        issuer_app = Mount(ISSUER_PATH, create_issuer_app(self.issuer))
+        verifier = TokenVerifier(
+            side.issuer_url,
+            side.client.audience,
+            ssl.create_default_context(),
+            realm="asp",
+            transport=httpx.ASGITransport(app=Starlette(routes=[issuer_app])),  # our issuer, in this process
+        )
+        callback = create_callback_app(
+            self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
+        )
+        return Starlette(routes=[issuer_app, Mount("/", callback)])
 
     def stop(self) -> None:
         self._stack.close()

@@ -28,7 +28,6 @@ from harness.campaign.config import (
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.foundations.servers import LOOPBACK
 
-READ = ("callback_url", "callback_dir", "callback_listen")
 T = TypeVar("T")
 
 
@@ -53,7 +52,7 @@ def certificats(config_file: Path) -> None:
 def _settings(config_file: Path) -> tuple[str, Path, str]:
     """`callback.url` (checked), `callback.dir` and the listening address of the file and the environment."""
     values: dict[str, Any] = toml_source(config_file)() | Environment(RunConfig, os.environ)()
-    for name in READ[:2]:
+    for name in ("callback_url", "callback_dir"):
         if not values.get(name):
             raise ConfigError(f"réglage manquant : {BY_FIELD[name].label}")
     url = _checked("callback_url", https_url, str(values["callback_url"]))
