@@ -282,6 +282,24 @@ def test_serve_cote_asp_runs_the_asp_side_alone_until_interrupted(tmp_path: Path
     assert (tmp_path / "session" / "asp" / JOURNAL_FILE).read_text(encoding="utf-8").count('"ligne":"appel"') == 1
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--cote-asp"], "--cote-asp demande --config recette.toml (ou RECETTE_CONFIG)"),
+        (["--config", "recette.toml"], "--config ne sert qu'avec --cote-asp"),
+    ],
+)
+def test_serve_refuses_a_cote_asp_without_its_configuration(
+    arguments: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECETTE_CONFIG", raising=False)
+
+    result = CliRunner().invoke(main, ["serve", *arguments])
+
+    assert result.exit_code == 2
+    assert message in result.output
+
+
 # -- the proof: a platform on 127.0.0.2, the ASP side on 127.0.0.3 ---------------------------------------
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import signal
 import tempfile
@@ -24,7 +25,7 @@ import click
 from rich.console import Console
 
 from harness.campaign.asp_side import AspSideError
-from harness.campaign.config import ConfigError, load_config
+from harness.campaign.config import CONFIG_VARIABLE, ConfigError, load_config
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import EXIT_NOT_RUN
@@ -62,7 +63,11 @@ class ServeError(click.ClickException):
 def serve(
     state_file: Path | None, run_dir: Path | None, day: datetime | None, asp_side: bool, config_file: Path | None
 ) -> None:
-    """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
+    """Démarre l'environnement complet sur 127.0.0.1 (ou le seul côté ASP : --cote-asp) jusqu'à Ctrl-C ou SIGTERM."""
+    if config_file is not None and not asp_side:
+        raise ServeError("--config ne sert qu'avec --cote-asp")
+    if asp_side and config_file is None and not os.environ.get(CONFIG_VARIABLE):
+        raise ServeError(f"--cote-asp demande --config recette.toml (ou {CONFIG_VARIABLE})")
     if state_file is not None and not state_file.parent.is_dir():
         raise ServeError(f"le dossier du fichier d'état n'existe pas : {state_file.parent}")
     stop = threading.Event()
