@@ -2,8 +2,8 @@
 `callback.listen`, with OAuth 2.0 on the returns too.
 
 The proof runs the reference as a vendor's platform bound to 127.0.0.2 (its own CA, issuer and client
-certificate), the ASP side bound to 127.0.0.3, nothing on 127.0.0.1, and the campaign knows it only through the
-`recette.toml` of the README's guide and the files `recette certificats` made.
+certificate; its process is checked to listen there alone), the ASP side bound to 127.0.0.3, and the campaign
+knows it only through the `recette.toml` of the README's guide and the files `recette certificats` made.
 """
 
 from __future__ import annotations
