@@ -283,6 +283,7 @@ PROOFS = (
     ),
     returns_proof("retour-jamais-envoye", "retour-recu", short_deadline=True),
     returns_proof("retour-autre-depot", "idDepot-identique", short_deadline=True),
+    returns_proof("retour-sans-jeton", "retour-authentifie", short_deadline=True),
     Proof("taille-annoncee-ignoree", EARLY_REFUSAL, "Une taille annoncée", "avant_la_lecture", external=True),
     Proof("delai-de-reessai-ignore", RETRIED, "Un retour refusé par l'ASP", "remis_une_seule", external=True),
     Proof("retour-double", NO_DUPLICATE, "Un retour refusé par l'ASP", "remis_une_seule", external=True),

@@ -38,12 +38,16 @@ repr, a message or a summary.
 | `oauth.ca`           | `RECETTE_OAUTH_CA`      | CA of the target's issuer (default: `target.ca`)       |
 | `oauth.parametres`   | `RECETTE_TOKEN_PARAMETERS` | extra token-form parameters (table)   |
 | `target.service_contract` | `RECETTE_SERVICE_CONTRACT` | its service contract (bounds the waits); default: ASP's |
+| `callback.listen`    | `RECETTE_CALLBACK_LISTEN` | address:port of the ASP side; default 127.0.0.1:(port of the URL) |
+| `callback.dir`       | `RECETTE_CALLBACK_DIR`  | the ASP side's folder (`recette certificats`)               |
+| `incidents.smtp_listen` | `RECETTE_SMTP_LISTEN` | address:port of its SMTP catcher; default: port + 1 |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
@@ -66,6 +70,7 @@ from pydantic_settings import (
 from harness.foundations.calendar import Calendar, PolicyError, load_calendar
 from harness.foundations.document import unusable_contract
 from harness.foundations.majors import Major, project_calendar
+from harness.foundations.servers import LOOPBACK
 from harness.foundations.service_contract import ServiceContractError, load_service_contract
 from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
@@ -133,6 +138,9 @@ SETTINGS = tuple(
         ("oauth_ca", "oauth.ca"),
         ("token_parameters", "oauth.parametres"),
         ("service_contract", "target.service_contract"),
+        ("callback_listen", "callback.listen"),
+        ("callback_dir", "callback.dir"),
+        ("smtp_listen", "incidents.smtp_listen"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -149,6 +157,7 @@ PATHS = (
     "test_signing_key",
     "oauth_ca",
     "service_contract",
+    "callback_dir",
 )
 
 
@@ -245,6 +254,25 @@ def signing_key_file(path: Path) -> Path:
     return path
 
 
+def socket_address(value: str) -> str:
+    """`address:port`, the address an IPv4 or IPv6 (`[::1]:8443`) one, the port 0 to 65535."""
+    split_address(value)
+    return value
+
+
+def split_address(value: str) -> tuple[str, int]:
+    host, separator, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"adresse:port attendu, l'adresse en chiffres (reçu : {value!r})") from None
+    if not separator or not 0 <= number <= 65535:
+        raise ValueError(f"adresse:port attendu, le port de 0 à 65535 (reçu : {value!r})")
+    return host, number
+
+
 HttpsUrl = Annotated[str, AfterValidator(https_url)]
 File = Annotated[Path, AfterValidator(readable_file)]
 Scopes = Annotated[tuple[str, ...], BeforeValidator(scope_list), AfterValidator(some_scopes)]
@@ -303,6 +331,26 @@ class RunConfig(BaseSettings):
     """Extra form parameters of every token request (`audience`, `resource`…), which many issuers require."""
     service_contract: Annotated[File, AfterValidator(readable_service_contract)] | None = None
     """The platform's published service contract, whose deadlines bound every wait; None: the ASP's."""
+    callback_listen: Annotated[str, AfterValidator(socket_address)] | None = None
+    """Where the ASP side (receiver, its issuer) listens; None: 127.0.0.1 on the port of `callback_url`."""
+    callback_dir: Path | None = None
+    """The ASP side's folder (`recette certificats`): its CA, keys and the titulaire's return client; None: a CA
+    per run, no token on the returns (a warning)."""
+    smtp_listen: Annotated[str, AfterValidator(socket_address)] | None = None
+    """Where the ASP's SMTP catcher listens (with `callback_dir`); None: the receiver's address, its port + 1."""
+
+    def receiver_address(self) -> tuple[str, int]:
+        """Where the receiver listens: `callback.listen`, else 127.0.0.1 on the port of `callback.url`."""
+        if self.callback_listen:
+            return split_address(self.callback_listen)
+        return LOOPBACK, urlsplit(self.callback_url).port or 443
+
+    def smtp_address(self) -> tuple[str, int]:
+        """Where the SMTP catcher listens: `incidents.smtp_listen`, else the receiver's address and port + 1."""
+        if self.smtp_listen:
+            return split_address(self.smtp_listen)
+        host, port = self.receiver_address()
+        return host, port + 1 if port else 0
 
     @classmethod
     def settings_customise_sources(

@@ -39,14 +39,17 @@ def embedded_target(limit_bytes: int) -> Iterator[LoadTarget]:
 
 
 @contextmanager
-def configured_target(config: RunConfig) -> Iterator[LoadTarget]:
-    """A real platform (`--target`, `--config`) and the run's return receiver, started for the load: the
-    platform's returns reach it (no failed delivery, no incident) and their delays are measured there."""
+def configured_target(config: RunConfig, journal: Path | None = None) -> Iterator[LoadTarget]:
+    """A real platform (`--target`, `--config`) and the ASP side a campaign gives it (`ReturnReceiver`: with
+    `callback.dir`, the same CA, issuer and return client), started and announced for the load: the platform's
+    returns reach it (no failed delivery, no incident) and their delays are measured there. Its journal of
+    returns is `journal` (the load run's `asp/journal-retours.jsonl`), else in a folder removed afterwards."""
     with (
         tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory,
-        ReturnReceiver(config, Path(directory)) as receiver,
+        ReturnReceiver(config, Path(directory), journal) as receiver,
         platform_state(config) as state_file,
     ):
+        print("\n".join(receiver.announcement()), flush=True)
         yield LoadTarget(state_file, receiver=receiver.inspector)
 
 

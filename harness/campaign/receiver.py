@@ -1,49 +1,105 @@
-"""Our return receiver for a real titulaire platform: the mock ASP callback API, on the run's own port.
+"""The ASP side for a real titulaire platform: our return receiver (the mock ASP callback API), its issuer and
+its SMTP catcher, listening where `callback.listen` says (default: 127.0.0.1, the port of `callback.url`).
 
-The platform reaches it at `callback.url` (directly on this machine, or through a proxy that forwards to
-127.0.0.1): it presents a client certificate signed by `callback.client_ca` (default: its own CA), and
-our server certificate is `callback.cert`, or one the run's CA signs for 127.0.0.1. Only our inspector,
-with the recette team's certificate, reads what it received; its journal file is in `journal_dir`.
+The platform reaches the receiver at `callback.url` (directly, or through a proxy forwarding to the listening
+address): it presents a client certificate signed by `callback.client_ca` (default: `target.ca`).
+
+With `callback.dir` (made by `recette certificats`), the ASP side is the one the vendor was handed in advance:
+its CA signs our server certificate (`callback.cert` overrides it), the ASP-side issuer at `{callback.url}/oidc`
+(discovery, JWKS, token endpoint) gives the titulaire's return client `retours:ecrire` tokens whose audience is
+`callback.url`, the receiver refuses any return without a valid one (401/403 problem+json, recorded), and the
+SMTP catcher (`incidents.smtp_listen`, default the receiver's port + 1) catches the platform's incident mails.
+Without it, a CA made for the run and no token on the returns (a warning says so).
+
+Only our inspector, with the recette team's certificate, reads what the receiver received; its journal file is
+`journal` (the run's `asp/journal-retours.jsonl`, kept with its reports).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
 
+import httpx
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
 from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
-from harness.foundations.servers import BackgroundServer
+from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates
+from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
+from mocks.oidc import Issuer
+from mocks.oidc import create_app as create_issuer_app
+from mocks.smtp import SmtpCatcher
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+WITHOUT_ASP_SIDE = (
+    "callback.dir absent : l'AC du récepteur est faite pour cette exécution (la plateforme ne peut pas s'y fier "
+    "d'avance) et les retours ne sont pas authentifiés par OAuth 2.0 ; préparer le côté ASP avec "
+    "« recette certificats --config »"
+)
 
 
 class ReturnReceiver:
-    """Started for a run against an external target; the inspector reads what it received."""
+    """Started for a run against an external target (or alone, `recette serve --cote-asp`)."""
 
-    def __init__(self, config: RunConfig, directory: Path, journal_dir: Path | None = None) -> None:
-        """Certificates in `directory`; the journal of returns in `journal_dir` (default: `directory`)."""
+    def __init__(self, config: RunConfig, directory: Path, journal: Path | None = None) -> None:
+        """`directory`: the run's certificates when there is no `callback.dir`; `journal`: the journal file
+        (default: in `directory`). An `AspSideError` when `callback.dir` is not a prepared folder."""
         self.config = config
-        self.certs = RunCertificates.create(directory)
-        self.recorder = ReturnRecorder((journal_dir or directory) / JOURNAL_FILE)
-        self._stack = ExitStack()
+        host, _ = config.receiver_address()
+        self.side = AspSide.load(config.callback_dir, config.callback_url, host) if config.callback_dir else None
+        self.certs = (
+            self.side.certs if self.side else RunCertificates.create(directory, server_names(config.callback_url, host))
+        )
+        self.recorder = ReturnRecorder(journal or directory / JOURNAL_FILE)
+        self.issuer: Issuer | None = None
+        self.smtp: SmtpCatcher | None = None
         self.server: BackgroundServer | None = None
+        self._stack = ExitStack()
 
     def start(self) -> ReturnReceiver:
-        server = BackgroundServer(
-            create_callback_app(self.recorder, inspectors={self.certs.recette_thumbprint()}),
-            self._server_context(),
-            "recepteur-retours",
-            port=self._port(),
-        )
-        self.server = self._stack.enter_context(server)
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
         return self
+
+    def _start(self) -> None:
+        host, port = self.config.receiver_address()
+        inspectors = {self.certs.recette_thumbprint()}
+        if self.side is None:
+            app = create_callback_app(self.recorder, inspectors=inspectors)
+        else:
+            app = self._asp_side_app(self.side, inspectors)
+        server = BackgroundServer(app, self._server_context(), "recepteur-retours", port=port, host=host)
+        self.server = self._stack.enter_context(server)
+
+    def _asp_side_app(self, side: AspSide, inspectors: set[str]) -> Starlette:
+        """The SMTP catcher started; the receiver demanding tokens of the ASP-side issuer, mounted beside it."""
+        smtp_host, smtp_port = self.config.smtp_address()
+        self.smtp = self._stack.enter_context(SmtpCatcher(host=smtp_host, port=smtp_port))
+        self.issuer = Issuer([side.client], signing_key=side.signing_key)
+        self.issuer.url = side.issuer_url
+        issuer_app = Mount(ISSUER_PATH, create_issuer_app(self.issuer))
+        verifier = TokenVerifier(
+            side.issuer_url,
+            side.client.audience,
+            ssl.create_default_context(),
+            realm="asp",
+            transport=httpx.ASGITransport(app=Starlette(routes=[issuer_app])),  # our issuer, in this process
+        )
+        callback = create_callback_app(
+            self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
+        )
+        return Starlette(routes=[issuer_app, Mount("/", callback)])
 
     def stop(self) -> None:
         self._stack.close()
@@ -57,20 +113,32 @@ class ReturnReceiver:
         self.stop()
 
     def inspector(self, url: str | None = None) -> CallbackInspector:
-        """Reads the receiver over loopback (or at `url`, e.g. `callback.url`), pinning its own certificate
-        (whatever its CA and names)."""
+        """Reads the receiver at its listening address (or at `url`, e.g. `callback.url`), pinning its own
+        certificate (whatever its CA and names)."""
         assert self.server is not None, "récepteur non démarré"
         context = self.certs.client_context(self.certs.recette_client)
         if self.config.callback_cert is not None:
-            context.check_hostname = False  # reached on 127.0.0.1, not at its public name; the certificate is pinned
+            context.check_hostname = False  # reached at its address, not at its public name; the certificate is pinned
             context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
             context.load_verify_locations(cafile=self.config.callback_cert)
-        return CallbackInspector(url or self.server.url, context)
+        host = LOOPBACK if ipaddress.ip_address(self.server.host).is_unspecified else self.server.host
+        return CallbackInspector(url or f"https://{host}:{self.server.port}", context)
 
-    def _port(self) -> int:
-        """The port of `callback.url` when it names this machine; else any (a proxy forwards to it)."""
-        parts = urlsplit(self.config.callback_url)
-        return (parts.port or 443) if parts.hostname in LOOPBACK_NAMES else 0
+    def announcement(self) -> list[str]:
+        """What the vendor configures, and where each part of the ASP side listens (printed before any suite)."""
+        assert self.server is not None, "récepteur non démarré"
+        url = self.config.callback_url
+        lines = [f"Récepteur de retours   : {url}/v1/retours (écoute {self.server.host}:{self.server.port})"]
+        if self.side is None:
+            return [*lines, f"Attention : {WITHOUT_ASP_SIDE}"]
+        assert self.smtp is not None
+        return [
+            *lines,
+            f"Émetteur des retours   : {self.side.issuer_url} (client {self.side.client.client_id}, "
+            f"portée {self.side.client.scopes[0]}, audience {self.side.client.audience})",
+            f"Courriels d'incident   : SMTP {self.smtp.host}:{self.smtp.port}",
+            f"AC du côté ASP         : {self.certs.ca}",
+        ]
 
     def _server_context(self) -> ssl.SSLContext:
         config = self.config

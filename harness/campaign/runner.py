@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from harness.campaign.asp_side import AspSideError
 from harness.campaign.config import RunConfig, calendar_of
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.events import Event, EventStream, LoadMeasured, PreflightPassed, ResultRecorded
@@ -40,6 +41,7 @@ from harness.foundations.contracts import contract_path
 from harness.foundations.majors import Major, UnknownMajor, current_major
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
+from mocks.asp import JOURNAL_FILE
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge", "papier": "papier"}
@@ -295,14 +297,17 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
 
 @contextlib.contextmanager
 def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Iterator[Target]:
-    """A real platform: only our return receiver is started; its CA goes into the reports (public)."""
+    """A real platform: only the ASP side is started (`ReturnReceiver`), announced before any suite. The journal
+    of returns is kept with the reports (`asp/journal-retours.jsonl`, mode 600), as is the receiver's CA; the
+    run's certificates and keys (without `callback.dir`) live in a folder removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="recette-recepteur-") as directory:
+        run_dir.mkdir(parents=True, exist_ok=True)
         try:
-            receiver = ReturnReceiver(config, Path(directory)).start()
-        except (OSError, RuntimeError) as error:
-            raise CampaignError(f"le récepteur de retours n'a pas démarré ({config.callback_url}) : {error}") from error
+            receiver = ReturnReceiver(config, Path(directory), run_dir / "asp" / JOURNAL_FILE).start()
+        except (OSError, RuntimeError, AspSideError) as error:
+            raise CampaignError(f"le côté ASP n'a pas démarré ({config.callback_url}) : {error}") from error
         try:
-            run_dir.mkdir(parents=True, exist_ok=True)
+            print("\n".join(receiver.announcement()), flush=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
             calendar = calendar_of(config)
             yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar)

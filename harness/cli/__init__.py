@@ -18,6 +18,7 @@ COMMANDS = {
     "lint": "harness.cli.lint:lint",
     "load": "harness.cli.load:load",
     "plis": "harness.cli.plis:plis",
+    "certificats": "harness.cli.certificats:certificats",
 }
 """Each subcommand's `module:attribute`."""
 

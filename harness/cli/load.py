@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from harness.campaign.asp_side import AspSideError
 from harness.campaign.config import ConfigError, load_config
 from harness.campaign.load import configured_target, embedded_target
 from harness.foundations.billing import BillingTags, MotifError
@@ -30,6 +31,7 @@ from harness.load.profiles import PROFILES
 from harness.load.qos import CONFORME
 from harness.load.runner import LoadRunError
 from harness.load.settings import DEFAULT_MOTIF
+from mocks.asp import JOURNAL_FILE
 
 console = Console()
 DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
@@ -156,7 +158,7 @@ def _target(
     if (target is not None or config is not None) and state_file is not None:
         raise LoadError("--state-file ou --target/--config : l'un ou l'autre, pas les deux")
     if target is not None or config is not None:
-        return _configured(target, config)
+        return _configured(target, config, request.run_dir / "asp" / JOURNAL_FILE)
     if state_file is not None:
         if not state_file.is_file():
             raise LoadError(f"fichier d'état introuvable : {state_file}")
@@ -165,15 +167,16 @@ def _target(
 
 
 @contextmanager
-def _configured(target: str | None, config_file: Path | None) -> Iterator[LoadTarget]:
-    """A real platform, from the run configuration (TOML, then RECETTE_* variables, then --target)."""
+def _configured(target: str | None, config_file: Path | None, journal: Path) -> Iterator[LoadTarget]:
+    """A real platform, from the run configuration (TOML, then RECETTE_* variables, then --target); the journal
+    of its returns kept with the load's reports."""
     with ExitStack() as stack:
         try:
             config = load_config(config_file, overrides={"target": target})
-            found = stack.enter_context(configured_target(config))
+            found = stack.enter_context(configured_target(config, journal))
         except (ConfigError, TokenRequestError) as error:
             raise LoadError(str(error)) from error
-        except (OSError, RuntimeError) as error:
+        except (OSError, RuntimeError, AspSideError) as error:
             raise LoadError(f"le récepteur de retours n'a pas démarré ({config.callback_url}) : {error}") from error
         yield found
 

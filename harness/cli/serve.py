@@ -1,4 +1,6 @@
-"""`recette serve`: the embedded environment on 127.0.0.1 until Ctrl-C or SIGTERM, with ready-to-paste curl lines.
+"""`recette serve`: the embedded environment on 127.0.0.1 until Ctrl-C or SIGTERM, with ready-to-paste curl lines;
+`recette serve --cote-asp --config recette.toml`: only the ASP side a real platform talks to (its receiver, issuer
+and SMTP catcher, from `callback.dir`), for as long as the vendor needs.
 
 With `--dir`, the environment lives in that folder and keeps it: started again on it, the mock callback finds
 its journal of returns. Without, it lives in a temporary folder removed at the stop (CA private key included).
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import signal
 import tempfile
@@ -21,10 +24,14 @@ from typing import Any
 import click
 from rich.console import Console
 
+from harness.campaign.asp_side import AspSideError
+from harness.campaign.config import CONFIG_VARIABLE, ConfigError, load_config
 from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.foundations.clock import OffsetClock
 from harness.foundations.majors import Major
+from mocks.asp import JOURNAL_FILE
 
 console = Console()
 
@@ -46,13 +53,29 @@ class ServeError(click.ClickException):
     help="Dossier de l'environnement, conservé (repris tel quel au redémarrage) ; sinon un dossier temporaire.",
 )
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Date de la référence (AAAA-MM-JJ).")
-def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None) -> None:
-    """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
+@click.option(
+    "--cote-asp",
+    "asp_side",
+    is_flag=True,
+    help="Seulement le côté ASP de recette.toml (récepteur, émetteur des retours, SMTP), pour une plateforme réelle.",
+)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml.")
+def serve(
+    state_file: Path | None, run_dir: Path | None, day: datetime | None, asp_side: bool, config_file: Path | None
+) -> None:
+    """Démarre l'environnement complet sur 127.0.0.1 (ou le seul côté ASP : --cote-asp) jusqu'à Ctrl-C ou SIGTERM."""
+    if config_file is not None and not asp_side:
+        raise ServeError("--config ne sert qu'avec --cote-asp")
+    if asp_side and config_file is None and not os.environ.get(CONFIG_VARIABLE):
+        raise ServeError(f"--cote-asp demande --config recette.toml (ou {CONFIG_VARIABLE})")
     if state_file is not None and not state_file.parent.is_dir():
         raise ServeError(f"le dossier du fichier d'état n'existe pas : {state_file.parent}")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if asp_side:
+        _serve_asp_side(config_file, run_dir, stop)
+        return
     clock = OffsetClock.on(day.date()) if day else OffsetClock()
     with _environment_directory(run_dir) as directory:
         state_file = state_file or directory / "etat.json"
@@ -143,3 +166,27 @@ def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
             f"curl -s {recette} {state['asp_callback']['url']}/_inspection/retours",
         ]
     )
+
+
+def _serve_asp_side(config_file: Path | None, run_dir: Path | None, stop: threading.Event) -> None:
+    """The ASP side of `recette.toml` (its `callback.dir`) until `stop`; its journal in `run_dir` (kept) or a
+    temporary folder."""
+    try:
+        config = load_config(config_file)
+    except ConfigError as error:
+        raise ServeError(str(error)) from error
+    with _environment_directory(run_dir) as directory:
+        try:
+            receiver = ReturnReceiver(config, directory / "tls", directory / "asp" / JOURNAL_FILE).start()
+        except (OSError, RuntimeError, AspSideError) as error:
+            raise ServeError(f"le côté ASP n'a pas démarré ({config.callback_url}) : {error}") from error
+        try:
+            click.echo("\n".join(receiver.announcement()))
+            click.echo(f"Journal des retours    : {receiver.recorder.journal}")
+            click.echo(f"Certificat de recette  : {receiver.certs.recette_client.cert} (seul admis sur /_inspection)")
+            click.echo("\nCtrl-C pour arrêter.")
+            while not stop.wait(0.5):
+                pass
+        finally:
+            receiver.stop()
+    click.echo("Côté ASP arrêté.")

@@ -7,7 +7,8 @@ A deposit's return conforms when:
 - it matches its deposit: exactly one return (one idRetour, acknowledged once; a redelivery is identical),
   the same idDepot, every metadata field echoed (compared as JSON, the contract's defaults applied), one
   piece per document with its SHA-256;
-- it reached the ASP within the service contract's `delaiMaxRetour` after the 202.
+- it reached the ASP within the service contract's `delaiMaxRetour` after the 202;
+- it was posted with a valid Bearer token (the ASP refused no call for it with 401/403: OAuth 2.0 both ways).
 The scenarios, the `contrat` suite and the harness's tests all judge with `judge`.
 """
 
@@ -41,7 +42,21 @@ PIECES = "pieces-concordantes"
 DELAY = "delai-de-retour"
 RECEIVED = "retour-recu"
 MODE_RULES = "regles-du-mode-echange"
-RULES = (SCHEMA_TITULAIRE, SCHEMA_ASP, SINGLE, SAME_DEPOSIT, METADATA, PIECES, DELAY, RECEIVED, MODE_RULES)
+AUTHENTICATED = "retour-authentifie"
+RULES = (
+    SCHEMA_TITULAIRE,
+    SCHEMA_ASP,
+    SINGLE,
+    SAME_DEPOSIT,
+    METADATA,
+    PIECES,
+    DELAY,
+    RECEIVED,
+    MODE_RULES,
+    AUTHENTICATED,
+)
+AUTHENTICATION_REFUSALS = frozenset({"authentification-requise", "jeton-invalide", "droits-insuffisants"})
+"""The codes of the ASP callback API's 401/403: a return posted without a valid `retours:ecrire` token."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,7 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     bodies = [c["retour"] for c in calls if c.get("retour") is not None]
     contracts = deposit_contracts(deposit)
     defects = [d for body in distinct(bodies) for d in schema_defects(body, contracts) + mode_defects(body)]
+    defects += authentication_defects(calls)
     accepted = acknowledged_returns(calls)
     if not accepted:
         return [*defects, Defect(RECEIVED, f"aucun retour acquitté sur {len(calls)} appel(s) reçu(s)")]
@@ -83,6 +99,17 @@ def judge(deposit: TrackedDeposit, calls: Sequence[dict[str, Any]], max_delay: t
     if delay > max_delay:
         defects.append(Defect(DELAY, f"retour reçu {delay.total_seconds():.1f} s après le 202 (maximum {max_delay})"))
     return defects
+
+
+def authentication_defects(calls: Sequence[dict[str, Any]]) -> list[Defect]:
+    """The calls the ASP refused for want of a valid Bearer token (OAuth 2.0 on the return direction)."""
+    refused = [c for c in calls if AUTHENTICATION_REFUSALS & set(c.get("violations") or ())]
+    if not refused:
+        return []
+    codes = sorted({code for c in refused for code in c["violations"] if code in AUTHENTICATION_REFUSALS})
+    return [
+        Defect(AUTHENTICATED, f"{len(refused)} appel(s) refusé(s) par l'ASP sans jeton valide ({', '.join(codes)})")
+    ]
 
 
 def max_return_delay(service_contract: Path | None = None) -> timedelta:

@@ -93,7 +93,8 @@ def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
 
 
 class BackgroundServer:
-    """A uvicorn server bound to 127.0.0.1, started and stopped from the calling thread.
+    """A uvicorn server bound to 127.0.0.1 (or another loopback address, `host`), started and stopped from the
+    calling thread.
 
     Use it as a context manager, or call `start()` and `stop()`.
     """
@@ -107,9 +108,11 @@ class BackgroundServer:
         lifespan: Literal["on", "off"] = "on",
         port: int = 0,
         header_limits: HeaderLimits = HeaderLimits(),
+        host: str = LOOPBACK,
     ) -> None:
         self.name = name
-        self._socket = free_socket(port=port)
+        self.host = host
+        self._socket = free_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(
             app,
@@ -128,7 +131,7 @@ class BackgroundServer:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{LOOPBACK}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def _run(self) -> None:
         self._server.run(sockets=[self._socket])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ SERVER_NAMES = ("127.0.0.1", "localhost")
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
 RECETTE_IDENTITY = "recette-inspection"
 RECETTE_TEAM = "Équipe de recette"
+STEMS = ("server", "asp-client", "titulaire-client", RECETTE_IDENTITY)
+"""The file stems of the four certificates of `RunCertificates`, in its field order."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,8 @@ class RunCertificates:
     """The CA certificate and its private key, when this run made the CA."""
 
     @classmethod
-    def create(cls, directory: Path) -> RunCertificates:
-        """Make a fresh CA and the server and client certificates under `directory`."""
+    def create(cls, directory: Path, server_names: Sequence[str] = SERVER_NAMES) -> RunCertificates:
+        """Make a fresh CA and the server (for `server_names`) and client certificates under `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
         ca = trustme.CA(organization_name="Recette ASP", organization_unit_name="AC de la recette")
         ca_path = directory / "ca.pem"
@@ -57,20 +60,39 @@ class RunCertificates:
         ca_key = directory / "ca.key.pem"
         ca.private_key_pem.write_to_path(str(ca_key))
         ca_key.chmod(0o600)
-        server = ca.issue_cert(*SERVER_NAMES, common_name="titulaire.recette.local")
+        server = ca.issue_cert(*server_names, common_name="titulaire.recette.local")
         asp = ca.issue_cert("asp-client", common_name="asp-client", organization_name="ASP")
         titulaire = ca.issue_cert("titulaire-client", common_name="titulaire-client")
         recette = ca.issue_cert(
             RECETTE_IDENTITY, common_name=RECETTE_IDENTITY, organization_name="ASP", organization_unit_name=RECETTE_TEAM
         )
-        return cls(
-            ca=ca_path,
-            server=write_pair(server, directory / "server"),
-            asp_client=write_pair(asp, directory / "asp-client"),
-            titulaire_client=write_pair(titulaire, directory / "titulaire-client"),
-            recette_client=write_pair(recette, directory / RECETTE_IDENTITY),
-            authority=CertificatePair(cert=ca_path, key=ca_key),
-        )
+        issued = (server, asp, titulaire, recette)
+        pairs = [write_pair(leaf, directory / stem) for leaf, stem in zip(issued, STEMS, strict=True)]
+        return cls.of(ca_path, pairs, CertificatePair(cert=ca_path, key=ca_key))
+
+    @classmethod
+    def existing(cls, directory: Path) -> RunCertificates | None:
+        """The certificates `create` wrote into `directory`, or None when any file is missing."""
+        pairs = [CertificatePair(directory / f"{stem}.crt.pem", directory / f"{stem}.key.pem") for stem in STEMS]
+        authority = CertificatePair(directory / "ca.pem", directory / "ca.key.pem")
+        if not all(path.is_file() for pair in (*pairs, authority) for path in (pair.cert, pair.key)):
+            return None
+        return cls.of(authority.cert, pairs, authority)
+
+    @classmethod
+    def of(cls, ca: Path, pairs: Sequence[CertificatePair], authority: CertificatePair) -> RunCertificates:
+        """The four pairs in `STEMS` order."""
+        server, asp, titulaire, recette = pairs
+        return cls(ca, server, asp, titulaire, recette, authority)
+
+    def with_server_names(self, names: Sequence[str]) -> RunCertificates:
+        """These certificates, the server's re-issued by the same CA when it does not cover every name of `names`."""
+        if set(names) <= subject_names(self.server.cert) or self.authority is None:
+            return self
+        ca = trustme.CA.from_pem(self.authority.cert.read_bytes(), self.authority.key.read_bytes())
+        issued = ca.issue_cert(*names, common_name="titulaire.recette.local")
+        write_pair(issued, self.server.cert.parent / STEMS[0])
+        return self
 
     def recette_thumbprint(self) -> str:
         """The pinned identity of the recette team: the `x5t#S256` thumbprint of its client certificate."""
@@ -133,3 +155,16 @@ def certificate_thumbprint(certificate: str | bytes) -> str:
 def certificate_subject(certificate: str | bytes) -> str:
     """The subject distinguished name, as an RFC 4514 string (`CN=asp-client,O=ASP,…`)."""
     return load_certificate(certificate).subject.rfc4514_string()
+
+
+def subject_names(certificate: Path) -> set[str]:
+    """The DNS names and IP addresses a PEM certificate's subjectAltName covers."""
+    try:
+        names = load_certificate(certificate.read_bytes()).extensions.get_extension_for_class(
+            x509.SubjectAlternativeName
+        )
+    except x509.ExtensionNotFound:
+        return set()
+    dns = names.value.get_values_for_type(x509.DNSName)
+    addresses = names.value.get_values_for_type(x509.IPAddress)
+    return {*dns, *(str(address) for address in addresses)}

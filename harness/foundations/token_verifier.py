@@ -81,7 +81,10 @@ class TokenVerifier:
         realm: str = REALM,
         min_refresh_seconds: float = 10.0,
         timeout_seconds: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`transport`: how the issuer is reached (e.g. an ASGI transport to an issuer of the same process);
+        None: over the network, with `ssl_context`."""
         self.issuer_url = issuer_url.rstrip("/")
         self.audience = audience
         self.realm = realm
@@ -89,6 +92,7 @@ class TokenVerifier:
         self.min_refresh_seconds = min_refresh_seconds
         self._ssl_context = ssl_context
         self._timeout = timeout_seconds
+        self._transport = transport
         self._clock = clock or utc_now
         self._jwks_uri: str | None = None
         self._keys: KeySet | None = None
@@ -194,7 +198,8 @@ class TokenVerifier:
     async def _refresh(self) -> None:
         """Fetch the JWKS (after discovery, the first time); a 503 `Problem` when the issuer fails."""
         try:
-            async with httpx.AsyncClient(verify=self._ssl_context, timeout=self._timeout) as http:
+            http_client = httpx.AsyncClient(verify=self._ssl_context, timeout=self._timeout, transport=self._transport)
+            async with http_client as http:
                 if self._jwks_uri is None:
                     self._jwks_uri = await self._discover(http)
                 response = await http.get(self._jwks_uri)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 
 from harness.foundations.clock import Clock, utc_now
@@ -117,7 +118,7 @@ class Titulaire:
         if settings.ca_file is not None:
             pair = settings.client_certificate()
             verify = client_context(settings.ca_file, pair)
-        auth = None
+        auth: httpx.Auth | None = None
         if settings.callback_token_url is not None:
             credentials = ClientCredentials(
                 settings.callback_token_url,
@@ -127,6 +128,7 @@ class Titulaire:
             )
             auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
         retry = self.faults.apply(Fault.retry_policy, settings.retry)
+        auth = self.faults.apply(Fault.callback_auth, auth)
         return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth, limit_bytes=settings.limit_bytes)
 
     def _archive_consumer(self) -> ArchiveConsumer | None:

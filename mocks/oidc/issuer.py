@@ -79,8 +79,13 @@ class Issuer:
     """The issuer's clients and keys. Set `url` once its server is started (the port is known only then)."""
 
     def __init__(
-        self, clients: Iterable[RegisteredClient], token_ttl_seconds: int = 300, clock: Clock | None = None
+        self,
+        clients: Iterable[RegisteredClient],
+        token_ttl_seconds: int = 300,
+        clock: Clock | None = None,
+        signing_key: SigningKey | None = None,
     ) -> None:
+        """`signing_key`: the active key (a persistent one, e.g. the ASP side's); None: a fresh one."""
         self.clients = {client.client_id: client for client in clients}
         self.token_ttl_seconds = token_ttl_seconds
         self.clock = clock or utc_now
@@ -92,7 +97,7 @@ class Issuer:
         self.auth_methods: Counter[str] = Counter()
         """Successful client authentications at the token endpoint, by method."""
         self._lock = threading.Lock()
-        self._active = generate_signing_key()
+        self._active = signing_key or generate_signing_key()
         self._standby = generate_signing_key()
         self._retired: list[tuple[SigningKey, datetime]] = []
 

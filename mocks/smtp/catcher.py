@@ -91,17 +91,18 @@ class _Handler:
 
 
 class SmtpCatcher:
-    """Collecteur SMTP: an SMTP server on 127.0.0.1 that keeps every mail it receives (thread-safe).
+    """Collecteur SMTP: an SMTP server on 127.0.0.1 (or `host`, `port`) that keeps every mail it receives (thread-safe).
 
     Use it as a context manager, or call `start()` and `stop()`.
     """
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = utc_now, host: str = LOOPBACK, port: int = 0) -> None:
         self._clock = clock
+        self._host = host
         self._mails: list[CaughtMail] = []
         self._arrived = threading.Condition()
         self._loop = asyncio.new_event_loop()
-        self._controller = UnthreadedController(_Handler(self._keep), hostname=LOOPBACK, port=0, loop=self._loop)
+        self._controller = UnthreadedController(_Handler(self._keep), hostname=host, port=port, loop=self._loop)
         self._thread = threading.Thread(target=self._serve, name="smtp-catcher", daemon=True)
         self._listening = threading.Event()
         self._failure: BaseException | None = None
@@ -118,7 +119,7 @@ class SmtpCatcher:
 
     @property
     def host(self) -> str:
-        return LOOPBACK
+        return self._host
 
     @property
     def port(self) -> int:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 from harness.foundations.problems import Problem
 
 if TYPE_CHECKING:
+    import httpx
+
     from harness.foundations.token_verifier import TokenVerifier
     from harness.reference.lifecycle import Lifecycle
     from harness.reference.service import RunTags
@@ -109,6 +111,10 @@ class Fault:
     def retry_policy(self, policy: RetryPolicy) -> RetryPolicy:
         """How returns are retried towards the ASP's callback API."""
         return policy
+
+    def callback_auth(self, auth: httpx.Auth | None) -> httpx.Auth | None:
+        """How returns are authenticated towards the ASP's callback API (its Bearer tokens)."""
+        return auth
 
     def incident_deposit(self, deposit_id: str | None) -> str | None:
         """The deposit an incident ticket is recorded for."""

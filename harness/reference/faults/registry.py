@@ -61,6 +61,7 @@ FAULTS: dict[str, type[Fault]] = {
         paper.PieceUidsRepeated,
         paper.PaperFieldsOnEveryReturn,
         paper.UnreadablePliProcessed,
+        returns.ReturnWithoutToken,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import httpx
+
 from harness.reference.faults.base import Fault, Json
 
 LATE_SECONDS = 5.0
@@ -106,3 +108,11 @@ class SecondReturn(Fault):
 
     def after_delivery(self, payload: Json) -> list[Json]:
         return [payload | {"idRetour": str(uuid.uuid4())}]
+
+
+class ReturnWithoutToken(Fault):
+    name = "retour-sans-jeton"
+    description = "les retours partent sans jeton d'accès OAuth 2.0 vers l'API de retour de l'ASP"
+
+    def callback_auth(self, auth: httpx.Auth | None) -> httpx.Auth | None:
+        return None
