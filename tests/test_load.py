@@ -25,6 +25,7 @@ from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.load.charge import qos_checks
 from harness.load.qos import NON_CONFORME, RETURN_TYPE, EntryFigures, QosTargets, judge, verdict
 from harness.load.ramp import RampPlan, RampReport
+from tests.helpers import free_port
 
 SMALL_LIMIT = 120_000
 RUN_TIMEOUT_SECONDS = 120
@@ -149,7 +150,8 @@ def test_a_configured_platform_is_loaded_with_its_own_settings(env: Environment,
         f'[target]\nurl = "{env.titulaire_url}"\nca = "{certs.ca}"\n'
         f'[client]\ncert = "{certs.asp_client.cert}"\nkey = "{certs.asp_client.key}"\n'
         f'[oauth]\ntoken_url = "{client.token_url}"\nclient_id = "{client.client_id}"\n'
-        f'client_secret = "{client.client_secret}"\n[callback]\nurl = "https://retours.asp.example"\n',
+        f'client_secret = "{client.client_secret}"\n[callback]\nurl = "https://retours.asp.example"\n'
+        f'listen = "127.0.0.1:{free_port()}"\n',
         encoding="utf-8",
     )
     reports, contract = tmp_path / "rapports", short_return_contract(tmp_path / "contrat-de-service.yaml")
