@@ -97,18 +97,18 @@ class Sink:
 
 async def _stream(receive: Any, sink: Sink) -> int:
     """Receive the body on the loop; each batch of `FEED_BATCH_BYTES` goes to `sink` on a worker thread."""
-    size, batch, batched, more = 0, [], 0, True
+    size, fed, batch, more = 0, 0, [], True
     while more:
         message = await receive()
         body = message.get("body", b"")
         more = message.get("more_body", False)
         size += len(body)
-        if sink.busy:
-            batch.append(body)
-            batched += len(body)
-        if batched >= FEED_BATCH_BYTES or (batch and not more):
+        if not sink.busy:
+            continue
+        batch.append(body)
+        if size - fed >= FEED_BATCH_BYTES or not more:
             await asyncio.to_thread(sink.take, batch)
-            batch, batched = [], 0
+            batch, fed = [], size
     if sink.busy:
         await asyncio.to_thread(sink.close)
     return size

@@ -90,19 +90,19 @@ def run_tags(request: Request, max_length: int) -> RunTags:
 async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimits) -> tuple[ReceivedBody, int]:
     """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes.
 
-    The chunks are gathered into batches of `FEED_BATCH_BYTES`, each parsed and written on a worker thread:
-    the event loop only receives.
+    The chunks are gathered (not copied) into batches of `FEED_BATCH_BYTES`, each parsed and written on a
+    worker thread: the event loop only receives.
     """
-    received, chunks, batch = 0, aiter(request.stream()), bytearray()
+    received, fed, chunks, batch = 0, 0, aiter(request.stream()), []
     try:
         async with asyncio.timeout(limits.upload_seconds):
             while (chunk := await _next_chunk(chunks, limits.idle_seconds)) is not None:
                 received += len(chunk)
-                batch += chunk
-                if len(batch) >= FEED_BATCH_BYTES:
-                    await asyncio.to_thread(intake.feed, bytes(batch))
-                    batch.clear()
-            await asyncio.to_thread(intake.feed, bytes(batch))
+                batch.append(chunk)
+                if received - fed >= FEED_BATCH_BYTES:
+                    await asyncio.to_thread(intake.feed, batch)
+                    batch, fed = [], received
+            await asyncio.to_thread(intake.feed, batch)
     except TimeoutError as error:
         raise Problem(
             "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."

@@ -67,9 +67,11 @@ class MultipartIntake:
         self._size = 0
         self._documents: list[DocumentRecord] = []
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunks: list[bytes]) -> None:
+        """Parse the next chunks of the body, writing what belongs to documents."""
         try:
-            self._reader.write(chunk)
+            for chunk in chunks:
+                self._reader.write(chunk)
         except Problem:
             raise
         except Exception as error:
