@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -310,24 +311,28 @@ def round_trip(bench: Bench) -> float:
 # -- 1. full stack ÷ physical floor ---------------------------------------------------------------------
 
 
-def interleaved(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
-    """`rounds` rounds of every measure (in ms), after a warm-up round that is discarded.
+Measure = Callable[[], tuple[float, ...]]
+"""One measure of a round: the figures it takes, in seconds."""
+
+
+def interleaved(measures: dict[str, Measure], rounds: int) -> dict[str, list[tuple[float, ...]]]:
+    """`rounds` rounds of every measure (its figures in ms), after a warm-up round that is discarded.
 
     Round r starts at the r-th measure (a rotation), so that no measure always follows the same one; the
     garbage collector of this process is off during each measure (it collects between them).
     """
     names = list(measures)
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    samples: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
     for index in range(rounds + 1):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
             gc.disable()
             try:
-                elapsed = measures[name]()
+                seconds = measures[name]()
             finally:
                 gc.enable()
             if index:  # round 0 warms connections, token and caches up
-                samples[name].append(elapsed * 1000)
+                samples[name].append(tuple(s * 1000 for s in seconds))
     return samples
 
 
@@ -349,42 +354,67 @@ def full_stack_versus_floor(bench: Bench, rounds: int) -> tuple[list[Figure], li
     body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
 
-    def reference() -> float:
+    reference_cpu, floor_cpu = psutil.Process(bench.reference.pid), psutil.Process(bench.floor.pid)
+
+    def reference() -> tuple[float, float]:
         post = bench.client.http.post
+        cpu = server_cpu(reference_cpu)
         elapsed, response = timed(lambda: post(bench.deposits_path, content=content, headers=headers))
+        cpu = server_cpu(reference_cpu) - cpu
         assert response.status_code == 202, response.text
         settled(bench, response.json()["idDepot"])
-        return elapsed
+        return elapsed, cpu
 
-    def floor(step: str) -> Callable[[], float]:
-        def measure() -> float:
+    def floor(step: str) -> Measure:
+        def measure() -> tuple[float, float]:
             post = bench.floor_http.post
+            cpu = server_cpu(floor_cpu)
             elapsed, response = timed(lambda: post("/", params={"etapes": step}, content=content, headers=headers))
             assert response.status_code == 202, response.text
-            return elapsed
+            return elapsed, server_cpu(floor_cpu) - cpu
 
         return measure
 
     samples = interleaved({"pile": reference} | {step: floor(step) for step in FLOOR_STEPS}, rounds)
-    full, bare = samples["pile"], samples["fsync"]
+    wall = {name: [s[0] for s in measured] for name, measured in samples.items()}
+    cpu = {name: [s[1] for s in measured] for name, measured in samples.items()}
+    full, bare = wall["pile"], wall["fsync"]
     ratio = statistics.median(full) / statistics.median(bare)
     figures = [
         Figure(
             f"(1) dépôt de {size / MB:.2f} Mo accepté, pile complète", statistics.median(full), "ms",
             "plancher physique", statistics.median(bare), f"ratio ≤ {FULL_STACK_TARGET:.2f}".replace(".", ","),
             ratio <= FULL_STACK_TARGET, tuple(full), tuple(bare),
-        )
-    ] + [
+        ),
+        *floor_steps(wall, "plancher"),
         Figure(
-            f"(1) plancher : {label}", statistics.median(samples[step]), "ms", "plancher complet",
-            statistics.median(bare), "—", None, tuple(samples[step]),
-        )
-        for step, label in FLOOR_STEPS.items()
+            "(1) temps CPU du serveur jusqu'au 202, pile complète", statistics.median(cpu["pile"]), "ms",
+            "CPU du plancher", statistics.median(cpu["fsync"]), "—", None, tuple(cpu["pile"]), tuple(cpu["fsync"]),
+        ),
+        *floor_steps(cpu, "CPU du plancher"),
     ]  # fmt: skip
     per_round = Spread.of([f / b for f, b in zip(full, bare, strict=True)])
     return figures, [
         f"(1) pile complète ÷ plancher, manche par manche : médiane {per_round.median:.2f}, {per_round.text(2)}"
     ]
+
+
+def floor_steps(samples: dict[str, list[float]], what: str) -> list[Figure]:
+    """The figures of the floor's steps, each against the whole floor."""
+    whole = statistics.median(samples["fsync"])
+    return [
+        Figure(
+            f"(1) {what} : {label}", statistics.median(samples[step]), "ms", f"{what} complet", whole, "—", None,
+            tuple(samples[step]),
+        )
+        for step, label in FLOOR_STEPS.items()
+    ]  # fmt: skip
+
+
+def server_cpu(process: psutil.Process) -> float:
+    """The CPU time (user + system, every thread) a server process has used so far, in seconds."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 # -- 2. declared over-limit bodies ------------------------------------------------------------------------

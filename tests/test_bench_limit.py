@@ -78,11 +78,11 @@ def test_rounds_rotate_the_order_and_discard_the_warm_up() -> None:
     calls: list[str] = []
 
     def measure(name: str, seconds: float) -> object:
-        return lambda: calls.append(name) or seconds
+        return lambda: calls.append(name) or (seconds, 2 * seconds)
 
     samples = bench_limit.interleaved({"a": measure("a", 0.001), "b": measure("b", 0.002), "c": measure("c", 0.003)}, 3)
     assert calls == ["a", "b", "c", "b", "c", "a", "c", "a", "b", "a", "b", "c"]
-    assert samples == {"a": [1.0, 1.0, 1.0], "b": [2.0, 2.0, 2.0], "c": [3.0, 3.0, 3.0]}
+    assert samples == {"a": [(1.0, 2.0)] * 3, "b": [(2.0, 4.0)] * 3, "c": [(3.0, 6.0)] * 3}
 
 
 def test_the_spread_gives_range_and_quartiles() -> None:
