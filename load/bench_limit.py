@@ -6,6 +6,9 @@
    hashing, durable write) ÷ the physical floor (`floor_server.py`: same server, same TLS, same bytes
    streamed, hashed, written and fsynced) — target ≤ 1.15 times; beside it, the floor's own steps (stream
    only, + hash, + write, + fsync), measured in the same rounds, so that a regression points at its step;
+   and the CPU time of each server until the client has its answer (all threads, from Linux's schedstat;
+   for the reference it includes what starts meanwhile: the response audit, the worker's first step) —
+   a figure a busy machine disturbs far less than wall time;
 2. refusing a declared over-limit body (25 MB, 200 MB) to a client sending `Expect: 100-continue`
    ÷ a minimal round trip — must not grow with the size; and what a client without Expect sees (413);
 3. bytes the application read of a chunked over-limit body before refusing it ÷ the limit — target

@@ -9,8 +9,9 @@ contract, no multipart. `bench_limit.py` divides the reference's figures by this
 at once (a minimal round trip).
 
 `POST /?etapes=…` stops after a step, so that the floor's own cost is broken down in the same run: `flux`
-(receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file), `fsync` (+ fsync
-of the file and of its directory: the default, the whole floor).
+(receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file, removed at once
+so that its writeback does not weigh on the next measures), `fsync` (+ fsync of the file and of its
+directory: the default, the whole floor).
 """
 
 from __future__ import annotations
@@ -79,16 +80,21 @@ class Sink:
                 self._file.write(chunk)
 
     def close(self) -> None:
+        """Flush the file, and fsync it with its directory; a file written but not fsynced is removed at
+        once: the kernel would otherwise write its dirty pages back while the next measures run."""
         if self._file is None:
             return
         self._file.flush()
-        if self._sync:
-            os.fsync(self._file.fileno())
-            descriptor = os.open(self._path.parent, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+        if not self._sync:
+            self._file.close()
+            self._path.unlink()
+            return
+        os.fsync(self._file.fileno())
+        descriptor = os.open(self._path.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         self._file.close()
 
     def digest(self) -> str | None:
