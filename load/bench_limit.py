@@ -4,7 +4,11 @@
 
 1. a deposit just under the limit through the full stack (mutual TLS, OAuth 2.0, contract, multipart,
    hashing, durable write) ÷ the physical floor (`floor_server.py`: same server, same TLS, same bytes
-   streamed, hashed, written and fsynced) — target ≤ 1.3 times;
+   streamed, hashed, written and fsynced) — target ≤ 1.15 times; beside it, the floor's own steps (stream
+   only, + hash, + write, + fsync), measured in the same rounds, so that a regression points at its step;
+   and the CPU time of each server until the client has its answer (all threads, from Linux's schedstat;
+   for the reference it includes what starts meanwhile: the response audit, the worker's first step) —
+   a figure a busy machine disturbs far less than wall time;
 2. refusing a declared over-limit body (25 MB, 200 MB) to a client sending `Expect: 100-continue`
    ÷ a minimal round trip — must not grow with the size; and what a client without Expect sees (413);
 3. bytes the application read of a chunked over-limit body before refusing it ÷ the limit — target
@@ -16,7 +20,14 @@
 6. responsiveness: p99 of `GET /v1/sante` while 8 deposits of 20 MB upload ÷ the same p99 idle — target
    ≤ 3 (the event loop is never held by the store, the disk or the parser).
 
-`--mesures 1,6` runs only the figures named.
+`--mesures 1,6` runs only the figures named; `--mesures 1 --rounds 9` is the quick way to figure (1).
+
+The rounds of (1) are interleaved: each round measures the full stack and every step of the floor once,
+in an order rotated from round to round, after a warm-up round that is discarded; the reference's
+background work for a deposit (worker, return, acknowledgement) is over before the next measure starts.
+Every repeated figure is printed as its median with its spread (min-max and interquartile range); a
+warning says when the spread is too wide to trust the run (IQR > 15 % of the median). `--json` keeps
+every round's figures and the load average of the machine at the start and at the end.
 
 The reference and the floor run as subprocesses (`python -m harness.reference`), the mocks in this one.
 It prints the table and exits 0 whatever the figures: timings are figures, never verdicts of a test.
@@ -27,7 +38,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
 import json
+import os
 import socket
 import ssl
 import statistics
@@ -36,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +62,7 @@ from rich.table import Table
 
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody, Document
+from harness.foundations.polling import wait_until
 from harness.foundations.servers import LOOPBACK, BackgroundServer, free_socket
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.load.memory import MIB, RssSampler
@@ -73,6 +87,44 @@ META = {
 }
 """In the harness's (callback) model; written in the bench's major on the wire."""
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
+FULL_STACK_TARGET = 1.15
+"""(1): the full stack's median ÷ the floor's median, at most."""
+UNTRUSTWORTHY_IQR = 0.15
+"""A figure whose interquartile range exceeds this fraction of its median comes with a warning."""
+FLOOR_STEPS = {
+    "flux": "flux seul",
+    "empreinte": "+ empreinte",
+    "ecriture": "+ écriture",
+    "fsync": "+ fsync (complet)",
+}
+"""(1): the floor's steps (`floor_server.py`, `?etapes=`), each adding its work to the previous ones."""
+SETTLE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How repeated measures of one figure spread: median, min-max, quartiles."""
+
+    median: float
+    low: float
+    high: float
+    q1: float
+    q3: float
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Spread:
+        q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive") if len(samples) > 1 else [samples[0]] * 3
+        return cls(statistics.median(samples), min(samples), max(samples), q1, q3)
+
+    @property
+    def relative_iqr(self) -> float:
+        return (self.q3 - self.q1) / self.median if self.median else 0.0
+
+    def text(self, digits: int = 1) -> str:
+        return (
+            f"{self.low:.{digits}f}-{self.high:.{digits}f} ; IQR {self.q1:.{digits}f}-{self.q3:.{digits}f} "
+            f"({self.relative_iqr:.0%})"
+        )
 
 
 @dataclass(frozen=True)
@@ -86,13 +138,28 @@ class Figure:
     baseline: float
     target: str
     met: bool | None
+    samples: tuple[float, ...] = ()
+    """The repeated measures whose median is `value`, round by round (none for a single measure or a percentile)."""
+    baseline_samples: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
         return self.value / self.baseline if self.baseline else float("nan")
 
+    @property
+    def spread(self) -> Spread | None:
+        return Spread.of(self.samples) if self.samples else None
+
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self) | {"ratio": self.ratio}
+        spreads = {
+            "dispersion": self.spread,
+            "dispersion_base": Spread.of(self.baseline_samples) if self.baseline_samples else None,
+        }
+        return (
+            dataclasses.asdict(self)
+            | {"ratio": self.ratio}
+            | {k: v and dataclasses.asdict(v) for k, v in spreads.items()}
+        )
 
 
 # -- servers ------------------------------------------------------------------------------------------
@@ -246,33 +313,114 @@ def round_trip(bench: Bench) -> float:
 # -- 1. full stack ÷ physical floor ---------------------------------------------------------------------
 
 
-def full_stack_versus_floor(bench: Bench, rounds: int) -> list[Figure]:
+Measure = Callable[[], tuple[float, ...]]
+"""One measure of a round: the figures it takes, in seconds."""
+
+
+def interleaved(measures: dict[str, Measure], rounds: int) -> dict[str, list[tuple[float, ...]]]:
+    """`rounds` rounds of every measure (its figures in ms), after a warm-up round that is discarded.
+
+    Round r starts at the r-th measure (a rotation), so that no measure always follows the same one; the
+    garbage collector of this process is off during each measure (it collects between them).
+    """
+    names = list(measures)
+    samples: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
+    for index in range(rounds + 1):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.disable()
+            try:
+                seconds = measures[name]()
+            finally:
+                gc.enable()
+            if index:  # round 0 warms connections, token and caches up
+                samples[name].append(tuple(s * 1000 for s in seconds))
+    return samples
+
+
+def settled(bench: Bench, id_depot: str) -> None:
+    """Wait until the reference has nothing left to do for a deposit: its return received by the mock and
+    the acknowledgement recorded (ACQUITTE), so that neither its worker nor its outbox runs during the next
+    measure."""
+    bench.inspector.wait_for_return(id_depot, timeout=SETTLE_TIMEOUT_SECONDS)
+    wait_until(
+        lambda: bench.client.state(id_depot).json()["statut"] == "ACQUITTE" or None,
+        f"dépôt {id_depot} acquitté",
+        SETTLE_TIMEOUT_SECONDS,
+    )
+
+
+def full_stack_versus_floor(bench: Bench, rounds: int) -> tuple[list[Figure], list[str]]:
     limit = bench.settings.limit_bytes
     size = bench.client.body_size_for_transaction(limit - NEAR_LIMIT_MARGIN_BYTES, META)
     body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
 
-    def reference() -> float:
+    reference_cpu, floor_cpu = bench.reference.pid, bench.floor.pid
+
+    def reference() -> tuple[float, float]:
         post = bench.client.http.post
+        cpu = server_cpu(reference_cpu)
         elapsed, response = timed(lambda: post(bench.deposits_path, content=content, headers=headers))
+        cpu = server_cpu(reference_cpu) - cpu
         assert response.status_code == 202, response.text
-        bench.inspector.wait_for_return(response.json()["idDepot"], timeout=60)  # its processing ends here
-        return elapsed
+        settled(bench, response.json()["idDepot"])
+        return elapsed, cpu
 
-    def floor() -> float:
-        elapsed, response = timed(lambda: bench.floor_http.post("/", content=content, headers=headers))
-        assert response.status_code == 202, response.text
-        return elapsed
+    def floor(step: str) -> Measure:
+        def measure() -> tuple[float, float]:
+            post = bench.floor_http.post
+            cpu = server_cpu(floor_cpu)
+            elapsed, response = timed(lambda: post("/", params={"etapes": step}, content=content, headers=headers))
+            assert response.status_code == 202, response.text
+            return elapsed, server_cpu(floor_cpu) - cpu
 
-    reference(), floor()  # warm-up: connections, token, caches
-    pairs = [(reference(), floor()) for _ in range(rounds)]
-    full, bare = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+        return measure
+
+    samples = interleaved({"pile": reference} | {step: floor(step) for step in FLOOR_STEPS}, rounds)
+    wall = {name: [s[0] for s in measured] for name, measured in samples.items()}
+    cpu = {name: [s[1] for s in measured] for name, measured in samples.items()}
+    full, bare = wall["pile"], wall["fsync"]
+    ratio = statistics.median(full) / statistics.median(bare)
+    figures = [
+        Figure(
+            f"(1) dépôt de {size / MB:.2f} Mo accepté, pile complète", statistics.median(full), "ms",
+            "plancher physique", statistics.median(bare), f"ratio ≤ {FULL_STACK_TARGET:.2f}".replace(".", ","),
+            ratio <= FULL_STACK_TARGET, tuple(full), tuple(bare),
+        ),
+        *floor_steps(wall, "plancher"),
+        Figure(
+            "(1) temps CPU du serveur jusqu'au 202, pile complète", statistics.median(cpu["pile"]), "ms",
+            "CPU du plancher", statistics.median(cpu["fsync"]), "—", None, tuple(cpu["pile"]), tuple(cpu["fsync"]),
+        ),
+        *floor_steps(cpu, "CPU du plancher"),
+    ]  # fmt: skip
+    per_round = Spread.of([f / b for f, b in zip(full, bare, strict=True)])
+    return figures, [
+        f"(1) pile complète ÷ plancher, manche par manche : médiane {per_round.median:.2f}, {per_round.text(2)}"
+    ]
+
+
+def floor_steps(samples: dict[str, list[float]], what: str) -> list[Figure]:
+    """The figures of the floor's steps, each against the whole floor."""
+    whole = statistics.median(samples["fsync"])
     return [
         Figure(
-            f"(1) dépôt de {size / MB:.2f} Mo accepté, pile complète (médiane)",
-            full * 1000, "ms", "plancher physique", bare * 1000, "ratio ≤ 1,3", full / bare <= 1.3,
+            f"(1) {what} : {label}", statistics.median(samples[step]), "ms", f"{what} complet", whole, "—", None,
+            tuple(samples[step]),
         )
+        for step, label in FLOOR_STEPS.items()
     ]  # fmt: skip
+
+
+def server_cpu(pid: int) -> float:
+    """The CPU time a server process's threads have run so far, in seconds, to the nanosecond (Linux's
+    schedstat: psutil's user + system times count in ticks of 10 ms, too coarse for one deposit)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 # -- 2. declared over-limit bodies ------------------------------------------------------------------------
@@ -316,16 +464,17 @@ def declared_refusals(bench: Bench, rounds: int) -> tuple[list[Figure], list[str
         samples["base"].append(round_trip(bench))
         for size in sizes:
             samples[size].append(expect_refusal(bench, size, token))
-    baseline = statistics.median(samples["base"]) * 1000
+    base = tuple(elapsed * 1000 for elapsed in samples["base"])
     figures, notes = [], []
     for size in sizes:
         refused = all(status.startswith(b"HTTP/1.1 413") for _, status in samples[size])
-        value = statistics.median(elapsed for elapsed, _ in samples[size]) * 1000
+        times = tuple(elapsed * 1000 for elapsed, _ in samples[size])
+        value = statistics.median(times)
         figures.append(
             Figure(
-                f"(2) refus de {size // MB} Mo déclarés, Expect: 100-continue (médiane)",
-                value, "ms", "aller-retour minimal", baseline,
-                "413 en quelques ms", refused and value <= FEW_MS,
+                f"(2) refus de {size // MB} Mo déclarés, Expect: 100-continue",
+                value, "ms", "aller-retour minimal", statistics.median(base),
+                "413 en quelques ms", refused and value <= FEW_MS, times, base,
             )
         )  # fmt: skip
     growth = figures[1].value / figures[0].value
@@ -518,16 +667,27 @@ def responsiveness(bench: Bench) -> list[Figure]:
 # -- the table ------------------------------------------------------------------------------------------
 
 
+def untrustworthy(figures: list[Figure]) -> list[str]:
+    """A warning for each repeated figure whose spread is too wide to trust this run's median."""
+    return [
+        f"[red]⚠ peu fiable, IQR {spread.relative_iqr:.0%} de la médiane (> {UNTRUSTWORTHY_IQR:.0%}) : {f.measure}[/]"
+        for f in figures
+        if (spread := f.spread) is not None and spread.relative_iqr > UNTRUSTWORTHY_IQR
+    ]
+
+
 def print_table(figures: list[Figure], notes: list[str], console: Console) -> None:
     table = Table(
         title="Banc d'essai de la référence à la limite de 20 Mo — ratio = valeur ÷ base de la même exécution"
     )
-    for column in ("Mesure", "Valeur", "Base (même exécution)", "Ratio", "Cible", "Atteinte"):
+    columns = ("Mesure", "Valeur (médiane)", "Dispersion : min-max ; IQR", "Base (même exécution)", "Ratio", "Cible")
+    for column in (*columns, "Atteinte"):
         table.add_column(column, overflow="fold")
     for f in figures:
         met = {True: "[green]oui[/]", False: "[red]non[/]", None: "—"}[f.met]
         value, base = f"{f.value:.2f} {f.unit}", f"{f.baseline_name} : {f.baseline:.2f} {f.unit}"
-        table.add_row(f.measure, value, base, f"{f.ratio:.2f}", f.target, met)
+        spread = f.spread.text() if f.spread else "—"
+        table.add_row(f.measure, value, spread, base, f"{f.ratio:.2f}", f.target, met)
     console.print(table)
     for note in notes:
         console.print(f"• {note}")
@@ -547,20 +707,26 @@ def main() -> int:
         Bench(Path(directory)) as bench,
         console.status("Banc d'essai en cours…"),
     ):
+        load = {"debut": os.getloadavg()}
         figures: list[Figure] = []
         notes: list[str] = []
-        if 1 in chosen:
-            figures += full_stack_versus_floor(bench, args.rounds)
-        if 2 in chosen:
-            refusals, notes = declared_refusals(bench, args.rounds)
-            figures += refusals
+        for number, measure in ((1, full_stack_versus_floor), (2, declared_refusals)):
+            if number in chosen:
+                more_figures, more_notes = measure(bench, args.rounds)
+                figures, notes = figures + more_figures, notes + more_notes
         figures += chunked_bytes_read(bench) if 3 in chosen else []
         figures += rss_under_concurrency(bench) if 4 in chosen else []
         figures += return_delays(bench, args.rounds) if 5 in chosen else []
         figures += responsiveness(bench) if 6 in chosen else []
-    print_table(figures, notes, console)
+        load["fin"] = os.getloadavg()
+    notes.append(
+        "charge de la machine (uptime, 1/5/15 min) : "
+        + " → ".join(" ".join(f"{x:.2f}" for x in v) for v in load.values())
+    )
+    print_table(figures, notes + untrustworthy(figures), console)
     if args.json:
-        args.json.write_text(json.dumps([f.to_json() for f in figures], indent=2, ensure_ascii=False), "utf-8")
+        document = {"charge": load, "figures": [f.to_json() for f in figures]}
+        args.json.write_text(json.dumps(document, indent=2, ensure_ascii=False), "utf-8")
     return 0
 
 

@@ -3,25 +3,38 @@
     python load/floor_server.py --port P --cert server.crt.pem --key server.key.pem --ca ca.pem --dir DIR
 
 It runs on the same server as the reference (uvicorn, httptools, uvloop) with the same TLS (mutual, TLS
-≥ 1.2): nothing else, no token, no contract, no multipart. `bench_limit.py` divides the reference's
-figures by this one's. Any GET answers 200 at once (a minimal round trip).
+≥ 1.2) and the same technique (chunks gathered in batches of `FEED_BATCH_BYTES`, hashed and written through a
+buffer of `WRITE_BUFFER_BYTES` on a worker thread while the event loop receives): nothing else, no token, no
+contract, no multipart. `bench_limit.py` divides the reference's figures by this one's. Any GET answers 200
+at once (a minimal round trip).
+
+`POST /?etapes=…` stops after a step, so that the floor's own cost is broken down in the same run: `flux`
+(receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file, removed at once
+so that its writeback does not weigh on the next measures), `fsync` (+ fsync of the file and of its
+directory: the default, the whole floor).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from urllib.parse import parse_qs
 
 import uvicorn
 
 from harness.foundations.tls import CertificatePair, server_context
+from harness.reference.app import FEED_BATCH_BYTES
+from harness.reference.intake import WRITE_BUFFER_BYTES
 
 Scope = dict[str, Any]
+STEPS = ("flux", "empreinte", "ecriture", "fsync")
+"""The floor's steps, in order: each one adds its work to the previous ones."""
 
 
 def floor_app(directory: Path) -> Any:
@@ -34,26 +47,77 @@ def floor_app(directory: Path) -> Any:
         if scope["method"] != "POST":
             await _answer(send, 200, b"{}")
             return
-        digest, size = await _store(directory / uuid.uuid4().hex, receive)
-        await _answer(send, 202, json.dumps({"tailleOctets": size, "empreinte": digest}).encode())
+        step = parse_qs(scope.get("query_string", b"").decode()).get("etapes", [STEPS[-1]])[0]
+        if step not in STEPS:
+            await _answer(send, 400, json.dumps({"etapes": list(STEPS)}).encode())
+            return
+        sink = Sink(directory / uuid.uuid4().hex, STEPS.index(step) + 1)
+        size = await _stream(receive, sink)
+        await _answer(send, 202, json.dumps({"tailleOctets": size, "empreinte": sink.digest()}).encode())
 
     return app
 
 
-async def _store(path: Path, receive: Any) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("wb", buffering=0) as handle:
-        more = True
-        while more:
-            message = await receive()
-            body = message.get("body", b"")
-            digest.update(body)
-            handle.write(body)
-            size += len(body)
-            more = message.get("more_body", False)
-        os.fsync(handle.fileno())
-    return digest.hexdigest(), size
+class Sink:
+    """Where the body's batches go, up to the step asked (1: dropped … 4: hashed, written and fsynced)."""
+
+    def __init__(self, path: Path, steps: int) -> None:
+        self._path = path
+        self._hash = hashlib.sha256() if steps >= 2 else None
+        self._file: IO[bytes] | None = path.open("wb", buffering=WRITE_BUFFER_BYTES) if steps >= 3 else None
+        self._sync = steps >= 4
+
+    @property
+    def busy(self) -> bool:
+        """Whether a batch means work for a thread (stream only: it does not)."""
+        return self._hash is not None
+
+    def take(self, batch: list[bytes]) -> None:
+        for chunk in batch:
+            if self._hash is not None:
+                self._hash.update(chunk)
+            if self._file is not None:
+                self._file.write(chunk)
+
+    def close(self) -> None:
+        """Flush the file, and fsync it with its directory; a file written but not fsynced is removed at
+        once: the kernel would otherwise write its dirty pages back while the next measures run."""
+        if self._file is None:
+            return
+        self._file.flush()
+        if not self._sync:
+            self._file.close()
+            self._path.unlink()
+            return
+        os.fsync(self._file.fileno())
+        descriptor = os.open(self._path.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        self._file.close()
+
+    def digest(self) -> str | None:
+        return self._hash.hexdigest() if self._hash is not None else None
+
+
+async def _stream(receive: Any, sink: Sink) -> int:
+    """Receive the body on the loop; each batch of `FEED_BATCH_BYTES` goes to `sink` on a worker thread."""
+    size, fed, batch, more = 0, 0, [], True
+    while more:
+        message = await receive()
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        size += len(body)
+        if not sink.busy:
+            continue
+        batch.append(body)
+        if size - fed >= FEED_BATCH_BYTES or not more:
+            await asyncio.to_thread(sink.take, batch)
+            batch, fed = [], size
+    if sink.busy:
+        await asyncio.to_thread(sink.close)
+    return size
 
 
 async def _answer(send: Any, status: int, body: bytes) -> None:

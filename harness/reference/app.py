@@ -7,11 +7,13 @@ contract, calls the `Titulaire` service and answers JSON or problem+json.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -67,8 +69,7 @@ async def deposit(request: Request) -> Response:
     with titulaire.deposit_slot():
         try:
             body, body_bytes = await _receive(request, intake, limits)
-            names = [d.name for d in body.documents]
-            checked = check_deposit_body(request, body.metadata, names, limits.metadata_depth)
+            checked = await _checked_while_flushed(request, intake, body, limits)
             metadata = metadata_in(request.url.path, checked)
             accepted = await titulaire.accept(metadata, body, body_bytes, request.headers.get("idempotency-key"), tags)
         except BaseException:
@@ -93,24 +94,40 @@ def run_tags(request: Request, max_length: int) -> RunTags:
 async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimits) -> tuple[ReceivedBody, int]:
     """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes.
 
-    The chunks are gathered into batches of `FEED_BATCH_BYTES`, each parsed and written on a worker thread:
-    the event loop only receives.
+    The chunks are gathered (not copied) into batches of `FEED_BATCH_BYTES`, each parsed and written on a
+    worker thread: the event loop only receives.
     """
-    received, chunks, batch = 0, aiter(request.stream()), bytearray()
+    received, fed, chunks, batch = 0, 0, aiter(request.stream()), []
     try:
         async with asyncio.timeout(limits.upload_seconds):
             while (chunk := await _next_chunk(chunks, limits.idle_seconds)) is not None:
                 received += len(chunk)
-                batch += chunk
-                if len(batch) >= FEED_BATCH_BYTES:
-                    await asyncio.to_thread(intake.feed, bytes(batch))
-                    batch.clear()
-            await asyncio.to_thread(intake.feed, bytes(batch))
+                batch.append(chunk)
+                if received - fed >= FEED_BATCH_BYTES:
+                    await asyncio.to_thread(intake.feed, batch)
+                    batch, fed = [], received
+            await asyncio.to_thread(intake.feed, batch)
     except TimeoutError as error:
         raise Problem(
             "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
         ) from error
-    return await asyncio.to_thread(intake.finish), received
+    return intake.finish(), received
+
+
+async def _checked_while_flushed(
+    request: Request, intake: MultipartIntake, body: ReceivedBody, limits: IntakeLimits
+) -> dict[str, Any]:
+    """The metadata checked against the contract on the loop while a thread puts the documents on stable
+    storage: the 202 waits for the longer of the two, not for their sum."""
+    flushed = asyncio.get_running_loop().run_in_executor(None, intake.flush)  # starts now, not at the next await
+    try:
+        checked = check_deposit_body(request, body.metadata, [d.name for d in body.documents], limits.metadata_depth)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the refusal is the answer; the thread must end before the discard
+            await flushed
+        raise
+    await flushed
+    return checked
 
 
 async def _next_chunk(chunks: AsyncIterator[bytes], idle_seconds: float) -> bytes | None:

@@ -51,7 +51,8 @@ def boundary_of(content_type: str, max_length: int) -> bytes:
 class MultipartIntake:
     """Feed it the body chunk by chunk; it writes the documents under `directory`.
 
-    Call `finish()` once the body is complete, or `discard()` to remove everything written.
+    Call `finish()` once the body is complete, then `flush()` (on a thread), or `discard()` to remove
+    everything written.
     """
 
     def __init__(self, boundary: bytes, directory: Path, limits: IntakeLimits) -> None:
@@ -67,26 +68,31 @@ class MultipartIntake:
         self._size = 0
         self._documents: list[DocumentRecord] = []
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunks: list[bytes]) -> None:
+        """Parse the next chunks of the body, writing what belongs to documents."""
         try:
-            self._reader.write(chunk)
+            for chunk in chunks:
+                self._reader.write(chunk)
         except Problem:
             raise
         except Exception as error:
             raise Problem("requete-invalide", "Le corps multipart est mal formé.") from error
 
     def finish(self) -> ReceivedBody:
-        """Check the body was complete, flush the documents to stable storage, and describe them."""
+        """Check the body was complete and describe it (its documents reach stable storage by `flush`)."""
         if not self._reader.ended:
             raise Problem("requete-invalide", "Le corps multipart est incomplet (délimiteur final absent).")
-        for document in self._documents:
-            _fsync_file(document.path)
-        _fsync_dir(self._directory)
         digest = self._deposit_hash.hexdigest() if self._deposit_hash else hashlib.sha256().hexdigest()
         metadata = bytes(self._metadata) if self._metadata is not None else None
         return ReceivedBody(
             directory=self._directory, metadata=metadata, documents=list(self._documents), digest=digest
         )
+
+    def flush(self) -> None:
+        """Put the documents and their directory on stable storage (fsync)."""
+        for document in self._documents:
+            _fsync_file(document.path)
+        _fsync_dir(self._directory)
 
     def discard(self) -> None:
         if self._file is not None:

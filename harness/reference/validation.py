@@ -1,17 +1,18 @@
 """Requests and responses of the reference checked against the titulaire contract of their route (openapi-core).
 
 The contract is the only place where models are described. A deposit body is too large to hand to
-openapi-core whole, so its parameters are validated as received and its body through a surrogate: the
-same multipart message with the `metadonnees` part as received and every document part emptied.
+openapi-core whole, so its parameters are validated as received and its body as its parts were decoded on
+the way in (the `metadonnees` part parsed, every document part empty): openapi-core checks them against
+the contract's schema of the multipart body without building or re-reading a message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.validation.request.validators import V30RequestBodyValidator, V30RequestParametersValidator
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from harness.foundations.contract_errors import describe
 from harness.foundations.contracts import ContractRequest, ContractResponse, openapi
+from harness.foundations.multipart import DOCUMENT_PART, METADATA_PART
 from harness.foundations.problems import Problem
 from harness.reference.versions import contract_for
 
@@ -94,21 +96,28 @@ def check_deposit_body(
     parsed = parse_metadata(metadata, max_depth)
     if not document_names:
         raise Problem("requete-invalide", "Le dépôt ne contient aucune partie « document ».")
-    surrogate = httpx.Request(
-        "POST",
-        "https://surrogate/",
-        files=[("metadonnees", (None, metadata, "application/json"))]
-        + [("document", (name, b"", "application/octet-stream")) for name in document_names],
-    )
-    body = surrogate.read()
-    checked = contract_request(request, body, surrogate.headers["content-type"])
+    parts = {METADATA_PART: parsed, DOCUMENT_PART: [b""] * len(document_names)}
     spec = openapi(contract_for(request.url.path)).spec
-    errors = list(V30RequestBodyValidator(spec).iter_errors(checked.for_openapi()))
+    errors = list(DecodedBodyValidator(spec, parts).iter_errors(contract_request(request, metadata).for_openapi()))
     if errors:
         raise Problem(
             "metadonnees-invalides", "Les métadonnées ne sont pas conformes au contrat.", {"erreurs": describe(errors)}
         )
     return parsed
+
+
+class DecodedBodyValidator(V30RequestBodyValidator):
+    """openapi-core's check of a request body, given the body's parts already decoded: the operation, the
+    media type and the schema are the contract's, but the body is not deserialised again."""
+
+    def __init__(self, spec: Any, parts: dict[str, Any]) -> None:
+        super().__init__(spec)
+        self._parts = parts
+
+    def _deserialise_media_type(
+        self, media_type: Any, mimetype: str, parameters: Mapping[str, str], value: bytes
+    ) -> Any:
+        return self._parts
 
 
 class ResponseAudit:
