@@ -1,5 +1,6 @@
 """Addon `billing`: traffic without `X-Recette-Run`/`X-Recette-Motif` gets the proxy run's tags; on stop,
-the ledger gets the proxy run's line (the deposits and bytes it tagged itself)."""
+the ledger gets the proxy run's line: the deposits it tagged itself that the titulaire accepted, and their
+bytes, as the campaign's `DepositMeter` counts them."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ class Billing:
 
     def response(self, flow: http.HTTPFlow) -> None:
         exchange = of(flow)
-        if exchange.tagged_by_proxy:
+        if exchange.tagged_by_proxy and exchange.is_deposit and exchange.status == 202:
+            self.deposits += 1
             self.bytes_sent += exchange.request.size
-            self.deposits += exchange.is_deposit and exchange.status == 202
 
     def done(self) -> None:
         if self.ledger is not None:

@@ -7,6 +7,7 @@ and the ledger line when it stops (SIGTERM).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from harness.foundations.resources import PACKAGE
-from harness.foundations.servers import START_TIMEOUT_SECONDS
+from harness.foundations.servers import START_TIMEOUT_SECONDS, free_socket
 from harness.proxy.settings import READY_FILE, ProxySettings
 
 PYTHON_VARIABLE = "RECETTE_PROXY_PYTHON"
@@ -47,6 +48,7 @@ class ProxyProcess:
         python = proxy_python()
         if not python.exists():
             raise ProxyError(f"interpréteur du proxy absent : {python} (make .venv-proxy/.installed)")
+        self.settings = _with_ports(self.settings)
         ready = self.settings.run_dir / READY_FILE
         ready.unlink(missing_ok=True)
         settings_file = self.settings.write()
@@ -81,3 +83,14 @@ class ProxyProcess:
 
     def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
+
+
+def _with_ports(settings: ProxySettings) -> ProxySettings:
+    """Each leg on its port, a free one chosen here when 0 (mitmproxy refuses two modes on port 0)."""
+    legs = tuple(dataclasses.replace(leg, port=leg.port or _free_port()) for leg in settings.legs)
+    return dataclasses.replace(settings, legs=legs)
+
+
+def _free_port() -> int:
+    with free_socket() as sock:
+        return int(sock.getsockname()[1])

@@ -1,5 +1,7 @@
 """Addon `limit`: a transaction over 20,000,000 bytes (request and response bodies) is flagged; a request
-declaring more is refused, when asked, with the reference's own 413 problem+json."""
+declaring more is refused, when asked, with the reference's own 413 problem+json, never forwarded. mitmproxy
+answers only once it has read the request: a refused body is buffered whole first (bounding that is a
+follow-up: mitmproxy's `body_size_limit` answers its own text 413)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,6 @@ async def serve(settings: ProxySettings, clock: Clock = utc_now) -> None:
         confdir=str(settings.run_dir / "mitmproxy"),
         certs=[f"*={_presented(settings)}"],
         ssl_verify_upstream_trusted_ca=str(settings.ca),
-        stream_large_bodies=str(settings.body_bytes),
         termlog_verbosity="warn",
     )
     leg_of: LegOf = lambda client: specs[client.proxy_mode.full_spec]  # noqa: E731

@@ -1,9 +1,10 @@
 """Addon `streaming`: every body measured and hashed (SHA-256) as it goes; large ones never held whole.
 
-mitmproxy streams a body larger than its `stream_large_bodies` option (set to the kept-body size): such a
-body is fed chunk by chunk through the exchange's `BodyMeter` and forwarded at once. A body of unknown size
-(chunked) is streamed too. A smaller body is buffered by mitmproxy (the contract addon reads it) and measured
-whole.
+A body declared larger than the kept-body size, or of unknown size (chunked), is streamed: fed chunk by
+chunk through the exchange's `BodyMeter` and forwarded at once. A smaller body is buffered by mitmproxy (the
+contract addon reads it) and measured whole. The choice is made here, per flow, rather than by mitmproxy's
+`stream_large_bodies` option: that option streams a flow again once its buffer grows past the size, even a
+flow the `limit` addon has already answered with a 413 (mitmproxy then fails it), so it stays unset.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ class Streaming:
 
     def _meter(self, message: http.Message) -> BodyMeter:
         meter = BodyMeter(self.keep_bytes)
-        unknown_size = "content-length" not in message.headers and "chunked" in message.headers.get(
-            "transfer-encoding", ""
-        )
-        if message.stream or unknown_size:
+        declared = message.headers.get("content-length")
+        large = int(declared) > self.keep_bytes if declared and declared.isdigit() else False
+        unknown_size = declared is None and "chunked" in message.headers.get("transfer-encoding", "")
+        if large or unknown_size:
             meter.streamed = True
             message.stream = meter.feed
         return meter

@@ -1,0 +1,210 @@
+"""`recette proxy`: the reference driven through the proxy on both legs, for real (mitmproxy in its own
+process, mutual TLS both sides), and what its journal, HAR and page then hold."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from markupsafe import escape
+
+from harness.campaign.environment import Environment, callback_path
+from harness.foundations.asp_client import AspClient, DepositBody
+from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
+from harness.foundations.tokens import ClientCredentialsAuth
+from harness.proxy.exchange import REDACTED, redacted_body
+from harness.proxy.journal import JOURNAL_FILE, read_journal
+from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
+from harness.proxy.settings import FaultRule, ProxySettings, both_legs
+from tests.conftest import metadonnees, pdf, start_environment
+from tests.helpers import assert_problem, free_port, wait_until
+
+pytestmark = pytest.mark.skipif(not proxy_python().exists(), reason="make .venv-proxy/.installed")
+
+RUN_ID = "proxy-essai"
+LIMIT = 200_000
+
+
+class Proxied:
+    """An embedded environment whose reference posts its returns to the proxy's callback leg (`port`)."""
+
+    def __init__(self, directory: Path, *faults: str) -> None:
+        self.directory, self.port = directory, free_port()
+        self.env: Environment = start_environment(
+            directory / "env", callback_url=f"https://127.0.0.1:{self.port}{callback_path()}", faults=faults
+        )
+        self.runs = 0
+
+    def settings(self, callback_port: int | None = None, **overrides: Any) -> ProxySettings:
+        """Settings of a new proxy run; `callback_port`: 0 for a proxy the reference does not post to."""
+        env, self.runs = self.env, self.runs + 1
+        port = self.port if callback_port is None else callback_port
+        legs = both_legs(
+            env.titulaire_url, env.callback_server.url, env.certs.asp_client, env.certs.titulaire_client, port
+        )
+        fields: dict[str, Any] = {
+            "tags": BillingTags.create(run_id=RUN_ID),
+            "ledger": self.directory / "reports" / LEDGER_NAME,
+            "max_return_delay_seconds": 30.0,
+        }
+        run_dir = self.directory / "reports" / f"run-{self.runs}"
+        return ProxySettings(run_dir, env.certs.ca, env.certs.server, legs, **(fields | overrides))
+
+    def client(self, proxy: ProxyProcess) -> AspClient:
+        verify = self.env.certs.client_context(self.env.certs.asp_client)
+        auth = ClientCredentialsAuth(self.env.credentials(), verify)
+        return AspClient(proxy.urls["titulaire"], verify, auth, major=self.env.current_major())
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+    setup = Proxied(tmp_path_factory.mktemp("proxy"))
+    yield setup
+    setup.env.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(proxied: Proxied) -> Iterator[ProxyProcess]:
+    """One proxy for the module's tests that need no stop: bodies over 1 KiB streamed, over 200 kB refused."""
+    with ProxyProcess(proxied.settings(body_bytes=1024, limit_bytes=LIMIT, refuse_over_limit=True)) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def off_contract(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
+    """The reference with `premier-retour-hors-contrat`: each return first posted with a status off contract."""
+    setup = Proxied(tmp_path_factory.mktemp("proxy-fault"), "premier-retour-hors-contrat")
+    yield setup
+    setup.env.stop()
+
+
+def journal(proxy: ProxyProcess) -> list[dict[str, Any]]:
+    return read_journal(proxy.settings.run_dir / JOURNAL_FILE)
+
+
+def returns_of(run_dir: Path, id_depot: str, count: int = 1) -> list[dict[str, Any]]:
+    """Wait for `count` callback-leg lines of `id_depot` in the live journal."""
+
+    def arrived() -> list[dict[str, Any]] | None:
+        lines = [line for line in read_journal(run_dir / JOURNAL_FILE) if line["jambe"] == "asp-callback"]
+        lines = [line for line in lines if line["idDepot"] == id_depot]
+        return lines if len(lines) >= count else None
+
+    return wait_until(arrived, f"{count} retour(s) de {id_depot} dans le journal")
+
+
+def test_a_deposit_through_the_proxy_is_journaled_on_both_legs(proxied: Proxied, proxy: ProxyProcess) -> None:
+    settings = proxy.settings
+    with proxied.client(proxy) as client:
+        body = client.body(metadonnees(), [pdf()])
+        answer = client.send_body(body)
+        assert answer.status_code == 202, answer.text
+        id_depot = answer.json()["idDepot"]
+        (retour,) = returns_of(settings.run_dir, id_depot)
+    deposit = next(line for line in journal(proxy) if line["idDepot"] == id_depot)
+    assert (deposit["jambe"], deposit["methode"], deposit["statut"]) == ("titulaire", "POST", 202)
+    assert deposit["octetsRequete"] == body.size
+    assert deposit["octetsReponse"] == len(answer.content)
+    assert deposit["transaction"] == {
+        "octets": deposit["octetsRequete"] + deposit["octetsReponse"],
+        "limiteOctets": LIMIT,
+        "depassee": False,
+    }
+    assert deposit["client"].startswith("CN=asp-client")
+    assert retour["client"].startswith("CN=titulaire-client")
+    for line in (deposit, retour):
+        assert line["etiquettes"] == {"run": RUN_ID, "motif": "recette", "ajouteesParLeProxy": True}
+        assert line["contrat"] == {"requete": "conforme", "reponse": "conforme"}
+        assert line["violations"] == []
+    assert retour["statut"] == 202 and retour["idRetour"]
+    assert retour["rapprochement"] == {"idDepot": id_depot, "verdict": "conforme", "defauts": []}
+    assert {name.lower(): value for name, value in deposit["entetesRequete"]}["authorization"] == REDACTED
+    kept = (settings.run_dir / deposit["fichiers"]["requete"]).read_bytes()
+    assert kept == body.content()
+
+
+def test_a_return_off_contract_is_flagged_in_the_journal_the_har_and_the_page(off_contract: Proxied) -> None:
+    settings = off_contract.settings()
+    with ProxyProcess(settings) as proxy, off_contract.client(proxy) as client:
+        body = client.body(metadonnees(), [pdf()])
+        id_depot = client.send_body(body).json()["idDepot"]
+        draft, corrected = returns_of(settings.run_dir, id_depot, count=2)
+    assert draft["contrat"]["requete"] == "non conforme"
+    assert any("corps.statut" in violation for violation in draft["violations"])
+    assert corrected["contrat"]["requete"] == "conforme"
+    assert corrected["rapprochement"]["verdict"] == "non conforme"
+    har = json.loads((settings.run_dir / "journal.har").read_text(encoding="utf-8"))
+    entries = har["log"]["entries"]
+    flagged = [e for e in entries if e["_recette"]["violations"]]
+    assert [e["request"]["url"].endswith(callback_path()) for e in flagged] == [True]
+    assert "BROUILLON" in flagged[0]["request"]["postData"]["text"]
+    page = (settings.run_dir / "journal.html").read_text(encoding="utf-8")
+    assert str(escape(draft["violations"][0])) in page
+    assert 'class="hors-contrat"' in page and id_depot in page
+    (verdict,) = json.loads((settings.run_dir / "rapprochement.json").read_text(encoding="utf-8"))
+    assert (verdict["idDepot"], verdict["verdict"]) == (id_depot, "non conforme")
+    (line,) = [row for row in read_ledger(settings.ledger or Path()) if row["idExecution"] == RUN_ID]
+    assert (line["depotsEnvoyes"], line["octetsEnvoyes"]) == ("1", str(body.size))
+
+
+def test_a_client_without_certificate_is_refused(proxied: Proxied, proxy: ProxyProcess) -> None:
+    context = ssl.create_default_context(cafile=str(proxied.env.certs.ca))
+    with pytest.raises(httpx.TransportError), httpx.Client(verify=context) as anonymous:
+        anonymous.get(f"{proxy.urls['titulaire']}/v1/sante")
+
+
+def test_a_transaction_over_the_limit_is_refused_with_the_references_413(proxied: Proxied, proxy: ProxyProcess) -> None:
+    with proxied.client(proxy) as client:
+        answer = client.send_body(DepositBody.of_size(metadonnees(), LIMIT + 1))
+    problem = assert_problem(answer, 413, "transaction-trop-volumineuse")
+    assert problem["limiteOctets"] == LIMIT
+    (line,) = [
+        line for line in journal(proxy) if line["octetsReponse"] == len(answer.content) and line["statut"] == 413
+    ]
+    assert line["marques"] == ["limite-depassee", "refusee-413"]
+
+
+def test_an_injected_503_answers_problem_json_on_its_leg(proxied: Proxied) -> None:
+    settings = proxied.settings(callback_port=0, faults=(FaultRule.parse("titulaire:503:0.5"),))
+    with ProxyProcess(settings) as proxy, proxied.client(proxy) as client:
+        answers = [client.health() for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 503, 200, 503]
+    assert_problem(answers[1], 503, "service-indisponible")
+    flags = [line["marques"] for line in read_journal(settings.run_dir / JOURNAL_FILE) if line["chemin"] == "/v1/sante"]
+    assert flags == [[], ["panne-503"], [], ["panne-503"]]
+
+
+def test_a_large_body_is_streamed_measured_and_hashed(proxied: Proxied, proxy: ProxyProcess) -> None:
+    body = DepositBody.of_size(metadonnees(), LIMIT // 2)
+    with proxied.client(proxy) as client:
+        answer = client.send_body(body)
+    assert answer.status_code == 202, answer.text
+    (line,) = [line for line in journal(proxy) if line["idDepot"] == answer.json()["idDepot"] and line["statut"] == 202]
+    content = body.content()
+    assert line["flux"]["requete"] is True and "requete" not in line["fichiers"]
+    assert (line["octetsRequete"], line["empreinteRequete"]) == (len(content), hashlib.sha256(content).hexdigest())
+
+
+def test_the_proxy_without_its_interpreter_is_a_one_line_error(
+    proxied: Proxied, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RECETTE_PROXY_PYTHON", str(tmp_path / "absent"))
+    with pytest.raises(ProxyError, match="interpréteur du proxy absent"):
+        ProxyProcess(proxied.settings()).start()
+
+
+def test_faults_and_secrets_are_read_as_documented() -> None:
+    assert FaultRule.parse("asp-callback:delai:1:2.5") == FaultRule("delai", "asp-callback", 1.0, 2.5)
+    with pytest.raises(ValueError, match="panne inconnue"):
+        FaultRule.parse("titulaire:explosion")
+    with pytest.raises(ValueError, match="jambe inconnue"):
+        FaultRule.parse("ailleurs:503")
+    redacted = redacted_body(b"grant_type=client_credentials&client_secret=s3cr3t")
+    assert b"s3cr3t" not in redacted and REDACTED.encode() in redacted
+    assert b"abc" not in redacted_body(b'{"access_token": "abc", "expires_in": 60}')
