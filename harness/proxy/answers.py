@@ -8,7 +8,7 @@ from harness.foundations.problems import Problem
 
 
 def answer(flow: http.HTTPFlow, problem: Problem) -> None:
-    """Answer `flow` with `problem` without forwarding it (its body, if any, read and kept by mitmproxy, not streamed)."""
+    """Answer `flow` with `problem` without forwarding it (its body, if any, read by mitmproxy, not streamed)."""
     response = problem.response(flow.request.path.split("?", 1)[0])
     flow.request.stream = False
     headers = {name.decode(): value.decode() for name, value in response.raw_headers}
