@@ -17,6 +17,7 @@ COMMANDS = {
     "gate": "harness.cli.gate:gate",
     "lint": "harness.cli.lint:lint",
     "load": "harness.cli.load:load",
+    "proxy": "harness.cli.proxy:proxy",
 }
 """Each subcommand's `module:attribute`."""
 

@@ -46,7 +46,8 @@ class ServeError(click.ClickException):
     help="Dossier de l'environnement, conservé (repris tel quel au redémarrage) ; sinon un dossier temporaire.",
 )
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Date de la référence (AAAA-MM-JJ).")
-def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None) -> None:
+@click.option("--proxy", "with_proxy", is_flag=True, help="Placer le proxy de recette sur les deux jambes (journal).")
+def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None, with_proxy: bool = False) -> None:
     """Démarre l'environnement complet sur 127.0.0.1 jusqu'à Ctrl-C ou SIGTERM."""
     if state_file is not None and not state_file.parent.is_dir():
         raise ServeError(f"le dossier du fichier d'état n'existe pas : {state_file.parent}")
@@ -56,8 +57,11 @@ def serve(state_file: Path | None, run_dir: Path | None, day: datetime | None) -
     clock = OffsetClock.on(day.date()) if day else OffsetClock()
     with _environment_directory(run_dir) as directory:
         state_file = state_file or directory / "etat.json"
-        with _started(Environment(directory, EnvironmentOptions(clock=clock)), state_file) as env:
+        proxied = ProxiedServe(with_proxy)
+        options = EnvironmentOptions(clock=clock, reference=proxied.reference_settings())
+        with _started(Environment(directory, options), state_file) as env, proxied.started(env, state_file):
             _print_environment(env, state_file)
+            proxied.print_proxy(env, state_file)
             while not stop.wait(0.5):
                 pass
             console.print("Arrêt de l'environnement…")
@@ -143,3 +147,56 @@ def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
             f"curl -s {recette} {state['asp_callback']['url']}/_inspection/retours",
         ]
     )
+
+
+# -- `--proxy`: the recette proxy in front of both legs of the embedded environment ----------------------
+# (its imports are local: this block stays whole beside the other helpers' additions to this file)
+
+
+class ProxiedServe:
+    """With `--proxy`: the reference posts its returns to the proxy's callback leg (a port chosen before it
+    starts), the proxy forwards to the mock ASP; the state file gets a `proxy` key (its URLs, its journal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        from harness.proxy.launcher import free_port
+
+        self.callback_port = free_port() if enabled else 0
+
+    def reference_settings(self) -> dict[str, Any]:
+        if not self.enabled:
+            return {}
+        from harness.campaign.environment import callback_path
+
+        return {"callback_url": f"https://127.0.0.1:{self.callback_port}{callback_path()}"}
+
+    @contextlib.contextmanager
+    def started(self, env: Environment, state_file: Path) -> Iterator[None]:
+        if not self.enabled:
+            yield
+            return
+        from harness.cli.proxy import embedded_settings, started
+        from harness.foundations.billing import BillingTags
+
+        tags = BillingTags.create().on_embedded_reference()
+        with started(embedded_settings(env, Path("reports"), tags, self.callback_port)) as running:
+            state = json.loads(state_file.read_text(encoding="utf-8"))
+            state["proxy"] = {
+                "titulaire": running.urls["titulaire"],
+                "asp_callback": running.urls["asp-callback"],
+                "journal": str(running.settings.run_dir.resolve() / "journal.jsonl"),
+            }
+            state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            yield
+
+    def print_proxy(self, env: Environment, state_file: Path) -> None:
+        if not self.enabled:
+            return
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        console.print(f"\nProxy devant le titulaire : {state['proxy']['titulaire']}")
+        console.print(f"Proxy devant l'API de retour : {state['proxy']['asp_callback']}")
+        console.print(f"Journal des échanges : {state['proxy']['journal']}")
+        console.print("Déposer une pièce à travers le proxy :")
+        through = state | {"titulaire": {"url": state["proxy"]["titulaire"]}}
+        example = _curl_example(through, state_file, env.current_major())
+        console.print(example, highlight=False, markup=False, soft_wrap=True)

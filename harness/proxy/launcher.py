@@ -87,10 +87,10 @@ class ProxyProcess:
 
 def _with_ports(settings: ProxySettings) -> ProxySettings:
     """Each leg on its port, a free one chosen here when 0 (mitmproxy refuses two modes on port 0)."""
-    legs = tuple(dataclasses.replace(leg, port=leg.port or _free_port()) for leg in settings.legs)
+    legs = tuple(dataclasses.replace(leg, port=leg.port or free_port()) for leg in settings.legs)
     return dataclasses.replace(settings, legs=legs)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with free_socket() as sock:
         return int(sock.getsockname()[1])
