@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import signal
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from markupsafe import escape
 
 from harness.campaign.environment import Environment, callback_path
+from harness.cli import main
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
@@ -24,6 +31,7 @@ from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.settings import FaultRule, ProxySettings, both_legs
 from tests.conftest import metadonnees, pdf, start_environment
 from tests.helpers import assert_problem, free_port, wait_until
+from tests.test_cli import read_until
 
 pytestmark = pytest.mark.skipif(not proxy_python().exists(), reason="make .venv-proxy/.installed")
 
@@ -212,3 +220,52 @@ def test_faults_and_secrets_are_read_as_documented() -> None:
     assert b"s3cr3t" not in redacted
     assert REDACTED.encode() in redacted
     assert b"abc" not in redacted_body(b'{"access_token": "abc", "expires_in": 60}')
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl n'est pas installé")
+def test_serve_with_the_proxy_then_the_printed_curl_journals_both_legs(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    command = [sys.executable, "-m", "harness.cli", "serve", "--proxy", "--state-file", str(state_file)]
+    env = os.environ | {"COLUMNS": "400"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path
+    )
+    try:
+        printed = read_until(process, "à travers le proxy")
+        printed += "".join(process.stdout.readline() for _ in range(2)) if process.stdout else ""
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        assert set(state["proxy"]) == {"titulaire", "asp_callback", "journal"}
+        through = printed.split("à travers le proxy", 1)[1].splitlines()[1:3]
+        assert through[1].endswith(f"{state['proxy']['titulaire']}/v1/depots")
+        deposit = subprocess.run(["bash", "-c", "\n".join(through)], capture_output=True, text=True, timeout=60)
+        id_depot = json.loads(deposit.stdout)["idDepot"]
+        (retour,) = returns_of(Path(state["proxy"]["journal"]).parent, id_depot)
+        assert retour["rapprochement"]["verdict"] == "conforme"
+        assert retour["etiquettes"]["ajouteesParLeProxy"] is True
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert (Path(state["proxy"]["journal"]).parent / "journal.html").is_file()
+    (line,) = read_ledger(tmp_path / "reports" / LEDGER_NAME)
+    assert (line["depotsEnvoyes"], line["facturable"]) == ("1", "non"), "the embedded reference is not billable"
+
+
+def test_a_bad_fault_is_a_one_line_error_before_anything_starts(proxied: Proxied) -> None:
+    certs = proxied.env.certs
+    pems = {
+        "--ca": certs.ca,
+        "--cert": certs.server.cert,
+        "--key": certs.server.key,
+        "--asp-cert": certs.asp_client.cert,
+        "--asp-key": certs.asp_client.key,
+        "--titulaire-cert": certs.titulaire_client.cert,
+        "--titulaire-key": certs.titulaire_client.key,
+    }
+    arguments = [item for flag, path in pems.items() for item in (flag, str(path))]
+    urls = ["--titulaire", proxied.env.titulaire_url, "--callback", proxied.env.callback_server.url]
+    result = CliRunner().invoke(main, ["proxy", *arguments, *urls, "--panne", "titulaire:explosion"])
+    assert result.exit_code == 2
+    assert "panne inconnue « explosion »" in result.output
