@@ -66,6 +66,10 @@ class ProxyProcess:
         self.urls = json.loads(ready.read_text(encoding="utf-8"))
         return self
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
     def stop(self) -> None:
         """SIGTERM, then wait for the journal's last files (killed past `STOP_TIMEOUT_SECONDS`)."""
         if self._process is None or self._process.poll() is not None:
