@@ -83,8 +83,8 @@ def main() -> None:
         "rss": rss.to_json() if rss else None,
     }
     table = Table("mesure", "valeur", "référence", "cible")
-    table.add_row("dépôt de 20 Mo par le proxy", f"{proxied_s:.3f} s", f"direct {direct_s:.3f} s", "≤ 1,3 ×")
-    table.add_row("", f"{figures['ratio']} ×", "", "")
+    table.add_row("dépôt de 20 Mo par le proxy", f"{proxied_s:.3f} s", f"direct {direct_s:.3f} s", "≤ 1,3 fois")
+    table.add_row("", f"{figures['ratio']} fois", "", "")
     growth = f"{rss.growth_bytes / MIB:.1f} Mio" if rss else "illisible"
     table.add_row(f"croissance RSS du proxy, {CONCURRENT_DEPOSITS} dépôts simultanés", growth, "", "≤ 64 Mio")
     Console().print(table)
