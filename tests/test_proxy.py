@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +27,15 @@ from harness.cli import main
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
-from harness.proxy.exchange import REDACTED, redacted_body
+from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
+from harness.proxy.page import write_page
 from harness.proxy.settings import FaultRule, ProxySettings, both_legs
 from tests.conftest import metadonnees, pdf, start_environment
 from tests.helpers import assert_problem, free_port, wait_until
 from tests.test_cli import read_until
+from tests.test_pv import chromium_or_fail, run_chromium
 
 pytestmark = pytest.mark.skipif(not proxy_python().exists(), reason="make .venv-proxy/.installed")
 
@@ -269,3 +273,29 @@ def test_a_bad_fault_is_a_one_line_error_before_anything_starts(proxied: Proxied
     result = CliRunner().invoke(main, ["proxy", *arguments, *urls, "--panne", "titulaire:explosion"])
     assert result.exit_code == 2
     assert "panne inconnue « explosion »" in result.output
+
+
+def exchange_line(number: int, status: int, run: str, violations: list[str]) -> dict[str, Any]:
+    exchange = Exchange(number, "asp-callback", datetime(2026, 12, 15, 12, tzinfo=UTC), "POST", "/v1/retours", None)
+    exchange.status, exchange.run, exchange.violations = status, run, violations
+    return exchange.line(20_000_000)
+
+
+@pytest.mark.slow
+def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(tmp_path: Path) -> None:
+    chromium = chromium_or_fail()
+    lines = [
+        exchange_line(1, 422, "run-a", ["requête : corps.statut — valeur hors contrat"]),
+        exchange_line(2, 202, "run-a", []),
+        exchange_line(3, 202, "run-b", []),
+    ]
+    page = write_page(lines, tmp_path)
+    address = f"{page.resolve().as_uri()}?statut=202&run=run-a"
+    dom = run_chromium(chromium, tmp_path / "profil", "--dump-dom", address).stdout
+    rows = re.findall(r'<tr data-run="([^"]*)" data-statut="(\d+)"([^>]*)>', dom)
+    assert [(run, status, "display: none" in rest) for run, status, rest in rows] == [
+        ("run-a", "422", True),
+        ("run-a", "202", False),
+        ("run-b", "202", True),
+    ]
+    assert "corps.statut — valeur hors contrat" in dom

@@ -1,5 +1,6 @@
 """The journal as a page people read (`journal.html`): one self-contained file (no script or style fetched),
-each deposit with its returns, then every exchange, filterable by run and status."""
+each deposit with its returns, then every exchange, filterable by run and status (also from the address:
+`journal.html?run=ID&statut=422`)."""
 
 from __future__ import annotations
 
