@@ -3,6 +3,7 @@ process, mutual TLS both sides), and what its journal, HAR and page then hold.""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from markupsafe import escape
 
 from harness.campaign.environment import Environment, callback_path
 from harness.cli import main
+from harness.cli.proxy import embedded_settings
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
@@ -31,7 +33,7 @@ from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
-from harness.proxy.settings import FaultRule, ProxySettings, both_legs
+from harness.proxy.settings import FaultRule, ProxySettings
 from tests.conftest import metadonnees, pdf, start_environment
 from tests.helpers import assert_problem, free_port, wait_until
 from tests.test_cli import read_until
@@ -54,19 +56,13 @@ class Proxied:
         self.runs = 0
 
     def settings(self, callback_port: int | None = None, **overrides: Any) -> ProxySettings:
-        """Settings of a new proxy run; `callback_port`: 0 for a proxy the reference does not post to."""
-        env, self.runs = self.env, self.runs + 1
+        """Settings of a new proxy run (`recette serve --proxy`'s); `callback_port`: 0 for a proxy the reference
+        does not post to."""
+        self.runs += 1
         port = self.port if callback_port is None else callback_port
-        legs = both_legs(
-            env.titulaire_url, env.callback_server.url, env.certs.asp_client, env.certs.titulaire_client, port
-        )
-        fields: dict[str, Any] = {
-            "tags": BillingTags.create(run_id=RUN_ID),
-            "ledger": self.directory / "reports" / LEDGER_NAME,
-            "max_return_delay_seconds": 30.0,
-        }
-        run_dir = self.directory / "reports" / f"run-{self.runs}"
-        return ProxySettings(run_dir, env.certs.ca, env.certs.server, legs, **(fields | overrides))
+        reports = self.directory / "reports" / f"run-{self.runs}"
+        settings = embedded_settings(self.env, reports, BillingTags.create(run_id=RUN_ID), port)
+        return dataclasses.replace(settings, **({"max_return_delay_seconds": 30.0} | overrides))
 
     def client(self, proxy: ProxyProcess) -> AspClient:
         verify = self.env.certs.client_context(self.env.certs.asp_client)
@@ -184,14 +180,34 @@ def test_a_transaction_over_the_limit_is_refused_with_the_references_413(proxied
     assert line["marques"] == ["limite-depassee", "refusee-413"]
 
 
-def test_an_injected_503_answers_problem_json_on_its_leg(proxied: Proxied) -> None:
-    settings = proxied.settings(callback_port=0, faults=(FaultRule.parse("titulaire:503:0.5"),))
-    with ProxyProcess(settings) as proxy, proxied.client(proxy) as client:
-        answers = [client.health() for _ in range(4)]
+def test_injected_faults_apply_to_their_leg_and_share(proxied: Proxied) -> None:
+    rules = ("titulaire:503:0.5", "titulaire:delai:0.5:0.2", "asp-callback:coupure")
+    settings = proxied.settings(callback_port=0, faults=tuple(FaultRule.parse(rule) for rule in rules))
+    with ProxyProcess(settings) as proxy:
+        with proxied.client(proxy) as client:
+            answers = [client.health() for _ in range(4)]
+        titulaire = proxied.env.certs.client_context(proxied.env.certs.titulaire_client)
+        with pytest.raises(httpx.RemoteProtocolError), httpx.Client(verify=titulaire) as callback:
+            callback.post(f"{proxy.urls['asp-callback']}{callback_path()}", json={})
     assert [a.status_code for a in answers] == [200, 503, 200, 503]
     assert_problem(answers[1], 503, "service-indisponible")
-    flags = [line["marques"] for line in read_journal(settings.run_dir / JOURNAL_FILE) if line["chemin"] == "/v1/sante"]
-    assert flags == [[], ["panne-503"], [], ["panne-503"]]
+    lines = read_journal(settings.run_dir / JOURNAL_FILE)
+    health = [line for line in lines if line["chemin"] == "/v1/sante"]
+    assert [line["marques"] for line in health] == [[], ["panne-503", "delai-0.2s"], [], ["panne-503", "delai-0.2s"]]
+    assert all(line["dureeMs"] >= 200 for line in health if line["marques"])
+    (cut,) = [line for line in lines if line["jambe"] == "asp-callback"]
+    assert (cut["marques"], cut["statut"]) == (["coupure"], None)
+
+
+def test_a_transaction_over_the_limit_declared_under_it_is_flagged_not_refused(
+    proxied: Proxied, proxy: ProxyProcess
+) -> None:
+    with proxied.client(proxy) as client:
+        answer = client.send_body(DepositBody.of_size(metadonnees(), LIMIT - 10))
+    assert answer.status_code == 202, answer.text
+    (line,) = [line for line in journal(proxy) if line["idDepot"] == answer.json()["idDepot"] and line["statut"] == 202]
+    assert line["marques"] == ["limite-depassee"]
+    assert line["transaction"]["depassee"] is True
 
 
 def test_a_large_body_is_streamed_measured_and_hashed(proxied: Proxied, proxy: ProxyProcess) -> None:
