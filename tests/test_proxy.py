@@ -315,3 +315,42 @@ def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(t
         ("run-b", "202", True),
     ]
     assert "corps.statut — valeur hors contrat" in dom
+
+
+@pytest.mark.slow
+def test_recette_proxy_in_front_of_a_platform_journals_until_stopped(tmp_path: Path) -> None:
+    setup = Proxied(tmp_path / "plateforme")
+    certs, env = setup.env.certs, setup.env
+    try:
+        pems = [
+            *("--ca", str(certs.ca), "--cert", str(certs.server.cert), "--key", str(certs.server.key)),
+            *("--asp-cert", str(certs.asp_client.cert), "--asp-key", str(certs.asp_client.key)),
+            *("--titulaire-cert", str(certs.titulaire_client.cert), "--titulaire-key", str(certs.titulaire_client.key)),
+        ]
+        legs = ["--titulaire", env.titulaire_url, "--callback", env.callback_server.url]
+        command = [sys.executable, "-m", "harness.cli", "proxy", *pems, *legs, "--port-callback", str(setup.port)]
+        command += ["--report-dir", str(tmp_path / "reports"), "--motif", "evolution:EVO-7"]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            printed = read_until(process, "Ctrl-C")
+            url = re.search(r"devant le titulaire\s+: (\S+)", printed)
+            assert url, printed
+            verify = certs.client_context(certs.asp_client)
+            auth = ClientCredentialsAuth(env.credentials(), verify)
+            with AspClient(url.group(1), verify, auth, major=env.current_major()) as client:
+                id_depot = client.deposit(metadonnees(), [pdf()]).json()["idDepot"]
+            (run_dir,) = (tmp_path / "reports").glob("*/")
+            (retour,) = returns_of(run_dir, id_depot)
+            process.send_signal(signal.SIGINT)
+            out, _ = process.communicate(timeout=60)
+            assert process.returncode == 0, out
+        finally:
+            if process.poll() is None:
+                process.kill()
+    finally:
+        env.stop()
+    assert retour["etiquettes"]["motif"] == "evolution:EVO-7"
+    assert "journal.html" in out
+    assert (run_dir / "journal.har").is_file()
+    (line,) = read_ledger(tmp_path / "reports" / LEDGER_NAME)
+    assert (line["motif"], line["facturable"], line["depotsEnvoyes"]) == ("evolution:EVO-7", "non", "1")
