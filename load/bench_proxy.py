@@ -24,13 +24,13 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.campaign.environment import Environment
-from harness.cli.proxy import embedded_settings
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import BillingTags
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.load.memory import MIB, RssSampler
 from harness.proxy.launcher import ProxyProcess
+from harness.proxy.settings import embedded_settings
 
 CONCURRENT_DEPOSITS = 8
 RESPONSE_RESERVE_BYTES = 4096

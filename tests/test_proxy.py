@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from markupsafe import escape
 
 from harness.campaign.environment import Environment, callback_path
+from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
-from harness.cli.proxy import embedded_settings
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
@@ -33,9 +33,9 @@ from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
-from harness.proxy.settings import FaultRule, ProxySettings
+from harness.proxy.settings import FaultRule, ProxySettings, embedded_settings
 from tests.conftest import metadonnees, pdf, start_environment
-from tests.helpers import assert_problem, free_port, wait_until
+from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until
 from tests.test_pv import chromium_or_fail, run_chromium
 
@@ -354,3 +354,22 @@ def test_recette_proxy_in_front_of_a_platform_journals_until_stopped(tmp_path: P
     assert (run_dir / "journal.har").is_file()
     (line,) = read_ledger(tmp_path / "reports" / LEDGER_NAME)
     assert (line["motif"], line["facturable"], line["depotsEnvoyes"]) == ("evolution:EVO-7", "non", "1")
+
+
+@pytest.mark.slow
+def test_run_with_the_journal_keeps_the_campaign_s_exchanges_in_its_reports(tmp_path: Path) -> None:
+    tags = BillingTags.create("recette")
+    options = RunOptions(tmp_path, tags, ("bdd",), keywords="initial_est", day=TESTS_DAY, journal=True)
+    report = run_campaign(options)
+    assert report.verdict.exit_code == 0
+    run_dir = tmp_path / tags.run_id
+    lines = read_journal(run_dir / JOURNAL_FILE)
+    deposits = [line for line in lines if line["jambe"] == "titulaire" and line["statut"] == 202 and line["idDepot"]]
+    assert deposits, "the campaign's deposits went through the proxy"
+    assert {(line["etiquettes"]["run"], line["etiquettes"]["motif"]) for line in lines} == {(tags.run_id, "recette")}
+    assert not any(line["etiquettes"]["ajouteesParLeProxy"] for line in lines if line["jambe"] == "titulaire")
+    verdicts = json.loads((run_dir / "rapprochement.json").read_text(encoding="utf-8"))
+    assert {v["idDepot"] for v in verdicts} >= {d["idDepot"] for d in deposits}
+    assert {v["verdict"] for v in verdicts} == {"conforme"}
+    assert (run_dir / "journal.html").is_file()
+    assert (run_dir / "pv-recette.html").is_file()

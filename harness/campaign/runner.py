@@ -75,6 +75,8 @@ class RunOptions:
     """Certifying an upgrade (`--versions v1,v2`): the campaign on each major, then their coexistence."""
     reference_settings: Mapping[str, Any] = field(default_factory=dict)
     """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
+    journal: bool = False
+    """`--journal`: the recette proxy between the harness and the embedded reference, on both legs."""
 
     def judged_day(self) -> date:
         return self.day or utc_now().date()
@@ -280,7 +282,9 @@ def check_result(check: CoexistenceCheck, suite: str, capability: str) -> Scenar
 def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
     clock = OffsetClock.on(run.day) if run.day else OffsetClock()
-    options = EnvironmentOptions(reference={**run.reference_settings, "faults": run.reference_faults}, clock=clock)
+    journal = _Journal(run)
+    reference = {**run.reference_settings, "faults": run.reference_faults, **journal.reference_settings()}
+    options = EnvironmentOptions(reference=reference, clock=clock)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:
@@ -288,9 +292,53 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
+            target = EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
+            with journal.between(env, target):
+                yield target
         finally:
             env.stop()
+
+
+class _Journal:
+    """`--journal`: the recette proxy on both legs of the embedded run; its journal in the run's reports.
+
+    The reference posts its returns to the proxy's callback leg (a port chosen before it starts); the
+    harness's clients use the proxy's titulaire leg (`target.url`). The security suite still probes the
+    reference itself (`security_target`): its TLS checks judge the titulaire's TLS, not the proxy's. The
+    traffic is tagged by the harness already and the campaign writes its own ledger line: the proxy writes none.
+    """
+
+    def __init__(self, run: RunOptions) -> None:
+        from harness.proxy.launcher import free_port
+
+        self.run = run
+        self.callback_port = free_port() if run.journal else 0
+
+    def reference_settings(self) -> dict[str, Any]:
+        from harness.campaign.environment import callback_path
+
+        return {"callback_url": f"https://127.0.0.1:{self.callback_port}{callback_path()}"} if self.run.journal else {}
+
+    @contextlib.contextmanager
+    def between(self, env: Environment, target: EmbeddedTarget) -> Iterator[None]:
+        if not self.run.journal:
+            yield
+            return
+        import dataclasses
+
+        from harness.proxy.launcher import ProxyError, ProxyProcess
+        from harness.proxy.settings import embedded_settings
+
+        settings = embedded_settings(env, self.run.report_dir, target.tags, self.callback_port)
+        try:
+            proxy = ProxyProcess(dataclasses.replace(settings, ledger=None)).start()
+        except ProxyError as error:
+            raise CampaignError(str(error)) from error
+        target.url = proxy.urls["titulaire"]
+        try:
+            yield
+        finally:
+            proxy.stop()
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from harness.campaign.environment import Environment
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.conformance import max_return_delay
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError
@@ -29,7 +28,7 @@ from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess
 from harness.proxy.page import PAGE_FILE
 from harness.proxy.reconciliation import RECONCILIATION_FILE
-from harness.proxy.settings import CALLBACK_LEG, TITULAIRE_LEG, FaultRule, Leg, ProxySettings, both_legs
+from harness.proxy.settings import CALLBACK_LEG, TITULAIRE_LEG, FaultRule, Leg, ProxySettings
 
 console = Console()
 PEM = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -94,16 +93,6 @@ def proxy(**options: Any) -> None:
 
 def _pair(options: dict[str, Any], name: str) -> CertificatePair:
     return CertificatePair(options[f"{name}_cert"], options[f"{name}_key"])
-
-
-def embedded_settings(env: Environment, report_dir: Path, tags: BillingTags, callback_port: int) -> ProxySettings:
-    """The proxy in front of the embedded environment, its callback leg on `callback_port` (where the
-    reference was told to post its returns)."""
-    certs = env.certs
-    legs = both_legs(
-        env.titulaire_url, env.callback_server.url, certs.asp_client, certs.titulaire_client, callback_port
-    )
-    return ProxySettings(report_dir / tags.run_id, certs.ca, certs.server, legs, tags, ledger=report_dir / LEDGER_NAME)
 
 
 class started:

@@ -175,8 +175,9 @@ class ProxiedServe:
         if not self.enabled:
             yield
             return
-        from harness.cli.proxy import embedded_settings, started
+        from harness.cli.proxy import started
         from harness.foundations.billing import BillingTags
+        from harness.proxy.settings import embedded_settings
 
         tags = BillingTags.create().on_embedded_reference()
         with started(embedded_settings(env, Path("reports"), tags, self.callback_port)) as running:

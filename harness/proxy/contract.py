@@ -3,7 +3,9 @@ reference and the mock ASP do; violations are written in the journal and counted
 
 The titulaire leg is judged by the contract of its major (`/v1`, `/v2`), the callback leg by the ASP's.
 A JSON body is validated whole; a multipart deposit (or any streamed body) by its parameters only, its
-documents being the titulaire's to check. A route the contract does not describe is « non vérifiée ».
+documents being the titulaire's to check. A route the contract does not describe is « non vérifiée », and
+so is the 410 `version-retiree` of a retired major: its contract no longer applies (the reference does not
+audit that answer either).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from openapi_core.validation.request.validators import V30RequestParametersValid
 from harness.foundations.contract_errors import describe
 from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
 from harness.foundations.majors import major_of
-from harness.proxy.exchange import Exchange, of
+from harness.proxy.exchange import Exchange, json_of, of
 from harness.proxy.settings import CALLBACK_LEG
 
 if TYPE_CHECKING:
     from mitmproxy import http
 
 CONFORMING, VIOLATING, UNCHECKED = "conforme", "non conforme", "non vérifiée"
+RETIRED = "version-retiree"
 JSON_TYPES = ("application/json", "application/problem+json")
 
 
@@ -54,7 +57,7 @@ class Contract:
         exchange = of(flow)
         headers = {k.lower(): v for k, v in flow.response.headers.items()}
         body = exchange.response.whole
-        if body is None or headers.get("content-type", "").split(";")[0] not in JSON_TYPES:
+        if body is None or headers.get("content-type", "").split(";")[0] not in JSON_TYPES or _retired(body):
             return None
         answered = ContractResponse.answered(flow.response.status_code, body, headers)
         return list(openapi(name).iter_response_errors(checked.for_openapi(), answered))
@@ -68,6 +71,11 @@ class Contract:
             exchange.violations.append(f"{side} : {item['emplacement']} — {item['message']}")
         self.violations[exchange.leg] += 1
         return VIOLATING
+
+
+def _retired(body: bytes) -> bool:
+    answer = json_of(body)
+    return isinstance(answer, dict) and answer.get("code") == RETIRED
 
 
 def contract_of(exchange: Exchange) -> str | None:
