@@ -7,5 +7,6 @@ mitmproxy 11.0 pins cryptography < 44.1, pyOpenSSL 24.3, h11 0.14 and Flask 3.1.
 it runs in its own process from its own virtualenv (`.venv-proxy`, `make .venv-proxy/.installed`).
 `launcher` (no mitmproxy import) starts that process from the harness; `master` runs in it and lists the
 addons, one module each: `tls`, `billing`, `faults`, `limit`, `streaming`, `contract`, `reconciliation`,
-`journal`. What they record is plain data (`exchange`), written as JSON lines, HAR (`har`) and HTML (`page`).
+`journal`; `answers` is how the proxy answers itself (problem+json). What they record is plain data
+(`exchange`), written as JSON lines, HAR (`har`) and HTML (`page`); `settings` is what a run is given.
 """
