@@ -6,13 +6,15 @@
    hashed on the fly) ÷ the same deposit sent direct to the same reference, alternated — target ≤ 1.3;
 2. peak RSS growth of the proxy process while 8 such deposits go through it at once — target ≤ 64 MiB.
 
-The reference runs in this process (the embedded environment), the proxy in its own (`.venv-proxy`).
-It prints the figures and exits 0 whatever they are: timings are figures, never verdicts of a test.
+The reference runs as a subprocess (`bench_limit.Bench`, so that it does not share this process' GIL with
+the client), the proxy in its own process (`.venv-proxy`). It prints the figures and exits 0 whatever they
+are: timings are figures, never verdicts of a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -20,17 +22,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from bench_limit import Bench  # a sibling script of load/: on sys.path when this one runs as a script
 from rich.console import Console
 from rich.table import Table
 
-from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import BillingTags
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
-from harness.foundations.tokens import ClientCredentialsAuth
 from harness.load.memory import MIB, RssSampler
 from harness.proxy.launcher import ProxyProcess
-from harness.proxy.settings import embedded_settings
+from harness.proxy.settings import TITULAIRE_LEG, embedded_settings
 
 CONCURRENT_DEPOSITS = 8
 RESPONSE_RESERVE_BYTES = 4096
@@ -52,23 +53,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory, Environment(Path(directory)) as env:
+    with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory, Bench(Path(directory)) as bench:
         tags = BillingTags.create().on_embedded_reference()
-        settings = embedded_settings(env, Path(directory) / "reports", tags, callback_port=0)
-        verify = env.certs.client_context(env.certs.asp_client)
-        auth = ClientCredentialsAuth(env.credentials(), verify)
-        major = env.current_major()
+        settings = embedded_settings(bench.env, Path(directory) / "reports", tags, callback_port=0)
+        legs = tuple(
+            dataclasses.replace(leg, upstream=bench.reference.url) if leg.name == TITULAIRE_LEG else leg
+            for leg in settings.legs
+        )
         body = DepositBody.of_size(META, TRANSACTION_LIMIT_BYTES - RESPONSE_RESERVE_BYTES)
-        with (
-            ProxyProcess(settings) as proxy,
-            AspClient(env.titulaire_url, verify, auth, major=major) as direct,
-            AspClient(proxy.urls["titulaire"], verify, auth, major=major) as proxied,
-        ):
-            timed(direct, body), timed(proxied, body)  # warm-up: TLS sessions, tokens, contracts loaded
-            rounds = [(timed(direct, body), timed(proxied, body)) for _ in range(args.rounds)]
+        with ProxyProcess(dataclasses.replace(settings, legs=legs)) as proxy:
+            clients = [bench.asp_client(proxy.urls[TITULAIRE_LEG]) for _ in range(CONCURRENT_DEPOSITS)]
+            proxied = clients[0]
+            timed(bench.client, body), timed(proxied, body)  # warm-up: TLS sessions, tokens, contracts loaded
+            rounds = [(timed(bench.client, body), timed(proxied, body)) for _ in range(args.rounds)]
             assert proxy.pid is not None
             with RssSampler(proxy.pid) as sampler, ThreadPoolExecutor(CONCURRENT_DEPOSITS) as pool:
-                clients = [AspClient(proxy.urls["titulaire"], verify, auth, major=major) for _ in range(8)]
                 list(pool.map(timed, clients, [body] * CONCURRENT_DEPOSITS))
             rss = sampler.stop()
             for client in clients:
