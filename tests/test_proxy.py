@@ -128,8 +128,9 @@ def test_a_deposit_through_the_proxy_is_journaled_on_both_legs(proxied: Proxied,
     assert retour["client"].startswith("CN=titulaire-client")
     for line in (deposit, retour):
         assert line["etiquettes"] == {"run": RUN_ID, "motif": "recette", "ajouteesParLeProxy": True}
-        assert line["contrat"] == {"requete": "conforme", "reponse": "conforme"}
         assert line["violations"] == []
+    assert deposit["contrat"] == {"requete": "paramètres conformes", "reponse": "conforme"}, "multipart: not read"
+    assert retour["contrat"] == {"requete": "conforme", "reponse": "conforme"}
     assert retour["statut"] == 202
     assert retour["idRetour"]
     assert retour["rapprochement"] == {"idDepot": id_depot, "verdict": "conforme", "defauts": []}

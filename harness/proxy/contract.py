@@ -3,7 +3,7 @@ reference and the mock ASP do; violations are written in the journal and counted
 
 The titulaire leg is judged by the contract of its major (`/v1`, `/v2`), the callback leg by the ASP's.
 A JSON body is validated whole; a multipart deposit (or any streamed body) by its parameters only, its
-documents being the titulaire's to check. A route the contract does not describe is « non vérifiée », and
+documents being the titulaire's to check: « paramètres conformes », never « conforme ». A route the contract does not describe is « non vérifiée », and
 so is the 410 `version-retiree` of a retired major: its contract no longer applies (the reference does not
 audit that answer either).
 """
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mitmproxy import http
 
 CONFORMING, VIOLATING, UNCHECKED = "conforme", "non conforme", "non vérifiée"
+PARAMETERS_CONFORMING = "paramètres conformes"
+"""A request whose parameters conform and whose body was not validated (multipart or streamed)."""
 RETIRED = "version-retiree"
 JSON_TYPES = ("application/json", "application/problem+json")
 
@@ -43,7 +45,9 @@ class Contract:
             exchange.contract = {"requete": UNCHECKED, "reponse": UNCHECKED}
             return
         checked = _request(flow, exchange, name)
-        exchange.contract["requete"] = self._verdict(exchange, "requête", self._request_errors(name, checked))
+        verdict = self._verdict(exchange, "requête", self._request_errors(name, checked))
+        unread_body = checked.body is None and exchange.request.size > 0
+        exchange.contract["requete"] = PARAMETERS_CONFORMING if verdict == CONFORMING and unread_body else verdict
         exchange.contract["reponse"] = self._verdict(exchange, "réponse", self._response_errors(name, checked, flow))
 
     def _request_errors(self, name: str, checked: ContractRequest) -> list[Exception]:
