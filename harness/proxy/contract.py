@@ -3,9 +3,9 @@ reference and the mock ASP do; violations are written in the journal and counted
 
 The titulaire leg is judged by the contract of its major (`/v1`, `/v2`), the callback leg by the ASP's.
 A JSON body is validated whole; a multipart deposit (or any streamed body) by its parameters only, its
-documents being the titulaire's to check: « paramètres conformes », never « conforme ». A route the contract does not describe is « non vérifiée », and
-so is the 410 `version-retiree` of a retired major: its contract no longer applies (the reference does not
-audit that answer either).
+documents being the titulaire's to check: « paramètres conformes », never « conforme ». A route the
+contract does not describe is « non vérifiée », and so is the 410 `version-retiree` of a retired major:
+its contract no longer applies (the reference does not audit that answer either).
 """
 
 from __future__ import annotations
