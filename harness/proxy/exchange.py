@@ -24,6 +24,8 @@ from harness.proxy.settings import CALLBACK_LEG, TITULAIRE_LEG, Leg
 if TYPE_CHECKING:
     from mitmproxy import connection, http
 
+KEY = "recette.exchange"
+"""Where a flow's `Exchange` is kept (`flow.metadata`)."""
 REDACTED = "[masqué]"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
 _SECRET_FIELDS = re.compile(
@@ -190,7 +192,7 @@ class Recorder:
             request.method,
             request.path.split("?", 1)[0],
             client_subject(flow.client_conn),
-            url=request.url,
+            url=redacted_body(request.url.encode()).decode(),
             request_headers=list(request.headers.items(multi=True)),
         )
 
@@ -204,16 +206,15 @@ class Recorder:
         self._finish(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        exchange = self._finish(flow)
-        exchange.error = str(flow.error) if flow.error else "erreur"
+        """A flow that failed (cut, upstream down…); one that failed before its headers has no exchange."""
+        if KEY in flow.metadata:
+            exchange = self._finish(flow)
+            exchange.error = str(flow.error) if flow.error else "erreur"
 
     def _finish(self, flow: http.HTTPFlow) -> Exchange:
         exchange = of(flow)
         exchange.duration_ms = round((self.clock() - exchange.started).total_seconds() * 1000, 1)
         return exchange
-
-
-KEY = "recette.exchange"
 
 
 def of(flow: http.HTTPFlow) -> Exchange:

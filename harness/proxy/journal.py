@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.proxy.exchange import BodyMeter, Exchange, of, redacted_body
+from harness.proxy.exchange import KEY, BodyMeter, Exchange, of, redacted_body
 from harness.proxy.har import write_har
 from harness.proxy.page import write_page
 
@@ -30,7 +30,8 @@ class Journal:
         self._write(of(flow))
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._write(of(flow))
+        if KEY in flow.metadata:
+            self._write(of(flow))
 
     def _write(self, exchange: Exchange) -> None:
         self._keep(exchange, "requete", exchange.request)
