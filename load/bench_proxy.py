@@ -30,8 +30,9 @@ from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import BillingTags
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.load.memory import MIB, RssSampler
+from harness.proxy.embedded import embedded_settings
 from harness.proxy.launcher import ProxyProcess
-from harness.proxy.settings import TITULAIRE_LEG, embedded_settings
+from harness.proxy.settings import TITULAIRE_LEG
 
 CONCURRENT_DEPOSITS = 8
 RESPONSE_RESERVE_BYTES = 4096

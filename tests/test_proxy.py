@@ -29,11 +29,12 @@ from harness.cli import main
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
+from harness.proxy.embedded import embedded_settings
 from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
-from harness.proxy.settings import FaultRule, ProxySettings, embedded_settings
+from harness.proxy.settings import FaultRule, ProxySettings
 from tests.conftest import metadonnees, pdf, start_environment
 from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until

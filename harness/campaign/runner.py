@@ -40,6 +40,8 @@ from harness.foundations.contracts import contract_path
 from harness.foundations.majors import Major, UnknownMajor, current_major
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
+from harness.proxy.embedded import EmbeddedProxy
+from harness.proxy.launcher import ProxyError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
@@ -282,7 +284,7 @@ def check_result(check: CoexistenceCheck, suite: str, capability: str) -> Scenar
 def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
     clock = OffsetClock.on(run.day) if run.day else OffsetClock()
-    journal = _Journal(run)
+    journal = EmbeddedProxy(run.journal)
     reference = {**run.reference_settings, "faults": run.reference_faults, **journal.reference_settings()}
     options = EnvironmentOptions(reference=reference, clock=clock)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
@@ -293,52 +295,25 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
             target = EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
-            with journal.between(env, target):
+            with _journaled(journal, env, target, run.report_dir):
                 yield target
         finally:
             env.stop()
 
 
-class _Journal:
-    """`--journal`: the recette proxy on both legs of the embedded run; its journal in the run's reports.
-
-    The reference posts its returns to the proxy's callback leg (a port chosen before it starts); the
-    harness's clients use the proxy's titulaire leg (`target.url`). The security suite still probes the
-    reference itself (`security_target`): its TLS checks judge the titulaire's TLS, not the proxy's. The
-    traffic is tagged by the harness already and the campaign writes its own ledger line: the proxy writes none.
-    """
-
-    def __init__(self, run: RunOptions) -> None:
-        from harness.proxy.launcher import free_port
-
-        self.run = run
-        self.callback_port = free_port() if run.journal else 0
-
-    def reference_settings(self) -> dict[str, Any]:
-        from harness.campaign.environment import callback_path
-
-        return {"callback_url": f"https://127.0.0.1:{self.callback_port}{callback_path()}"} if self.run.journal else {}
-
-    @contextlib.contextmanager
-    def between(self, env: Environment, target: EmbeddedTarget) -> Iterator[None]:
-        if not self.run.journal:
+@contextlib.contextmanager
+def _journaled(journal: EmbeddedProxy, env: Environment, target: EmbeddedTarget, report_dir: Path) -> Iterator[None]:
+    """`--journal`: the harness's clients use the proxy's titulaire leg (`target.url`), the reference posts its
+    returns through it; the journal goes to the run's reports. The security suite still probes the reference
+    itself (`security_target`): its TLS checks judge the titulaire's TLS, not the proxy's. The traffic is tagged
+    by the harness already and the campaign writes its own ledger line: the proxy writes none."""
+    try:
+        with journal.started(env, report_dir, target.tags, ledger=False) as proxy:
+            if proxy is not None:
+                target.url = proxy.urls["titulaire"]
             yield
-            return
-        import dataclasses
-
-        from harness.proxy.launcher import ProxyError, ProxyProcess
-        from harness.proxy.settings import embedded_settings
-
-        settings = embedded_settings(env, self.run.report_dir, target.tags, self.callback_port)
-        try:
-            proxy = ProxyProcess(dataclasses.replace(settings, ledger=None)).start()
-        except ProxyError as error:
-            raise CampaignError(str(error)) from error
-        target.url = proxy.urls["titulaire"]
-        try:
-            yield
-        finally:
-            proxy.stop()
+    except ProxyError as error:
+        raise CampaignError(str(error)) from error
 
 
 @contextlib.contextmanager

@@ -154,41 +154,37 @@ def _curl_example(state: dict[str, Any], state_file: Path, major: Major) -> str:
 
 
 class ProxiedServe:
-    """With `--proxy`: the reference posts its returns to the proxy's callback leg (a port chosen before it
-    starts), the proxy forwards to the mock ASP; the state file gets a `proxy` key (its URLs, its journal)."""
+    """With `--proxy`: the reference posts its returns to the proxy's callback leg, the proxy forwards to the
+    mock ASP; the state file gets a `proxy` key (its URLs, its journal in `reports/<run-id>/`)."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        from harness.proxy.launcher import free_port
+        from harness.proxy.embedded import EmbeddedProxy
 
-        self.callback_port = free_port() if enabled else 0
+        self.enabled, self.proxy = enabled, EmbeddedProxy(enabled)
 
     def reference_settings(self) -> dict[str, Any]:
-        if not self.enabled:
-            return {}
-        from harness.campaign.environment import callback_path
-
-        return {"callback_url": f"https://127.0.0.1:{self.callback_port}{callback_path()}"}
+        return self.proxy.reference_settings()
 
     @contextlib.contextmanager
     def started(self, env: Environment, state_file: Path) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
-        from harness.cli.proxy import started
+        from harness.cli.proxy import ProxyFailed
         from harness.foundations.billing import BillingTags
-        from harness.proxy.settings import embedded_settings
+        from harness.proxy.launcher import ProxyError
 
         tags = BillingTags.create().on_embedded_reference()
-        with started(embedded_settings(env, Path("reports"), tags, self.callback_port)) as running:
-            state = json.loads(state_file.read_text(encoding="utf-8"))
-            state["proxy"] = {
-                "titulaire": running.urls["titulaire"],
-                "asp_callback": running.urls["asp-callback"],
-                "journal": str(running.settings.run_dir.resolve() / "journal.jsonl"),
-            }
-            state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            yield
+        try:
+            with self.proxy.started(env, Path("reports"), tags) as running:
+                if running is not None:
+                    state = json.loads(state_file.read_text(encoding="utf-8"))
+                    state["proxy"] = {
+                        "titulaire": running.urls["titulaire"],
+                        "asp_callback": running.urls["asp-callback"],
+                        "journal": str(running.settings.run_dir.resolve() / "journal.jsonl"),
+                    }
+                    state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                yield
+        except ProxyError as error:
+            raise ProxyFailed(str(error)) from error
 
     def print_proxy(self, env: Environment, state_file: Path) -> None:
         if not self.enabled:

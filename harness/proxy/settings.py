@@ -6,14 +6,10 @@ import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from harness.foundations.billing import LEDGER_NAME, BillingTags
+from harness.foundations.billing import BillingTags
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.tls import CertificatePair
-
-if TYPE_CHECKING:
-    from harness.campaign.environment import Environment
 
 TITULAIRE_LEG = "titulaire"
 CALLBACK_LEG = "asp-callback"
@@ -132,13 +128,3 @@ def both_legs(
         Leg(TITULAIRE_LEG, titulaire, asp_client),
         Leg(CALLBACK_LEG, callback, titulaire_client, callback_port),
     )
-
-
-def embedded_settings(env: Environment, report_dir: Path, tags: BillingTags, callback_port: int) -> ProxySettings:
-    """The proxy in front of the embedded environment, its callback leg on `callback_port` (where the
-    reference was told to post its returns); its journal in `report_dir/<run-id>/`."""
-    certs = env.certs
-    legs = both_legs(
-        env.titulaire_url, env.callback_server.url, certs.asp_client, certs.titulaire_client, callback_port
-    )
-    return ProxySettings(report_dir / tags.run_id, certs.ca, certs.server, legs, tags, ledger=report_dir / LEDGER_NAME)
