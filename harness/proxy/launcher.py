@@ -47,7 +47,10 @@ class ProxyProcess:
     def start(self) -> ProxyProcess:
         python = proxy_python()
         if not python.exists():
-            raise ProxyError(f"interpréteur du proxy absent : {python} (make .venv-proxy/.installed)")
+            raise ProxyError(
+                f"interpréteur du proxy absent : {python} (make .venv-proxy/.installed, ou {PYTHON_VARIABLE}=… "
+                "vers un Python où mitmproxy 11.0 et ce harnais sont installés)"
+            )
         self.settings = _with_ports(self.settings)
         ready = self.settings.run_dir / READY_FILE
         ready.unlink(missing_ok=True)
