@@ -63,3 +63,14 @@ $(INSTALLED): pyproject.toml
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache node_modules
+
+# mitmproxy 11.0 (the last release for Python 3.11) pins cryptography < 44.1, pyOpenSSL 24.3, h11 0.14 and
+# Flask 3.1.0, older than what .venv resolves: `recette proxy` runs it in its own process from its own venv.
+PROXY_VENV := .venv-proxy
+PROXY_INSTALLED := $(PROXY_VENV)/.installed
+$(PROXY_INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(PROXY_VENV)
+	$(PROXY_VENV)/bin/pip install --quiet --upgrade pip
+	$(PROXY_VENV)/bin/pip install --quiet -e '.[proxy]'
+	touch $@
+test: $(PROXY_INSTALLED)

@@ -49,5 +49,5 @@ def test_gate_and_lint_import_nothing_of_the_campaign(arguments: list[str], also
 def test_every_command_is_still_listed_and_loads() -> None:
     from harness.cli import main
 
-    assert sorted(main.commands) == ["billing", "certificats", "gate", "lint", "load", "plis", "run", "serve"]
+    assert sorted(main.commands) == ["billing", "certificats", "gate", "lint", "load", "plis", "proxy", "run", "serve"]
     assert all(main.commands[name].name == name for name in main.commands)

@@ -42,6 +42,8 @@ from harness.foundations.majors import Major, UnknownMajor, current_major
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
 from mocks.asp import JOURNAL_FILE
+from harness.proxy.embedded import EmbeddedProxy
+from harness.proxy.launcher import ProxyError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge", "papier": "papier"}
@@ -77,6 +79,8 @@ class RunOptions:
     """Certifying an upgrade (`--versions v1,v2`): the campaign on each major, then their coexistence."""
     reference_settings: Mapping[str, Any] = field(default_factory=dict)
     """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
+    journal: bool = False
+    """`--journal`: the recette proxy between the harness and the embedded reference, on both legs."""
 
     def judged_day(self) -> date:
         return self.day or utc_now().date()
@@ -282,7 +286,9 @@ def check_result(check: CoexistenceCheck, suite: str, capability: str) -> Scenar
 def _embedded_target(run: RunOptions) -> Iterator[Target]:
     """The embedded environment, in a temporary folder: its keys and data never land in the reports."""
     clock = OffsetClock.on(run.day) if run.day else OffsetClock()
-    options = EnvironmentOptions(reference={**run.reference_settings, "faults": run.reference_faults}, clock=clock)
+    journal = EmbeddedProxy(run.journal)
+    reference = {**run.reference_settings, "faults": run.reference_faults, **journal.reference_settings()}
+    options = EnvironmentOptions(reference=reference, clock=clock)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:
@@ -290,9 +296,26 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
         except (OSError, RuntimeError) as error:
             raise CampaignError(f"l'environnement embarqué n'a pas démarré : {error}") from error
         try:
-            yield EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
+            target = EmbeddedTarget(run.tags, env, major=run.major(), day=run.day)
+            with _journaled(journal, env, target, run.report_dir):
+                yield target
         finally:
             env.stop()
+
+
+@contextlib.contextmanager
+def _journaled(journal: EmbeddedProxy, env: Environment, target: EmbeddedTarget, report_dir: Path) -> Iterator[None]:
+    """`--journal`: the harness's clients use the proxy's titulaire leg (`target.url`), the reference posts its
+    returns through it; the journal goes to the run's reports. The security suite still probes the reference
+    itself (`security_target`): its TLS checks judge the titulaire's TLS, not the proxy's. The traffic is tagged
+    by the harness already and the campaign writes its own ledger line: the proxy writes none."""
+    try:
+        with journal.started(env, report_dir, target.tags, ledger=False) as proxy:
+            if proxy is not None:
+                target.url = proxy.urls["titulaire"]
+            yield
+    except ProxyError as error:
+        raise CampaignError(str(error)) from error
 
 
 @contextlib.contextmanager

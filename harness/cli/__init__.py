@@ -19,6 +19,7 @@ COMMANDS = {
     "load": "harness.cli.load:load",
     "plis": "harness.cli.plis:plis",
     "certificats": "harness.cli.certificats:certificats",
+    "proxy": "harness.cli.proxy:proxy",
 }
 """Each subcommand's `module:attribute`."""
 

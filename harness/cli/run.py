@@ -83,6 +83,9 @@ class CouldNotRun(click.ClickException):
 )
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
+@click.option(
+    "--journal", is_flag=True, help="Le proxy de recette entre le harnais et la référence : journal des échanges."
+)
 def run(
     motif: str,
     suites: str,
@@ -95,6 +98,7 @@ def run(
     versions: str | None,
     target: str | None,
     config_file: Path | None,
+    journal: bool = False,
 ) -> None:
     """Lance la campagne de recette.
 
@@ -110,6 +114,8 @@ def run(
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
         config = _config(target, config_file, faults)
+        if journal and config is not None:
+            raise CampaignError("--journal ne s'applique pour l'instant qu'à la référence embarquée")
         if service_contract is not None:
             load_service_contract(service_contract)
         options = RunOptions(
@@ -123,6 +129,7 @@ def run(
             day=day.date() if day else None,
             version=version,
             versions=tuple(v.strip() for v in (versions or "").split(",") if v.strip()),
+            journal=journal,
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)

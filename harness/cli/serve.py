@@ -60,14 +60,22 @@ class ServeError(click.ClickException):
     help="Seulement le côté ASP de recette.toml (récepteur, émetteur des retours, SMTP), pour une plateforme réelle.",
 )
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml.")
+@click.option("--proxy", "with_proxy", is_flag=True, help="Placer le proxy de recette sur les deux jambes (journal).")
 def serve(
-    state_file: Path | None, run_dir: Path | None, day: datetime | None, asp_side: bool, config_file: Path | None
+    state_file: Path | None,
+    run_dir: Path | None,
+    day: datetime | None,
+    asp_side: bool,
+    config_file: Path | None,
+    with_proxy: bool = False,
 ) -> None:
     """Démarre l'environnement complet sur 127.0.0.1 (ou le seul côté ASP : --cote-asp) jusqu'à Ctrl-C ou SIGTERM."""
     if config_file is not None and not asp_side:
         raise ServeError("--config ne sert qu'avec --cote-asp")
     if asp_side and config_file is None and not os.environ.get(CONFIG_VARIABLE):
         raise ServeError(f"--cote-asp demande --config recette.toml (ou {CONFIG_VARIABLE})")
+    if asp_side and with_proxy:
+        raise ServeError("--proxy se place devant l'environnement embarqué, pas devant le seul côté ASP")
     if state_file is not None and not state_file.parent.is_dir():
         raise ServeError(f"le dossier du fichier d'état n'existe pas : {state_file.parent}")
     stop = threading.Event()
@@ -79,8 +87,11 @@ def serve(
     clock = OffsetClock.on(day.date()) if day else OffsetClock()
     with _environment_directory(run_dir) as directory:
         state_file = state_file or directory / "etat.json"
-        with _started(Environment(directory, EnvironmentOptions(clock=clock)), state_file) as env:
+        proxied = ProxiedServe(with_proxy)
+        options = EnvironmentOptions(clock=clock, reference=proxied.reference_settings())
+        with _started(Environment(directory, options), state_file) as env, proxied.started(env, state_file):
             _print_environment(env, state_file)
+            proxied.print_proxy(env, state_file)
             while not stop.wait(0.5):
                 pass
             console.print("Arrêt de l'environnement…")
@@ -190,3 +201,51 @@ def _serve_asp_side(config_file: Path | None, run_dir: Path | None, stop: thread
         finally:
             receiver.stop()
     click.echo("Côté ASP arrêté.")
+# -- `--proxy`: the recette proxy in front of both legs of the embedded environment ----------------------
+# (its imports are local: this block stays whole beside the other helpers' additions to this file)
+
+
+class ProxiedServe:
+    """With `--proxy`: the reference posts its returns to the proxy's callback leg, the proxy forwards to the
+    mock ASP; the state file gets a `proxy` key (its URLs, its journal in `reports/<run-id>/`)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from harness.proxy.embedded import EmbeddedProxy
+
+        self.enabled, self.proxy = enabled, EmbeddedProxy(enabled)
+
+    def reference_settings(self) -> dict[str, Any]:
+        return self.proxy.reference_settings()
+
+    @contextlib.contextmanager
+    def started(self, env: Environment, state_file: Path) -> Iterator[None]:
+        from harness.cli.proxy import ProxyFailed
+        from harness.foundations.billing import BillingTags
+        from harness.proxy.launcher import ProxyError
+
+        tags = BillingTags.create().on_embedded_reference()
+        try:
+            with self.proxy.started(env, Path("reports"), tags) as running:
+                if running is not None:
+                    state = json.loads(state_file.read_text(encoding="utf-8"))
+                    state["proxy"] = {
+                        "titulaire": running.urls["titulaire"],
+                        "asp_callback": running.urls["asp-callback"],
+                        "journal": str(running.settings.run_dir.resolve() / "journal.jsonl"),
+                    }
+                    state_file.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                yield
+        except ProxyError as error:
+            raise ProxyFailed(str(error)) from error
+
+    def print_proxy(self, env: Environment, state_file: Path) -> None:
+        if not self.enabled:
+            return
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        console.print(f"\nProxy devant le titulaire : {state['proxy']['titulaire']}")
+        console.print(f"Proxy devant l'API de retour : {state['proxy']['asp_callback']}")
+        console.print(f"Journal des échanges : {state['proxy']['journal']}")
+        console.print("Déposer une pièce à travers le proxy :")
+        through = state | {"titulaire": {"url": state["proxy"]["titulaire"]}}
+        example = _curl_example(through, state_file, env.current_major())
+        console.print(example, highlight=False, markup=False, soft_wrap=True)
