@@ -41,9 +41,9 @@ from harness.foundations.contracts import contract_path
 from harness.foundations.majors import Major, UnknownMajor, current_major
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
-from mocks.asp import JOURNAL_FILE
 from harness.proxy.embedded import EmbeddedProxy
 from harness.proxy.launcher import ProxyError
+from mocks.asp import JOURNAL_FILE
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge", "papier": "papier"}

@@ -201,6 +201,8 @@ def _serve_asp_side(config_file: Path | None, run_dir: Path | None, stop: thread
         finally:
             receiver.stop()
     click.echo("Côté ASP arrêté.")
+
+
 # -- `--proxy`: the recette proxy in front of both legs of the embedded environment ----------------------
 # (its imports are local: this block stays whole beside the other helpers' additions to this file)
 
