@@ -37,7 +37,7 @@ from harness.foundations.token_verifier import TokenVerifier
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
-from harness.reference.settings import ArchiveSettings, ReferenceSettings, RetryPolicy
+from harness.reference.settings import ArchiveLimits, ArchiveSettings, ReferenceSettings, RetryPolicy
 from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget, health_probe
 from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
@@ -65,8 +65,10 @@ class EnvironmentOptions:
     reference: dict[str, Any] = field(default_factory=dict)
     """Overrides of `ReferenceSettings` fields (limit_bytes, retention, retry…)."""
     clock: Clock = utc_now
-    archives: str | None = None
+    archives: str | None = "sftp"
     """How the reference watches the ASP's deposit server (`sftp`, `ftps`); None: the API mode only."""
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    """What one archive may make the reference extract (the sizes agreed with the project)."""
 
 
 def callback_path() -> str:
@@ -169,7 +171,14 @@ class Environment:
         access = self.depot.access
         port = self.depot.sftp_port if protocol == "sftp" else self.depot.ftps_port
         return ArchiveSettings(
-            protocol, LOOPBACK, port, access.user, access.key, self.depot.known_hosts, access.password
+            protocol,
+            LOOPBACK,
+            port,
+            access.user,
+            access.key,
+            self.depot.known_hosts,
+            access.password,
+            limits=self.options.archive_limits,
         )
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from OpenSSL import SSL
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from harness.foundations.tls import CertificatePair
@@ -62,7 +63,7 @@ class DepotFtpsServer:
             (_JournaledHandler,),
             {"authorizer": authorizer, "ssl_context": context, "journal": journal, "faults": faults},
         )
-        self._server = FTPServer((LOOPBACK, 0), handler)
+        self._server = FTPServer((LOOPBACK, 0), handler, ioloop=IOLoop())  # its own: two servers, two loops
         self.port: int = self._server.address[1]
         self._thread = threading.Thread(target=self._serve, name="depot-ftps", daemon=True)
         self._running = True

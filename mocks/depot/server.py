@@ -8,6 +8,7 @@ the journal and arms faults: the titulaire has no way to reach any of that.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 
 import asyncssh
 
-from harness.foundations.archive_convention import INBOUND, OUTBOUND, is_published, temporary_name
+from harness.foundations.archive_convention import INBOUND, OUTBOUND, is_published, notice_name, temporary_name
 from harness.foundations.tls import CertificatePair
 from mocks.depot.faults import DepotFaults
 from mocks.depot.ftps import DepotFtpsServer, tls_context
@@ -163,3 +164,12 @@ class DepositServer:
         """The files the titulaire published in `sortant/`, by name."""
         folder = self.space() / OUTBOUND
         return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if is_published(p.name)}
+
+    def notice(self, archive_id: str) -> dict[str, Any] | None:
+        """The reception notice the titulaire published for `archive_id`, or None while there is none."""
+        path = self.space() / OUTBOUND / notice_name(archive_id)
+        try:
+            notice: dict[str, Any] = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        return notice

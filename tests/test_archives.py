@@ -1,0 +1,154 @@
+"""The archive mode end to end, through the real deposit server: the reference fetches each archive over SFTP
+(every case) or FTPS (a representative subset), publishes its notice and sends one return per accepted archive;
+every unsafe archive is refused with its reason, an incident and a mail, nothing written outside its folder."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
+from harness.reference.settings import ArchiveLimits
+from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, unsafe
+from tests.conftest import FAST_RETRIES, PDF, clock_of_the_tests_day, metadonnees
+from tests.helpers import wait_until
+
+LIMITS = ArchiveLimits(entries=12, entry_bytes=1_500_000, total_bytes=2_500_000, ratio=50.0)
+SIZES = Sizes(LIMITS.entry_bytes, LIMITS.total_bytes, LIMITS.entries, LIMITS.ratio)
+VALID_KINDS = ("zip", "tar", "tar.gz")
+FTPS_CASES = ("zip-slip", "lien-symbolique")
+NOTICE_SECONDS = 30.0
+
+
+class Deposited:
+    """The archives a module deposited at once (one look of the reference takes them all)."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.sent: dict[str, dict[str, Any]] = {}
+        """Archive id → what was deposited: its manifest (valid ones) or its unsafe case."""
+
+    def valid(self, kind: str) -> str:
+        archive_id = f"VALIDE-{kind.replace('.', '-')}-{uuid.uuid4().hex[:6]}"
+        pieces = [Piece({"facture-1.pdf": PDF, "facture-2.pdf": PDF + b"2"}), Piece({"rib.txt": b"FR76 3000"})]
+        name, content = build(archive_id, kind, metadonnees(donneesMetier={"siret": "12345678901234"}), pieces)
+        self.env.depot.put(name, content)  # type: ignore[union-attr]
+        self.sent[archive_id] = manifest(archive_id, metadonnees(), pieces) | {"_pieces": pieces, "_name": name}
+        return archive_id
+
+    def unsafe(self, case: str) -> str:
+        archive = unsafe(case)
+        archive_id = f"DANGER-{uuid.uuid4().hex[:8]}"
+        self.env.depot.put(archive.file_name(archive_id), archive.make(archive_id, metadonnees(), SIZES))  # type: ignore[union-attr]
+        self.sent[archive_id] = {"case": case}
+        return archive_id
+
+    def notice(self, archive_id: str) -> dict[str, Any]:
+        depot = self.env.depot
+        assert depot is not None
+        return wait_until(lambda: depot.notice(archive_id), f"notification de {archive_id}", NOTICE_SECONDS)
+
+
+def _environment(directory: Path, protocol: str) -> Environment:
+    options = EnvironmentOptions(
+        reference={"retry": FAST_RETRIES, "poll_seconds": 0.1},
+        clock=clock_of_the_tests_day(),
+        archives=protocol,
+        archive_limits=LIMITS,
+    )
+    return Environment(directory, options).start()
+
+
+def _deposit_all(env: Environment, kinds: tuple[str, ...], cases: tuple[str, ...]) -> dict[str, str]:
+    deposited = Deposited(env)
+    ids = {kind: deposited.valid(kind) for kind in kinds} | {case: deposited.unsafe(case) for case in cases}
+    env.deposited = deposited  # type: ignore[attr-defined]
+    return ids
+
+
+@pytest.fixture(scope="module")
+def sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment, dict[str, str]]]:
+    env = _environment(tmp_path_factory.mktemp("sftp"), "sftp")
+    ids = _deposit_all(env, VALID_KINDS, tuple(u.case for u in UNSAFE))
+    yield env, ids
+    env.stop()
+    assert env.titulaire.contract_violations == []
+
+
+@pytest.fixture(scope="module")
+def ftps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment, dict[str, str]]]:
+    env = _environment(tmp_path_factory.mktemp("ftps"), "ftps")
+    ids = _deposit_all(env, ("zip",), FTPS_CASES)
+    yield env, ids
+    env.stop()
+    assert env.titulaire.contract_violations == []
+
+
+def _check_accepted(env: Environment, archive_id: str) -> None:
+    deposited: Deposited = env.deposited  # type: ignore[attr-defined]
+    notice = deposited.notice(archive_id)
+    assert schema_errors(NOTICE_SCHEMA, notice) == []
+    assert notice["statut"] == "ACCEPTEE", notice
+    assert notice["nombrePieces"] == 2
+    calls = env.inspector().wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS, settle_seconds=0.5)
+    assert len(calls) == 1, f"{len(calls)} retours pour une archive"
+    assert calls[0]["valide"], calls[0]["violations"]
+    retour = calls[0]["retour"]
+    assert schema_errors(RETURN_SCHEMA, retour) == []
+    sent = deposited.sent[archive_id]
+    assert retour["metadonnees"]["donneesMetier"] == {"siret": "12345678901234"}
+    declared = [(p["uid"], d["chemin"]) for p in sent["pieces"] for d in p["documents"]]
+    assert sorted((r["uid"], r["nom"]) for r in retour["pieces"]) == sorted(declared)
+    assert env.depot is not None
+    assert sent["_name"] not in env.depot.inbound()
+
+
+def _check_refused(env: Environment, archive_id: str, case: str) -> None:
+    deposited: Deposited = env.deposited  # type: ignore[attr-defined]
+    notice = deposited.notice(archive_id)
+    assert schema_errors(NOTICE_SCHEMA, notice) == []
+    assert notice["statut"] == "REJETEE", notice
+    assert [m["code"] for m in notice["motifs"]] == [unsafe(case).code], notice["motifs"]
+    assert "idDepot" not in notice
+    mail = env.smtp.wait_for(lambda m: m.header("X-Incident-Id") == notice["idIncident"], timeout=NOTICE_SECONDS)
+    assert archive_id in mail.body
+    assert unsafe(case).code in mail.body
+    if marker := unsafe(case).marker:
+        assert not list(env.run_dir.parent.rglob(marker))
+        assert not Path("/tmp", marker).exists()
+    assert env.depot is not None
+    assert not [n for n in env.depot.inbound() if n.startswith(archive_id)]
+
+
+@pytest.mark.parametrize("kind", VALID_KINDS)
+def test_a_valid_archive_gets_its_notice_and_exactly_one_return_over_sftp(
+    sftp: tuple[Environment, dict[str, str]], kind: str
+) -> None:
+    env, ids = sftp
+    _check_accepted(env, ids[kind])
+
+
+@pytest.mark.parametrize("case", [u.case for u in UNSAFE])
+def test_each_unsafe_archive_is_refused_with_its_reason_an_incident_and_a_mail_over_sftp(
+    sftp: tuple[Environment, dict[str, str]], case: str
+) -> None:
+    env, ids = sftp
+    _check_refused(env, ids[case], case)
+
+
+def test_a_valid_archive_gets_its_notice_and_exactly_one_return_over_ftps(
+    ftps: tuple[Environment, dict[str, str]],
+) -> None:
+    env, ids = ftps
+    _check_accepted(env, ids["zip"])
+
+
+@pytest.mark.parametrize("case", FTPS_CASES)
+def test_unsafe_archives_are_refused_over_ftps(ftps: tuple[Environment, dict[str, str]], case: str) -> None:
+    env, ids = ftps
+    _check_refused(env, ids[case], case)
