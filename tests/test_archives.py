@@ -4,6 +4,12 @@ every unsafe archive is refused with its reason, an incident and a mail, nothing
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +19,13 @@ import pytest
 
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
+from harness.foundations.asp_client import CallbackInspector
+from harness.foundations.tls import CertificatePair, client_context
 from harness.reference.settings import ArchiveLimits
 from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, unsafe
 from tests.conftest import FAST_RETRIES, PDF, clock_of_the_tests_day, metadonnees
 from tests.helpers import wait_until
+from tests.test_cli import read_until
 
 LIMITS = ArchiveLimits(entries=12, entry_bytes=1_500_000, total_bytes=2_500_000, ratio=50.0)
 SIZES = Sizes(LIMITS.entry_bytes, LIMITS.total_bytes, LIMITS.entries, LIMITS.ratio)
@@ -152,3 +161,37 @@ def test_a_valid_archive_gets_its_notice_and_exactly_one_return_over_ftps(
 def test_unsafe_archives_are_refused_over_ftps(ftps: tuple[Environment, dict[str, str]], case: str) -> None:
     env, ids = ftps
     _check_refused(env, ids[case], case)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("sftp") is None, reason="le client sftp d'OpenSSH n'est pas installé")
+def test_serve_then_the_printed_sftp_lines_give_a_notice_and_one_inspectable_return(tmp_path: Path) -> None:
+    directory = tmp_path / "env"
+    command = [sys.executable, "-m", "harness.cli", "serve", "--dir", str(directory)]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"COLUMNS": "1000"}
+    )
+    try:
+        printed = read_until(process, "Ctrl-C")
+        put, get = [line for line in printed.splitlines() if line.startswith(("printf ", "echo "))]
+        assert subprocess.run(["bash", "-c", put], capture_output=True, timeout=60).returncode == 0
+        notice_file = directory / "DOSSIER-EXEMPLE.notification.json"
+
+        def fetched() -> bool:
+            subprocess.run(["bash", "-c", get], capture_output=True, timeout=60)
+            return notice_file.exists()
+
+        wait_until(fetched, "notification récupérée par sftp", NOTICE_SECONDS, every=0.5)
+        notice = json.loads(notice_file.read_text(encoding="utf-8"))
+        assert notice["statut"] == "ACCEPTEE", notice
+        state = json.loads((directory / "etat.json").read_text(encoding="utf-8"))
+        tls = state["tls"]
+        context = client_context(Path(tls["ca"]), CertificatePair(Path(tls["recette_cert"]), Path(tls["recette_key"])))
+        inspector = CallbackInspector(state["asp_callback"]["url"], context)
+        calls = inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS, settle_seconds=0.5)
+        assert [(c["valide"], c["retour"]["modeEchange"]) for c in calls] == [(True, "DOSSIER")]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -111,6 +112,14 @@ class DepositServer:
         assert self._ftps is not None, "server not started"
         return self._ftps.port
 
+    def sftp_command(self, *options: str) -> str:
+        """The OpenSSH `sftp` command that logs in as the titulaire (its key, the server's host key pinned),
+        with `options` of its own (`-b -`)."""
+        key, known_hosts = shlex.quote(str(self.access.key)), shlex.quote(str(self.known_hosts))
+        pinned = ("-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={known_hosts}")
+        words = ("sftp", *options, "-P", str(self.sftp_port), "-i", key, *pinned, f"{self.access.user}@{LOOPBACK}")
+        return " ".join(words)
+
     def space(self) -> Path:
         """The titulaire's space on disk."""
         return self.root / "espaces" / self._user
@@ -125,8 +134,7 @@ class DepositServer:
                 "key": str(self.access.key),
                 "known_hosts": str(self.known_hosts),
                 "host_key_fingerprint": self.host_fingerprint,
-                "command": f"sftp -P {self.sftp_port} -i {self.access.key} -o UserKnownHostsFile={self.known_hosts} "
-                f"{self.access.user}@{LOOPBACK}",
+                "command": self.sftp_command(),
             },
             "ftps": {
                 "host": LOOPBACK,
