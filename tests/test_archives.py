@@ -113,8 +113,9 @@ def _check_accepted(env: Environment, archive_id: str) -> None:
     assert retour["metadonnees"]["donneesMetier"] == {"siret": "12345678901234"}
     declared = [(p["uid"], d["chemin"]) for p in sent["pieces"] for d in p["documents"]]
     assert sorted((r["uid"], r["nom"]) for r in retour["pieces"]) == sorted(declared)
-    assert env.depot is not None
-    assert sent["_name"] not in env.depot.inbound()
+    depot = env.depot
+    assert depot is not None
+    wait_until(lambda: sent["_name"] not in depot.inbound(), "archive retirée d'entrant/", NOTICE_SECONDS)
 
 
 def _check_refused(env: Environment, archive_id: str, case: str) -> None:
@@ -130,8 +131,10 @@ def _check_refused(env: Environment, archive_id: str, case: str) -> None:
     if marker := unsafe(case).marker:
         assert not list(env.run_dir.parent.rglob(marker))
         assert not Path("/tmp", marker).exists()
-    assert env.depot is not None
-    assert not [n for n in env.depot.inbound() if n.startswith(archive_id)]
+    depot = env.depot
+    assert depot is not None
+    taken = "archive retirée d'entrant/"
+    wait_until(lambda: not [n for n in depot.inbound() if n.startswith(archive_id)], taken, NOTICE_SECONDS)
 
 
 @pytest.mark.parametrize("kind", VALID_KINDS)

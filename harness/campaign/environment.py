@@ -54,6 +54,9 @@ CALLBACK_CLIENT_ID = "titulaire"
 CALLBACK_SCOPES = ("retours:ecrire",)
 TITULAIRE_SPACE = "titulaire-reference"
 """The reference's user (and space) on the ASP's deposit server."""
+RECETTE_ARCHIVE_LIMITS = ArchiveLimits(entry_bytes=26_000_000, total_bytes=30_000_000)
+"""The sizes the embedded reference agrees to: room for the 25 MB transaction the API refuses, small enough for
+the campaign to go beyond each within seconds."""
 RECETTE_RETRIES = RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0)
 """The embedded reference gives up within seconds: its scenarios arm outages it must not outlast."""
 
@@ -67,7 +70,7 @@ class EnvironmentOptions:
     clock: Clock = utc_now
     archives: str | None = "sftp"
     """How the reference watches the ASP's deposit server (`sftp`, `ftps`); None: the API mode only."""
-    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    archive_limits: ArchiveLimits = RECETTE_ARCHIVE_LIMITS
     """What one archive may make the reference extract (the sizes agreed with the project)."""
 
 
@@ -88,6 +91,8 @@ class Environment:
         self.issuer: Issuer
         self.recorder: ReturnRecorder
         self.clients: dict[str, RegisteredClient] = {}
+        self.depot: DepositServer | None = None
+        """The ASP's deposit server (mode dossier), when `options.archives` names a protocol."""
 
     # -- lifetime ------------------------------------------------------------------------------------
 

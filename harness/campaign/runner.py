@@ -43,6 +43,7 @@ from harness.fuzzing.settings import FuzzSettingsError, run_seed
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
+SUITES["dossiers"] = "dossiers"  # the archive mode (mode dossier)
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
 

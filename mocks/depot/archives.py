@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import stat
 import tarfile
 import uuid
@@ -248,12 +249,17 @@ def _entry_over(sizes: Sizes) -> list[int]:
 
 
 def _total_over(sizes: Sizes) -> list[int]:
-    count = sizes.total_bytes // sizes.entry_bytes + 1
-    return [sizes.entry_bytes] * count
+    """The fewest entries, each within its limit, whose total goes one byte beyond the archive's."""
+    count = -(-(sizes.total_bytes + 1) // sizes.entry_bytes)
+    return [-(-(sizes.total_bytes + 1) // count)] * count
+
+
+BOMB_BYTES = 8 * 1024 * 1024
+"""What a bomb decompresses to at most (within the agreed sizes): some 8 KiB deflated, a ratio near 1000."""
 
 
 def _bomb(sizes: Sizes) -> list[int]:
-    return [min(sizes.entry_bytes, sizes.total_bytes)]
+    return [min(sizes.entry_bytes, sizes.total_bytes, BOMB_BYTES)]
 
 
 def _mismatched_digest(document: dict[str, Any]) -> dict[str, Any]:
@@ -303,13 +309,8 @@ def _zeros(size: int) -> bytes:
 
 
 def _incompressible(size: int) -> bytes:
-    """Bytes no compressor shrinks (a SHA-256 chain): a size limit, not the ratio, is what they reach."""
-    blocks: list[bytes] = []
-    seed = b"recette"
-    while len(blocks) * 32 < size:
-        seed = hashlib.sha256(seed).digest()
-        blocks.append(seed)
-    return b"".join(blocks)[:size]
+    """Bytes no compressor shrinks: a size limit, not the ratio, is what they reach."""
+    return os.urandom(size)
 
 
 UNSAFE: tuple[Unsafe, ...] = (
@@ -380,6 +381,39 @@ UNSAFE: tuple[Unsafe, ...] = (
     Unsafe("empreinte-sae-fausse", "manifeste-non-concordant", "zip", _with_manifest("zip", _wrong_sae)),
 )
 """Every unsafe archive, by case; each must be refused with its `code`, nothing written outside its folder."""
+
+
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "chemins hors du dossier": ("zip-slip", "tar-slip", "chemin-absolu"),
+    "liens et types d'entrée interdits": ("lien-symbolique", "lien-symbolique-zip", "lien-physique", "tube-nomme"),
+    "noms, chiffrement, imbrication": (
+        "format-inconnu",
+        "nom-en-double",
+        "nom-en-double-tar",
+        "entree-chiffree",
+        "archive-imbriquee",
+    ),
+    "tailles convenues dépassées": (
+        "trop-d-entrees",
+        "entree-trop-volumineuse",
+        "archive-trop-volumineuse",
+        "bombe-zip",
+        "bombe-tar-gz",
+    ),
+    "archives illisibles": ("zip-tronque", "tar-gz-tronque", "contenu-autre-format", "corrompu"),
+    "manifestes": (
+        "manifeste-absent",
+        "manifeste-pas-json",
+        "manifeste-hors-schema",
+        "empreinte-differente",
+        "document-absent",
+        "document-non-declare",
+        "empreinte-sae-fausse",
+    ),
+}
+"""The unsafe cases by family, as `features/dossiers.feature` deposits them (each case in one family)."""
+SIZE_FAMILY = "tailles convenues dépassées"
+"""The family whose archives go beyond the sizes agreed with the titulaire."""
 
 
 def unsafe(case: str) -> Unsafe:
