@@ -37,6 +37,7 @@ from harness.reference.settings import ReferenceSettings
 from tests.conftest import TESTS_DAY, start_environment
 
 STEP_FILES = (*sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")), SUITES_DIR / "securite" / "steps.py")
+STEP_FILES = (*STEP_FILES, SUITES_DIR / "dossiers" / "steps.py")
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
 RETURNS_TEST = "chaque_depot_a_un_retour_conforme"
 
@@ -297,6 +298,56 @@ PROOFS = (
         "Passé la durée",
         "est_expir",
         external=True,
+    ),
+)
+
+# -- the archive mode (the `dossiers` suite) -----------------------------------------------------------
+ARCHIVE = "Une archive zip est notifiée"
+SAE_MISMATCH = "Une archive dont l'empreinte SAE ne correspond"
+PROOFS = (
+    *PROOFS,
+    Proof(
+        "notification-sans-empreinte",
+        "le titulaire publie dans le délai une notification de réception acceptée, conforme à la convention",
+        ARCHIVE,
+        "notifi",
+        ("dossiers",),
+    ),
+    Proof(
+        "uid-de-piece-remplace",
+        "l'ASP reçoit dans le délai exactement un retour pour l'archive, avec les métadonnées du manifeste "
+        "et l'UID de chaque pièce",
+        ARCHIVE,
+        "notifi",
+        ("dossiers",),
+    ),
+    Proof(
+        "motif-de-rejet-generique",
+        'le titulaire publie dans le délai une notification de rejet de motif "{code}" pour chaque archive',
+        SAE_MISMATCH,
+        "ne_correspond",
+        ("dossiers",),
+    ),
+    Proof(
+        "motif-de-rejet-generique",
+        "le titulaire publie dans le délai une notification de rejet du motif attendu pour chaque archive",
+        "Des archives dangereuses sont refusées",
+        "chemins",
+        ("dossiers",),
+    ),
+    Proof(
+        "courriel-incident-mal-adresse",
+        "un courriel d'incident nommant chaque archive refusée alerte l'ASP",
+        SAE_MISMATCH,
+        "ne_correspond",
+        ("dossiers",),
+    ),
+    Proof(
+        "extraction-hors-dossier",
+        "rien n'est écrit hors du dossier de travail de l'archive",
+        "Une archive qui tente d'écrire hors",
+        "tente",
+        ("dossiers",),
     ),
 )
 UNPROVABLE: dict[str, str] = {}

@@ -131,9 +131,10 @@ class ArchiveConsumer:
         try:
             manifest = await asyncio.to_thread(self._unpack, received, folder)
         except ArchiveRefused as refusal:
+            code = self._faults.apply(Fault.archive_refusal, refusal.code, received.path, folder)
             shutil.rmtree(folder, ignore_errors=True)
             received.path.unlink(missing_ok=True)
-            return await self._refuse(received, refusal)
+            return await self._refuse(received, ArchiveRefused(code, refusal.detail))
         received.path.rename(folder / ARCHIVE_FILE)
         deposit, documents = self._deposit(deposit_id, received, manifest)
         notice = self._notice(received, "ACCEPTEE", idDepot=deposit_id, nombrePieces=manifest.pieces)
@@ -148,7 +149,7 @@ class ArchiveConsumer:
         return read_manifest(received.archive_id, files, self._archives.limits.manifest_bytes)
 
     async def _refuse(self, received: Received, refusal: ArchiveRefused) -> dict[str, Any]:
-        code = self._faults.apply(Fault.archive_refusal, refusal.code)
+        code = refusal.code
         incident = await self._incidents.open(
             None,
             f"archive {received.archive_id} refusée ({code})",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, returns, service
+from harness.reference.faults import answers, archives, returns, service
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -51,6 +51,10 @@ FAULTS: dict[str, type[Fault]] = {
         answers.DeclaredSizeIgnored,
         service.RetryAfterIgnored,
         answers.ExpiredTokensAccepted,
+        archives.NoticeWithoutDigest,
+        archives.GenericRefusal,
+        archives.ExtractionOutsideFolder,
+        archives.PieceUidReplaced,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
