@@ -5,6 +5,7 @@ exchanged, and its faults (refused connection, transfer cut, full disk) seen by 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ftplib
 import ssl
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import pytest
 from harness.foundations.tls import RunCertificates, client_context
 from harness.reference.archives.remote import RemoteError, session
 from harness.reference.settings import ArchiveSettings
-from mocks.depot import CUT_TRANSFER, DISK_FULL, REFUSED_CONNECTION, DepositServer
+from mocks.depot import CUT_TRANSFER, DISK_FULL, REFUSED_CONNECTION, DepositServer, Listening
 from mocks.depot.faults import CUT_AFTER_BYTES
 from mocks.depot.sftp import LOOPBACK
 
@@ -194,3 +195,27 @@ def test_a_full_disk_refuses_the_upload(
     assert f"{name}.notification.json" not in depot.outbound()
     refused = [e for e in depot.journal.entries(USER) if e.operation == "refus" and e.detail == DISK_FULL]
     assert refused
+
+
+def test_a_real_platform_logs_in_with_its_own_key_and_the_agreed_password(
+    tmp_path: Path, certs: RunCertificates
+) -> None:
+    own = asyncssh.generate_private_key("ssh-ed25519")
+    own.write_private_key(str(tmp_path / "cle"))
+    own.write_public_key(str(tmp_path / "cle.pub"))
+    listening = Listening(authorized_key=tmp_path / "cle.pub", password="convenu-avec-le-titulaire")
+    pair = (USER, certs.titulaire_client)
+    with DepositServer(tmp_path / "depot", certs.ca, certs.server, pair, listening) as depot:
+        assert depot.access.key is None
+        assert depot.state()["sftp"]["key"] is None
+        depot.put("P.zip", b"x")
+        own_settings = dataclasses.replace(settings(depot, "sftp"), key=tmp_path / "cle")
+        ftps_settings = settings(depot, "ftps")
+        assert ftps_settings.password == "convenu-avec-le-titulaire"
+
+        async def both() -> tuple[list[str], list[str]]:
+            async with session(own_settings, None) as sftp, session(ftps_settings, tls(certs)) as ftps:
+                return await sftp.published("/entrant"), await ftps.published("/entrant")
+
+        assert asyncio.run(both()) == (["P.zip"], ["P.zip"])
+        assert not (depot.root / "cles" / USER).exists()
