@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import pytest
 
+from harness.campaign.config import ConfigError, RunConfig, load_config
+from harness.campaign.depot import DEPOT_FILE, external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
+from harness.campaign.receiver import ReturnReceiver
 from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
 from harness.foundations.asp_client import CallbackInspector
-from harness.foundations.tls import CertificatePair, client_context
+from harness.foundations.tls import CertificatePair, RunCertificates, client_context
 from harness.reference.settings import ArchiveLimits
 from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, unsafe
 from tests.conftest import FAST_RETRIES, PDF, clock_of_the_tests_day, metadonnees
@@ -198,3 +202,86 @@ def test_serve_then_the_printed_sftp_lines_give_a_notice_and_one_inspectable_ret
     finally:
         if process.poll() is None:
             process.kill()
+
+
+# -- `[archives]` of recette.toml: a real platform on the harness's deposit server --------------------------
+
+
+@pytest.fixture
+def platform_folder(tmp_path: Path) -> Path:
+    certs = RunCertificates.create(tmp_path / "tls")
+    (tmp_path / "certs").mkdir()
+    for source, name in ((certs.ca, "ca.pem"), (certs.asp_client.cert, "client.crt.pem")):
+        shutil.copy(source, tmp_path / "certs" / name)
+    shutil.copy(certs.asp_client.key, tmp_path / "certs" / "client.key.pem")
+    asyncssh.generate_private_key("ssh-ed25519").write_public_key(str(tmp_path / "certs" / "titulaire.pub"))
+    return tmp_path
+
+
+def platform_config(folder: Path, archives: str) -> RunConfig:
+    (folder / "recette.toml").write_text(PLATFORM_TOML + archives, encoding="utf-8")
+    return load_config(folder / "recette.toml", {"RECETTE_CLIENT_SECRET": "s"}, {})
+
+
+PLATFORM_TOML = """
+[target]
+url = "https://titulaire.example/"
+ca = "certs/ca.pem"
+[client]
+cert = "certs/client.crt.pem"
+key = "certs/client.key.pem"
+[oauth]
+token_url = "https://idp.example/token"
+client_id = "asp-recette"
+[callback]
+url = "https://127.0.0.1:9"
+"""
+
+
+def test_the_archives_table_gives_the_protocol_credentials_and_agreed_sizes(platform_folder: Path) -> None:
+    config = platform_config(
+        platform_folder,
+        '[archives]\nprotocole = "sftp"\ncle_publique = "certs/titulaire.pub"\nport = 2222\n'
+        "[archives.limites]\nentrees = 10\noctets_par_entree = 100\noctets_total = 150\ntaux = 20\n",
+    )
+    assert config.archives is not None
+    listening = config.archives.listening()
+    assert (listening.authorized_key, listening.sftp_port) == (platform_folder / "certs" / "titulaire.pub", 2222)
+    assert config.archives.sizes() == Sizes(100, 150, 10, 20.0)
+
+
+@pytest.mark.parametrize(
+    ("archives", "message"),
+    [
+        ('protocole = "sftp"', "réglage manquant : archives.cle_publique (protocole sftp)"),
+        ('protocole = "ftps"\ncertificat_client = "certs/ca.pem"', "archives.mot_de_passe"),
+        ('protocole = "cft"', "[archives] protocole : "),
+        ('protocole = "sftp"\ncle_publique = "certs/absente.pub"', "[archives] cle_publique : "),
+        ('protocole = "sftp"\ncle_publique = "certs/titulaire.pub"\ncanal_retour = "archive"', "canal_retour"),
+    ],
+)
+def test_a_wrong_archives_table_is_one_line_naming_its_key(platform_folder: Path, archives: str, message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        platform_config(platform_folder, f"[archives]\n{archives}\n")
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_real_platform_finds_the_deposit_server_described_in_the_reports(platform_folder: Path) -> None:
+    config = platform_config(platform_folder, '[archives]\nprotocole = "sftp"\ncle_publique = "certs/titulaire.pub"\n')
+    receiver = ReturnReceiver(config, platform_folder / "recepteur")
+    server = external_depot(config, receiver, platform_folder / "env", platform_folder)
+    assert server is not None
+    try:
+        described = json.loads((platform_folder / DEPOT_FILE).read_text(encoding="utf-8"))
+        assert described["sftp"] == {
+            "host": "127.0.0.1",
+            "port": server.sftp_port,
+            "user": "titulaire",
+            "host_key_fingerprint": server.host_fingerprint,
+        }
+        assert described["protocole"] == "sftp"
+        assert "password" not in json.dumps(described)
+        assert server.access.key is None
+    finally:
+        server.stop()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from harness.campaign.config import RunConfig, calendar_of
+from harness.campaign.depot import external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.events import Event, EventStream, LoadMeasured, PreflightPassed, ResultRecorded
 from harness.campaign.plugin import CampaignPlugin
@@ -306,7 +307,17 @@ def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Itera
             run_dir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
             calendar = calendar_of(config)
-            yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar)
+            try:
+                depot = external_depot(config, receiver, Path(directory), run_dir)
+            except (OSError, ValueError) as error:
+                raise CampaignError(f"le serveur de dépôt n'a pas démarré : {error}") from error
+            try:
+                yield ExternalTarget(
+                    run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar, depot=depot
+                )
+            finally:
+                if depot is not None:
+                    depot.stop()
         finally:
             receiver.stop()
 

@@ -113,7 +113,8 @@ def agreed_sizes(cible: Target) -> Sizes | None:
     if cible.reference is not None and cible.reference.settings.archives is not None:
         limits = cible.reference.settings.archives.limits
         return Sizes(limits.entry_bytes, limits.total_bytes, limits.entries, limits.ratio)
-    return None
+    archives = cible.config.archives if cible.config is not None else None
+    return archives.sizes() if archives is not None else None
 
 
 def put(serveur: DepositServer, archives: Archives, sent: Sent, preuves: list[str]) -> Sent:
