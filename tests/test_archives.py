@@ -22,12 +22,15 @@ from harness.campaign.config import ConfigError, RunConfig, load_config
 from harness.campaign.depot import DEPOT_FILE, external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
+from harness.campaign.results import CampaignReport
+from harness.campaign.runner import RunOptions, run_campaign
 from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
 from harness.foundations.asp_client import CallbackInspector
+from harness.foundations.billing import BillingTags
 from harness.foundations.tls import CertificatePair, RunCertificates, client_context
 from harness.reference.settings import ArchiveLimits
 from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, unsafe
-from tests.conftest import FAST_RETRIES, PDF, clock_of_the_tests_day, metadonnees
+from tests.conftest import FAST_RETRIES, PDF, TESTS_DAY, clock_of_the_tests_day, metadonnees
 from tests.helpers import wait_until
 from tests.test_cli import read_until
 
@@ -285,3 +288,24 @@ def test_a_real_platform_finds_the_deposit_server_described_in_the_reports(platf
         assert server.access.key is None
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_accepted_archives_are_metered_like_deposits_and_refused_ones_are_not(tmp_path: Path) -> None:
+    tags = BillingTags.create("build:tests-dossiers")
+    options = RunOptions(tmp_path, tags, ("dossiers",), keywords="notifi or ne_correspond", day=TESTS_DAY)
+    report = run_campaign(options)
+    assert report.qualified, [f"{r.scenario} : {r.failed_step}" for r in report.failures]
+    figures = report.deposits_per_suite["dossiers"]
+    assert figures["depots"] == 3, figures
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    notices = [json.loads(line) for line in _accepted_notice_lines(report)]
+    assert figures["octets"] == sum(n["tailleOctets"] for n in notices)
+    billing = json.loads((run_dir / "billing.json").read_text(encoding="utf-8"))
+    assert billing["facturable"] == "non"
+
+
+def _accepted_notice_lines(report: CampaignReport) -> list[str]:
+    """The accepted notices the scenarios recorded as evidence (« notification de X : {...} »)."""
+    lines = [e.split(" : ", 1)[1] for r in report.results for e in r.evidence if e.startswith("notification de ")]
+    return [line for line in lines if '"ACCEPTEE"' in line]

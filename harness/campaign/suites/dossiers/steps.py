@@ -9,6 +9,7 @@ the steps of the API mode on returns, acknowledgements and retention apply to it
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -164,7 +165,7 @@ def wait_notice(serveur: DepositServer, sent: Sent, delais: Deadlines, preuves: 
     notice = wait_until(
         lambda: serveur.notice(sent.archive_id), f"notification de réception de {sent.name}", max(1.0, left)
     )
-    preuves.append(f"notification de {sent.name} : {notice}")
+    preuves.append(f"notification de {sent.name} : {json.dumps(notice, ensure_ascii=False)}")
     sent.notice = notice
     return notice
 
@@ -196,13 +197,14 @@ def archive_et_retour(
     serveur_depot: DepositServer,
     archives: Archives,
     scenario: Scenario,
+    cible: Target,
     inspecteur: CallbackInspector,
     delais_dossier: Deadlines,
     kind: str,
     preuves: list[str],
 ) -> None:
     sent = deposit_valid(serveur_depot, archives, scenario, kind, two_pieces(), preuves)
-    notice_acceptee(serveur_depot, archives, scenario, delais_dossier, preuves)
+    notice_acceptee(serveur_depot, archives, scenario, cible, delais_dossier, preuves)
     un_seul_retour(archives, scenario, inspecteur, delais_dossier, preuves)
     assert sent.notice is not None
 
@@ -258,7 +260,12 @@ def deposer_25_mo_archive(
 
 @then("le titulaire publie dans le délai une notification de réception acceptée, conforme à la convention")
 def notice_acceptee(
-    serveur_depot: DepositServer, archives: Archives, scenario: Scenario, delais_dossier: Deadlines, preuves: list[str]
+    serveur_depot: DepositServer,
+    archives: Archives,
+    scenario: Scenario,
+    cible: Target,
+    delais_dossier: Deadlines,
+    preuves: list[str],
 ) -> None:
     sent = archives.last
     notice = wait_notice(serveur_depot, sent, delais_dossier, preuves)
@@ -268,6 +275,7 @@ def notice_acceptee(
     assert notice.get("idDepot"), "une archive acceptée n'a pas d'idDepot"
     assert notice.get("nombrePieces") == len(sent.manifest["pieces"]), f"nombrePieces {notice.get('nombrePieces')}"
     receipt = httpx.Response(202, json={"idDepot": notice["idDepot"]})
+    cible.meter.record(len(sent.content), receipt)  # billed like a deposit: the archive's bytes
     scenario.depots.append(Depot(sent.metadonnees, [], receipt, accepted_at=datetime.now(UTC)))
 
 
