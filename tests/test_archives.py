@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncssh
 import pytest
+from jsonschema import Draft202012Validator
 
 from harness.campaign.config import ConfigError, RunConfig, load_config
 from harness.campaign.depot import DEPOT_FILE, external_depot
@@ -24,12 +25,19 @@ from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
-from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
+from harness.foundations.archive_convention import (
+    MANIFEST_SCHEMA,
+    NOTICE_SCHEMA,
+    RETURN_SCHEMA,
+    SCHEMAS,
+    schema_errors,
+)
 from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.billing import BillingTags
+from harness.foundations.contracts import contract_path
 from harness.foundations.tls import CertificatePair, RunCertificates, client_context
 from harness.reference.settings import ArchiveLimits
-from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, unsafe
+from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, sae_digest, unsafe
 from tests.conftest import FAST_RETRIES, PDF, TESTS_DAY, clock_of_the_tests_day, metadonnees
 from tests.helpers import wait_until
 from tests.test_cli import read_until
@@ -309,3 +317,16 @@ def _accepted_notice_lines(report: CampaignReport) -> list[str]:
     """The accepted notices the scenarios recorded as evidence (« notification de X : {...} »)."""
     lines = [e.split(" : ", 1)[1] for r in report.results for e in r.evidence if e.startswith("notification de ")]
     return [line for line in lines if '"ACCEPTEE"' in line]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_each_schema_of_the_exchange_is_a_valid_json_schema(schema: str) -> None:
+    Draft202012Validator.check_schema(json.loads(contract_path(schema).read_text(encoding="utf-8")))
+
+
+def test_the_manifest_the_asp_writes_follows_its_schema_and_a_broken_one_does_not() -> None:
+    pieces = [Piece({"a.pdf": PDF, "b.pdf": PDF + b"b"})]
+    written = manifest("A-1", metadonnees(sae=True, empreinte=sae_digest(pieces)), pieces)
+    assert schema_errors(MANIFEST_SCHEMA, written) == []
+    del written["metadonnees"]["empreinte"]
+    assert schema_errors(MANIFEST_SCHEMA, written) == ["metadonnees : 'empreinte' is a required property"]
