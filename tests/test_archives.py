@@ -330,3 +330,33 @@ def test_the_manifest_the_asp_writes_follows_its_schema_and_a_broken_one_does_no
     assert schema_errors(MANIFEST_SCHEMA, written) == []
     del written["metadonnees"]["empreinte"]
     assert schema_errors(MANIFEST_SCHEMA, written) == ["metadonnees : 'empreinte' is a required property"]
+
+
+def test_a_retransmission_request_in_entrant_sends_the_same_return_again(
+    sftp: tuple[Environment, dict[str, str]],
+) -> None:
+    env, ids = sftp
+    deposited: Deposited = env.deposited  # type: ignore[attr-defined]
+    notice = deposited.notice(ids["tar"])
+    inspector = env.inspector()
+    first = inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS)
+    request = {"idDepot": notice["idDepot"], "demandeeLe": "2026-12-15T12:00:00Z"}
+    assert env.depot is not None
+    env.depot.put("R-1.retransmission.json", json.dumps(request).encode())
+    calls = inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS, count=len(first) + 1)
+    assert [c["idRetour"] for c in calls] == [first[0]["idRetour"]] * len(calls)
+    assert calls[-1]["redelivery"] is True
+    wait_until(lambda: "R-1.retransmission.json" not in env.depot.inbound(), "demande retirée", NOTICE_SECONDS)  # type: ignore[union-attr]
+
+
+def test_a_retransmission_request_for_an_unknown_deposit_opens_an_incident(
+    sftp: tuple[Environment, dict[str, str]],
+) -> None:
+    env, _ = sftp
+    unknown = str(uuid.uuid4())
+    assert env.depot is not None
+    env.depot.put(
+        "R-2.retransmission.json", json.dumps({"idDepot": unknown, "demandeeLe": "2026-12-15T12:00:00Z"}).encode()
+    )
+    mail = env.smtp.wait_for(lambda m: "R-2.retransmission.json" in m.subject, timeout=NOTICE_SECONDS)
+    assert "depot-inconnu" in mail.body
