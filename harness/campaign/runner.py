@@ -44,7 +44,9 @@ from harness.fuzzing.settings import FuzzSettingsError, run_seed
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
-SUITES["dossiers"] = "dossiers"  # the archive mode (mode dossier)
+SUITES = {"dossiers": "dossiers", **SUITES}
+"""The archive mode (mode dossier) first: its expiry scenario moves the reference's clock past every deposit's
+retention, which must not happen after the deposits whose failure `contrat` excuses by their ECHEC state."""
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
 

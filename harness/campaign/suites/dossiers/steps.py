@@ -29,6 +29,7 @@ from harness.campaign.suites.bdd.steps.depots import MATCHING, declared_metadata
 from harness.campaign.suites.bdd.steps.incidents import MAIL_TIMEOUT_SECONDS, incident_address
 from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS
 from harness.campaign.target import Target
+from harness.conformance.deposits import DepositLedger, TrackedDeposit
 from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody, Document
 from harness.foundations.service_contract import load_service_contract
@@ -198,13 +199,14 @@ def archive_et_retour(
     archives: Archives,
     scenario: Scenario,
     cible: Target,
+    depots_suivis: DepositLedger,
     inspecteur: CallbackInspector,
     delais_dossier: Deadlines,
     kind: str,
     preuves: list[str],
 ) -> None:
     sent = deposit_valid(serveur_depot, archives, scenario, kind, two_pieces(), preuves)
-    notice_acceptee(serveur_depot, archives, scenario, cible, delais_dossier, preuves)
+    notice_acceptee(serveur_depot, archives, scenario, cible, depots_suivis, delais_dossier, preuves)
     un_seul_retour(archives, scenario, inspecteur, delais_dossier, preuves)
     assert sent.notice is not None
 
@@ -264,6 +266,7 @@ def notice_acceptee(
     archives: Archives,
     scenario: Scenario,
     cible: Target,
+    depots_suivis: DepositLedger,
     delais_dossier: Deadlines,
     preuves: list[str],
 ) -> None:
@@ -276,7 +279,9 @@ def notice_acceptee(
     assert notice.get("nombrePieces") == len(sent.manifest["pieces"]), f"nombrePieces {notice.get('nombrePieces')}"
     receipt = httpx.Response(202, json={"idDepot": notice["idDepot"]})
     cible.meter.record(len(sent.content), receipt)  # billed like a deposit: the archive's bytes
-    scenario.depots.append(Depot(sent.metadonnees, [], receipt, accepted_at=datetime.now(UTC)))
+    accepted = datetime.now(UTC)
+    depots_suivis.record(TrackedDeposit(notice["idDepot"], accepted, f"archive {sent.name}"))  # judged by `contrat`
+    scenario.depots.append(Depot(sent.metadonnees, [], receipt, accepted_at=accepted))
 
 
 @then(
