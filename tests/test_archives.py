@@ -36,6 +36,7 @@ from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import contract_path
 from harness.foundations.tls import CertificatePair, RunCertificates, client_context
+from harness.lint import lint_file
 from harness.reference.settings import ArchiveLimits
 from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, sae_digest, unsafe
 from tests.conftest import FAST_RETRIES, PDF, TESTS_DAY, clock_of_the_tests_day, metadonnees
@@ -360,3 +361,20 @@ def test_a_retransmission_request_for_an_unknown_deposit_opens_an_incident(
     )
     mail = env.smtp.wait_for(lambda m: "R-2.retransmission.json" in m.subject, timeout=NOTICE_SECONDS)
     assert "depot-inconnu" in mail.body
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_recette_lint_finds_each_schema_of_the_exchange_valid(schema: str) -> None:
+    report = lint_file(contract_path(schema))
+    assert (report.findings, report.applied) == ([], ["schema-json-valide"])
+
+
+def test_recette_lint_refuses_a_broken_json_schema_at_its_place(tmp_path: Path) -> None:
+    broken = tmp_path / "manifeste.schema.json"
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "properties": {"a": {"minLength": -1}}}
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    report = lint_file(broken)
+    assert [(f.rule, f.severity, f.path) for f in report.findings] == [
+        ("schema-json-valide", "error", "/properties/a/minLength")
+    ]
+    assert report.has_errors
