@@ -39,6 +39,7 @@ STEP_FILES = (
     *sorted((SUITES_DIR / "bdd" / "steps").glob("*.py")),
     SUITES_DIR / "securite" / "steps.py",
     SUITES_DIR / "papier" / "steps.py",
+    SUITES_DIR / "dossiers" / "steps.py",
 )
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
 RETURNS_TEST = "chaque_depot_a_un_retour_conforme"
@@ -366,6 +367,56 @@ PROOFS = (
         ("papier",),
     ),
     returns_proof("retour-api-avec-pli", MODE_RULES),
+)
+
+# -- the archive mode (the `dossiers` suite) -----------------------------------------------------------
+ARCHIVE = "Une archive zip est notifiée"
+SAE_MISMATCH = "Une archive dont l'empreinte SAE ne correspond"
+PROOFS = (
+    *PROOFS,
+    Proof(
+        "notification-sans-empreinte",
+        "le titulaire publie dans le délai une notification de réception acceptée, conforme à la convention",
+        ARCHIVE,
+        "notifi",
+        ("dossiers",),
+    ),
+    Proof(
+        "uid-de-piece-remplace",
+        "l'ASP reçoit dans le délai exactement un retour pour l'archive, avec les métadonnées du manifeste "
+        "et l'UID de chaque pièce",
+        ARCHIVE,
+        "notifi",
+        ("dossiers",),
+    ),
+    Proof(
+        "motif-de-rejet-generique",
+        'le titulaire publie dans le délai une notification de rejet de motif "{code}" pour chaque archive',
+        SAE_MISMATCH,
+        "ne_correspond",
+        ("dossiers",),
+    ),
+    Proof(
+        "motif-de-rejet-generique",
+        "le titulaire publie dans le délai une notification de rejet du motif attendu pour chaque archive",
+        "Des archives dangereuses sont refusées",
+        "chemins",
+        ("dossiers",),
+    ),
+    Proof(
+        "courriel-incident-mal-adresse",
+        "un courriel d'incident nommant chaque archive refusée alerte l'ASP",
+        SAE_MISMATCH,
+        "ne_correspond",
+        ("dossiers",),
+    ),
+    Proof(
+        "extraction-hors-dossier",
+        "rien n'est écrit hors du dossier de travail de l'archive",
+        "Une archive qui tente d'écrire hors",
+        "tente",
+        ("dossiers",),
+    ),
 )
 UNPROVABLE: dict[str, str] = {
     'le pli "{reference}" est signalé manquant': "juge le rapport du harnais sur un pli que personne n'a posté : "

@@ -48,15 +48,16 @@ repr, a message or a summary.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
@@ -76,6 +77,8 @@ from harness.foundations.tls import CertificatePair, client_context
 from harness.foundations.tokens import ClientCredentials
 from harness.security import ClientCredentialsSource, SecurityTarget, health_probe, write_probe
 from harness.security.forging import IssuerKeyForger, SigningKeyError, load_signing_key
+from mocks.depot import Listening
+from mocks.depot.archives import Sizes
 
 CONFIG_VARIABLE = "RECETTE_CONFIG"
 ENV_PREFIX = "RECETTE_"
@@ -352,6 +355,9 @@ class RunConfig(BaseSettings):
         host, port = self.receiver_address()
         return host, port + 1 if port else 0
 
+    archives: Annotated[ArchiveExchange, BeforeValidator(archive_exchange)] | None = None
+    """The archive mode (`[archives]`): how the platform reaches the harness's deposit server; None: no archives."""
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -512,6 +518,8 @@ def toml_source(path: Path) -> InitSettingsSource:
         if setting is None:
             raise ConfigError(f"clé inconnue dans {path} : {key} (clés permises : {', '.join(BY_KEY)})")
         values[setting.field] = path.parent / value if setting.field in PATHS and isinstance(value, str) else value
+        if setting.field == "archives" and isinstance(value, dict):
+            values["archives"] = archive_table_paths(value, path.parent)
     return InitSettingsSource(RunConfig, values)
 
 
@@ -566,3 +574,106 @@ def config_error(error: ErrorDetails) -> ConfigError:
         return ConfigError(f"{label} : {error['ctx']['error']}")
     expected = "une liste de portées (chaînes)" if name == "scopes" else "une chaîne de caractères"
     return ConfigError(f"{label} : {expected} est attendue")
+
+
+# -- the archive mode: the `[archives]` table ------------------------------------------------------------
+#
+# | TOML key                     | meaning                                                                 |
+# | ---------------------------- | ----------------------------------------------------------------------- |
+# | `archives.protocole`         | `sftp` or `ftps`: how the platform reaches the ASP's deposit server      |
+# | `archives.cle_publique`      | SFTP: the platform's SSH public key (OpenSSH format)                    |
+# | `archives.certificat_client` | FTPS: its client certificate, or the CA that signs it (PEM)             |
+# | `archives.mot_de_passe`      | FTPS: the password agreed with it                                       |
+# | `archives.canal_retour`      | `api` (the ASP's callback API, `modeEchange: DOSSIER`)                  |
+# | `archives.adresse`           | where the deposit server listens (default 127.0.0.1)                    |
+# | `archives.port`              | its port for the protocol (default: a free one, written in the reports) |
+# | `archives.utilisateur`       | the platform's user (space) on the server (default `titulaire`)         |
+# | `archives.limites`           | the sizes agreed (`entrees`, `octets_par_entree`, `octets_total`, `taux`)|
+
+ARCHIVE_PATHS = ("cle_publique", "certificat_client")
+RETURN_CHANNELS = ("api",)
+"""Return channels the harness judges: the callback API (a return archive put back on the server is not yet)."""
+
+
+class ArchiveSizes(BaseModel):
+    """The sizes agreed with the titulaire (`[archives.limites]`): the unsafe archives go just beyond each."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    entrees: int = Field(gt=0)
+    octets_par_entree: int = Field(gt=0)
+    octets_total: int = Field(gt=0)
+    taux: float = Field(gt=1)
+
+
+class ArchiveExchange(BaseModel):
+    """The `[archives]` table: the platform's protocol and credentials on the ASP's deposit server."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    protocole: Literal["sftp", "ftps"]
+    cle_publique: File | None = None
+    certificat_client: Annotated[File, AfterValidator(ca_bundle)] | None = None
+    mot_de_passe: str | None = Field(default=None, repr=False)
+    canal_retour: Literal["api"] = "api"
+    adresse: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    utilisateur: str = Field(default="titulaire", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    limites: ArchiveSizes | None = None
+
+    @model_validator(mode="after")
+    def credentials_of_the_protocol(self) -> ArchiveExchange:
+        if self.protocole == "sftp" and self.cle_publique is None:
+            raise ValueError("réglage manquant : archives.cle_publique (protocole sftp)")
+        if self.protocole == "ftps" and (self.certificat_client is None or not self.mot_de_passe):
+            raise ValueError(
+                "réglages manquants : archives.certificat_client et archives.mot_de_passe (protocole ftps)"
+            )
+        return self
+
+    def listening(self) -> Listening:
+        """How the harness's deposit server listens for the platform."""
+        ports = {"sftp_port": self.port} if self.protocole == "sftp" else {"ftps_port": self.port}
+        return Listening(
+            self.adresse,
+            authorized_key=self.cle_publique,
+            client_ca=self.certificat_client,
+            password=self.mot_de_passe,
+            **ports,
+        )
+
+    def sizes(self) -> Sizes | None:
+        if (limits := self.limites) is None:
+            return None
+        return Sizes(limits.octets_par_entree, limits.octets_total, limits.entrees, limits.taux)
+
+
+def archive_exchange(value: Any) -> Any:
+    """The `[archives]` table (or its JSON, from the variable) checked, its first defect one line naming its key."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError("un objet JSON est attendu (la table [archives])") from None
+    if not isinstance(value, dict):
+        return value
+    try:
+        return ArchiveExchange(**value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise ValueError(f"[archives] {where} : {message}" if where else message) from None
+
+
+def archive_table_paths(table: dict[str, Any], base: Path) -> dict[str, Any]:
+    """The table's file paths read from the TOML file's folder, like every other path of the file."""
+    return {
+        key: base / value if key in ARCHIVE_PATHS and isinstance(value, str) else value for key, value in table.items()
+    }
+
+
+ARCHIVES_SETTING = Setting("archives", "archives.*")
+"""The whole table is one setting (its variable, `RECETTE_ARCHIVES`, holds it as JSON)."""
+SETTINGS = (*SETTINGS, ARCHIVES_SETTING)
+BY_FIELD["archives"] = BY_KEY["archives"] = ARCHIVES_SETTING
+TABLE_KEYS = TABLE_KEYS | {"archives"}
+RunConfig.model_rebuild()

@@ -37,7 +37,7 @@ from harness.foundations.token_verifier import TokenVerifier
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.app import create_app as create_titulaire_app
 from harness.reference.service import Titulaire
-from harness.reference.settings import ArchiveSettings, ReferenceSettings, RetryPolicy
+from harness.reference.settings import ArchiveLimits, ArchiveSettings, ReferenceSettings, RetryPolicy
 from harness.security import ClientCredentialsSource, ProbeRequest, SecurityTarget, health_probe
 from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
@@ -54,6 +54,9 @@ CALLBACK_CLIENT_ID = "titulaire"
 CALLBACK_SCOPES = ("retours:ecrire",)
 TITULAIRE_SPACE = "titulaire-reference"
 """The reference's user (and space) on the ASP's deposit server."""
+RECETTE_ARCHIVE_LIMITS = ArchiveLimits(entry_bytes=26_000_000, total_bytes=30_000_000)
+"""The sizes the embedded reference agrees to: room for the 25 MB transaction the API refuses, small enough for
+the campaign to go beyond each within seconds."""
 RECETTE_RETRIES = RetryPolicy(budget_seconds=10.0, max_delay_seconds=2.0)
 """The embedded reference gives up within seconds: its scenarios arm outages it must not outlast."""
 
@@ -65,8 +68,10 @@ class EnvironmentOptions:
     reference: dict[str, Any] = field(default_factory=dict)
     """Overrides of `ReferenceSettings` fields (limit_bytes, retention, retry…)."""
     clock: Clock = utc_now
-    archives: str | None = None
+    archives: str | None = "sftp"
     """How the reference watches the ASP's deposit server (`sftp`, `ftps`); None: the API mode only."""
+    archive_limits: ArchiveLimits = RECETTE_ARCHIVE_LIMITS
+    """What one archive may make the reference extract (the sizes agreed with the project)."""
 
 
 def callback_path() -> str:
@@ -86,6 +91,8 @@ class Environment:
         self.issuer: Issuer
         self.recorder: ReturnRecorder
         self.clients: dict[str, RegisteredClient] = {}
+        self.depot: DepositServer | None = None
+        """The ASP's deposit server (mode dossier), when `options.archives` names a protocol."""
 
     # -- lifetime ------------------------------------------------------------------------------------
 
@@ -169,7 +176,14 @@ class Environment:
         access = self.depot.access
         port = self.depot.sftp_port if protocol == "sftp" else self.depot.ftps_port
         return ArchiveSettings(
-            protocol, LOOPBACK, port, access.user, access.key, self.depot.known_hosts, access.password
+            protocol,
+            LOOPBACK,
+            port,
+            access.user,
+            access.key,
+            self.depot.known_hosts,
+            access.password,
+            limits=self.options.archive_limits,
         )
 
     def stop(self) -> None:

@@ -140,12 +140,16 @@ class ReturnReceiver:
             f"AC du côté ASP         : {self.certs.ca}",
         ]
 
-    def _server_context(self) -> ssl.SSLContext:
+    def server_pair(self) -> CertificatePair:
+        """The certificate the ASP side presents to the platform: `callback.cert`, else one of the run's CA."""
         config = self.config
         if config.callback_cert and config.callback_key:
-            pair = CertificatePair(config.callback_cert, config.callback_key)
-        else:
-            pair = self.certs.server
+            return CertificatePair(config.callback_cert, config.callback_key)
+        return self.certs.server
+
+    def _server_context(self) -> ssl.SSLContext:
+        config = self.config
+        pair = self.server_pair()
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(pair.cert, pair.key)

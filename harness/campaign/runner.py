@@ -17,6 +17,7 @@ import pytest
 
 from harness.campaign.asp_side import AspSideError
 from harness.campaign.config import RunConfig, calendar_of
+from harness.campaign.depot import external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.events import Event, EventStream, LoadMeasured, PreflightPassed, ResultRecorded
 from harness.campaign.plugin import CampaignPlugin
@@ -47,6 +48,9 @@ from mocks.asp import JOURNAL_FILE
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge", "papier": "papier"}
+SUITES = {"dossiers": "dossiers", **SUITES}
+"""The archive mode (mode dossier) first: its expiry scenario moves the reference's clock past every deposit's
+retention, which must not happen after the deposits whose failure `contrat` excuses by their ECHEC state."""
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
 
@@ -333,7 +337,17 @@ def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Itera
             print("\n".join(receiver.announcement()), flush=True)
             shutil.copyfile(receiver.certs.ca, run_dir / "ac-recepteur.pem")
             calendar = calendar_of(config)
-            yield ExternalTarget(run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar)
+            try:
+                depot = external_depot(config, receiver, Path(directory), run_dir)
+            except (OSError, ValueError) as error:
+                raise CampaignError(f"le serveur de dépôt n'a pas démarré : {error}") from error
+            try:
+                yield ExternalTarget(
+                    run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar, depot=depot
+                )
+            finally:
+                if depot is not None:
+                    depot.stop()
         finally:
             receiver.stop()
 

@@ -32,6 +32,7 @@ from harness.foundations.tokens import ClientCredentialsAuth, discover_token_end
 from harness.reference.service import Titulaire
 from harness.reference.versions import RELEASES
 from harness.security import SecurityTarget
+from mocks.depot import DepositServer
 
 READ_ONLY_CLIENT = "asp-lecture"
 
@@ -119,6 +120,11 @@ class EmbeddedTarget(_AspSide):
     def auth_for(self, client_id: str) -> httpx.Auth:
         return ClientCredentialsAuth(self.environment.credentials(client_id), self.verify)
 
+    @property
+    def depot(self) -> DepositServer | None:
+        """The ASP's deposit server the reference watches (mode dossier)."""
+        return self.environment.depot
+
     def judged_day(self) -> date:
         """The reference's date, unless the run names one."""
         return self.day or self.environment.options.clock().date()
@@ -140,6 +146,8 @@ class ExternalTarget(_AspSide):
     clock: None = field(default=None, init=False)
     contract_versions: dict[str, str] = field(default_factory=dict, init=False)
     """Each major → the contract version its health answer gives (the pre-flight's findings)."""
+    depot: DepositServer | None = field(default=None, kw_only=True)
+    """The ASP's deposit server the platform connects to (`[archives]` of its configuration); None: no archives."""
 
     def __post_init__(self) -> None:
         self.url = self.config.target

@@ -32,6 +32,7 @@ from harness.campaign.results import EXIT_NOT_RUN
 from harness.foundations.clock import OffsetClock
 from harness.foundations.majors import Major
 from mocks.asp import JOURNAL_FILE
+from mocks.depot.archives import Piece, build
 
 console = Console()
 
@@ -92,6 +93,8 @@ def serve(
         with _started(Environment(directory, options), state_file) as env, proxied.started(env, state_file):
             _print_environment(env, state_file)
             proxied.print_proxy(env, state_file)
+            _print_depot(env, directory)
+            console.print("\nCtrl-C pour arrêter.")
             while not stop.wait(0.5):
                 pass
             console.print("Arrêt de l'environnement…")
@@ -143,7 +146,6 @@ def _print_environment(env: Environment, state_file: Path) -> None:
     console.print("\nDéposer une pièce, puis voir son retour :")
     major = env.current_major()
     console.print(_curl_example(state, state_file, major), highlight=False, markup=False, soft_wrap=True)
-    console.print("\nCtrl-C pour arrêter.")
 
 
 def _curl_flags(tls: dict[str, str], cert: str, key: str) -> str:
@@ -251,3 +253,37 @@ class ProxiedServe:
         through = state | {"titulaire": {"url": state["proxy"]["titulaire"]}}
         example = _curl_example(through, state_file, env.current_major())
         console.print(example, highlight=False, markup=False, soft_wrap=True)
+
+
+# -- the ASP's deposit server (mode dossier) -------------------------------------------------------
+
+SAMPLE_ID = "DOSSIER-EXEMPLE"
+
+
+def _print_depot(env: Environment, directory: Path) -> None:
+    """Where the deposit server listens, and the OpenSSH `sftp` lines that put a sample archive by hand."""
+    if env.depot is None:
+        return
+    depot = env.depot.state()
+    sample = _sample_archive(directory)
+    command = env.depot.sftp_command("-b", "-")
+    part = f"/entrant/.{sample.name}.part"
+    console.print(f"\nServeur de dépôt (SFTP) : {depot['sftp']['host']}:{depot['sftp']['port']}")
+    console.print(f"Serveur de dépôt (FTPS) : {depot['ftps']['host']}:{depot['ftps']['port']} (TLS explicite)")
+    console.print(f"Journal des échanges    : {depot['journal']}")
+    console.print("Déposer l'archive d'exemple par SFTP (nom temporaire puis renommage), puis lire sa notification :")
+    lines = [
+        f"printf 'put {sample} {part}\\nrename {part} /entrant/{sample.name}\\n' | {command}",
+        f"echo 'get /sortant/{SAMPLE_ID}.notification.json {directory}/' | {command}",
+    ]
+    console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+
+
+def _sample_archive(directory: Path) -> Path:
+    """A valid archive (manifest, one piece of two documents) written in the environment's folder."""
+    metadata = {"applicationSource": "DEMO", "identifiantDossier": "DOS-1", "numeroIteration": 1}
+    piece = Piece({"facture-1.pdf": b"%PDF-1.7\n%%EOF\n", "facture-2.pdf": b"%PDF-1.7\n%%EOF\n\n"})
+    name, content = build(SAMPLE_ID, "zip", metadata, [piece])
+    path = directory / name
+    path.write_bytes(content)
+    return path

@@ -1,4 +1,5 @@
-"""`recette lint`: OpenAPI contracts (and the service contract) checked against the ASP's rules.
+"""`recette lint`: OpenAPI contracts (and the service contract, and the archive exchange's JSON Schemas) checked
+against the ASP's rules.
 
 `lint_file` reads one file and returns its `Report`; the rules live in `rules.py`, one function each, and a
 team's choices (rules on or off, severities, ignores) in `config.py`.
@@ -11,7 +12,7 @@ from pathlib import Path
 from harness.foundations.document import Document, LoadError, pointer, read_contract
 from harness.lint.config import ConfigError, LintConfig, read_config
 from harness.lint.findings import Finding, Report
-from harness.lint.rules import ALL_RULES, BLOCKING, DESIGN, PRELIMINARY, SERVICE, STRUCTURE, Rule
+from harness.lint.rules import ALL_RULES, BLOCKING, DESIGN, JSON_SCHEMA, PRELIMINARY, SERVICE, STRUCTURE, Rule
 
 __all__ = ["ALL_RULES", "ConfigError", "Finding", "LintConfig", "LoadError", "Report", "lint_file", "read_config"]
 
@@ -23,6 +24,8 @@ def lint_file(path: Path, config: LintConfig | None = None) -> Report:
     contract = read_contract(path)
     if contract.kind == "service":
         raw, version, stages = _run(SERVICE, contract, config), None, [SERVICE]
+    elif contract.kind == "json-schema":
+        raw, version, stages = _run(JSON_SCHEMA, contract, config), None, [JSON_SCHEMA]
     else:
         (raw, stages), version = lint_openapi(contract, config), contract.version
     kept, ignored = config.apply(raw)

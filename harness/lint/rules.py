@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote, urldefrag, urljoin
 
+import jsonschema
+
 from harness.foundations.document import Document, Node, Operation, RefError, pointer
 from harness.foundations.document.usability import reference_defects, structure_defects, version_defects
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
@@ -130,6 +132,7 @@ PRELIMINARY: list[Rule] = []
 STRUCTURE: list[Rule] = []
 DESIGN: list[Rule] = []
 SERVICE: list[Rule] = []
+JSON_SCHEMA: list[Rule] = []
 # An error from these rules stops the later stages: they would read a contract they cannot trust.
 BLOCKING = frozenset({"references-resolues", "structure-valide"})
 
@@ -562,6 +565,23 @@ def service_contract_references(contract: Document) -> Iterator[tuple[str, str]]
             yield pointer("contratDeService", "api", key), f"contrat « {name} » introuvable près du contrat de service."
 
 
+# --- JSON Schemas of the archive exchange (contracts/archives) ---------------------------------------
+
+
+@rule(
+    JSON_SCHEMA,
+    "schema-json-valide",
+    "error",
+    ASP,
+    "Un schéma JSON de l'échange d'archives (manifeste, notification, retour…) est valide pour son métaschéma.",
+)
+def json_schema_valid(contract: Document) -> Iterator[tuple[str, str]]:
+    """The schema checked against the metaschema its `$schema` names (draft 2020-12 by default)."""
+    validator = jsonschema.validators.validator_for(contract.data, default=jsonschema.Draft202012Validator)
+    for error in validator(validator.META_SCHEMA).iter_errors(contract.data):
+        yield pointer(*(str(token) for token in error.absolute_path)), f"schéma JSON invalide : {error.message}"
+
+
 # --- Helpers ----------------------------------------------------------------------------------------
 
 
@@ -755,5 +775,5 @@ def _items(node: Node | None) -> list[Node]:
     return node.elements() if node is not None else []
 
 
-ALL_RULES: list[Rule] = [*PRELIMINARY, *STRUCTURE, *DESIGN, *SERVICE]
+ALL_RULES: list[Rule] = [*PRELIMINARY, *STRUCTURE, *DESIGN, *SERVICE, *JSON_SCHEMA]
 """Every rule, in the order they run."""

@@ -140,7 +140,15 @@ class Titulaire:
             assert self.settings.ca_file is not None, "FTPS needs the CA of the deposit server (ca_file)"
             tls = client_context(self.settings.ca_file, self.settings.client_certificate())
         return ArchiveConsumer(
-            self.store, self.settings, archives, tls, self.incidents, self.clock, self.worker.wake, self.faults
+            self.store,
+            self.settings,
+            archives,
+            tls,
+            self.incidents,
+            self.clock,
+            self.worker.wake,
+            self.faults,
+            self.resend,
         )
 
     def deposit_directory(self, deposit_id: str) -> Path:

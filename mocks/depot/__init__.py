@@ -2,7 +2,7 @@
 
 from mocks.depot.faults import CUT_TRANSFER, DISK_FULL, FAULT_KINDS, REFUSED_CONNECTION, DepotFaults
 from mocks.depot.journal import Exchange, Journal
-from mocks.depot.server import DepositServer, TitulaireAccess
+from mocks.depot.server import DepositServer, Listening, TitulaireAccess
 
 __all__ = [
     "CUT_TRANSFER",
@@ -13,5 +13,6 @@ __all__ = [
     "DepotFaults",
     "Exchange",
     "Journal",
+    "Listening",
     "TitulaireAccess",
 ]

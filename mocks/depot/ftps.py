@@ -16,6 +16,7 @@ from typing import Any
 from OpenSSL import SSL
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 from harness.foundations.tls import CertificatePair
@@ -53,6 +54,8 @@ class DepotFtpsServer:
         users: dict[str, tuple[str, Path]],
         journal: Journal,
         faults: DepotFaults,
+        host: str = LOOPBACK,
+        port: int = 0,
     ) -> None:
         authorizer = DummyAuthorizer()
         for user, (password, root) in users.items():
@@ -62,7 +65,7 @@ class DepotFtpsServer:
             (_JournaledHandler,),
             {"authorizer": authorizer, "ssl_context": context, "journal": journal, "faults": faults},
         )
-        self._server = FTPServer((LOOPBACK, 0), handler)
+        self._server = FTPServer((host, port), handler, ioloop=IOLoop())  # its own: two servers, two loops
         self.port: int = self._server.address[1]
         self._thread = threading.Thread(target=self._serve, name="depot-ftps", daemon=True)
         self._running = True

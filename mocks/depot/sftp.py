@@ -45,8 +45,11 @@ class DepotSftpServer:
         users: dict[str, tuple[asyncssh.SSHKey, Path]],
         journal: Journal,
         faults: DepotFaults,
+        host: str = LOOPBACK,
+        port: int = 0,
     ) -> None:
         self._host_key = host_key
+        self._host, self._port = host, port
         self._users = users
         self._journal = journal
         self._faults = faults
@@ -77,8 +80,8 @@ class DepotSftpServer:
 
     async def _listen(self) -> asyncssh.SSHAcceptor:
         return await asyncssh.listen(
-            LOOPBACK,
-            0,
+            self._host,
+            self._port,
             server_host_keys=[self._host_key],
             server_factory=lambda: _Authenticator(self._users, self._faults),
             sftp_factory=self._space_of,

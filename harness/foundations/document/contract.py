@@ -14,7 +14,7 @@ from harness.foundations.document.reading import LoadError, Parsed, read_parsed
 from harness.foundations.document.references import RefError, Resolver
 from harness.foundations.document.sources import Source, WorkingTree
 
-Kind = Literal["openapi", "service"]
+Kind = Literal["openapi", "service", "json-schema"]
 
 SCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf")
 SCHEMA_KEYS = ("items", "additionalProperties", "not")
@@ -173,7 +173,10 @@ def read_contract(path: Path, source: Source | None = None) -> Document:
         return Document(path, data, "openapi", resolver)
     if "contratDeService" in data:
         return Document(path, data, "service", resolver)
-    raise LoadError(f"{name} : ni un contrat OpenAPI (champ openapi ou swagger) ni un contrat de service")
+    if "$schema" in data:
+        return Document(path, data, "json-schema", resolver)  # the archive exchange's (contracts/archives)
+    kinds = "ni un contrat OpenAPI (champ openapi ou swagger), ni un contrat de service, ni un schéma JSON ($schema)"
+    raise LoadError(f"{name} : {kinds}")
 
 
 def _mapping(node: Node | None) -> Iterator[tuple[str, Node]]:

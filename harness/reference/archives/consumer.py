@@ -4,7 +4,8 @@ At each look it (1) publishes the notices a failure left unpublished, then (2) f
 `entrant/`: downloads it, extracts it safely, records its notice (and, when accepted, its deposit, in the same
 transaction), publishes the notice atomically in `sortant/` and removes the archive from `entrant/`. The
 worker then processes the deposit like any API deposit, and the outbox sends its one return
-(`modeEchange: DOSSIER`). A refused archive opens an incident (recorded and mailed). An archive already
+(`modeEchange: DOSSIER`). A refused archive opens an incident (recorded and mailed). A retransmission request
+(`*.retransmission.json`) sends the same return again, as the API's route does. An archive already
 received is never processed twice: its notice is published again. A failure of the server (refused
 connection, transfer cut, full disk) ends the look; the next one starts again where it stopped.
 """
@@ -19,7 +20,7 @@ import mimetypes
 import shutil
 import ssl
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,10 +30,14 @@ from harness.foundations.archive_convention import (
     ARCHIVE_ID,
     INBOUND,
     OUTBOUND,
+    RESEND_SCHEMA,
+    RESEND_SUFFIX,
     archive_format,
     notice_name,
+    schema_errors,
     temporary_name,
 )
+from harness.foundations.problems import Problem
 from harness.reference.archives.extraction import CHUNK_BYTES, ArchiveRefused, extract
 from harness.reference.archives.manifest import Manifest, read_manifest
 from harness.reference.archives.remote import RemoteError, Session, session
@@ -73,6 +78,7 @@ class ArchiveConsumer:
         clock: Callable[[], datetime],
         on_deposit: Callable[[], None],
         faults: FaultSet,
+        resend: Callable[[str], Awaitable[object]],
     ) -> None:
         self._store = store
         self._settings = settings
@@ -82,6 +88,8 @@ class ArchiveConsumer:
         self._clock = clock
         self._on_deposit = on_deposit
         self._faults = faults
+        self._resend = resend
+        """Plans the retransmission of a deposit's return (the API's own route does the same)."""
         self._downloads = settings.data_dir / "archives"
         self._downloads.mkdir(mode=PRIVATE_DIR, exist_ok=True)
 
@@ -102,6 +110,9 @@ class ArchiveConsumer:
                 await self._take(remote, name)
 
     async def _take(self, remote: Session, name: str) -> None:
+        if name.endswith(RESEND_SUFFIX):
+            await self._resend_request(remote, name)
+            return
         identified = archive_format(name)
         archive_id = identified[0] if identified else name.split(".", 1)[0]
         if not ARCHIVE_ID.match(archive_id):
@@ -113,6 +124,35 @@ class ArchiveConsumer:
             notice = await self._receive(received)
         await self._publish(remote, notice)
         await remote.remove(f"/{INBOUND}/{name}")
+
+    async def _resend_request(self, remote: Session, name: str) -> None:
+        """A retransmission request (demande de retransmission): the same return sent again within retention;
+        an invalid or refused request opens an incident (an anomaly of the exchange). The request is then removed."""
+        target = self._downloads / temporary_name(name)
+        try:
+            await remote.download(f"/{INBOUND}/{name}", target)
+            problem = await self._resend_requested(target.read_bytes())
+        finally:
+            target.unlink(missing_ok=True)
+        if problem is not None:
+            await self._incidents.open(
+                None, f"demande de retransmission {name} refusée", f"La demande entrant/{name} est refusée : {problem}"
+            )
+        await remote.remove(f"/{INBOUND}/{name}")
+
+    async def _resend_requested(self, content: bytes) -> str | None:
+        """Ask the retransmission; None when it is planned, else why it is refused."""
+        try:
+            request = json.loads(content)
+        except ValueError as error:
+            return f"pas du JSON ({error})"
+        if errors := schema_errors(RESEND_SCHEMA, request):
+            return errors[0]
+        try:
+            await self._resend(request["idDepot"])
+        except Problem as problem:
+            return f"{problem.code} — {problem.detail}"
+        return None
 
     async def _download(self, remote: Session, name: str, archive_id: str, kind: str) -> Received:
         target = self._downloads / temporary_name(name)
@@ -131,9 +171,10 @@ class ArchiveConsumer:
         try:
             manifest = await asyncio.to_thread(self._unpack, received, folder)
         except ArchiveRefused as refusal:
+            code = self._faults.apply(Fault.archive_refusal, refusal.code, received.path, folder)
             shutil.rmtree(folder, ignore_errors=True)
             received.path.unlink(missing_ok=True)
-            return await self._refuse(received, refusal)
+            return await self._refuse(received, ArchiveRefused(code, refusal.detail))
         received.path.rename(folder / ARCHIVE_FILE)
         deposit, documents = self._deposit(deposit_id, received, manifest)
         notice = self._notice(received, "ACCEPTEE", idDepot=deposit_id, nombrePieces=manifest.pieces)
@@ -148,7 +189,7 @@ class ArchiveConsumer:
         return read_manifest(received.archive_id, files, self._archives.limits.manifest_bytes)
 
     async def _refuse(self, received: Received, refusal: ArchiveRefused) -> dict[str, Any]:
-        code = self._faults.apply(Fault.archive_refusal, refusal.code)
+        code = refusal.code
         incident = await self._incidents.open(
             None,
             f"archive {received.archive_id} refusée ({code})",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, ParamSpec, TypeVar
 
 from harness.foundations.problems import Problem
@@ -152,8 +153,9 @@ class Fault:
         """An archive's reception notice, as it is recorded and published."""
         return notice
 
-    def archive_refusal(self, code: str) -> str:
-        """The reason (code) an unsafe archive is refused with."""
+    def archive_refusal(self, code: str, archive: Path, destination: Path) -> str:
+        """The reason (code) an unsafe archive is refused with, before `archive` (the file received) and
+        `destination` (its working folder) are removed."""
         return code
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, paper, returns, service, tokens
+from harness.reference.faults import answers, archives, paper, returns, service, tokens
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -62,6 +62,10 @@ FAULTS: dict[str, type[Fault]] = {
         paper.PaperFieldsOnEveryReturn,
         paper.UnreadablePliProcessed,
         returns.ReturnWithoutToken,
+        archives.NoticeWithoutDigest,
+        archives.GenericRefusal,
+        archives.ExtractionOutsideFolder,
+        archives.PieceUidReplaced,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""
