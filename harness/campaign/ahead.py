@@ -13,6 +13,7 @@ sharing one `DepositsAhead` (`harness.campaign.runner._run_suites`):
    again. Its return has been in flight since the first pass: the wait is what is left of `delaiMaxRetour`
    since that deposit's 202, and the run takes about one `delaiMaxRetour` plus its own work.
 
+A deposit whose scenario then watches its retention (conservation) run out is not made ahead: it would age.
 Both passes send the same requests because every identifier a scenario makes up comes from `unique`
 (the campaign's salt and the node id), not from chance. A deposit the run proper makes differently, or
 that no earlier pass made, is simply sent: the two passes are an optimisation, never a condition.
@@ -60,7 +61,10 @@ class DepositsAhead(Generic[T]):
 
     def made(self, node: str) -> list[T]:
         """The deposits the first pass made in scenario `node`, in order."""
-        return self._made.setdefault(node, [])
+        return self._made.get(node, [])
+
+    def add(self, node: str, deposit: T) -> None:
+        self._made.setdefault(node, []).append(deposit)
 
 
 @dataclass
@@ -93,4 +97,4 @@ class ScenarioDeposits(Generic[T]):
     def keep(self, deposit: T) -> None:
         """Remember a deposit of the first pass."""
         if self.depositing:
-            self.pool.made(self.node).append(deposit)
+            self.pool.add(self.node, deposit)

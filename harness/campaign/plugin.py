@@ -137,6 +137,12 @@ class CampaignPlugin:
         if report.failed:
             self._unreadable.append(Unreadable(report.nodeid, report.longreprtext))
 
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The scenarios whose deposits were made ahead run first: nothing another scenario does to the platform
+        (moving its clock, purging what expired) reaches a deposit whose return is in flight."""
+        if not self.ahead.depositing:
+            items.sort(key=lambda item: not self.ahead.made(item.nodeid))
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.stream.emit(SuitesCollected(len(session.items), tuple(self._unreadable)))
 

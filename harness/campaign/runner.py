@@ -239,7 +239,8 @@ def _run_suites(
     if scenarios in paths:
         plugin.ahead.depositing = True
         try:
-            _check(_run_pytest([scenarios], None, plugin.first_pass(), options.tags_expression, options.keywords), target)
+            first_pass = plugin.first_pass()
+            _check(_run_pytest([scenarios], None, first_pass, options.tags_expression, options.keywords), target)
         finally:
             plugin.ahead.depositing = False
     junit = f"junit-{target.major.name}.xml" if several else None

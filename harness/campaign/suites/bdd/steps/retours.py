@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from pytest_bdd import given, parsers, then
 
-from harness.campaign.ahead import STOPPED, ahead
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
 from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
 from harness.campaign.target import Target
@@ -53,17 +52,18 @@ def expect_single_returns(
     """Wait for each deposit's return, then one settling window; fail on what breaks `rules` of the judge.
 
     All of them: exactly one return, faithful to its deposit. Only `SINGLE`: exactly one, whatever it says
-    (the scenario's next steps judge its content one aspect at a time). The first pass of a campaign stops
-    here, its deposits made (`harness.campaign.ahead`)."""
-    if scenario.ahead.depositing:
-        pytest.skip(STOPPED)
+    (the scenario's next steps judge its content one aspect at a time)."""
     settle([inspecteur.wait_for_return(depot.id_depot, timeout=deadline(depot, max_delay))[0] for depot in depots])
     problems: list[str] = []
     for depot in depots:
         calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
         preuves.append(
-            f"retours reçus par l'ASP pour {depot.id_depot} : "
-            + "; ".join(f"idRetour {c['idRetour']} → {c['statutHttp']} {c['violations'] or ''}" for c in calls)
+            f"retours reçus par l'ASP pour {depot.id_depot} (dépôt accepté le {depot.accepted_at.isoformat()}, "
+            f"délai maximal {max_delay}) : "
+            + "; ".join(
+                f"idRetour {c['idRetour']} reçu le {c['recuLe']} → {c['statutHttp']} {c['violations'] or ''}"
+                for c in calls
+            )
         )
         defects = [defect for defect in judge(tracked(depot), calls, max_delay) if defect.rule in rules]
         problems += [f"{depot.id_depot} : {defect}" for defect in defects]
@@ -100,7 +100,6 @@ def the_return(scenario: Scenario, depot: Depot) -> dict[str, Any]:
 
 
 @given(parsers.parse('l\'ASP a déposé la pièce "{name}" et reçu son retour unique'))
-@ahead
 def depot_avec_retour(
     scenario: Scenario,
     asp: AspClient,
