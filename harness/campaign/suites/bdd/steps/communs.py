@@ -94,9 +94,13 @@ def deposit_once(
     documents: list[Document],
     idempotency_key: str | None,
 ) -> tuple[Depot, bool]:
-    """The scenario's deposit: the one made ahead for this request if any (True), else sent now (False)."""
+    """The scenario's deposit: the one made ahead for this request if any (True), else sent now (False). A
+    deposit taken back goes through the client's request hooks as if sent now (the run's journal of the test,
+    whose failure's reproduction replays it)."""
     made = scenario.ahead.take(lambda depot: depot.answers(metadonnees, documents, idempotency_key))
     if made is not None:
+        for hook in client.http.event_hooks["request"]:
+            hook(made.response.request)
         return made, True
     depot = Depot(metadonnees, documents, client.deposit(metadonnees, documents, idempotency_key))
     scenario.ahead.keep(depot)
