@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from harness.campaign.ahead import DepositsAhead
 from harness.campaign.results import Verdict
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.foundations.asp_client import AspClient
@@ -59,6 +60,8 @@ def test_a_slow_platform_within_its_deadline_is_qualified_with_its_returns_await
         for accepted, received in AWAITED.findall(line)
     ]
     assert len(intervals) >= 4, intervals
+    taken_back = [line for result in report.results for line in result.evidence if "(fait d'avance, à" in line]
+    assert len(taken_back) == len(intervals), taken_back  # every deposit was made by the first pass
     print("délais des retours :", [round((end - start).total_seconds(), 2) for start, end in intervals], "s")
     # Awaited one after the other, a deposit would follow the previous return: here all are in flight at once.
     assert max(start for start, _ in intervals) < min(end for _, end in intervals), intervals
@@ -79,3 +82,28 @@ def deposit(client: AspClient) -> str:
     response = client.deposit(metadonnees(), [pdf()])
     assert response.status_code == 202, response.text
     return str(response.json()["idDepot"])
+
+
+def test_a_deposit_made_ahead_is_taken_back_only_by_its_scenario_for_the_same_request_in_order() -> None:
+    pool = DepositsAhead[str](depositing=True)
+    first = pool.of("a")
+    first.keep("dépôt 1")
+    first.keep("dépôt 2")
+    pool.of("b").keep("dépôt de b")
+    pool.depositing = False
+    again = pool.of("a")
+    assert again.take(lambda made: made == "dépôt 1") == "dépôt 1"
+    assert again.take(lambda made: made == "autre requête") is None  # a request made differently is sent
+    assert again.take(lambda made: True) is None  # nothing more was made ahead
+    again.keep("envoyé pendant la campagne")
+    assert pool.made("a") == ["dépôt 1", "dépôt 2"]
+
+
+def test_a_scenario_makes_up_the_same_identifiers_in_both_passes_and_no_other_scenario_does() -> None:
+    pool = DepositsAhead[str]()
+    first_pass, run_proper = pool.of("a"), pool.of("a")
+    made_up = [first_pass.unique("dossier"), first_pass.unique("dossier"), first_pass.unique("cle")]
+    assert [run_proper.unique("dossier"), run_proper.unique("dossier"), run_proper.unique("cle")] == made_up
+    assert len(set(made_up)) == 3
+    assert pool.of("b").unique("dossier") != made_up[0]
+    assert DepositsAhead[str]().of("a").unique("dossier") != made_up[0]  # another campaign, another salt
