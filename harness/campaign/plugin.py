@@ -3,6 +3,7 @@
 Registered by `recette run`, with the target it started and the run's event stream. Every test result
 carries the run's billing tags, as Allure labels and as JUnit properties, and is emitted once on the stream
 (`ResultRecorded`); scenarios tagged `@reference` are skipped, with the reason, against an external target.
+Its `first_pass` twin runs the scenarios' deposits ahead and reports nothing (`harness.campaign.ahead`).
 The suites use it through `harness.campaign.fixtures`, never directly.
 """
 
