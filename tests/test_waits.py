@@ -52,7 +52,7 @@ def test_a_slow_platform_within_its_deadline_is_qualified_with_its_returns_await
     started = time.monotonic()
     report = run_campaign(options)
     print(f"campagne : {time.monotonic() - started:.1f} s pour un délai de retour de {RETURN_DELAY_SECONDS:g} s")
-    assert report.verdict is Verdict.QUALIFIED, [r.observed for r in report.failures()]
+    assert report.verdict is Verdict.QUALIFIED, [r.observed for r in report.failures]
     intervals = [
         (instant(accepted), instant(received))
         for result in report.results
