@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +14,9 @@ from pytest_bdd import given, parsers, then
 
 from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Scenario, trace, wait_until
-from harness.campaign.suites.bdd.steps.retours import deadline, settle
+from harness.campaign.suites.bdd.steps.retours import MARGIN_SECONDS, deadline, settle
 from harness.campaign.target import EmbeddedTarget, Target
+from harness.conformance.deposits import DepositLedger
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
 from harness.foundations.polling import wait_until as poll
@@ -34,9 +35,25 @@ MAIL_LIFT = (
 )
 
 
+def no_return_due(inspecteur: CallbackInspector, deposits: DepositLedger, max_delay: timedelta) -> None:
+    """Wait until no deposit of the run still has a return due (each one returned, or past its deadline): a
+    fault armed on the ASP's callback API then falls on this scenario's own return, not on a return of another
+    scenario still in flight (`harness.campaign.ahead`, or a slow platform)."""
+
+    def quiet() -> bool:
+        returned = {str(c.get("idDepot")) for c in acknowledged_returns(inspecteur.received(everything=True))}
+        now = datetime.now(UTC)
+        return not [d for d in deposits.deposits() if d.id_depot not in returned and now < d.accepted_at + max_delay]
+
+    wait_until(quiet, "retours encore attendus des autres scénarios", max_delay.total_seconds() + MARGIN_SECONDS)
+
+
 @pytest.fixture
-def panne_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
+def panne_asp(
+    inspecteur: CallbackInspector, depots_suivis: DepositLedger, delai_max_retour: timedelta
+) -> Iterator[CallbackInspector]:
     """The ASP's callback API out of order for the scenario, back in order afterwards."""
+    no_return_due(inspecteur, depots_suivis, delai_max_retour)
     kind, count = OUTAGE
     inspecteur.arm_fault(kind, count)
     yield inspecteur
@@ -44,8 +61,11 @@ def panne_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
 
 
 @pytest.fixture
-def refus_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
+def refus_asp(
+    inspecteur: CallbackInspector, depots_suivis: DepositLedger, delai_max_retour: timedelta
+) -> Iterator[CallbackInspector]:
     """Armed by the step that says how many calls are refused; cleared after the scenario."""
+    no_return_due(inspecteur, depots_suivis, delai_max_retour)
     yield inspecteur
     inspecteur.clear_faults()
 
