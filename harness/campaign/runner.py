@@ -45,6 +45,8 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = {"bdd": "bdd", "securite": "securite", "contrat": "contrat", "charge": "charge"}
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
+SCENARIOS_SUITE = "bdd"
+"""The suite whose deposits a first pass makes ahead (`harness.campaign.ahead`)."""
 
 
 class CampaignError(Exception):
@@ -235,12 +237,12 @@ def _run_suites(
     config = options.config
     contract = (config.contract if config else None) or contract_path(target.major.contract)
     plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract, ledger)
-    scenarios = SUITES_DIR / SUITES["bdd"]
-    if scenarios in paths:
+    if SCENARIOS_SUITE in options.suites:
+        scenarios = [SUITES_DIR / SUITES[SCENARIOS_SUITE]]
         plugin.ahead.depositing = True
         try:
             first_pass = plugin.first_pass()
-            _check(_run_pytest([scenarios], None, first_pass, options.tags_expression, options.keywords), target)
+            _check(_run_pytest(scenarios, None, first_pass, options.tags_expression, options.keywords), target)
         finally:
             plugin.ahead.depositing = False
     junit = f"junit-{target.major.name}.xml" if several else None
