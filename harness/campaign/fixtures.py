@@ -1,6 +1,6 @@
 """What a campaign gives its suites (registered by `CampaignPlugin`): their whole view of the campaign.
 
-Fixtures: `cible`, `depots_suivis`, `reponses_d_erreur`, `preuves`, `intituler`, `reproduire`,
+Fixtures: `cible`, `depots_suivis`, `depots_d_avance`, `reponses_d_erreur`, `preuves`, `intituler`, `reproduire`,
 `dossier_execution`, `publier_charge`; and `platform_contract(config)` where no fixture is at hand.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.campaign.ahead import DepositsAhead
 from harness.campaign.plugin import campaign_of, observation_of
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger
@@ -44,6 +45,12 @@ def cible(request: pytest.FixtureRequest) -> Target:
 def depots_suivis(request: pytest.FixtureRequest) -> DepositLedger:
     """Every deposit the run made (scenarios and fuzzer): the `contrat` suite judges their returns at the end."""
     return campaign_of(request.config).deposits
+
+
+@pytest.fixture(scope="session")
+def depots_d_avance(request: pytest.FixtureRequest) -> DepositsAhead[Any]:
+    """The scenarios' deposits made ahead, so that their returns are awaited concurrently (`harness.campaign.ahead`)."""
+    return campaign_of(request.config).ahead
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 Registered by `recette run`, with the target it started and the run's event stream. Every test result
 carries the run's billing tags, as Allure labels and as JUnit properties, and is emitted once on the stream
 (`ResultRecorded`); scenarios tagged `@reference` are skipped, with the reason, against an external target.
+Its `first_pass` twin runs the scenarios' deposits ahead and reports nothing (`harness.campaign.ahead`).
 The suites use it through `harness.campaign.fixtures`, never directly.
 """
 
@@ -19,6 +20,7 @@ import allure
 import httpx
 import pytest
 
+from harness.campaign.ahead import STOPPED, DepositsAhead, runs_ahead
 from harness.campaign.events import EventStream, LoadMeasured, ResultRecorded, SuitesCollected, Unreadable
 from harness.campaign.reproduction import Failure, deposits_named, of_returns, write_script
 from harness.campaign.reservations import Reservation
@@ -74,6 +76,8 @@ class CampaignPlugin:
         run_dir: Path | None = None,
         contract: Path | None = None,
         deposits: DepositLedger | None = None,
+        ahead: DepositsAhead[Any] | None = None,
+        error_answers: ErrorAnswers | None = None,
     ) -> None:
         self._target_factory = target_factory
         self._target: Target | None = None
@@ -88,9 +92,11 @@ class CampaignPlugin:
         self.deposits = deposits if deposits is not None else DepositLedger()
         """Every deposit the suites made through the target's ASP clients (their returns are judged); on several
         majors, the runner gives each campaign one that knows the earlier majors' deposits."""
-        self.error_answers = ErrorAnswers()
+        self.error_answers = error_answers if error_answers is not None else ErrorAnswers()
         """Every error answer the suites received through the target's ASP clients, examined for leaks (the
         `securite` suite's leak check judges them)."""
+        self.ahead = ahead if ahead is not None else DepositsAhead()
+        """The deposits made ahead of the scenarios (`harness.campaign.ahead`): none under plain pytest."""
         self._recorded = 0
         self._unreadable: list[Unreadable] = []
         self._suite = ""
@@ -104,6 +110,13 @@ class CampaignPlugin:
             self._target.on_response = self._observe
             self._target.meter.suite = self._suite
         return self._target
+
+    def first_pass(self) -> CampaignPlugin:
+        """The plugin of the pass that makes the deposits ahead: same target, ledgers and deposits made
+        ahead, nothing reported (`harness.campaign.ahead`)."""
+        return CampaignPlugin(
+            self._target_factory, None, None, self.contract, self.deposits, self.ahead, self.error_answers
+        )
 
     def _observe(self, response: httpx.Response) -> None:
         """The response hook of the target's ASP clients."""
@@ -124,6 +137,12 @@ class CampaignPlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self._unreadable.append(Unreadable(report.nodeid, report.longreprtext))
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """The scenarios whose deposits were made ahead run first: nothing another scenario does to the platform
+        (moving its clock, purging what expired) reaches a deposit whose return is in flight."""
+        if not self.ahead.depositing:
+            items.sort(key=lambda item: not self.ahead.made(item.nodeid))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.stream.emit(SuitesCollected(len(session.items), tuple(self._unreadable)))
@@ -172,6 +191,11 @@ class CampaignPlugin:
             junit(name, value)
         if "reference" in seen.tags and self.target.reference is None:
             pytest.skip(REFERENCE_ONLY)
+
+    def pytest_bdd_before_step(self, step_func: Callable[..., Any]) -> None:
+        """The first pass stops a scenario at its first step that is not marked `@ahead`."""
+        if self.ahead.depositing and not runs_ahead(step_func):
+            pytest.skip(STOPPED)
 
     def pytest_bdd_step_error(self, request: pytest.FixtureRequest, step: Any, **_: Any) -> None:
         observation_of(request.node).failed_step = f"{step.keyword} {step.name}"

@@ -53,6 +53,8 @@ SUITES = {"dossiers": "dossiers", **SUITES}
 retention, which must not happen after the deposits whose failure `contrat` excuses by their ECHEC state."""
 FUZZ_SUITE = "contrat"
 """The suite whose fuzzer takes the run's seed."""
+SCENARIOS_SUITE = "bdd"
+"""The suite whose deposits a first pass makes ahead (`harness.campaign.ahead`)."""
 
 
 class CampaignError(Exception):
@@ -238,12 +240,27 @@ def _run_suites(
     several: bool,
 ) -> None:
     """The suites on the target's current major (each major gets its own JUnit file when there are several);
-    `ledger` gets this major's deposits, whose returns it judges, and knows the earlier majors' ones."""
+    `ledger` gets this major's deposits, whose returns it judges, and knows the earlier majors' ones.
+
+    With the `bdd` suite, a first pass makes its scenarios' deposits ahead (`harness.campaign.ahead`), so
+    that their returns are awaited concurrently: the run takes about one `delaiMaxRetour`, not one per return."""
     config = options.config
     contract = (config.contract if config else None) or contract_path(target.major.contract)
     plugin = CampaignPlugin(lambda: target, stream, destination.run_dir, contract, ledger)
+    if SCENARIOS_SUITE in options.suites:
+        scenarios = [SUITES_DIR / SUITES[SCENARIOS_SUITE]]
+        plugin.ahead.depositing = True
+        try:
+            first_pass = plugin.first_pass()
+            _check(_run_pytest(scenarios, None, first_pass, options.tags_expression, options.keywords), target)
+        finally:
+            plugin.ahead.depositing = False
     junit = f"junit-{target.major.name}.xml" if several else None
-    exit_code = _run_pytest(paths, destination, plugin, options.tags_expression, options.keywords, junit)
+    _check(_run_pytest(paths, destination, plugin, options.tags_expression, options.keywords, junit), target)
+
+
+def _check(exit_code: int, target: Target) -> None:
+    """A CampaignError when pytest could not run the suites at all."""
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise CampaignError(f"les suites n'ont pas pu s'exécuter en {target.major.name} (pytest : {exit_code!r})")
 
@@ -354,7 +371,7 @@ def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Itera
 
 def _run_pytest(
     paths: list[Path],
-    destination: Destination,
+    destination: Destination | None,
     plugin: CampaignPlugin,
     tags_expression: str | None,
     keywords: str | None,
@@ -366,7 +383,7 @@ def _run_pytest(
         "-p", "no:cacheprovider",
         "-p", "no:terminal",  # the terminal is a report handler (harness/campaign/reports/terminal.py)
         f"--rootdir={SUITES_DIR.parent}",
-        *[_junit_named(arg, junit) for arg in pytest_report_args(destination)],
+        *[_junit_named(arg, junit) for arg in (pytest_report_args(destination) if destination else [])],
     ]  # fmt: skip
     if tags_expression:
         args += ["-m", tags_expression]

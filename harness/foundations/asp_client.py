@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -219,20 +218,15 @@ class CallbackInspector(HttpSession):
         response.raise_for_status()
         return response.json()
 
-    def wait_for_return(
-        self, id_depot: str, timeout: float = 30.0, count: int = 1, settle_seconds: float = 0.0
-    ) -> list[dict[str, Any]]:
-        """Wait until `count` calls for `id_depot` were received, then `settle_seconds` more for any extra one."""
+    def wait_for_return(self, id_depot: str, timeout: float = 30.0, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until `count` calls for `id_depot` were received, at most `timeout` seconds (the campaign's
+        suites give the service contract's deadline; the default is for the harness's own tests)."""
 
         def enough() -> list[dict[str, Any]] | None:
             calls = self.received(id_depot)
             return calls if len(calls) >= count else None
 
-        calls = wait_until(enough, f"{count} retour(s) reçu(s) pour le dépôt {id_depot}", timeout)
-        if settle_seconds:
-            time.sleep(settle_seconds)
-            calls = self.received(id_depot)
-        return calls
+        return wait_until(enough, f"{count} retour(s) reçu(s) pour le dépôt {id_depot}", timeout)
 
     def arm_fault(self, kind: str, count: int = 1, delay_seconds: float | None = None) -> None:
         """Make the next `count` calls fail: erreur-500, erreur-503, delai or coupure."""

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
@@ -39,6 +39,7 @@ class Outbox:
         poll_seconds: float,
         lease_seconds: float,
         faults: FaultSet,
+        return_delay: timedelta = timedelta(),
     ) -> None:
         self._store = store
         self._client = client
@@ -47,6 +48,7 @@ class Outbox:
         self._poll_seconds = poll_seconds
         self._lease_seconds = lease_seconds
         self._faults = faults
+        self._return_delay = return_delay
         self._wake = asyncio.Event()
         self._in_flight: set[str] = set()
         self._slots = asyncio.Semaphore(MAX_PARALLEL_DELIVERIES)
@@ -90,6 +92,8 @@ class Outbox:
 
     async def _deliver(self, record: ReturnRecord) -> None:
         try:
+            if record.ack_id is None:
+                await self._hold(record.deposit_id)
             async with self._slots:
                 await self._send(record)
         except Exception as error:
@@ -99,6 +103,19 @@ class Outbox:
         finally:
             self._in_flight.discard(record.deposit_id)
             self.wake()  # a retransmission asked during the delivery is due at once
+
+    async def _hold(self, deposit_id: str) -> None:
+        """Wait until `return_delay` after the deposit's receipt, on the reference's clock (moving it forward
+        shortens the wait), holding no delivery slot: every delayed return leaves on time."""
+        if not self._return_delay:
+            return
+        deposit = await self._store.run(self._store.deposit, deposit_id)
+        due = (deposit.received_at if deposit else self._clock()) + self._return_delay
+        while True:  # the clock is read again after each nap: it may have been moved
+            left = (due - self._clock()).total_seconds()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, self._poll_seconds))
 
     async def _send(self, record: ReturnRecord) -> None:
         if record.payload is None:

@@ -100,6 +100,7 @@ class Titulaire:
             settings.poll_seconds,
             settings.retry.lease_seconds(),
             self.faults,
+            settings.return_delay(),
         )
         self.worker = Worker(self.store, clock, self.outbox.wake, settings.poll_seconds, self.faults)
         self.archives = self._archive_consumer()

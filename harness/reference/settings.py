@@ -167,12 +167,18 @@ class ReferenceSettings:
     pli_id_pattern: str = "PLI-{site}-{jour}-{numero:06d}"
     """Mode papier: the agreed pattern of a pli's identifier (`str.format`: site, canal, jour AAAAMMJJ in Paris,
     numero the pli's rank); the service contract's `modePapier.motifIdPli` is the expression it must match."""
+    return_delay_seconds: float = 0.0
+    """How long after a deposit's receipt its return leaves, on the reference's clock: a slow titulaire, still
+    within `delaiMaxRetour`, to prove that the harness waits as the service contract allows (0: at once)."""
 
     def __post_init__(self) -> None:
         if unknown := unknown_faults(self.faults):
             raise ValueError(f"unknown faults {unknown}: choose among {sorted(FAULTS)}")
         if self.callback_token_url is not None and not self.callback_client_id:
             raise ValueError("callback_client_id is required with callback_token_url")
+
+    def return_delay(self) -> timedelta:
+        return timedelta(seconds=self.return_delay_seconds)
 
     def header_limits(self) -> HeaderLimits:
         """The bounds of the request head, for the server that runs the reference."""

@@ -26,8 +26,8 @@ from pytest_bdd import given, parsers, then, when
 from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
 from harness.campaign.suites.bdd.steps.depots import MATCHING, declared_metadata
-from harness.campaign.suites.bdd.steps.incidents import MAIL_TIMEOUT_SECONDS, incident_address
-from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS
+from harness.campaign.suites.bdd.steps.incidents import incident_address
+from harness.campaign.suites.bdd.steps.retours import deadline, due_in, settle
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger, TrackedDeposit
 from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
@@ -162,9 +162,10 @@ def two_pieces() -> list[Piece]:
 
 def wait_notice(serveur: DepositServer, sent: Sent, delais: Deadlines, preuves: list[str]) -> dict[str, Any]:
     """The archive's notice in `sortant/`, within `delaiMaxNotification` of its deposit."""
-    left = (sent.deposited_at + delais.notice - datetime.now(UTC)).total_seconds()
     notice = wait_until(
-        lambda: serveur.notice(sent.archive_id), f"notification de réception de {sent.name}", max(1.0, left)
+        lambda: serveur.notice(sent.archive_id),
+        f"notification de réception de {sent.name}",
+        due_in(sent.deposited_at, delais.notice),
     )
     preuves.append(f"notification de {sent.name} : {json.dumps(notice, ensure_ascii=False)}")
     sent.notice = notice
@@ -293,8 +294,7 @@ def un_seul_retour(
 ) -> None:
     sent, depot = archives.last, scenario.depot
     assert sent.manifest is not None
-    left = (depot.accepted_at + delais_dossier.retour - datetime.now(UTC)).total_seconds()
-    inspecteur.wait_for_return(depot.id_depot, timeout=max(1.0, left), settle_seconds=SETTLE_SECONDS)
+    settle(inspecteur.wait_for_return(depot.id_depot, timeout=deadline(depot, delais_dossier.retour)))
     calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
     preuves.append(f"retours reçus pour {depot.id_depot} : {[(c['idRetour'], c['statutHttp']) for c in calls]}")
     assert len({c["idRetour"] for c in calls}) == 1, f"{len(calls)} retours pour une seule archive"
@@ -335,7 +335,10 @@ def rejet_attendu(
 
 
 @then("un courriel d'incident nommant chaque archive refusée alerte l'ASP")
-def courriel_par_archive(archives: Archives, cible: Target, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+def courriel_par_archive(
+    archives: Archives, cible: Target, inspecteur: CallbackInspector, delais_dossier: Deadlines, preuves: list[str]
+) -> None:
+    """The alert is due with the refusal: within the notice's deadline of the latest refused archive."""
     address = incident_address(cible)
     refused = [s for s in archives.sent if s.notice is not None and s.notice["statut"] == "REJETEE"]
     assert refused, "aucune archive refusée dans ce scénario"
@@ -345,14 +348,15 @@ def courriel_par_archive(archives: Archives, cible: Target, inspecteur: Callback
         found = {s.archive_id: [m for m in mails if s.archive_id in m["subject"] + m["body"]] for s in refused}
         return found if all(found.values()) else None
 
+    timeout = due_in(max(s.deposited_at for s in refused), delais_dossier.notice)
     if cible.reference is None:
-        deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
-        while (found := naming_each()) is None and time.monotonic() < deadline:
+        until = time.monotonic() + timeout
+        while (found := naming_each()) is None and time.monotonic() < until:
             time.sleep(0.2)
         if found is None:
             reserve("courriels d'incident non observables pour les archives refusées", ARCHIVES_LIFT)
     else:
-        found = wait_until(naming_each, "un courriel d'incident par archive refusée", MAIL_TIMEOUT_SECONDS)
+        found = wait_until(naming_each, "un courriel d'incident par archive refusée", timeout)
     preuves.append(f"courriels : {[(k, [m['recipients'] for m in v]) for k, v in found.items()]}")
     for archive_id, mails in found.items():
         assert len(mails) == 1, f"{len(mails)} courriels pour l'archive {archive_id}"

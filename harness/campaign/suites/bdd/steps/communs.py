@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pytest_bdd import given, parsers, then
 
+from harness.campaign.ahead import DepositsAhead, ScenarioDeposits, ahead
 from harness.campaign.target import Target
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
 from harness.foundations.polling import wait_until as poll
@@ -37,6 +38,11 @@ class Depot:
         assert self.response.status_code == 202, f"dépôt non reçu : {self.response.status_code} {self.response.text}"
         return self.response.json()["idDepot"]
 
+    def answers(self, metadonnees: dict[str, Any], documents: list[Document], idempotency_key: str | None) -> bool:
+        """Whether this deposit was this request (the deposit made ahead that a scenario may take back)."""
+        sent_key = self.response.request.headers.get("Idempotency-Key")
+        return (self.metadonnees, self.documents, sent_key) == (metadonnees, documents, idempotency_key)
+
 
 @dataclass
 class Scenario:
@@ -56,6 +62,8 @@ class Scenario:
     """The titulaire's latest answer, whatever the request."""
     returns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """The calls the ASP's callback API received, per idDepot."""
+    ahead: ScenarioDeposits[Depot] = field(default_factory=lambda: DepositsAhead[Depot]().of(""))
+    """Its deposits made ahead, and the identifiers it makes up (`harness.campaign.ahead`)."""
 
     @property
     def last(self) -> httpx.Response:
@@ -75,8 +83,28 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario() -> Scenario:
-    return Scenario()
+def scenario(request: pytest.FixtureRequest, depots_d_avance: DepositsAhead[Depot]) -> Scenario:
+    return Scenario(ahead=depots_d_avance.of(request.node.nodeid))
+
+
+def deposit_once(
+    scenario: Scenario,
+    client: AspClient,
+    metadonnees: dict[str, Any],
+    documents: list[Document],
+    idempotency_key: str | None,
+) -> tuple[Depot, bool]:
+    """The scenario's deposit: the one made ahead for this request if any (True), else sent now (False). A
+    deposit taken back goes through the client's request hooks as if sent now (the run's journal of the test,
+    whose failure's reproduction replays it)."""
+    made = scenario.ahead.take(lambda depot: depot.answers(metadonnees, documents, idempotency_key))
+    if made is not None:
+        for hook in client.http.event_hooks["request"]:
+            hook(made.response.request)
+        return made, True
+    depot = Depot(metadonnees, documents, client.deposit(metadonnees, documents, idempotency_key))
+    scenario.ahead.keep(depot)
+    return depot, False
 
 
 @pytest.fixture
@@ -104,8 +132,9 @@ def trace(preuves: list[str], response: httpx.Response, what: str = "") -> None:
     )
 
 
-def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 20.0, every: float = 0.1) -> T:
-    """Poll `condition` until it returns something truthy; fail the step, naming `what`, after `timeout`."""
+def wait_until(condition: Callable[[], T | None], what: str, timeout: float, every: float = 0.1) -> T:
+    """Poll `condition` until it returns something truthy; fail the step, naming `what`, after `timeout`
+    seconds (every wait of a scenario is bounded by the service contract: see `retours.deadline`)."""
     try:
         return poll(condition, what, timeout, every)
     except TimeoutError as timeout_error:  # a wait the titulaire does not meet is a failure, not an error
@@ -126,6 +155,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
 
 
 @given("le titulaire est joignable par l'ASP")
+@ahead
 def titulaire_joignable(asp: AspClient, preuves: list[str]) -> None:
     response = asp.health()
     trace(preuves, response, "santé du service")

@@ -16,7 +16,7 @@ from pytest_bdd import then, when
 
 from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Scenario, assert_problem, trace, wait_until
-from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS, the_return
+from harness.campaign.suites.bdd.steps.retours import MARGIN_SECONDS, settle, the_return
 from harness.campaign.target import Target
 from harness.conformance.equality import json_equal
 from harness.conformance.returns import acknowledged_returns
@@ -95,8 +95,8 @@ def meme_retour_relivre(
     depot = scenario.depot
     first = the_return(scenario, depot)
     before = len(scenario.calls_of(depot))
-    timeout = delai_max_retour.total_seconds()
-    inspecteur.wait_for_return(depot.id_depot, timeout, count=before + 1, settle_seconds=SETTLE_SECONDS)
+    timeout = delai_max_retour.total_seconds() + MARGIN_SECONDS  # from the retransmission asked just before
+    settle(inspecteur.wait_for_return(depot.id_depot, timeout, count=before + 1)[before:])
     calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
     later = calls[before:]
     preuves.append(
@@ -148,7 +148,7 @@ def wait_for_short_retention(cible: Target, scenario: Scenario, preuves: list[st
         wait_until(
             lambda: asp.state(scenario.depot.id_depot).status_code != 200,
             f"fin de la conservation du dépôt {scenario.depot.id_depot}",
-            grace.total_seconds(),
+            grace.total_seconds() + MARGIN_SECONDS,
         )
     preuves.append(f"conservation publiée pour la recette : {retention} ; attendu {waited:.1f} s jusqu'au {end}")
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace
+from harness.campaign.ahead import ahead
+from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, deposit_once, trace
 from harness.conformance.equality import json_equal, metadata_equal
 from harness.foundations.asp_client import AspClient, Document
 
@@ -46,14 +47,15 @@ def send_deposit(
     metadonnees: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
 ) -> Depot:
-    """Deposit `documents` with the dossier's metadata (or `metadonnees`); remember the deposit and its answer."""
+    """Deposit `documents` with the dossier's metadata (or `metadonnees`) — or take back the deposit made ahead
+    for it (`harness.campaign.ahead`); remember the deposit and its answer."""
     if metadonnees is None:
         metadonnees = declared_metadata(scenario, documents)
-    response = client.deposit(metadonnees, documents, idempotency_key)
-    trace(preuves, response, f"dépôt de {', '.join(d.name for d in documents) or 'aucun document'}")
-    depot = Depot(metadonnees, documents, response)
+    depot, made_ahead = deposit_once(scenario, client, metadonnees, documents, idempotency_key)
+    when = f" (fait d'avance, à {depot.accepted_at:%H:%M:%S} UTC)" if made_ahead else ""
+    trace(preuves, depot.response, f"dépôt de {', '.join(d.name for d in documents) or 'aucun document'}{when}")
     scenario.depots.append(depot)
-    scenario.response = response
+    scenario.response = depot.response
     return depot
 
 
@@ -65,11 +67,12 @@ DEFAULT_CONTRACT_REFERENCE = "MARCHE-RECETTE"
 
 
 @given(parsers.parse('un dossier "{application}" à l\'itération {iteration:d}'))
+@ahead
 def un_dossier(scenario: Scenario, asp: AspClient, application: str, iteration: int) -> None:
     """A dossier of the run's major; where its contract requires a contract reference, it carries one."""
     scenario.metadonnees = {
         "applicationSource": application,
-        "identifiantDossier": f"DOS-{uuid.uuid4().hex[:10].upper()}",
+        "identifiantDossier": f"DOS-{scenario.ahead.unique('dossier')[:10].upper()}",
         "numeroIteration": iteration,
         "donneesMetier": {
             "nature": "justificatif de domicile",
@@ -82,16 +85,19 @@ def un_dossier(scenario: Scenario, asp: AspClient, application: str, iteration: 
 
 
 @given(parsers.parse('le dossier relève du contrat "{reference}"'))
+@ahead
 def reference_contrat(scenario: Scenario, reference: str) -> None:
     scenario.metadonnees["referenceContrat"] = reference
 
 
 @given("l'option SAE est demandée avec l'empreinte des documents déposés")
+@ahead
 def sae_concordante(scenario: Scenario) -> None:
     scenario.sae = MATCHING
 
 
 @given("l'option SAE est demandée avec une empreinte qui ne correspond pas aux documents déposés")
+@ahead
 def sae_discordante(scenario: Scenario) -> None:
     scenario.sae = MISMATCHED
 
@@ -100,24 +106,28 @@ def sae_discordante(scenario: Scenario) -> None:
 
 
 @when(parsers.parse('l\'ASP dépose la pièce "{name}"'))
+@ahead
 def deposer_une_piece(scenario: Scenario, asp: AspClient, name: str, preuves: list[str]) -> None:
     send_deposit(scenario, asp, [piece(name)], preuves)
 
 
 @when(parsers.parse('l\'ASP dépose les pièces "{first}" et "{second}"'))
+@ahead
 def deposer_deux_pieces(scenario: Scenario, asp: AspClient, first: str, second: str, preuves: list[str]) -> None:
     send_deposit(scenario, asp, [piece(first), piece(second)], preuves)
 
 
 @when(parsers.parse("l'ASP dépose pour le même dossier la pièce complémentaire \"{name}\" à l'itération {iteration:d}"))
+@ahead
 def deposer_complement(scenario: Scenario, asp: AspClient, name: str, iteration: int, preuves: list[str]) -> None:
     scenario.metadonnees = scenario.metadonnees | {"numeroIteration": iteration}
     send_deposit(scenario, asp, [piece(name)], preuves)
 
 
 @when(parsers.parse("l'ASP dépose la pièce \"{name}\" avec une clé d'idempotence"))
+@ahead
 def deposer_avec_cle(scenario: Scenario, asp: AspClient, name: str, preuves: list[str]) -> None:
-    scenario.idempotency_key = f"recette-{uuid.uuid4()}"
+    scenario.idempotency_key = f"recette-{uuid.UUID(scenario.ahead.unique('cle')[:32])}"
     send_deposit(scenario, asp, [piece(name)], preuves, idempotency_key=scenario.idempotency_key)
 
 

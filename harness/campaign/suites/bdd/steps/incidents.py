@@ -5,9 +5,8 @@ deposit fails, an incident is opened and a mail alerts the ASP's incident addres
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +14,12 @@ from pytest_bdd import given, parsers, then
 
 from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Scenario, trace, wait_until
-from harness.campaign.suites.bdd.steps.retours import SETTLE_SECONDS
+from harness.campaign.suites.bdd.steps.retours import MARGIN_SECONDS, deadline, settle
 from harness.campaign.target import EmbeddedTarget, Target
+from harness.conformance.deposits import DepositLedger
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
+from harness.foundations.polling import wait_until as poll
 
 OUTAGE = ("erreur-503", 100)
 """Every call to the ASP's callback API fails: far more calls than any retry budget."""
@@ -27,9 +28,6 @@ RETRY_AFTER_SECONDS = 1.0
 """The `Retry-After` the ASP's 503 asks (the mock callback's default, `mocks/asp/faults.py`)."""
 CLOCK_SLACK_SECONDS = 0.05
 """Two calls' reception times are read on one clock, to the microsecond: only rounding is forgiven."""
-FAILURE_TIMEOUT_SECONDS = 30.0
-"""The shortest wait for a deposit to fail: the service contract's `delaiMaxRetour` when it is longer."""
-MAIL_TIMEOUT_SECONDS = 20.0
 MAIL_LIFT = (
     "configurer incidents.mail (l'adresse d'incident de l'ASP donnée à la plateforme) et faire remettre les "
     "courriels d'incident de la plateforme au serveur SMTP de recette de l'ASP ; ou l'équipe de recette confirme "
@@ -37,9 +35,25 @@ MAIL_LIFT = (
 )
 
 
+def no_return_due(inspecteur: CallbackInspector, deposits: DepositLedger, max_delay: timedelta) -> None:
+    """Wait until no deposit of the run still has a return due (each one returned, or past its deadline): a
+    fault armed on the ASP's callback API then falls on this scenario's own return, not on a return of another
+    scenario still in flight (`harness.campaign.ahead`, or a slow platform)."""
+
+    def quiet() -> bool:
+        returned = {str(c.get("idDepot")) for c in acknowledged_returns(inspecteur.received(everything=True))}
+        now = datetime.now(UTC)
+        return not [d for d in deposits.deposits() if d.id_depot not in returned and now < d.accepted_at + max_delay]
+
+    wait_until(quiet, "retours encore attendus des autres scénarios", max_delay.total_seconds() + MARGIN_SECONDS)
+
+
 @pytest.fixture
-def panne_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
+def panne_asp(
+    inspecteur: CallbackInspector, depots_suivis: DepositLedger, delai_max_retour: timedelta
+) -> Iterator[CallbackInspector]:
     """The ASP's callback API out of order for the scenario, back in order afterwards."""
+    no_return_due(inspecteur, depots_suivis, delai_max_retour)
     kind, count = OUTAGE
     inspecteur.arm_fault(kind, count)
     yield inspecteur
@@ -47,8 +61,11 @@ def panne_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
 
 
 @pytest.fixture
-def refus_asp(inspecteur: CallbackInspector) -> Iterator[CallbackInspector]:
+def refus_asp(
+    inspecteur: CallbackInspector, depots_suivis: DepositLedger, delai_max_retour: timedelta
+) -> Iterator[CallbackInspector]:
     """Armed by the step that says how many calls are refused; cleared after the scenario."""
+    no_return_due(inspecteur, depots_suivis, delai_max_retour)
     yield inspecteur
     inspecteur.clear_faults()
 
@@ -67,11 +84,6 @@ def api_de_retour_refuse(refus_asp: CallbackInspector, count: int, preuves: list
     )
 
 
-def failure_timeout(delai_max_retour: timedelta) -> float:
-    """How long a titulaire may take to give up a return: at least the return's own deadline."""
-    return max(FAILURE_TIMEOUT_SECONDS, delai_max_retour.total_seconds())
-
-
 @then("le titulaire renonce à remettre le retour après plusieurs tentatives et le dépôt passe en échec")
 def depot_en_echec(
     scenario: Scenario,
@@ -80,13 +92,15 @@ def depot_en_echec(
     preuves: list[str],
     delai_max_retour: timedelta,
 ) -> None:
+    """A return the titulaire cannot deliver is late once `delaiMaxRetour` has passed since the 202: by then the
+    deposit shows ECHEC (the ASP hears of every deposit within that deadline, by its return or its incident)."""
     depot = scenario.depot
 
     def failed() -> dict[str, Any] | None:
         scenario.response = asp.state(depot.id_depot)
         return scenario.response.json() if scenario.response.json().get("statut") == "ECHEC" else None
 
-    state = wait_until(failed, f"dépôt {depot.id_depot} ECHEC", failure_timeout(delai_max_retour))
+    state = wait_until(failed, f"dépôt {depot.id_depot} ECHEC", deadline(depot, delai_max_retour))
     trace(preuves, scenario.last, "état du dépôt")
     calls = inspecteur.received(depot.id_depot)
     preuves.append(f"tentatives reçues par l'ASP : {[(c['statutHttp'], c['panne']) for c in calls]}")
@@ -111,7 +125,7 @@ def reessai_jusqu_a_l_acquittement(
         calls = inspecteur.received(depot.id_depot)
         return calls if acknowledged_returns(calls) else None
 
-    received = wait_until(acknowledged, f"retour acquitté du dépôt {depot.id_depot}", delai_max_retour.total_seconds())
+    received = wait_until(acknowledged, f"retour acquitté du dépôt {depot.id_depot}", deadline(depot, delai_max_retour))
     scenario.returns[depot.id_depot] = received
     calls = received[: received.index(acknowledged_returns(received)[0]) + 1]  # up to the acknowledgement
     gaps = [(_instant(b["recuLe"]) - _instant(a["recuLe"])).total_seconds() for a, b in itertools.pairwise(calls)]
@@ -133,7 +147,7 @@ def reessai_jusqu_a_l_acquittement(
 @then("aucun retour n'est remis en double après le rétablissement")
 def pas_de_doublon(scenario: Scenario, inspecteur: CallbackInspector, preuves: list[str]) -> None:
     depot = scenario.depot
-    time.sleep(SETTLE_SECONDS)
+    settle(acknowledged_returns(scenario.returns[depot.id_depot]))
     calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
     acknowledged = acknowledged_returns(calls)
     after = calls[calls.index(acknowledged[0]) + 1 :] if acknowledged else []
@@ -166,17 +180,22 @@ def incident_address(cible: Target) -> str:
 
 
 @then("un courriel d'incident alerte l'ASP")
-def courriel_incident(scenario: Scenario, cible: Target, inspecteur: CallbackInspector, preuves: list[str]) -> None:
+def courriel_incident(
+    scenario: Scenario, cible: Target, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
+) -> None:
+    """The alert is due with the failure: within the return's deadline (`delaiMaxRetour` since the 202)."""
     id_depot = scenario.depot.id_depot
     address = incident_address(cible)
+    timeout = deadline(scenario.depot, delai_max_retour)
 
     def naming_the_deposit() -> list[dict[str, Any]]:
         return [m for m in inspecteur.mails() if id_depot in m["subject"]]
 
     if cible.reference is None:
-        deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
-        while not (mails := naming_the_deposit()) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        try:
+            mails = poll(naming_the_deposit, f"courriel d'incident pour {id_depot}", timeout, every=0.2)
+        except TimeoutError:
+            mails = []
         if not mails:
             reserve(
                 f"courriel d'incident non observable : aucun courriel pour le dépôt {id_depot} n'a été attrapé "
@@ -184,7 +203,7 @@ def courriel_incident(scenario: Scenario, cible: Target, inspecteur: CallbackIns
                 MAIL_LIFT,
             )
     else:
-        mails = wait_until(naming_the_deposit, f"courriel d'incident pour {id_depot}", MAIL_TIMEOUT_SECONDS)
+        mails = wait_until(naming_the_deposit, f"courriel d'incident pour {id_depot}", timeout)
     preuves.append(f"courriel(s) : {[(m['recipients'], m['subject']) for m in mails]}")
     assert len(mails) == 1, f"{len(mails)} courriels pour un seul incident"
     assert mails[0]["recipients"] == [address], mails[0]["recipients"]

@@ -15,12 +15,16 @@ from harness.campaign.suites.bdd.steps.depots import piece, send_deposit
 from harness.campaign.target import Target
 from harness.conformance import SentDeposit, TrackedDeposit, acknowledged_returns, judge
 from harness.conformance.equality import json_equal
-from harness.conformance.returns import RULES, SINGLE, max_return_delay
+from harness.conformance.returns import RULES, SINGLE, max_return_delay, parse_instant
 from harness.foundations.asp_client import AspClient, CallbackInspector
 from harness.foundations.majors import major_of
 
 SETTLE_SECONDS = 1.0
-"""After the first return, how long a second one is waited for: "exactly one" needs a window."""
+"""After a deposit's first return arrived, how long a second one is watched for: "exactly one" needs a window
+(it runs from the arrival, so a return that came while other scenarios ran has had it already)."""
+MARGIN_SECONDS = 2.0
+"""Added to every deadline of the service contract: our receiver's stamp and our polling come a little after
+the platform acted, and a late return must be seen (and judged late) rather than missed."""
 METADATA_FIELDS: dict[str, tuple[str, ...]] = {
     "application source": ("applicationSource",),
     "référence du contrat": ("referenceContrat",),
@@ -50,24 +54,38 @@ def expect_single_returns(
 
     All of them: exactly one return, faithful to its deposit. Only `SINGLE`: exactly one, whatever it says
     (the scenario's next steps judge its content one aspect at a time)."""
-    for depot in depots:
-        inspecteur.wait_for_return(depot.id_depot, timeout=remaining(depot, max_delay))
-    time.sleep(SETTLE_SECONDS)
+    settle([inspecteur.wait_for_return(depot.id_depot, timeout=deadline(depot, max_delay))[0] for depot in depots])
     problems: list[str] = []
     for depot in depots:
         calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
         preuves.append(
-            f"retours reçus par l'ASP pour {depot.id_depot} : "
-            + "; ".join(f"idRetour {c['idRetour']} → {c['statutHttp']} {c['violations'] or ''}" for c in calls)
+            f"retours reçus par l'ASP pour {depot.id_depot} (dépôt accepté le {depot.accepted_at.isoformat()}, "
+            f"délai maximal {max_delay}) : "
+            + "; ".join(
+                f"idRetour {c['idRetour']} reçu le {c['recuLe']} → {c['statutHttp']} {c['violations'] or ''}"
+                for c in calls
+            )
         )
         defects = [defect for defect in judge(tracked(depot), calls, max_delay) if defect.rule in rules]
         problems += [f"{depot.id_depot} : {defect}" for defect in defects]
     assert not problems, "; ".join(problems)
 
 
-def remaining(depot: Depot, max_delay: timedelta) -> float:
-    """Seconds left before `depot`'s return is late (never less than a second)."""
-    return max(1.0, (depot.accepted_at + max_delay - datetime.now(UTC)).total_seconds())
+def deadline(depot: Depot, max_delay: timedelta) -> float:
+    """Seconds left to wait for what the service contract gives `depot` `max_delay` for after its 202 (its
+    return, the state that follows it), with `MARGIN_SECONDS`: a late return is then seen, and judged late."""
+    return due_in(depot.accepted_at, max_delay)
+
+
+def due_in(since: datetime, max_delay: timedelta) -> float:
+    """Seconds left until `max_delay` after `since`, with `MARGIN_SECONDS` (0 + the margin once past)."""
+    return max(0.0, (since + max_delay - datetime.now(UTC)).total_seconds()) + MARGIN_SECONDS
+
+
+def settle(calls: Sequence[dict[str, Any]]) -> None:
+    """Wait until `SETTLE_SECONDS` after the latest of these calls reached the ASP (at once if that is past)."""
+    settled = max(parse_instant(call["recuLe"]) for call in calls) + timedelta(seconds=SETTLE_SECONDS)
+    time.sleep(max(0.0, (settled - datetime.now(UTC)).total_seconds()))
 
 
 def tracked(depot: Depot) -> TrackedDeposit:
@@ -175,7 +193,9 @@ def asp_acquitte(scenario: Scenario, preuves: list[str]) -> None:
 
 
 @then("le titulaire enregistre l'acquittement de l'ASP dans l'état du dépôt")
-def acquittement_enregistre(scenario: Scenario, asp: AspClient, preuves: list[str]) -> None:
+def acquittement_enregistre(
+    scenario: Scenario, asp: AspClient, preuves: list[str], delai_max_retour: timedelta
+) -> None:
     depot = scenario.depot
     call = the_return(scenario, depot)
 
@@ -183,7 +203,7 @@ def acquittement_enregistre(scenario: Scenario, asp: AspClient, preuves: list[st
         scenario.response = asp.state(depot.id_depot)
         return scenario.response.json() if scenario.response.json().get("statut") == "ACQUITTE" else None
 
-    state = wait_until(acknowledged, f"dépôt {depot.id_depot} ACQUITTE")
+    state = wait_until(acknowledged, f"dépôt {depot.id_depot} ACQUITTE", deadline(depot, delai_max_retour))
     trace(preuves, scenario.last, "état du dépôt")
     assert state["retour"]["idRetour"] == call["idRetour"], state["retour"]
     assert state["retour"].get("idAcquittement") == call["idAcquittement"], state["retour"]
