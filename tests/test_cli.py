@@ -98,7 +98,7 @@ def test_run_qualifies_the_reference_and_writes_every_report(tmp_path: Path) -> 
     assert summary["totaux"]["echoue"] == 0
     assert summary["totaux"]["reussi"] >= 1
     assert summary["depotsEnvoyes"] >= 1
-    assert {s["suite"] for s in summary["scenarios"]} == {"bdd", "securite", "contrat", "charge", "dossiers"}
+    assert {s["suite"] for s in summary["scenarios"]} == {"bdd", "securite", "contrat", "charge", "dossiers", "papier"}
     unreadable = [s["scenario"] for s in summary["scenarios"] if "\\x" in s["scenario"] or "test_" in s["scenario"]]
     assert not unreadable, "every result reads as a sentence in the PV"
     junit = ElementTree.parse(run_dir / "junit.xml")
