@@ -25,6 +25,8 @@ from harness.foundations.document import (
     read_openapi,
     same_file_in,
 )
+from harness.gate.archives import SUFFIX as ARCHIVE_SCHEMA
+from harness.gate.archives import archive_document
 from harness.gate.changes import Change
 from harness.gate.diff import diff_contracts
 from harness.gate.model import Api, build_api
@@ -38,7 +40,10 @@ PARIS = ZoneInfo("Europe/Paris")
 def load_api(contract: Path | Input) -> Api:
     """A contract file in the diff's common shape; a malformed structure is a `LoadError`."""
     contract = _as_input(contract)
-    document = read_openapi(contract.path, contract.source)
+    if contract.path.name.endswith(ARCHIVE_SCHEMA):
+        document = archive_document(contract)
+    else:
+        document = read_openapi(contract.path, contract.source)
     try:
         return build_api(document)
     except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:

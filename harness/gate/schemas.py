@@ -86,6 +86,7 @@ class SchemaDiff:
         ctx.additional_properties()
         ctx.compositions()
         ctx.negation()
+        ctx.conditional()
 
     def equivalent(self, base: Node, revision: Node, scope: Scope) -> bool:
         """True when comparing the two schemas finds nothing but information-level changes."""
@@ -399,8 +400,18 @@ class _Pair:
         if not self.diff.equivalent(b_not, r_not, self.scope):
             self.emit("negation-modifiee", Effect.BREAKING, "schéma « not » modifié")
 
+    def conditional(self) -> None:
+        """JSON Schema's `if`/`then`/`else` (the archive schemas, draft 2020-12), compared as a whole."""
+        old, new = ([schema.get(key) for key in CONDITIONAL_KEYS] for schema in (self.b, self.r))
+        if old != new:
+            text = "condition if/then/else modifiée (non comparée en détail)"
+            self.emit("conditionnel-modifie", Effect.BREAKING, text)
+
 
 # --- small pure helpers ---------------------------------------------------------------------------
+
+
+CONDITIONAL_KEYS = ("if", "then", "else")
 
 
 def _types(schema: dict[str, Any]) -> frozenset[str] | None:
