@@ -1,5 +1,5 @@
 """The archive mode end to end, through the real deposit server: the reference fetches each archive over SFTP
-(every case) or FTPS (a representative subset), publishes its notice and sends one return per accepted archive;
+or FTPS (every unsafe case over both), publishes its notice and sends one return per accepted archive;
 every unsafe archive is refused with its reason, an incident and a mail, nothing written outside its folder."""
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ from tests.test_cli import read_until
 LIMITS = ArchiveLimits(entries=12, entry_bytes=1_500_000, total_bytes=2_500_000, ratio=50.0)
 SIZES = Sizes(LIMITS.entry_bytes, LIMITS.total_bytes, LIMITS.entries, LIMITS.ratio)
 VALID_KINDS = ("zip", "tar", "tar.gz")
-FTPS_CASES = ("zip-slip", "lien-symbolique")
 NOTICE_SECONDS = 30.0
 
 
@@ -108,7 +107,7 @@ def sftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment
 @pytest.fixture(scope="module")
 def ftps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Environment, dict[str, str]]]:
     env = _environment(tmp_path_factory.mktemp("ftps"), "ftps")
-    ids = _deposit_all(env, ("zip",), FTPS_CASES)
+    ids = _deposit_all(env, ("zip",), tuple(u.case for u in UNSAFE))
     yield env, ids
     env.stop()
     assert env.titulaire.contract_violations == []
@@ -176,8 +175,10 @@ def test_a_valid_archive_gets_its_notice_and_exactly_one_return_over_ftps(
     _check_accepted(env, ids["zip"])
 
 
-@pytest.mark.parametrize("case", FTPS_CASES)
-def test_unsafe_archives_are_refused_over_ftps(ftps: tuple[Environment, dict[str, str]], case: str) -> None:
+@pytest.mark.parametrize("case", [u.case for u in UNSAFE])
+def test_each_unsafe_archive_is_refused_with_its_reason_an_incident_and_a_mail_over_ftps(
+    ftps: tuple[Environment, dict[str, str]], case: str
+) -> None:
     env, ids = ftps
     _check_refused(env, ids[case], case)
 
