@@ -123,6 +123,9 @@ def gate(
 ) -> None:
     """Compare deux versions d'un contrat OpenAPI (2.0 ou 3.0.x) et vérifie la politique de versions.
 
+    Un schéma de l'échange d'archives (*.schema.json) se compare de même, sa version lue dans le
+    version.yaml de son dossier.
+
     BASE et REVISION sont des chemins, ou REF:CHEMIN lu dans une révision git (ex.
     origin/main:contracts/titulaire/v1/openapi.yaml), ses $ref relatifs lus dans la même révision.
 
