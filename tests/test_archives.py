@@ -25,6 +25,7 @@ from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
+from harness.campaign.suites.bdd.steps.retours import settle
 from harness.foundations.archive_convention import (
     MANIFEST_SCHEMA,
     NOTICE_SCHEMA,
@@ -119,7 +120,9 @@ def _check_accepted(env: Environment, archive_id: str) -> None:
     assert schema_errors(NOTICE_SCHEMA, notice) == []
     assert notice["statut"] == "ACCEPTEE", notice
     assert notice["nombrePieces"] == 2
-    calls = env.inspector().wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS, settle_seconds=0.5)
+    inspector = env.inspector()
+    settle(inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS))
+    calls = inspector.received(notice["idDepot"])
     assert len(calls) == 1, f"{len(calls)} retours pour une archive"
     assert calls[0]["valide"], calls[0]["violations"]
     retour = calls[0]["retour"]
@@ -208,7 +211,8 @@ def test_serve_then_the_printed_sftp_lines_give_a_notice_and_one_inspectable_ret
         tls = state["tls"]
         context = client_context(Path(tls["ca"]), CertificatePair(Path(tls["recette_cert"]), Path(tls["recette_key"])))
         inspector = CallbackInspector(state["asp_callback"]["url"], context)
-        calls = inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS, settle_seconds=0.5)
+        settle(inspector.wait_for_return(notice["idDepot"], timeout=NOTICE_SECONDS))
+        calls = inspector.received(notice["idDepot"])
         assert [(c["valide"], c["retour"]["modeEchange"]) for c in calls] == [(True, "DOSSIER")]
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
