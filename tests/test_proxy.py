@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
+from harness.campaign.config import ConfigError, ProxyTable, load_config
 from harness.campaign.environment import Environment, callback_path
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
@@ -35,9 +37,10 @@ from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
 from harness.proxy.settings import FaultRule, ProxySettings
-from tests.conftest import metadonnees, pdf, start_environment
+from tests.conftest import StartEnvironment, metadonnees, pdf, start_environment
 from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until
+from tests.test_external_target import receiver_port, write_config
 from tests.test_pv import chromium_or_fail, run_chromium
 
 pytestmark = pytest.mark.skipif(
@@ -378,3 +381,41 @@ def test_run_with_the_journal_keeps_the_campaign_s_exchanges_in_its_reports(tmp_
     assert {v["verdict"] for v in verdicts} == {"conforme"}
     assert (run_dir / "journal.html").is_file()
     assert (run_dir / "pv-recette.html").is_file()
+
+
+def test_the_proxy_table_of_recette_toml_is_read_and_checked(new_environment: StartEnvironment, tmp_path: Path) -> None:
+    env = new_environment()
+    config = tmp_path / "recette.toml"
+    write_config(env, receiver_port(), config)
+    secret = {"RECETTE_CLIENT_SECRET": "s"}
+    assert load_config(config, environ=secret).proxy is None, "no table: the defaults"
+    table = '[proxy]\necoute_titulaire = "127.0.0.2:0"\ncorps_max = 10\nrefuser_hors_limite = true\n'
+    config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
+    assert load_config(config, environ=secret).proxy == ProxyTable(
+        ecoute_titulaire="127.0.0.2:0", corps_max=10, refuser_hors_limite=True
+    )
+    config.write_text(config.read_text(encoding="utf-8").replace("corps_max = 10", "corps = 10"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^proxy\.\* \(RECETTE_PROXY\) : \[proxy\] corps : "):
+        load_config(config, environ=secret)
+    from_variable = load_config(config, environ={**secret, "RECETTE_PROXY": '{"ecoute_retour": "127.0.0.1:9"}'})
+    assert from_variable.proxy == ProxyTable(ecoute_retour="127.0.0.1:9")
+
+
+@pytest.mark.slow
+def test_run_with_the_journal_on_a_real_platform_goes_through_the_titulaire_leg(
+    new_environment: StartEnvironment, tmp_path: Path
+) -> None:
+    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    config_file = tmp_path / "recette.toml"
+    write_config(env, urlsplit(env.titulaire.settings.callback_url).port or 443, config_file)
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "[proxy]\ncorps_max = 0\n", encoding="utf-8")
+    config = load_config(config_file, environ={"RECETTE_CLIENT_SECRET": env.credentials().client_secret})
+    tags = BillingTags.create("recette")
+    options = RunOptions(tmp_path, tags, ("bdd",), keywords="initial_est", day=TESTS_DAY, config=config, journal=True)
+    report = run_campaign(options)
+    assert report.verdict.exit_code in (0, 3)
+    lines = read_journal(tmp_path / tags.run_id / JOURNAL_FILE)
+    deposits = [line for line in lines if line["statut"] == 202 and line["idDepot"]]
+    assert deposits, "the campaign's deposits went through the proxy to the platform"
+    assert {line["jambe"] for line in lines} == {"titulaire"}
+    assert {line["etiquettes"]["run"] for line in lines} == {tags.run_id}
