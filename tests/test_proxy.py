@@ -36,7 +36,7 @@ from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
-from harness.proxy.settings import FaultRule, ProxySettings
+from harness.proxy.settings import READY_FILE, FaultRule, ProxySettings
 from tests.conftest import StartEnvironment, metadonnees, pdf, start_environment
 from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until
@@ -408,14 +408,19 @@ def test_run_with_the_journal_on_a_real_platform_goes_through_the_titulaire_leg(
     env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
     config_file = tmp_path / "recette.toml"
     write_config(env, urlsplit(env.titulaire.settings.callback_url).port or 443, config_file)
-    config_file.write_text(config_file.read_text(encoding="utf-8") + "[proxy]\ncorps_max = 0\n", encoding="utf-8")
+    port = free_port()
+    table = f'[proxy]\necoute_titulaire = "127.0.0.1:{port}"\n'
+    config_file.write_text(config_file.read_text(encoding="utf-8") + table, encoding="utf-8")
     config = load_config(config_file, environ={"RECETTE_CLIENT_SECRET": env.credentials().client_secret})
     tags = BillingTags.create("recette")
     options = RunOptions(tmp_path, tags, ("bdd",), keywords="initial_est", day=TESTS_DAY, config=config, journal=True)
     report = run_campaign(options)
     assert report.verdict.exit_code in (0, 3)
-    lines = read_journal(tmp_path / tags.run_id / JOURNAL_FILE)
+    run_dir = tmp_path / tags.run_id
+    assert json.loads((run_dir / READY_FILE).read_text(encoding="utf-8")) == {"titulaire": f"https://127.0.0.1:{port}"}
+    lines = read_journal(run_dir / JOURNAL_FILE)
     deposits = [line for line in lines if line["statut"] == 202 and line["idDepot"]]
     assert deposits, "the campaign's deposits went through the proxy to the platform"
     assert {line["jambe"] for line in lines} == {"titulaire"}
+    assert all(line["client"].startswith("CN=asp-client,") for line in lines), "the run's certificate to the proxy"
     assert {line["etiquettes"]["run"] for line in lines} == {tags.run_id}
