@@ -28,6 +28,7 @@ from harness.campaign.config import ConfigError, ProxyTable, load_config
 from harness.campaign.environment import Environment, callback_path
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
+from harness.cli.proxy import configured
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
@@ -299,9 +300,11 @@ def test_a_bad_fault_is_a_one_line_error_before_anything_starts(proxied: Proxied
     assert "panne inconnue « explosion »" in result.output
 
 
-def exchange_line(number: int, status: int, run: str, violations: list[str]) -> dict[str, Any]:
+def exchange_line(
+    number: int, status: int, run: str, violations: list[str], id_depot: str | None = None
+) -> dict[str, Any]:
     exchange = Exchange(number, "asp-callback", datetime(2026, 12, 15, 12, tzinfo=UTC), "POST", "/v1/retours", None)
-    exchange.status, exchange.run, exchange.violations = status, run, violations
+    exchange.status, exchange.run, exchange.violations, exchange.id_depot = status, run, violations, id_depot
     return exchange.line(20_000_000)
 
 
@@ -310,8 +313,8 @@ def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(t
     chromium = chromium_or_fail()
     lines = [
         exchange_line(1, 422, "run-a", ["requête : corps.statut — valeur hors contrat"]),
-        exchange_line(2, 202, "run-a", []),
-        exchange_line(3, 202, "run-b", []),
+        exchange_line(2, 202, "run-a", [], "depot-1"),
+        exchange_line(3, 202, "run-b", [], "depot-2"),
     ]
     page = write_page(lines, tmp_path)
     address = f"{page.resolve().as_uri()}?statut=202&run=run-a"
@@ -323,6 +326,14 @@ def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(t
         ("run-b", "202", True),
     ]
     assert "corps.statut — valeur hors contrat" in dom
+    address = f"{page.resolve().as_uri()}?idDepot=depot-2"  # the PV's link from a failure to its deposit
+    dom = run_chromium(chromium, tmp_path / "profil", "--dump-dom", address).stdout
+    rows = re.findall(r'<tr data-run="[^"]*" data-statut="\d+" data-depot="([^"]*)"([^>]*)>', dom)
+    assert [(depot, "display: none" in rest) for depot, rest in rows] == [
+        ("", True),
+        ("depot-1", True),
+        ("depot-2", False),
+    ]
 
 
 @pytest.mark.slow
@@ -424,3 +435,22 @@ def test_run_with_the_journal_on_a_real_platform_goes_through_the_titulaire_leg(
     assert {line["jambe"] for line in lines} == {"titulaire"}
     assert all(line["client"].startswith("CN=asp-client,") for line in lines), "the run's certificate to the proxy"
     assert {line["etiquettes"]["run"] for line in lines} == {tags.run_id}
+
+
+def test_recette_proxy_takes_the_titulaire_its_certificate_and_the_proxy_table_from_the_config(
+    new_environment: StartEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = new_environment()
+    config = tmp_path / "recette.toml"
+    write_config(env, receiver_port(), config)
+    table = '[proxy]\necoute_titulaire = "127.0.0.2:7000"\ncorps_max = 10\nrefuser_hors_limite = true\n'
+    config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
+    monkeypatch.setenv("RECETTE_CLIENT_SECRET", "s")
+    given = dict.fromkeys(("titulaire_url", "asp_cert", "asp_key", "port_titulaire", "port_callback", "body_bytes"))
+    options = configured({**given, "config_file": config, "port_callback": 9000})
+    assert (options["titulaire_url"], options["asp_cert"]) == (env.titulaire_url, env.certs.asp_client.cert)
+    assert options["ecoute_titulaire"] == (7000, "127.0.0.2")
+    assert options["ecoute_retour"] == (9000, "127.0.0.1"), "the command line wins over the table"
+    assert (options["body_bytes"], options["refuser_hors_limite"]) == (10, True)
+    with pytest.raises(ValueError, match="^option manquante : --titulaire"):
+        configured({**given, "config_file": None})
