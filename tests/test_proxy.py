@@ -452,5 +452,5 @@ def test_recette_proxy_takes_the_titulaire_its_certificate_and_the_proxy_table_f
     assert options["ecoute_titulaire"] == (7000, "127.0.0.2")
     assert options["ecoute_retour"] == (9000, "127.0.0.1"), "the command line wins over the table"
     assert (options["body_bytes"], options["refuser_hors_limite"]) == (10, True)
-    with pytest.raises(ValueError, match="^option manquante : --titulaire"):
+    with pytest.raises(ValueError, match=r"^option manquante : --titulaire"):
         configured({**given, "config_file": None})
