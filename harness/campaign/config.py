@@ -304,21 +304,26 @@ class ProxyTable(BaseModel):
 
 
 def proxy_table(value: Any) -> Any:
-    """The `[proxy]` table (or its JSON, from the variable) checked, its first defect one line naming its key."""
+    return checked_table(ProxyTable, "proxy", value)
+
+
+def checked_table(model: type[BaseModel], name: str, value: Any) -> Any:
+    """The `[name]` table (or its JSON, from the variable) checked by `model`, its first defect one line
+    naming its key."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValueError("un objet JSON est attendu (la table [proxy])") from None
+            raise ValueError(f"un objet JSON est attendu (la table [{name}])") from None
     if not isinstance(value, dict):
         return value
     try:
-        return ProxyTable(**value)
+        return model(**value)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         message = str(first.get("ctx", {}).get("error", first["msg"]))
-        raise ValueError(f"[proxy] {where} : {message}" if where else message) from None
+        raise ValueError(f"[{name}] {where} : {message}" if where else message) from None
 
 
 class RunConfig(BaseSettings):
@@ -690,20 +695,7 @@ class ArchiveExchange(BaseModel):
 
 def archive_exchange(value: Any) -> Any:
     """The `[archives]` table (or its JSON, from the variable) checked, its first defect one line naming its key."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValueError("un objet JSON est attendu (la table [archives])") from None
-    if not isinstance(value, dict):
-        return value
-    try:
-        return ArchiveExchange(**value)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = str(first.get("ctx", {}).get("error", first["msg"]))
-        raise ValueError(f"[archives] {where} : {message}" if where else message) from None
+    return checked_table(ArchiveExchange, "archives", value)
 
 
 def archive_table_paths(table: dict[str, Any], base: Path) -> dict[str, Any]:
