@@ -447,10 +447,11 @@ def test_recette_proxy_takes_the_titulaire_its_certificate_and_the_proxy_table_f
     config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
     monkeypatch.setenv("RECETTE_CLIENT_SECRET", "s")
     given = dict.fromkeys(("titulaire_url", "asp_cert", "asp_key", "port_titulaire", "port_callback", "body_bytes"))
+    given["refuse"] = False
     options = configured({**given, "config_file": config, "port_callback": 9000})
     assert (options["titulaire_url"], options["asp_cert"]) == (env.titulaire_url, env.certs.asp_client.cert)
     assert options["ecoute_titulaire"] == (7000, "127.0.0.2")
     assert options["ecoute_retour"] == (9000, "127.0.0.1"), "the command line wins over the table"
-    assert (options["body_bytes"], options["refuser_hors_limite"]) == (10, True)
+    assert (options["body_bytes"], options["refuse"]) == (10, True)
     with pytest.raises(ValueError, match=r"^option manquante : --titulaire"):
         configured({**given, "config_file": None})

@@ -83,7 +83,7 @@ def proxy(**options: Any) -> None:
         legs,
         tags,
         body_bytes=options["body_bytes"],
-        refuse_over_limit=options["refuse"] or options["refuser_hors_limite"],
+        refuse_over_limit=options["refuse"],
         faults=faults,
         max_return_delay_seconds=delay,
         ledger=options["report_dir"] / LEDGER_NAME,
@@ -111,7 +111,7 @@ def configured(options: dict[str, Any]) -> dict[str, Any]:
         "ecoute_titulaire": _listen(table.ecoute_titulaire, options["port_titulaire"]),
         "ecoute_retour": _listen(table.ecoute_retour, options["port_callback"]),
         "body_bytes": table.corps_max if options["body_bytes"] is None else options["body_bytes"],
-        "refuser_hors_limite": table.refuser_hors_limite,
+        "refuse": options["refuse"] or table.refuser_hors_limite,
     }
 
 
