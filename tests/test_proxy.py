@@ -17,15 +17,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from markupsafe import escape
 
+from harness.campaign.config import ConfigError, ProxyTable, load_config
 from harness.campaign.environment import Environment, callback_path
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
+from harness.cli.proxy import configured
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
 from harness.foundations.tokens import ClientCredentialsAuth
@@ -34,10 +37,11 @@ from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.launcher import ProxyError, ProxyProcess, proxy_python
 from harness.proxy.page import write_page
-from harness.proxy.settings import FaultRule, ProxySettings
-from tests.conftest import metadonnees, pdf, start_environment
+from harness.proxy.settings import READY_FILE, FaultRule, ProxySettings
+from tests.conftest import StartEnvironment, metadonnees, pdf, start_environment
 from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until
+from tests.test_external_target import receiver_port, write_config
 from tests.test_pv import chromium_or_fail, run_chromium
 
 pytestmark = pytest.mark.skipif(
@@ -296,9 +300,11 @@ def test_a_bad_fault_is_a_one_line_error_before_anything_starts(proxied: Proxied
     assert "panne inconnue « explosion »" in result.output
 
 
-def exchange_line(number: int, status: int, run: str, violations: list[str]) -> dict[str, Any]:
+def exchange_line(
+    number: int, status: int, run: str, violations: list[str], id_depot: str | None = None
+) -> dict[str, Any]:
     exchange = Exchange(number, "asp-callback", datetime(2026, 12, 15, 12, tzinfo=UTC), "POST", "/v1/retours", None)
-    exchange.status, exchange.run, exchange.violations = status, run, violations
+    exchange.status, exchange.run, exchange.violations, exchange.id_depot = status, run, violations, id_depot
     return exchange.line(20_000_000)
 
 
@@ -307,8 +313,8 @@ def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(t
     chromium = chromium_or_fail()
     lines = [
         exchange_line(1, 422, "run-a", ["requête : corps.statut — valeur hors contrat"]),
-        exchange_line(2, 202, "run-a", []),
-        exchange_line(3, 202, "run-b", []),
+        exchange_line(2, 202, "run-a", [], "depot-1"),
+        exchange_line(3, 202, "run-b", [], "depot-2"),
     ]
     page = write_page(lines, tmp_path)
     address = f"{page.resolve().as_uri()}?statut=202&run=run-a"
@@ -320,6 +326,14 @@ def test_the_journal_page_filters_by_status_and_run_in_a_real_headless_browser(t
         ("run-b", "202", True),
     ]
     assert "corps.statut — valeur hors contrat" in dom
+    address = f"{page.resolve().as_uri()}?idDepot=depot-2"  # the PV's link from a failure to its deposit
+    dom = run_chromium(chromium, tmp_path / "profil", "--dump-dom", address).stdout
+    rows = re.findall(r'<tr data-run="[^"]*" data-statut="\d+" data-depot="([^"]*)"([^>]*)>', dom)
+    assert [(depot, "display: none" in rest) for depot, rest in rows] == [
+        ("", True),
+        ("depot-1", True),
+        ("depot-2", False),
+    ]
 
 
 @pytest.mark.slow
@@ -378,3 +392,66 @@ def test_run_with_the_journal_keeps_the_campaign_s_exchanges_in_its_reports(tmp_
     assert {v["verdict"] for v in verdicts} == {"conforme"}
     assert (run_dir / "journal.html").is_file()
     assert (run_dir / "pv-recette.html").is_file()
+
+
+def test_the_proxy_table_of_recette_toml_is_read_and_checked(new_environment: StartEnvironment, tmp_path: Path) -> None:
+    env = new_environment()
+    config = tmp_path / "recette.toml"
+    write_config(env, receiver_port(), config)
+    secret = {"RECETTE_CLIENT_SECRET": "s"}
+    assert load_config(config, environ=secret).proxy is None, "no table: the defaults"
+    table = '[proxy]\necoute_titulaire = "127.0.0.2:0"\ncorps_max = 10\nrefuser_hors_limite = true\n'
+    config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
+    assert load_config(config, environ=secret).proxy == ProxyTable(
+        ecoute_titulaire="127.0.0.2:0", corps_max=10, refuser_hors_limite=True
+    )
+    config.write_text(config.read_text(encoding="utf-8").replace("corps_max = 10", "corps = 10"), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^proxy\.\* \(RECETTE_PROXY\) : \[proxy\] corps : "):
+        load_config(config, environ=secret)
+    from_variable = load_config(config, environ={**secret, "RECETTE_PROXY": '{"ecoute_retour": "127.0.0.1:9"}'})
+    assert from_variable.proxy == ProxyTable(ecoute_retour="127.0.0.1:9")
+
+
+@pytest.mark.slow
+def test_run_with_the_journal_on_a_real_platform_goes_through_the_titulaire_leg(
+    new_environment: StartEnvironment, tmp_path: Path
+) -> None:
+    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    config_file = tmp_path / "recette.toml"
+    write_config(env, urlsplit(env.titulaire.settings.callback_url).port or 443, config_file)
+    port = free_port()
+    table = f'[proxy]\necoute_titulaire = "127.0.0.1:{port}"\n'
+    config_file.write_text(config_file.read_text(encoding="utf-8") + table, encoding="utf-8")
+    config = load_config(config_file, environ={"RECETTE_CLIENT_SECRET": env.credentials().client_secret})
+    tags = BillingTags.create("recette")
+    options = RunOptions(tmp_path, tags, ("bdd",), keywords="initial_est", day=TESTS_DAY, config=config, journal=True)
+    report = run_campaign(options)
+    assert report.verdict.exit_code in (0, 3)
+    run_dir = tmp_path / tags.run_id
+    assert json.loads((run_dir / READY_FILE).read_text(encoding="utf-8")) == {"titulaire": f"https://127.0.0.1:{port}"}
+    lines = read_journal(run_dir / JOURNAL_FILE)
+    deposits = [line for line in lines if line["statut"] == 202 and line["idDepot"]]
+    assert deposits, "the campaign's deposits went through the proxy to the platform"
+    assert {line["jambe"] for line in lines} == {"titulaire"}
+    assert all(line["client"].startswith("CN=asp-client,") for line in lines), "the run's certificate to the proxy"
+    assert {line["etiquettes"]["run"] for line in lines} == {tags.run_id}
+
+
+def test_recette_proxy_takes_the_titulaire_its_certificate_and_the_proxy_table_from_the_config(
+    new_environment: StartEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = new_environment()
+    config = tmp_path / "recette.toml"
+    write_config(env, receiver_port(), config)
+    table = '[proxy]\necoute_titulaire = "127.0.0.2:7000"\ncorps_max = 10\nrefuser_hors_limite = true\n'
+    config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
+    monkeypatch.setenv("RECETTE_CLIENT_SECRET", "s")
+    given = dict.fromkeys(("titulaire_url", "asp_cert", "asp_key", "port_titulaire", "port_callback", "body_bytes"))
+    given["refuse"] = False
+    options = configured({**given, "config_file": config, "port_callback": 9000})
+    assert (options["titulaire_url"], options["asp_cert"]) == (env.titulaire_url, env.certs.asp_client.cert)
+    assert options["ecoute_titulaire"] == (7000, "127.0.0.2")
+    assert options["ecoute_retour"] == (9000, "127.0.0.1"), "the command line wins over the table"
+    assert (options["body_bytes"], options["refuse"]) == (10, True)
+    with pytest.raises(ValueError, match=r"^option manquante : --titulaire"):
+        configured({**given, "config_file": None})

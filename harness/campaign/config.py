@@ -281,6 +281,51 @@ File = Annotated[Path, AfterValidator(readable_file)]
 Scopes = Annotated[tuple[str, ...], BeforeValidator(scope_list), AfterValidator(some_scopes)]
 
 
+# -- the recette proxy: the `[proxy]` table (`recette proxy --config`, `recette run --journal --config`) ------
+#
+# | TOML key                    | meaning                                                                   |
+# | --------------------------- | ------------------------------------------------------------------------- |
+# | `proxy.ecoute_titulaire`    | address:port of the leg in front of the titulaire (default 127.0.0.1:0)   |
+# | `proxy.ecoute_retour`       | address:port of the leg in front of the ASP's callback API (same default) |
+# | `proxy.corps_max`           | bodies kept beside the journal up to this many bytes (default 65536)      |
+# | `proxy.refuser_hors_limite` | refuse a transaction over 20 MB with the 413 problem+json (default false) |
+#
+# Port 0 is a free one. Its variable, `RECETTE_PROXY`, holds the table as JSON.
+
+
+class ProxyTable(BaseModel):
+    """The `[proxy]` table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ecoute_titulaire: Annotated[str, AfterValidator(socket_address)] = f"{LOOPBACK}:0"
+    ecoute_retour: Annotated[str, AfterValidator(socket_address)] = f"{LOOPBACK}:0"
+    corps_max: int = Field(default=64 * 1024, ge=0)
+    refuser_hors_limite: bool = False
+
+
+def proxy_table(value: Any) -> Any:
+    return checked_table(ProxyTable, "proxy", value)
+
+
+def checked_table(model: type[BaseModel], name: str, value: Any) -> Any:
+    """The `[name]` table (or its JSON, from the variable) checked by `model`, its first defect one line
+    naming its key."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"un objet JSON est attendu (la table [{name}])") from None
+    if not isinstance(value, dict):
+        return value
+    try:
+        return model(**value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise ValueError(f"[{name}] {where} : {message}" if where else message) from None
+
+
 class RunConfig(BaseSettings):
     """A checked configuration of a run against a real titulaire platform.
 
@@ -357,6 +402,8 @@ class RunConfig(BaseSettings):
 
     archives: Annotated[ArchiveExchange, BeforeValidator(archive_exchange)] | None = None
     """The archive mode (`[archives]`): how the platform reaches the harness's deposit server; None: no archives."""
+    proxy: Annotated[ProxyTable, BeforeValidator(proxy_table)] | None = None
+    """The recette proxy (`[proxy]`): its listen addresses, kept bodies, over-limit refusal; None: the defaults."""
 
     @classmethod
     def settings_customise_sources(
@@ -648,20 +695,7 @@ class ArchiveExchange(BaseModel):
 
 def archive_exchange(value: Any) -> Any:
     """The `[archives]` table (or its JSON, from the variable) checked, its first defect one line naming its key."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise ValueError("un objet JSON est attendu (la table [archives])") from None
-    if not isinstance(value, dict):
-        return value
-    try:
-        return ArchiveExchange(**value)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        message = str(first.get("ctx", {}).get("error", first["msg"]))
-        raise ValueError(f"[archives] {where} : {message}" if where else message) from None
+    return checked_table(ArchiveExchange, "archives", value)
 
 
 def archive_table_paths(table: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -677,3 +711,11 @@ SETTINGS = (*SETTINGS, ARCHIVES_SETTING)
 BY_FIELD["archives"] = BY_KEY["archives"] = ARCHIVES_SETTING
 TABLE_KEYS = TABLE_KEYS | {"archives"}
 RunConfig.model_rebuild()
+
+
+# the `[proxy]` table, defined before `RunConfig` (its field), is one setting too
+PROXY_SETTING = Setting("proxy", "proxy.*")
+"""The whole table is one setting, like `[archives]`."""
+SETTINGS = (*SETTINGS, PROXY_SETTING)
+BY_FIELD["proxy"] = BY_KEY["proxy"] = PROXY_SETTING
+TABLE_KEYS = TABLE_KEYS | {"proxy"}

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from harness.campaign.asp_side import AspSideError
-from harness.campaign.config import RunConfig, calendar_of
+from harness.campaign.config import ProxyTable, RunConfig, calendar_of, split_address
 from harness.campaign.depot import external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.events import Event, EventStream, LoadMeasured, PreflightPassed, ResultRecorded
@@ -40,10 +41,12 @@ from harness.foundations.calendar import PolicyError
 from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.contracts import contract_path
 from harness.foundations.majors import Major, UnknownMajor, current_major
+from harness.foundations.tls import CertificatePair, RunCertificates
 from harness.fuzzing.settings import VARIABLES as FUZZ_VARIABLES
 from harness.fuzzing.settings import FuzzSettingsError, run_seed
 from harness.proxy.embedded import EmbeddedProxy
-from harness.proxy.launcher import ProxyError
+from harness.proxy.launcher import ProxyError, ProxyProcess
+from harness.proxy.settings import TITULAIRE_LEG, Leg, ProxySettings
 from mocks.asp import JOURNAL_FILE
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -86,7 +89,8 @@ class RunOptions:
     reference_settings: Mapping[str, Any] = field(default_factory=dict)
     """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
     journal: bool = False
-    """`--journal`: the recette proxy between the harness and the embedded reference, on both legs."""
+    """`--journal`: the recette proxy between the harness and the target (the embedded reference: both legs; a
+    real platform: the titulaire leg)."""
 
     def judged_day(self) -> date:
         return self.day or utc_now().date()
@@ -359,14 +363,51 @@ def _external_target(run: RunOptions, config: RunConfig, run_dir: Path) -> Itera
             except (OSError, ValueError) as error:
                 raise CampaignError(f"le serveur de dépôt n'a pas démarré : {error}") from error
             try:
-                yield ExternalTarget(
+                target = ExternalTarget(
                     run.tags, config, receiver, major=run.major(), day=run.day, calendar=calendar, depot=depot
                 )
+                with _journaled_platform(run.journal, config, target, Path(directory), run_dir):
+                    yield target
             finally:
                 if depot is not None:
                     depot.stop()
         finally:
             receiver.stop()
+
+
+@contextlib.contextmanager
+def _journaled_platform(
+    journal: bool, config: RunConfig, target: ExternalTarget, directory: Path, run_dir: Path
+) -> Iterator[None]:
+    """`--journal` on a real platform: the harness's ASP clients go to the proxy's titulaire leg (`[proxy]`), which
+    presents `client.*` upstream and trusts `target.ca`; the harness reaches it with a certificate of a CA made
+    for the run (in `directory`). The platform still posts its returns straight to `callback.url`: no callback
+    leg (it needs the platform told to post to the proxy). The journal goes to `run_dir`."""
+    if not journal:
+        yield
+        return
+    table = config.proxy or ProxyTable()
+    host, port = split_address(table.ecoute_titulaire)
+    certs = RunCertificates.create(directory / "proxy", (host,))
+    upstream = urlsplit(config.target)
+    asp = CertificatePair(config.client_cert, config.client_key)
+    settings = ProxySettings(
+        run_dir,
+        config.ca,
+        certs.server,
+        (Leg(TITULAIRE_LEG, f"https://{upstream.netloc}", asp, port, host),),
+        target.tags,
+        body_bytes=table.corps_max,
+        refuse_over_limit=table.refuser_hors_limite,
+        client_ca=certs.ca,
+    )
+    try:
+        with ProxyProcess(settings) as proxy:
+            target.url = proxy.urls[TITULAIRE_LEG] + upstream.path
+            target.verify = certs.client_context(certs.asp_client)
+            yield
+    except ProxyError as error:
+        raise CampaignError(str(error)) from error
 
 
 def _run_pytest(

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from harness.campaign.config import ProxyTable, load_config, split_address
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.conformance import max_return_delay
 from harness.foundations.billing import LEDGER_NAME, BillingTags, MotifError
@@ -42,36 +43,38 @@ class ProxyFailed(click.ClickException):
 
 
 @click.command()
-@click.option("--titulaire", "titulaire_url", required=True, help="URL de l'API du titulaire (https://hôte:port).")
+@click.option(
+    "--titulaire", "titulaire_url", help="URL de l'API du titulaire (https://hôte:port) ; défaut : target.url."
+)
 @click.option("--callback", "callback_url", required=True, help="URL de l'API de retour de l'ASP (https://hôte:port).")
 @click.option("--ca", type=PEM, required=True, help="AC des serveurs amont et des certificats clients exigés.")
 @click.option("--cert", type=PEM, required=True, help="Certificat présenté par le proxy à ses clients.")
 @click.option("--key", type=PEM, required=True, help="Clé privée de --cert.")
-@click.option("--asp-cert", type=PEM, required=True, help="Certificat client de l'ASP, présenté au titulaire.")
-@click.option("--asp-key", type=PEM, required=True)
+@click.option("--asp-cert", type=PEM, help="Certificat client de l'ASP, présenté au titulaire ; défaut : client.cert.")
+@click.option("--asp-key", type=PEM, help="Sa clé privée ; défaut : client.key.")
 @click.option("--titulaire-cert", type=PEM, required=True, help="Certificat client du titulaire, présenté à l'ASP.")
 @click.option("--titulaire-key", type=PEM, required=True)
-@click.option("--port-titulaire", type=int, default=0, help="Port d'écoute devant le titulaire (0 : libre).")
-@click.option("--port-callback", type=int, default=0, help="Port d'écoute devant l'API de retour (0 : libre).")
+@click.option("--port-titulaire", type=int, help="Port d'écoute devant le titulaire (0 : libre) ; défaut : [proxy].")
+@click.option("--port-callback", type=int, help="Port d'écoute devant l'API de retour (0 : libre) ; défaut : [proxy].")
 @click.option("--motif", default="recette", show_default=True, help="recette, evolution:REF ou build:REF.")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"))
-@click.option(
-    "--corps-max", "body_bytes", type=int, default=64 * 1024, show_default=True, help="Corps gardés (octets)."
-)
+@click.option("--corps-max", "body_bytes", type=int, help="Corps gardés (octets) ; défaut : [proxy] corps_max, 65536.")
 @click.option("--refuser-hors-limite", "refuse", is_flag=True, help="Refuser (413) une transaction de plus de 20 Mo.")
 @click.option("--panne", "faults", multiple=True, help="Panne injectée : jambe:delai|503|coupure[:part[:secondes]].")
 @click.option("--service-contract", type=PEM, help="Contrat de service (son délai de retour borne le rapprochement).")
+@click.option("--config", "config_file", type=PEM, help="recette.toml : sa table [proxy], target.url et client.*.")
 def proxy(**options: Any) -> None:
     """Journalise chaque échange entre les applications de l'ASP et le titulaire, dans les deux sens."""
     try:
+        options = configured(options)
         tags = BillingTags.create(options["motif"])
         faults = tuple(FaultRule.parse(text) for text in options["faults"])
         delay = max_return_delay(options["service_contract"]).total_seconds()
     except (MotifError, ServiceContractError, ValueError) as error:
         raise ProxyFailed(str(error)) from error
     legs = (
-        Leg(TITULAIRE_LEG, options["titulaire_url"], _pair(options, "asp"), options["port_titulaire"]),
-        Leg(CALLBACK_LEG, options["callback_url"], _pair(options, "titulaire"), options["port_callback"]),
+        Leg(TITULAIRE_LEG, options["titulaire_url"], _pair(options, "asp"), *options["ecoute_titulaire"]),
+        Leg(CALLBACK_LEG, options["callback_url"], _pair(options, "titulaire"), *options["ecoute_retour"]),
     )
     settings = ProxySettings(
         options["report_dir"] / tags.run_id,
@@ -89,6 +92,33 @@ def proxy(**options: Any) -> None:
         print_urls(running)
         watch(running, until_signal())
     print_outputs(settings)
+
+
+def configured(options: dict[str, Any]) -> dict[str, Any]:
+    """The options completed from `--config` (a ConfigError, a ValueError, when unusable): the titulaire's URL
+    and the ASP's certificate from `target.url` and `client.*`, the listen addresses (port, address), kept
+    bodies and over-limit refusal from `[proxy]`; what the command line gives wins."""
+    config = load_config(options["config_file"]) if options["config_file"] else None
+    table = (config.proxy if config else None) or ProxyTable()
+    if config is not None:
+        defaults = {"titulaire_url": config.target, "asp_cert": config.client_cert, "asp_key": config.client_key}
+        options = {**options, **{name: options[name] or value for name, value in defaults.items()}}
+    for name, option in (("titulaire_url", "--titulaire"), ("asp_cert", "--asp-cert"), ("asp_key", "--asp-key")):
+        if options[name] is None:
+            raise ValueError(f"option manquante : {option} (ou --config)")
+    return {
+        **options,
+        "ecoute_titulaire": _listen(table.ecoute_titulaire, options["port_titulaire"]),
+        "ecoute_retour": _listen(table.ecoute_retour, options["port_callback"]),
+        "body_bytes": table.corps_max if options["body_bytes"] is None else options["body_bytes"],
+        "refuse": options["refuse"] or table.refuser_hors_limite,
+    }
+
+
+def _listen(address: str, port: int | None) -> tuple[int, str]:
+    """(port, address) of a leg: the table's address, its port unless `port` is given."""
+    host, configured_port = split_address(address)
+    return (configured_port if port is None else port), host
 
 
 def _pair(options: dict[str, Any], name: str) -> CertificatePair:

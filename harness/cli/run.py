@@ -84,7 +84,7 @@ class CouldNotRun(click.ClickException):
 @click.option("--target", help="URL de la plateforme du titulaire à qualifier (sinon : la référence embarquée).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="recette.toml")
 @click.option(
-    "--journal", is_flag=True, help="Le proxy de recette entre le harnais et la référence : journal des échanges."
+    "--journal", is_flag=True, help="Le proxy de recette entre le harnais et la plateforme : journal des échanges."
 )
 def run(
     motif: str,
@@ -114,8 +114,6 @@ def run(
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
         config = _config(target, config_file, faults)
-        if journal and config is not None:
-            raise CampaignError("--journal ne s'applique pour l'instant qu'à la référence embarquée")
         if service_contract is not None:
             load_service_contract(service_contract)
         options = RunOptions(

@@ -68,7 +68,7 @@ async def serve(settings: ProxySettings, clock: Clock = utc_now) -> None:
     """Run the proxy until SIGTERM or SIGINT; the journal's HAR and page are written on the way out.
 
     The proxy stamps real traffic: its clock is the system's (`utc_now`), on purpose."""
-    specs = {f"reverse:{leg.upstream}@127.0.0.1:{leg.port}": leg for leg in settings.legs}
+    specs = {f"reverse:{leg.upstream}@{leg.host}:{leg.port}": leg for leg in settings.legs}
     opts = options.Options()
     master = Master(opts, with_termlog=True)
     master.addons.add(*addons.default_addons(), errorcheck.ErrorCheck())

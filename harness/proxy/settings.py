@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.foundations.billing import BillingTags
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
+from harness.foundations.servers import LOOPBACK
 from harness.foundations.tls import CertificatePair
 
 TITULAIRE_LEG = "titulaire"
@@ -29,7 +30,9 @@ class Leg:
     client: CertificatePair
     """The client certificate presented upstream (the ASP's to the titulaire, the titulaire's to the ASP)."""
     port: int = 0
-    """The listen port on 127.0.0.1; 0: a free one."""
+    """The listen port; 0: a free one."""
+    host: str = LOOPBACK
+    """The listen address."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class ProxySettings:
     """The service contract's delay for a return; None: the project's service contract."""
     ledger: Path | None = None
     """The billing ledger the run's line is appended to on stop; None: none."""
+    client_ca: Path | None = None
+    """The CA required of downstream client certificates when it is not `ca` (a real platform's CA is not the
+    one that issues the harness's certificate towards the proxy); None: `ca`."""
 
     def leg(self, name: str) -> Leg:
         return next(leg for leg in self.legs if leg.name == name)
@@ -100,7 +106,10 @@ class ProxySettings:
             run_dir=Path(data["run_dir"]),
             ca=Path(data["ca"]),
             server=_pair(data["server"]),
-            legs=tuple(Leg(leg["name"], leg["upstream"], _pair(leg["client"]), leg["port"]) for leg in data["legs"]),
+            legs=tuple(
+                Leg(leg["name"], leg["upstream"], _pair(leg["client"]), leg["port"], leg["host"])
+                for leg in data["legs"]
+            ),
             tags=BillingTags(**data["tags"]),
             body_bytes=data["body_bytes"],
             limit_bytes=data["limit_bytes"],
@@ -108,6 +117,7 @@ class ProxySettings:
             faults=tuple(FaultRule(**rule) for rule in data["faults"]),
             max_return_delay_seconds=data["max_return_delay_seconds"],
             ledger=Path(data["ledger"]) if data["ledger"] else None,
+            client_ca=Path(data["client_ca"]) if data["client_ca"] else None,
         )
 
 

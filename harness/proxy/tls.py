@@ -21,14 +21,14 @@ if TYPE_CHECKING:
 
 class MutualTls:
     def __init__(self, settings: ProxySettings, leg_of: Callable[[connection.Client], Leg]) -> None:
-        self.ca = str(settings.ca)
+        self.ca = str(settings.client_ca or settings.ca)
         self.leg_of = leg_of
         self._identities: dict[str, tuple[crypto.X509, crypto.PKey]] = {
             leg.name: _identity(leg) for leg in settings.legs
         }
 
     def tls_start_client(self, data: tls.TlsData) -> None:
-        """Require a client certificate from the run's CA."""
+        """Require a client certificate from the run's CA (`client_ca` when set)."""
         assert data.ssl_conn is not None
         data.ssl_conn.get_context().load_verify_locations(self.ca)
         data.ssl_conn.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _verified)

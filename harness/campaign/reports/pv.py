@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from harness.campaign.reports import french
 from harness.campaign.reports.written import Destination
-from harness.campaign.reproduction import rule_named
+from harness.campaign.reproduction import deposits_named, rule_named
 from harness.campaign.results import (
     COEXISTENCE_SUITE,
     FAILED,
@@ -30,6 +30,8 @@ from harness.campaign.results import (
     ScenarioResult,
     Verdict,
 )
+from harness.proxy.journal import JOURNAL_FILE, read_journal
+from harness.proxy.page import PAGE_FILE
 
 PV_NAME = "pv-recette.html"
 TEMPLATE = "pv-recette.html.j2"
@@ -100,12 +102,16 @@ class Anomaly:
 def write_pv(report: CampaignReport, destination: Destination) -> Path:
     """Write `<run_dir>/pv-recette.html`."""
     path = destination.run_dir / PV_NAME
-    path.write_text(render_pv(report), encoding="utf-8")
+    journal = destination.run_dir / JOURNAL_FILE
+    path.write_text(render_pv(report, journal=read_journal(journal) if journal.is_file() else None), encoding="utf-8")
     return path
 
 
-def render_pv(report: CampaignReport, generated: datetime | None = None) -> str:
-    """The PV of `report` as one HTML page; `generated` is the date printed as the PV's date."""
+def render_pv(
+    report: CampaignReport, generated: datetime | None = None, journal: list[dict[str, Any]] | None = None
+) -> str:
+    """The PV of `report` as one HTML page; `generated` is the date printed as the PV's date; `journal`, the
+    proxy's lines (`--journal`), from which each anomaly lists the exchanges of its deposits."""
     template = _environment().get_template(TEMPLATE)
     anomalies = group_by_check(report.failures)
     return template.render(
@@ -124,6 +130,8 @@ def render_pv(report: CampaignReport, generated: datetime | None = None) -> str:
         duration=french.duration(report.finished - report.started) if report.finished else "campagne non terminée",
         generated=french.moment(generated or datetime.now(UTC)),
         labels=OUTCOME_LABELS,
+        exchanges={anomaly.number: exchanges_of(anomaly, journal or []) for anomaly in anomalies},
+        journal_page=PAGE_FILE,
     )
 
 
@@ -278,3 +286,11 @@ def _load_duration(load: dict[str, Any]) -> str | None:
     except (KeyError, TypeError, ValueError):
         return None
     return french.duration(finished - started)
+
+
+def exchanges_of(anomaly: Anomaly, journal: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each deposit the anomaly's failures name (in their message or evidence) → its journal lines, in order."""
+    known = list(dict.fromkeys(line["idDepot"] for line in journal if line.get("idDepot")))
+    texts = [" ".join([failure.observed or "", *failure.evidence]) for failure in anomaly.failures]
+    named = [uid for text in texts for uid in deposits_named(text, known) if uid in text]
+    return {uid: [line for line in journal if line.get("idDepot") == uid] for uid in dict.fromkeys(named)}
