@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from harness.campaign.reports import french
+from harness.campaign.reports.pages import report_pages
 from harness.conformance.paper import PaperVerdict
 from harness.foundations.clock import utc_now
 
@@ -18,17 +17,14 @@ def render_paper_annex(
     verdict: PaperVerdict, declaration: Path, deadline: datetime, unjudged: bool, generated: datetime | None = None
 ) -> str:
     """The annex as one HTML page: the mapping, the unexpected plis, the findings and the verdict."""
-    environment = Environment(
-        loader=PackageLoader("harness.campaign.reports", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template(TEMPLATE).render(
-        verdict=verdict,
-        declaration=declaration.name,
-        deadline=french.moment(deadline),
-        unjudged=unjudged,
-        generated=french.moment(generated or utc_now()),
+    return (
+        report_pages()
+        .get_template(TEMPLATE)
+        .render(
+            verdict=verdict,
+            declaration=declaration.name,
+            deadline=french.moment(deadline),
+            unjudged=unjudged,
+            generated=french.moment(generated or utc_now()),
+        )
     )

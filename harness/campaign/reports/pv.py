@@ -11,13 +11,12 @@ evidence and curl commands are shown, never run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from harness.campaign.reports import french
+from harness.campaign.reports.pages import report_pages
 from harness.campaign.reports.written import Destination
 from harness.campaign.reproduction import deposits_named, rule_named
 from harness.campaign.results import (
@@ -30,6 +29,7 @@ from harness.campaign.results import (
     ScenarioResult,
     Verdict,
 )
+from harness.foundations.clock import utc_now
 from harness.proxy.journal import JOURNAL_FILE, read_journal
 from harness.proxy.page import PAGE_FILE
 
@@ -112,7 +112,7 @@ def render_pv(
 ) -> str:
     """The PV of `report` as one HTML page; `generated` is the date printed as the PV's date; `journal`, the
     proxy's lines (`--journal`), from which each anomaly lists the exchanges of its deposits."""
-    template = _environment().get_template(TEMPLATE)
+    template = report_pages().get_template(TEMPLATE)
     anomalies = group_by_check(report.failures)
     return template.render(
         report=report,
@@ -128,23 +128,11 @@ def render_pv(
         judged_on=french.day(report.judged_on) if report.judged_on else None,
         coexistence=coexistence_verdict(report.results),
         duration=french.duration(report.finished - report.started) if report.finished else "campagne non terminée",
-        generated=french.moment(generated or datetime.now(UTC)),
+        generated=french.moment(generated or utc_now()),
         labels=OUTCOME_LABELS,
         exchanges={anomaly.number: exchanges_of(anomaly, journal or []) for anomaly in anomalies},
         journal_page=PAGE_FILE,
     )
-
-
-def _environment() -> Environment:
-    environment = Environment(
-        loader=PackageLoader("harness.campaign.reports", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(french.FILTERS)
-    return environment
 
 
 def check_of(failure: ScenarioResult) -> str:
