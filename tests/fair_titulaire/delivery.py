@@ -31,12 +31,13 @@ TOKEN_MARGIN_SECONDS = 30
 
 @dataclass(frozen=True)
 class CallbackSettings:
-    """Where returns go and how the titulaire authenticates there (mutual TLS + the ASP issuer's token)."""
+    """Where returns go and how the titulaire authenticates there (mutual TLS + a token of the ASP-side issuer)."""
 
     url: str
     """`{callback.url}/v1/retours`."""
     token_url: str
-    client_id: str
+    client: tuple[str, str]
+    """Our return client at the ASP-side issuer: its id and secret (`client_secret_basic`)."""
     tls: ssl.SSLContext
     smtp: tuple[str, int] | None = None
     incident_mail: str = "incidents-recette@asp.example"
@@ -119,16 +120,13 @@ class Courier:
             return None
 
     def _access_token(self) -> str:
-        """A `retours:ecrire` token of the ASP's issuer (tls_client_auth: our certificate authenticates us)."""
+        """A `retours:ecrire` token of the ASP-side issuer (client_credentials, our return client's secret)."""
         with self._lock:
             if self._token is None or self._token[1] < time.monotonic():
                 answer = self._http.post(
                     self.settings.token_url,
-                    data={
-                        "grant_type": "client_credentials",
-                        "client_id": self.settings.client_id,
-                        "scope": "retours:ecrire",
-                    },
+                    data={"grant_type": "client_credentials", "scope": "retours:ecrire"},
+                    auth=self.settings.client,
                 )
                 answer.raise_for_status()
                 grant = answer.json()

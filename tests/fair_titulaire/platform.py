@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import ssl
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,18 +22,18 @@ class FairSettings:
     """What the platform is configured with for its recette environment."""
 
     ca: Path
-    """The agreed CA: it signs the ASP's client certificate, the issuer's and the callback's server ones."""
+    """Our trust store: our own CA (our issuer's and our client certificates) and the ASP side's, handed over
+    (`ac-asp.pem`: its callback server certificate and its client certificate of our API)."""
     server_cert: Path
     server_key: Path
     client_cert: Path
-    """Our certificate towards the ASP's callback API and issuer."""
+    """Our certificate towards the ASP's callback API and its issuer."""
     client_key: Path
     issuer: str
-    """The issuer both sides trust; its JWKS signs the ASP's tokens and it grants our `retours:ecrire` ones."""
+    """Our issuer: its JWKS signs the ASP's tokens on our API."""
     audience: str
-    callback_url: str
-    """The ASP's callback base URL (`callback.url`); returns go to `{callback_url}/v1/retours`."""
-    callback_client_id: str = "titulaire"
+    returns: Path
+    """The ASP's handed-over return client (`client-retours.json`): return URL, token endpoint, client, secret."""
     retention: timedelta = timedelta(days=92)
     smtp: tuple[str, int] | None = None
     incident_mail: str = "incidents-recette@asp.example"
@@ -47,10 +48,11 @@ class FairTitulaire:
         self.store = Store()
         client = ssl.create_default_context(cafile=str(settings.ca))
         client.load_cert_chain(settings.client_cert, settings.client_key)
+        handed = json.loads(settings.returns.read_text(encoding="utf-8"))
         callback = CallbackSettings(
-            f"{settings.callback_url.rstrip('/')}/v1/retours",
-            f"{settings.issuer}/token",
-            settings.callback_client_id,
+            handed["url_retours"],
+            handed["point_de_jeton"],
+            (handed["client_id"], handed["client_secret"]),
             client,
             settings.smtp,
             settings.incident_mail,
