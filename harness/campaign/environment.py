@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -31,6 +30,7 @@ from harness.foundations.asp_client import AspClient, CallbackInspector, Deposit
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.contracts import ASP_CALLBACK_V1, load_yaml
 from harness.foundations.majors import Major, current_major
+from harness.foundations.running import Running
 from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import RunCertificates, certificate_subject
 from harness.foundations.token_verifier import TokenVerifier
@@ -79,7 +79,7 @@ def callback_path() -> str:
     return next(iter(load_yaml(ASP_CALLBACK_V1)["paths"]))
 
 
-class Environment:
+class Environment(Running):
     """Starts the SMTP catcher, the OIDC issuer, the mock ASP callback and the reference titulaire."""
 
     def __init__(self, run_dir: Path, options: EnvironmentOptions | None = None) -> None:
@@ -96,7 +96,7 @@ class Environment:
 
     # -- lifetime ------------------------------------------------------------------------------------
 
-    def start(self) -> Environment:
+    def start(self) -> Self:
         try:
             self._start()
         except BaseException:
@@ -188,14 +188,6 @@ class Environment:
 
     def stop(self) -> None:
         self._stack.close()
-
-    def __enter__(self) -> Environment:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- what runs against it ------------------------------------------------------------------------
 

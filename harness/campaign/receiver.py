@@ -21,7 +21,7 @@ import ipaddress
 import ssl
 from contextlib import ExitStack
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 import httpx
 from starlette.applications import Starlette
@@ -30,6 +30,7 @@ from starlette.routing import Mount
 from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
 from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
+from harness.foundations.running import Running
 from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates
 from harness.foundations.token_verifier import TokenVerifier
@@ -46,7 +47,7 @@ WITHOUT_ASP_SIDE = (
 )
 
 
-class ReturnReceiver:
+class ReturnReceiver(Running):
     """Started for a run against an external target (or alone, `recette serve --cote-asp`)."""
 
     def __init__(self, config: RunConfig, directory: Path, journal: Path | None = None) -> None:
@@ -64,7 +65,7 @@ class ReturnReceiver:
         self.server: BackgroundServer | None = None
         self._stack = ExitStack()
 
-    def start(self) -> ReturnReceiver:
+    def start(self) -> Self:
         try:
             self._start()
         except BaseException:
@@ -103,14 +104,6 @@ class ReturnReceiver:
 
     def stop(self) -> None:
         self._stack.close()
-
-    def __enter__(self) -> ReturnReceiver:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def inspector(self, url: str | None = None) -> CallbackInspector:
         """Reads the receiver at its listening address (or at `url`, e.g. `callback.url`), pinning its own

@@ -12,13 +12,13 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from harness.foundations.problems import Problem
+from harness.foundations.running import Running
 from harness.foundations.tls_scope import TlsScopeProtocol
 
 LOOPBACK = "127.0.0.1"
@@ -92,7 +92,7 @@ def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-class BackgroundServer:
+class BackgroundServer(Running):
     """A uvicorn server bound to 127.0.0.1 (or another loopback address, `host`), started and stopped from the
     calling thread.
 
@@ -136,7 +136,7 @@ class BackgroundServer:
     def _run(self) -> None:
         self._server.run(sockets=[self._socket])
 
-    def start(self) -> BackgroundServer:
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._server.started:
@@ -149,11 +149,3 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout=START_TIMEOUT_SECONDS)
         self._socket.close()
-
-    def __enter__(self) -> BackgroundServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import psutil
+
+from harness.foundations.running import Running
 
 MIB = 1024 * 1024
 
@@ -41,7 +42,7 @@ class RssFigures:
         }
 
 
-class RssSampler:
+class RssSampler(Running):
     """Samples the RSS of `pid` every `interval` seconds in a thread, between `start()` and `stop()`."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
@@ -53,7 +54,7 @@ class RssSampler:
         self._peak = 0
         self._samples = 0
 
-    def start(self) -> RssSampler:
+    def start(self) -> Self:
         self._baseline = rss_bytes(self.pid)
         self._thread.start()
         return self
@@ -73,11 +74,3 @@ class RssSampler:
         if self._baseline is None:
             return None
         return RssFigures(self._baseline, max(self._peak, self._baseline), self._samples)
-
-    def __enter__(self) -> RssSampler:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import TracebackType
+from typing import Self
 
 from harness.foundations.resources import PACKAGE
+from harness.foundations.running import Running
 from harness.foundations.servers import START_TIMEOUT_SECONDS, free_socket
 from harness.proxy.settings import READY_FILE, ProxySettings
 
@@ -36,7 +37,7 @@ def proxy_python() -> Path:
     return PACKAGE.parent / ".venv-proxy" / "bin" / "python"
 
 
-class ProxyProcess:
+class ProxyProcess(Running):
     """The proxy as a context manager: `urls` maps each leg to the URL it listens on."""
 
     def __init__(self, settings: ProxySettings) -> None:
@@ -44,7 +45,7 @@ class ProxyProcess:
         self.urls: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> ProxyProcess:
+    def start(self) -> Self:
         python = proxy_python()
         if not python.exists():
             raise ProxyError(
@@ -84,12 +85,6 @@ class ProxyProcess:
             self._process.kill()
             self._process.wait()
             print(f"proxy arrêté de force (voir {self.settings.run_dir / LOG_FILE})", file=sys.stderr)
-
-    def __enter__(self) -> ProxyProcess:
-        return self.start()
-
-    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.stop()
 
 
 def _with_ports(settings: ProxySettings) -> ProxySettings:

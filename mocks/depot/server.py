@@ -14,12 +14,12 @@ import secrets
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import asyncssh
 
 from harness.foundations.archive_convention import INBOUND, OUTBOUND, is_published, notice_name, temporary_name
+from harness.foundations.running import Running
 from harness.foundations.tls import CertificatePair
 from mocks.depot.faults import DepotFaults
 from mocks.depot.ftps import DepotFtpsServer, tls_context
@@ -59,7 +59,7 @@ class Listening:
     """The platform's FTPS password; None: one made here."""
 
 
-class DepositServer:
+class DepositServer(Running):
     """Starts the SFTP and FTPS listeners on free ports over `root/<titulaire>/{entrant,sortant}`."""
 
     def __init__(
@@ -84,7 +84,7 @@ class DepositServer:
 
     # -- lifetime ------------------------------------------------------------------------------------
 
-    def start(self) -> DepositServer:
+    def start(self) -> Self:
         keys = self.root / "cles"
         keys.mkdir(mode=0o700, parents=True, exist_ok=True)
         space = self.space()
@@ -128,14 +128,6 @@ class DepositServer:
             if server is not None:
                 server.stop()
         self._sftp = self._ftps = None
-
-    def __enter__(self) -> DepositServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- where it listens ----------------------------------------------------------------------------
 

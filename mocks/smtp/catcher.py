@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import UnthreadedController
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from harness.foundations.clock import Clock, utc_now
+from harness.foundations.running import Running
 
 LOOPBACK = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 15.0
@@ -90,7 +90,7 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class SmtpCatcher:
+class SmtpCatcher(Running):
     """Collecteur SMTP: an SMTP server on 127.0.0.1 (or `host`, `port`) that keeps every mail it receives (thread-safe).
 
     Use it as a context manager, or call `start()` and `stop()`.
@@ -128,7 +128,7 @@ class SmtpCatcher:
             raise RuntimeError("the SMTP catcher is not started")
         return self._port
 
-    def start(self) -> SmtpCatcher:
+    def start(self) -> Self:
         """Listen, in a thread running aiosmtpd's `UnthreadedController` on its own event loop.
 
         Not aiosmtpd's threaded `Controller`: it checks it is up by connecting to its configured port, so it
@@ -160,14 +160,6 @@ class SmtpCatcher:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join()
             self._running = False
-
-    def __enter__(self) -> SmtpCatcher:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # -- what it caught -----------------------------------------------------------------------------------
 
