@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
@@ -30,7 +30,7 @@ from harness.foundations.asp_client import AspClient, CallbackInspector, Deposit
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.contracts import ASP_CALLBACK_V1, load_yaml
 from harness.foundations.majors import Major, current_major
-from harness.foundations.running import Running
+from harness.foundations.running import StackedRunning
 from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import RunCertificates, certificate_subject
 from harness.foundations.token_verifier import TokenVerifier
@@ -79,7 +79,7 @@ def callback_path() -> str:
     return next(iter(load_yaml(ASP_CALLBACK_V1)["paths"]))
 
 
-class Environment(Running):
+class Environment(StackedRunning):
     """Starts the SMTP catcher, the OIDC issuer, the mock ASP callback and the reference titulaire."""
 
     def __init__(self, run_dir: Path, options: EnvironmentOptions | None = None) -> None:
@@ -95,14 +95,6 @@ class Environment(Running):
         """The ASP's deposit server (mode dossier), when `options.archives` names a protocol."""
 
     # -- lifetime ------------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        try:
-            self._start()
-        except BaseException:
-            self._stack.close()
-            raise
-        return self
 
     def _start(self) -> None:
         self.certs = RunCertificates.create(self.run_dir / "tls")
@@ -185,9 +177,6 @@ class Environment(Running):
             access.password,
             limits=self.options.archive_limits,
         )
-
-    def stop(self) -> None:
-        self._stack.close()
 
     # -- what runs against it ------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ import ipaddress
 import ssl
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Self
 
 import httpx
 from starlette.applications import Starlette
@@ -30,7 +29,7 @@ from starlette.routing import Mount
 from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
 from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
-from harness.foundations.running import Running
+from harness.foundations.running import StackedRunning
 from harness.foundations.servers import LOOPBACK, BackgroundServer
 from harness.foundations.tls import CertificatePair, RunCertificates
 from harness.foundations.token_verifier import TokenVerifier
@@ -47,7 +46,7 @@ WITHOUT_ASP_SIDE = (
 )
 
 
-class ReturnReceiver(Running):
+class ReturnReceiver(StackedRunning):
     """Started for a run against an external target (or alone, `recette serve --cote-asp`)."""
 
     def __init__(self, config: RunConfig, directory: Path, journal: Path | None = None) -> None:
@@ -64,14 +63,6 @@ class ReturnReceiver(Running):
         self.smtp: SmtpCatcher | None = None
         self.server: BackgroundServer | None = None
         self._stack = ExitStack()
-
-    def start(self) -> Self:
-        try:
-            self._start()
-        except BaseException:
-            self._stack.close()
-            raise
-        return self
 
     def _start(self) -> None:
         host, port = self.config.receiver_address()
@@ -101,9 +92,6 @@ class ReturnReceiver(Running):
             self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
         )
         return Starlette(routes=[issuer_app, Mount("/", callback)])
-
-    def stop(self) -> None:
-        self._stack.close()
 
     def inspector(self, url: str | None = None) -> CallbackInspector:
         """Reads the receiver at its listening address (or at `url`, e.g. `callback.url`), pinning its own

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Self
 
@@ -24,3 +25,24 @@ class Running(ABC):
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class StackedRunning(Running):
+    """Started by `_start()`, which enters each part it starts in `self._stack`: a start that fails half way
+    stops what it had started, and `stop()` stops everything, last started first."""
+
+    _stack: ExitStack
+
+    def start(self) -> Self:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    @abstractmethod
+    def _start(self) -> None: ...
+
+    def stop(self) -> None:
+        self._stack.close()
