@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
+from harness.campaign.config import RunConfig
 from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
 from harness.foundations.polling import wait_until
 from harness.foundations.servers import free_socket
+from harness.foundations.tls import RunCertificates
 
 __all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "free_port", "wait_until"]
 
@@ -42,3 +44,19 @@ def free_port() -> int:
     """A port of 127.0.0.1 nothing listens on (to point a setting at a closed port)."""
     with free_socket() as sock:
         return int(sock.getsockname()[1])
+
+
+def placeholder_config(certs: RunCertificates, callback_url: str, **fields: Any) -> RunConfig:
+    """A configuration whose platform is never called (`titulaire.example`): the ASP client of `certs`, our
+    receiver at `callback_url`, and `fields` on top."""
+    values: dict[str, Any] = {
+        "target": "https://titulaire.example",
+        "ca": certs.ca,
+        "client_cert": certs.asp_client.cert,
+        "client_key": certs.asp_client.key,
+        "token_url": "https://titulaire.example/token",
+        "client_id": "asp-recette",
+        "client_secret": "s",
+        "callback_url": callback_url,
+    }
+    return RunConfig(**(values | fields))

@@ -31,7 +31,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, TLS, AspSide
-from harness.campaign.config import RunConfig, load_config
+from harness.campaign.config import load_config
 from harness.campaign.environment import TITULAIRE_AUDIENCE
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import FAILED, PASSED, CampaignReport
@@ -46,6 +46,7 @@ from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
 from tests.builders import valid_retour
 from tests.conftest import TESTS_DAY
+from tests.helpers import placeholder_config
 from tests.test_faults import short_service_contract
 
 PLATFORM_HOST, ASP_HOST = "127.0.0.2", "127.0.0.3"
@@ -149,15 +150,9 @@ def asp_side(tmp_path: Path) -> Iterator[AspSideRunning]:
     url = f"https://{ASP_HOST}:{port}"
     side = AspSide.provision(tmp_path / "cote-asp", url, ASP_HOST)
     certs = side.certs
-    config = RunConfig(
-        target="https://titulaire.example",
-        ca=certs.ca,
-        client_cert=certs.asp_client.cert,
-        client_key=certs.asp_client.key,
-        token_url="https://titulaire.example/token",
-        client_id="asp-recette",
-        client_secret="s",
-        callback_url=url,
+    config = placeholder_config(
+        certs,
+        url,
         callback_dir=side.directory,
         callback_listen=f"{ASP_HOST}:{port}",
         smtp_listen=f"{ASP_HOST}:{free_port(ASP_HOST)}",
@@ -218,15 +213,9 @@ def test_a_return_without_a_valid_token_is_refused_and_recorded(
 def test_without_callback_dir_the_receiver_listens_where_told_and_warns(tmp_path: Path) -> None:
     certs = RunCertificates.create(tmp_path / "fournies")
     port = free_port(ASP_HOST)
-    config = RunConfig(
-        target="https://titulaire.example",
-        ca=certs.ca,
-        client_cert=certs.asp_client.cert,
-        client_key=certs.asp_client.key,
-        token_url="https://titulaire.example/token",
-        client_id="asp-recette",
-        client_secret="s",
-        callback_url=f"https://retours.asp.example:{port}",
+    config = placeholder_config(
+        certs,
+        f"https://retours.asp.example:{port}",
         callback_listen=f"{ASP_HOST}:{port}",
     )
     with ReturnReceiver(config, tmp_path / "tls", tmp_path / JOURNAL_FILE) as receiver:
@@ -241,15 +230,9 @@ def test_without_callback_dir_the_receiver_listens_where_told_and_warns(tmp_path
 
 def test_a_folder_not_prepared_stops_the_run_with_what_to_do(tmp_path: Path) -> None:
     certs = RunCertificates.create(tmp_path / "tls")
-    config = RunConfig(
-        target="https://titulaire.example",
-        ca=certs.ca,
-        client_cert=certs.asp_client.cert,
-        client_key=certs.asp_client.key,
-        token_url="https://titulaire.example/token",
-        client_id="asp-recette",
-        client_secret="s",
-        callback_url="https://127.0.0.3:8443",
+    config = placeholder_config(
+        certs,
+        "https://127.0.0.3:8443",
         callback_dir=tmp_path / "absent",
     )
     with pytest.raises(Exception, match="recette certificats"):
