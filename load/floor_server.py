@@ -9,9 +9,10 @@ contract, no multipart. `bench_limit.py` divides the reference's figures by this
 at once (a minimal round trip).
 
 `POST /?etapes=…` stops after a step, so that the floor's own cost is broken down in the same run: `flux`
-(receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file, removed at once
-so that its writeback does not weigh on the next measures), `fsync` (+ fsync of the file and of its
-directory: the default, the whole floor).
+(receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file), `fsync` (+ fsync
+of the file and of its directory: the default, the whole floor). The files stay: `bench_limit.py` removes
+each measure's files once it is over, the reference's as the floor's, so that every measure writes into
+memory the machine has already used (on a virtual machine, pages never touched cost several times more).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
+from harness.foundations.batch_lane import BatchLane
 from harness.foundations.tls import CertificatePair, server_context
 from harness.reference.app import FEED_BATCH_BYTES
 from harness.reference.intake import WRITE_BUFFER_BYTES
@@ -80,42 +82,36 @@ class Sink:
                 self._file.write(chunk)
 
     def close(self) -> None:
-        """Flush the file, and fsync it with its directory; a file written but not fsynced is removed at
-        once: the kernel would otherwise write its dirty pages back while the next measures run."""
+        """Flush the file and, at the last step, fsync it with its directory."""
         if self._file is None:
             return
-        self._file.flush()
-        if not self._sync:
-            self._file.close()
-            self._path.unlink()
-            return
-        os.fsync(self._file.fileno())
-        descriptor = os.open(self._path.parent, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        self._file.close()
+        with self._file:
+            self._file.flush()
+            if self._sync:
+                os.fsync(self._file.fileno())
+                descriptor = os.open(self._path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
 
     def digest(self) -> str | None:
         return self._hash.hexdigest() if self._hash is not None else None
 
 
 async def _stream(receive: Any, sink: Sink) -> int:
-    """Receive the body on the loop; each batch of `FEED_BATCH_BYTES` goes to `sink` on a worker thread."""
-    size, fed, batch, more = 0, 0, [], True
+    """Receive the body on the loop; batches of `FEED_BATCH_BYTES` go to `sink` on a worker thread while
+    the loop receives the next (`BatchLane`, as the reference)."""
+    size, more, lane = 0, True, BatchLane(sink.take, FEED_BATCH_BYTES)
     while more:
         message = await receive()
         body = message.get("body", b"")
         more = message.get("more_body", False)
         size += len(body)
-        if not sink.busy:
-            continue
-        batch.append(body)
-        if size - fed >= FEED_BATCH_BYTES or not more:
-            await asyncio.to_thread(sink.take, batch)
-            batch, fed = [], size
+        if sink.busy:
+            await lane.add(body)
     if sink.busy:
+        await lane.close()
         await asyncio.to_thread(sink.close)
     return size
 

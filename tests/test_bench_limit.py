@@ -59,7 +59,9 @@ def test_each_floor_step_does_its_work_and_no_more(floor: tuple[httpx.Client, Pa
     assert hashed["empreinte"] == hashlib.sha256(BODY).hexdigest()
     assert list(directory.iterdir()) == []
     assert client.post("/", params={"etapes": "ecriture"}, content=BODY).json() == hashed
-    assert list(directory.iterdir()) == []  # written, then removed before its writeback
+    (written,) = directory.iterdir()
+    assert written.read_bytes() == BODY
+    written.unlink()
     assert client.post("/", params={"etapes": "fsync"}, content=BODY).json() == hashed
     (kept,) = directory.iterdir()
     assert kept.read_bytes() == BODY

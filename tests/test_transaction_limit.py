@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody
-from tests.conftest import metadonnees
+from harness.foundations.raw_upload import upload
+from harness.reference.settings import IntakeLimits
+from tests.conftest import StartEnvironment, metadonnees
 from tests.helpers import assert_problem
 from tests.test_deposits import stored_deposits
 
@@ -84,3 +89,31 @@ def test_expect_100_continue_over_the_limit_gets_413_before_any_upload(env: Envi
     status_line = answer.split(b"\r\n", 1)[0]
     assert status_line.startswith(b"HTTP/1.1 413 ")
     assert b"100 Continue" not in answer
+
+
+def test_a_client_that_stops_sending_mid_body_gets_400_and_nothing_is_stored(
+    new_environment: StartEnvironment,
+) -> None:
+    """The idle bound of the intake: several MiB already parsed and written (batches in flight on the
+    intake's thread), then silence; the answer is a 400 and the partial documents are removed."""
+    env = new_environment(limits=IntakeLimits(idle_seconds=0.5))
+    body = DepositBody.of_size(metadonnees(), 6_000_000)
+    content = body.content()
+
+    def stalling() -> Iterator[bytes]:
+        yield content[:4_000_000]
+        time.sleep(1.5)
+        yield content[4_000_000:]
+
+    headers = {"Authorization": f"Bearer {bearer_token(env)}", "Content-Type": body.content_type}
+    verify = env.certs.client_context(env.certs.asp_client)
+    answer = upload(
+        env.titulaire_url, verify, "/v1/depots", headers, stalling(), len(content), expect_continue=False,
+        timeout_seconds=10,
+    )  # fmt: skip
+    assert answer.status == 400
+    problem = json.loads(answer.body)
+    assert problem["code"] == "requete-invalide"
+    assert "pendant 0.5 s" in problem["detail"]
+    assert answer.sent_before_answer == 4_000_000
+    assert stored_deposits(env) == set()

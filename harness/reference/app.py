@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from harness.foundations.batch_lane import BatchLane
 from harness.foundations.billing import MOTIF_HEADER, RUN_HEADER
 from harness.foundations.contracts import TITULAIRE_V2_MIGRATION, contract_path
 from harness.foundations.problems import Problem, ProblemResponse
@@ -95,22 +96,23 @@ async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimi
     """Stream the body into `intake`, within the idle and total upload times; return it and its size in bytes.
 
     The chunks are gathered (not copied) into batches of `FEED_BATCH_BYTES`, each parsed and written on a
-    worker thread: the event loop only receives.
+    worker thread while the event loop receives the next (`BatchLane`).
     """
-    received, fed, chunks, batch = 0, 0, aiter(request.stream()), []
+    received, chunks, lane = 0, aiter(request.stream()), BatchLane(intake.feed, FEED_BATCH_BYTES)
     try:
         async with asyncio.timeout(limits.upload_seconds):
             while (chunk := await _next_chunk(chunks, limits.idle_seconds)) is not None:
                 received += len(chunk)
-                batch.append(chunk)
-                if received - fed >= FEED_BATCH_BYTES:
-                    await asyncio.to_thread(intake.feed, batch)
-                    batch, fed = [], received
-            await asyncio.to_thread(intake.feed, batch)
+                await lane.add(chunk)
+            await lane.close()
     except TimeoutError as error:
+        await lane.abandon()
         raise Problem(
             "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
         ) from error
+    except BaseException:
+        await lane.abandon()  # the thread must end before the discard
+        raise
     return intake.finish(), received
 
 

@@ -6,8 +6,10 @@ transaction), publishes the notice atomically in `sortant/` and removes the arch
 worker then processes the deposit like any API deposit, and the outbox sends its one return
 (`modeEchange: DOSSIER`). A refused archive opens an incident (recorded and mailed). A retransmission request
 (`*.retransmission.json`) sends the same return again, as the API's route does. An archive already
-received is never processed twice: its notice is published again. A failure of the server (refused
-connection, transfer cut, full disk) ends the look; the next one starts again where it stopped.
+received is never processed twice: its notice is published again. The looks share one connection (a
+new SSH or TLS session every half second would cost more than the looks themselves); a failure of the
+server (refused connection, transfer cut, full disk) ends the look and the connection, and the next look
+connects again and starts where it stopped.
 """
 
 from __future__ import annotations
@@ -94,20 +96,23 @@ class ArchiveConsumer:
         self._downloads.mkdir(mode=PRIVATE_DIR, exist_ok=True)
 
     async def run(self) -> None:
+        """Look every `poll_seconds` through one connection, opened again after a failure."""
         while True:
             try:
-                await self.look()
+                async with session(self._archives, self._tls) as remote:
+                    while True:
+                        await self.look(remote)
+                        await asyncio.sleep(self._archives.poll_seconds)
             except RemoteError as error:
                 log.warning("deposit server: %s (tried again in %ss)", error, self._archives.poll_seconds)
             await asyncio.sleep(self._archives.poll_seconds)
 
-    async def look(self) -> None:
+    async def look(self, remote: Session) -> None:
         """One look at the deposit server."""
-        async with session(self._archives, self._tls) as remote:
-            for notice in await self._store.run(self._store.unpublished_notices):
-                await self._publish(remote, notice)
-            for name in await remote.published(f"/{INBOUND}"):
-                await self._take(remote, name)
+        for notice in await self._store.run(self._store.unpublished_notices):
+            await self._publish(remote, notice)
+        for name in await remote.published(f"/{INBOUND}"):
+            await self._take(remote, name)
 
     async def _take(self, remote: Session, name: str) -> None:
         if name.endswith(RESEND_SUFFIX):
