@@ -23,8 +23,11 @@
 `--mesures 1,6` runs only the figures named; `--mesures 1 --rounds 9` is the quick way to figure (1).
 
 The rounds of (1) are interleaved: each round measures the full stack and every step of the floor once,
-in an order rotated from round to round, after a warm-up round that is discarded; the reference's
-background work for a deposit (worker, return, acknowledgement) is over before the next measure starts.
+in an order rotated from round to round, after a warm-up round that is discarded; each measure is taken
+right after the same work done once more and discarded, so that every measure finds its server hot from
+identical work (without it the floor, measured four times in a row, ran hot while the reference ran after
+an idle spell); the reference's background work for a deposit (worker, return, acknowledgement) is over
+before the next measure starts.
 Once a measure is over, the files it wrote are removed (the floor's, and the settled deposit's documents
 in the reference's data directory), so that every measure writes into page-cache memory the machine has
 already used: on this kind of virtual machine a 20 MB write into guest pages never touched before costs
@@ -331,14 +334,16 @@ Measure = Callable[[], tuple[float, ...]]
 def interleaved(measures: dict[str, Measure], rounds: int) -> dict[str, list[tuple[float, ...]]]:
     """`rounds` rounds of every measure (its figures in ms), after a warm-up round that is discarded.
 
-    Round r starts at the r-th measure (a rotation), so that no measure always follows the same one; the
-    garbage collector of this process is off during each measure (it collects between them).
+    Round r starts at the r-th measure (a rotation); each measure is kept from its second of two runs in a
+    row, so that it follows its own work, never another server's; the garbage collector of this process is
+    off during each kept measure (it collects between them).
     """
     names = list(measures)
     samples: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
     for index in range(rounds + 1):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
+            measures[name]()  # the same work just before: each measure finds its server hot from it
             gc.disable()
             try:
                 seconds = measures[name]()

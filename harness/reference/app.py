@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -81,7 +82,9 @@ async def deposit(request: Request) -> Response:
     location = f"{prefix_of(request.url.path)}/depots/{accepted.deposit.id}"
     answer = Answer(202, json.loads(accepted.body()), {"Location": location})
     answer = titulaire.faults.apply(Fault.deposit_answer, answer)
-    return Response(compact_json(answer.body), answer.status, headers=answer.headers, media_type="application/json")
+    work = None if accepted.replayed else BackgroundTask(titulaire.worker.wake)  # once the 202 is sent
+    content = compact_json(answer.body)
+    return Response(content, answer.status, headers=answer.headers, media_type="application/json", background=work)
 
 
 def run_tags(request: Request, max_length: int) -> RunTags:

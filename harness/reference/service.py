@@ -203,11 +203,9 @@ class Titulaire:
     async def accept(
         self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None, tags: RunTags
     ) -> Acceptance:
-        """Record a fully received deposit, or replay/refuse it by its Idempotency-Key; wake the worker."""
-        accepted = await self.store.run(self._accept, metadata, body, body_bytes, key, tags)
-        if not accepted.replayed:
-            self.worker.wake()
-        return accepted
+        """Record a fully received deposit, or replay/refuse it by its Idempotency-Key. The caller wakes the
+        worker (`worker.wake`) once its answer is sent: the 202 does not share the machine with the work."""
+        return await self.store.run(self._accept, metadata, body, body_bytes, key, tags)
 
     def _accept(
         self, metadata: dict[str, Any], body: ReceivedBody, body_bytes: int, key: str | None, tags: RunTags
