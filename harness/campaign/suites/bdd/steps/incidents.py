@@ -29,9 +29,9 @@ RETRY_AFTER_SECONDS = 1.0
 CLOCK_SLACK_SECONDS = 0.05
 """Two calls' reception times are read on one clock, to the microsecond: only rounding is forgiven."""
 MAIL_LIFT = (
-    "configurer incidents.mail (l'adresse d'incident de l'ASP donnée à la plateforme) et faire remettre les "
-    "courriels d'incident de la plateforme au serveur SMTP de recette de l'ASP ; ou l'équipe de recette confirme "
-    "la réception du courriel"
+    "configurer incidents.mail (l'adresse d'incident de l'ASP donnée à la plateforme), préparer le côté ASP "
+    "(callback.dir, « recette certificats ») et faire remettre les courriels d'incident de la plateforme à son "
+    "serveur SMTP de recette (incidents.smtp_listen) ; ou l'équipe de recette confirme la réception du courriel"
 )
 
 
@@ -183,9 +183,17 @@ def incident_address(cible: Target) -> str:
 def courriel_incident(
     scenario: Scenario, cible: Target, inspecteur: CallbackInspector, preuves: list[str], delai_max_retour: timedelta
 ) -> None:
-    """The alert is due with the failure: within the return's deadline (`delaiMaxRetour` since the 202)."""
+    """The alert is due with the failure: within the return's deadline (`delaiMaxRetour` since the 202). On a
+    real platform, the run catches mails only with its ASP side (`callback.dir`): without it there is nothing
+    to wait for, and the check is a reservation at once."""
     id_depot = scenario.depot.id_depot
     address = incident_address(cible)
+    if cible.reference is None and cible.config.callback_dir is None:
+        reserve(
+            f"courriel d'incident non observable : sans callback.dir, l'exécution n'a pas de serveur SMTP de recette "
+            f"où la plateforme puisse l'envoyer (adresse attendue : {address}, dépôt {id_depot})",
+            MAIL_LIFT,
+        )
     timeout = deadline(scenario.depot, delai_max_retour)
 
     def naming_the_deposit() -> list[dict[str, Any]]:
