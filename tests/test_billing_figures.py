@@ -37,13 +37,14 @@ SMALL_LIMIT = 120_000
 
 @pytest.fixture(scope="module")
 def one_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[CampaignReport, Path]:
-    """One campaign on the embedded reference: one deposit scenario and the `charge` suite (a short load)."""
+    """One campaign on the embedded reference: one deposit scenario, the `charge` suite (a short load) and one
+    pli of one page (`papier`)."""
     report_dir = tmp_path_factory.mktemp("rapports")
     options = RunOptions(
         report_dir,
         BillingTags.create("recette"),
-        ("bdd", "charge"),
-        keywords="initial_est or qualite_de_service",
+        ("bdd", "charge", "papier"),
+        keywords="initial_est or qualite_de_service or une_fois_avec",
         day=TESTS_DAY,
         reference_settings={"limit_bytes": SMALL_LIMIT},
     )
@@ -71,7 +72,9 @@ def test_one_run_s_figures_agree_in_the_summary_the_billing_the_ledger_and_the_p
     assert f"{french_number(figures[1])} octets)" in pv
     per_suite = summary["envoisParSuite"]
     assert per_suite == bill["envoisParSuite"]
-    assert set(per_suite) == {"bdd", "charge"}
+    assert set(per_suite) == {"bdd", "charge", "papier"}
+    assert per_suite["papier"]["depots"] == 1  # the pli, digitized into one deposit of the titulaire
+    assert per_suite["papier"]["octets"] > 0
     assert sum(s["depots"] for s in per_suite.values()) == figures[0]
     assert sum(s["octets"] for s in per_suite.values()) == figures[1]
     sent = summary["charge"]["envoi"]  # what locust counted: the load's accepted deposits are billed

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import respx
 
+from harness.conformance.returns import max_return_delay
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.callback_client import CallbackClient, DeliveryFailed
 from harness.reference.settings import RetryPolicy
@@ -139,3 +140,8 @@ async def test_the_budget_is_in_time_not_in_attempts(sleeps: RecordedSleeps) -> 
         await callback.deliver(RETOUR)
     assert sleeps == [1.0, 2.0, 4.0]  # a fourth wait of 4 s would start an attempt after the 10 s budget
     assert route.call_count == failure.value.attempts == 4
+
+
+def test_the_reference_gives_up_a_return_within_the_service_contract_s_deadline() -> None:
+    """Its default retries end (ECHEC, incident) before `delaiMaxRetour`: the ASP hears of every deposit in time."""
+    assert RetryPolicy().lease_seconds() < max_return_delay().total_seconds()

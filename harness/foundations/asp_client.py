@@ -81,12 +81,17 @@ class DepositMeter:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, body_bytes: int, response: httpx.Response) -> None:
+        """An API deposit: counted when the answer is a 202 naming its idDepot."""
         if response.status_code != 202:
             return
         try:
             id_depot = str(response.json()["idDepot"])
         except (ValueError, KeyError, TypeError):
             return
+        self.accepted(id_depot, body_bytes)
+
+    def accepted(self, id_depot: str, body_bytes: int) -> None:
+        """A deposit the target accepted, in whatever mode (an API deposit, an archive, a pli), counted once."""
         with self._lock:
             if id_depot not in self._seen:
                 self._seen.add(id_depot)

@@ -22,10 +22,12 @@ DEFAULT_RETENTION = "P3M"
 @dataclass(frozen=True)
 class RetryPolicy:
     """How the callback client retries a return: exponential backoff (or the ASP's `Retry-After`), within a
-    budget in time long enough to ride out an ASP outage of several minutes."""
+    budget in time long enough to ride out an ASP outage of a few minutes, and short enough that the ASP hears
+    of every deposit within the service contract's `delaiMaxRetour` (PT5M): by its return, or by its incident."""
 
-    budget_seconds: float = 900.0
-    """No new attempt starts after this long since the first one; then the deposit fails (ECHEC, incident)."""
+    budget_seconds: float = 240.0
+    """No new attempt starts after this long since the first one; then the deposit fails (ECHEC, incident). With
+    the last delay and the last attempt's timeout, the worst case (`lease_seconds`, 280 s) ends within PT5M."""
     first_delay_seconds: float = 0.2
     max_delay_seconds: float = 30.0
     timeout_seconds: float = 10.0

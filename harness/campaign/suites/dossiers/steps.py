@@ -279,7 +279,7 @@ def notice_acceptee(
     assert notice.get("idDepot"), "une archive acceptée n'a pas d'idDepot"
     assert notice.get("nombrePieces") == len(sent.manifest["pieces"]), f"nombrePieces {notice.get('nombrePieces')}"
     receipt = httpx.Response(202, json={"idDepot": notice["idDepot"]})
-    cible.meter.record(len(sent.content), receipt)  # billed like a deposit: the archive's bytes
+    cible.meter.accepted(notice["idDepot"], len(sent.content))  # billed like a deposit: the archive's bytes
     accepted = datetime.now(UTC)
     depots_suivis.record(TrackedDeposit(notice["idDepot"], accepted, f"archive {sent.name}"))  # judged by `contrat`
     scenario.depots.append(Depot(sent.metadonnees, [], receipt, accepted_at=accepted))

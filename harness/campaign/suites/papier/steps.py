@@ -76,6 +76,7 @@ def post_pli(
     trace(preuves, response, "pli posté au service courrier")
     assert response.status_code == 201, f"pli refusé par le service courrier : {response.status_code} {response.text}"
     answer = response.json()
+    asp.meter.accepted(answer["idDepot"], sum(len(page) for page in pages))  # billed: the pages the titulaire keeps
     pli = Pli(ExpectedPli(answer["idPli"], answer["idPli"], posted_at=posted_at, **expected), answer["idDepot"])
     papier.plis.append(pli)
     return pli
