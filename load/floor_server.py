@@ -10,9 +10,11 @@ at once (a minimal round trip).
 
 `POST /?etapes=…` stops after a step, so that the floor's own cost is broken down in the same run: `flux`
 (receive the bytes, drop them), `empreinte` (+ SHA-256), `ecriture` (+ write to a file), `fsync` (+ fsync
-of the file and of its directory: the default, the whole floor). The files stay: `bench_limit.py` removes
-each measure's files once it is over, the reference's as the floor's, so that every measure writes into
-memory the machine has already used (on a virtual machine, pages never touched cost several times more).
+of the file and of its directory: the default, the whole floor); beside them, `multipart` is the whole floor
+behind the reference's multipart parser (what framing costs, which no multipart deposit escapes). The files
+stay: `bench_limit.py` removes each measure's files once it is over, the reference's as the floor's, so that
+every measure writes into memory the machine has already used (on a virtual machine, pages never touched
+cost several times more).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from urllib.parse import parse_qs
 import uvicorn
 
 from harness.foundations.batch_lane import BatchLane
+from harness.foundations.multipart import MultipartReader, Part, boundary_of
 from harness.foundations.tls import CertificatePair, server_context
 from harness.reference.app import FEED_BATCH_BYTES
 from harness.reference.intake import WRITE_BUFFER_BYTES
@@ -37,6 +40,9 @@ from harness.reference.intake import WRITE_BUFFER_BYTES
 Scope = dict[str, Any]
 STEPS = ("flux", "empreinte", "ecriture", "fsync")
 """The floor's steps, in order: each one adds its work to the previous ones."""
+FRAMED = "multipart"
+"""The whole floor with the body read as multipart/form-data first (the reference's parser, python-multipart):
+what any multipart deposit costs at least; only the parts' bytes are hashed and written."""
 
 
 def floor_app(directory: Path) -> Any:
@@ -50,10 +56,12 @@ def floor_app(directory: Path) -> Any:
             await _answer(send, 200, b"{}")
             return
         step = parse_qs(scope.get("query_string", b"").decode()).get("etapes", [STEPS[-1]])[0]
-        if step not in STEPS:
-            await _answer(send, 400, json.dumps({"etapes": list(STEPS)}).encode())
+        boundary = boundary_of(dict(scope["headers"]).get(b"content-type", b"").decode("latin-1"))
+        if step not in (*STEPS, FRAMED) or (step == FRAMED and boundary is None):
+            await _answer(send, 400, json.dumps({"etapes": [*STEPS, FRAMED]}).encode())
             return
-        sink = Sink(directory / uuid.uuid4().hex, STEPS.index(step) + 1)
+        path = directory / uuid.uuid4().hex
+        sink = FramedSink(path, boundary) if step == FRAMED and boundary else Sink(path, STEPS.index(step) + 1)
         size = await _stream(receive, sink)
         await _answer(send, 202, json.dumps({"tailleOctets": size, "empreinte": sink.digest()}).encode())
 
@@ -76,10 +84,13 @@ class Sink:
 
     def take(self, batch: list[bytes]) -> None:
         for chunk in batch:
-            if self._hash is not None:
-                self._hash.update(chunk)
-            if self._file is not None:
-                self._file.write(chunk)
+            self.consume(chunk)
+
+    def consume(self, chunk: bytes | memoryview) -> None:
+        if self._hash is not None:
+            self._hash.update(chunk)
+        if self._file is not None:
+            self._file.write(chunk)
 
     def close(self) -> None:
         """Flush the file and, at the last step, fsync it with its directory."""
@@ -97,6 +108,27 @@ class Sink:
 
     def digest(self) -> str | None:
         return self._hash.hexdigest() if self._hash is not None else None
+
+
+class FramedSink(Sink):
+    """The whole floor behind the multipart parser: each part's bytes are hashed, written and fsynced."""
+
+    def __init__(self, path: Path, boundary: bytes) -> None:
+        super().__init__(path, len(STEPS))
+        self._reader = MultipartReader(boundary, self)
+
+    def take(self, batch: list[bytes]) -> None:
+        for chunk in batch:
+            self._reader.write(chunk)
+
+    def begin(self, part: Part) -> None:
+        """Parts are not told apart: the floor keeps their bytes in one file."""
+
+    def data(self, chunk: memoryview) -> None:
+        self.consume(chunk)
+
+    def end(self, part: Part) -> None:
+        """Nothing to close per part."""
 
 
 async def _stream(receive: Any, sink: Sink) -> int:

@@ -67,13 +67,28 @@ def test_each_floor_step_does_its_work_and_no_more(floor: tuple[httpx.Client, Pa
     assert kept.read_bytes() == BODY
 
 
+def test_the_framed_floor_keeps_the_parts_bytes_only(floor: tuple[httpx.Client, Path]) -> None:
+    client, directory = floor
+    boundary = "limite-du-plancher"
+    disposition = 'Content-Disposition: form-data; name="document"; filename="a.pdf"'
+    framing = f"--{boundary}\r\n{disposition}\r\n\r\n".encode()
+    content = framing + BODY + f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    framed = client.post("/", params={"etapes": "multipart"}, content=content, headers=headers)
+    assert framed.json() == {"tailleOctets": len(content), "empreinte": hashlib.sha256(BODY).hexdigest()}
+    (kept,) = directory.iterdir()
+    assert kept.read_bytes() == BODY
+    unframed = client.post("/", params={"etapes": "multipart"}, content=BODY)
+    assert unframed.status_code == 400
+
+
 def test_the_whole_floor_is_the_default_and_an_unknown_step_is_refused(floor: tuple[httpx.Client, Path]) -> None:
     client, directory = floor
     assert client.post("/", content=BODY).json()["empreinte"] == hashlib.sha256(BODY).hexdigest()
     assert len(list(directory.iterdir())) == 1
     refused = client.post("/", params={"etapes": "tout"}, content=BODY)
     assert refused.status_code == 400
-    assert refused.json() == {"etapes": list(floor_server.STEPS)}
+    assert refused.json() == {"etapes": [*floor_server.STEPS, floor_server.FRAMED]}
 
 
 def test_rounds_rotate_the_order_and_each_measure_follows_its_own_warm_up() -> None:
