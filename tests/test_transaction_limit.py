@@ -13,7 +13,7 @@ import pytest
 
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody
-from harness.foundations.raw_upload import upload
+from harness.foundations.raw_upload import EarlyAnswer, upload
 from harness.reference.settings import IntakeLimits
 from tests.conftest import StartEnvironment, metadonnees
 from tests.helpers import assert_problem
@@ -91,6 +91,15 @@ def test_expect_100_continue_over_the_limit_gets_413_before_any_upload(env: Envi
     assert b"100 Continue" not in answer
 
 
+def sent_by_hand(env: Environment, body: DepositBody, pieces: Iterator[bytes]) -> EarlyAnswer:
+    """`body` sent to `POST /v1/depots` as `pieces` come, by a client that reads the answer between them."""
+    headers = {"Authorization": f"Bearer {bearer_token(env)}", "Content-Type": body.content_type}
+    verify = env.certs.client_context(env.certs.asp_client)
+    return upload(
+        env.titulaire_url, verify, "/v1/depots", headers, pieces, body.size, expect_continue=False, timeout_seconds=10
+    )
+
+
 def test_a_client_that_stops_sending_mid_body_gets_400_and_nothing_is_stored(
     new_environment: StartEnvironment,
 ) -> None:
@@ -105,15 +114,32 @@ def test_a_client_that_stops_sending_mid_body_gets_400_and_nothing_is_stored(
         time.sleep(1.5)
         yield content[4_000_000:]
 
-    headers = {"Authorization": f"Bearer {bearer_token(env)}", "Content-Type": body.content_type}
-    verify = env.certs.client_context(env.certs.asp_client)
-    answer = upload(
-        env.titulaire_url, verify, "/v1/depots", headers, stalling(), len(content), expect_continue=False,
-        timeout_seconds=10,
-    )  # fmt: skip
+    answer = sent_by_hand(env, body, stalling())
     assert answer.status == 400
     problem = json.loads(answer.body)
     assert problem["code"] == "requete-invalide"
     assert "pendant 0.5 s" in problem["detail"]
     assert answer.sent_before_answer == 4_000_000
+    assert stored_deposits(env) == set()
+
+
+def test_a_body_trickling_past_the_upload_bound_gets_400_and_nothing_is_stored(
+    new_environment: StartEnvironment,
+) -> None:
+    """The total bound of the intake: never idle for long, but the whole body takes longer than allowed."""
+    env = new_environment(limits=IntakeLimits(idle_seconds=5.0, upload_seconds=1.0))
+    body = DepositBody.of_size(metadonnees(), 6_000_000)
+    content = body.content()
+
+    def trickling() -> Iterator[bytes]:
+        for start in range(0, len(content), 1_000_000):
+            yield content[start : start + 1_000_000]
+            time.sleep(0.4)
+
+    answer = sent_by_hand(env, body, trickling())
+    assert answer.status == 400
+    problem = json.loads(answer.body)
+    assert problem["code"] == "requete-invalide"
+    assert "reçu en 1 s" in problem["detail"]
+    assert answer.before_the_whole_body
     assert stored_deposits(env) == set()

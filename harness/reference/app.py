@@ -108,13 +108,11 @@ async def _receive(request: Request, intake: MultipartIntake, limits: IntakeLimi
                 received += len(chunk)
                 await lane.add(chunk)
             await lane.close()
-    except TimeoutError as error:
-        await lane.abandon()
-        raise Problem(
-            "requete-invalide", f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
-        ) from error
-    except BaseException:
+    except BaseException as error:
         await lane.abandon()  # the thread must end before the discard
+        if isinstance(error, TimeoutError):
+            detail = f"Le corps du dépôt n'a pas été reçu en {limits.upload_seconds:g} s (limite)."
+            raise Problem("requete-invalide", detail) from error
         raise
     return intake.finish(), received
 
