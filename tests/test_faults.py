@@ -602,5 +602,5 @@ def test_the_fault_fails_its_check(proof: Proof) -> None:
 
 
 MAIL_NOT_OBSERVED = {"Un retour impossible"}
-"""Against an external platform, the incident mail goes to the SMTP catcher of the embedded environment, which
-the run's receiver does not read: a reservation until the ASP side catches the platform's mails."""
+"""Against an external platform without an ASP side (`callback.dir`), the run has no SMTP catcher: the mail check
+is a reservation at once (with one, `tests/test_remote_platform.py` judges the mail and proves the check fails)."""

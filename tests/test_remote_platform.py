@@ -467,6 +467,16 @@ def test_the_incident_mail_of_a_platform_on_another_address_is_caught_by_the_asp
 
 
 @pytest.mark.slow
+def test_a_misaddressed_incident_mail_of_a_platform_on_another_address_fails_the_mail_check(tmp_path: Path) -> None:
+    report, _ = remote_campaign(tmp_path, ("courriel-incident-mal-adresse",), keywords="impossible")
+
+    (impossible,) = [r for r in report.results if r.scenario.startswith("Un retour impossible")]
+    assert not report.qualified
+    assert impossible.outcome == FAILED
+    assert impossible.failed_step == "Et un courriel d'incident alerte l'ASP"
+
+
+@pytest.mark.slow
 def test_a_load_on_a_platform_on_another_address_measures_its_return_delays(tmp_path: Path) -> None:
     with guided(tmp_path) as (platform, asp):
         result = recette(
