@@ -170,6 +170,18 @@ def test_billing_without_a_ledger_says_so(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_run_narrowed_to_some_scenarios_says_so_in_its_summary_and_its_pv(tmp_path: Path) -> None:
+    result = recette("run", "--suites", "bdd", "--scenarios", "initial_est", "--report-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert summary["selection"] == "noms « initial_est »"
+    assert 1 <= len(summary["scenarios"]) < 10  # the bdd suite has dozens
+    pv = html.unescape((run_dir / "pv-recette.html").read_text(encoding="utf-8"))
+    assert "noms « initial_est » : campagne partielle, les scénarios non retenus ne sont pas jugés" in pv
+
+
+@pytest.mark.slow
 def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tmp_path: Path) -> None:
     result = recette("run", "--defaut-reference", "retour-double", "--suites", "bdd", "--report-dir", str(tmp_path))
     assert result.returncode == 1, result.stdout + result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -393,6 +394,14 @@ def test_the_pv_states_the_judged_date_only_when_it_is_not_the_run_s_day() -> No
     text = text_of(render_pv(report))
     assert "Date à laquelle la recette est jugée 1 octobre 2027" in text
     assert "Version majeure recettée v2" in text
+
+
+def test_the_pv_says_whether_the_campaign_ran_every_scenario_of_its_suites() -> None:
+    report = qualified_report()
+    assert "Sélection des scénarios tous les scénarios des suites exécutées" in text_of(render_pv(report))
+    report.selection = "étiquettes « not lent »"
+    text = html.unescape(text_of(render_pv(report)))
+    assert "Sélection des scénarios étiquettes « not lent » : campagne partielle" in text
 
 
 A4_POINTS = (595, 842)

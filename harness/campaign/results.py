@@ -84,6 +84,9 @@ class CampaignReport:
     """The deposits and bytes above, per suite that sent them (`DepositMeter.breakdown`)."""
     judged_on: date | None = None
     """The date the run was judged at (`--date`), when it is not the day it ran."""
+    selection: str | None = None
+    """How the run narrowed its suites' scenarios (`--tags`, `--scenarios`); None: all of them. A PV of a partial
+    campaign says so: the scenarios left out are not judged."""
     major: str = ""
     """The major qualified (`v1`, `v2`)."""
     titulaire: str = ""
@@ -149,6 +152,7 @@ class CampaignReport:
             "debut": self.started.isoformat(),
             "fin": self.finished.isoformat() if self.finished else None,
             "suites": self.suites,
+            "selection": self.selection,
             "qualifie": self.qualified,
             "verdict": self.verdict.label,
             "reserves": [

@@ -148,11 +148,19 @@ def run_campaign(options: RunOptions) -> CampaignReport:
     report.fuzz_seed = _fuzz_seed() if FUZZ_SUITE in options.suites else None
     if options.day is not None and options.day != report.started.date():
         report.judged_on = options.day
+    report.selection = selection_of(options)
     assembly = ReportAssembly(report)
     stream = EventStream([assembly, *report_handlers(destination)])
     with stream.running(report), seeded(report.fuzz_seed):
         _run(options, paths, destination, stream, assembly)
     return report
+
+
+def selection_of(options: RunOptions) -> str | None:
+    """The scenarios a run was narrowed to, in French (the PV's « Sélection des scénarios »); None: all."""
+    parts = [f"étiquettes « {options.tags_expression} »"] if options.tags_expression else []
+    parts += [f"noms « {options.keywords} »"] if options.keywords else []
+    return " et ".join(parts) or None
 
 
 def _run(

@@ -50,6 +50,11 @@ class CouldNotRun(click.ClickException):
 @click.option(
     "--tags", "tags_expression", help="Expression de sélection des scénarios par étiquettes (ex. « not lent »)."
 )
+@click.option(
+    "--scenarios",
+    "keywords",
+    help="Expression de sélection des scénarios par leur nom (ex. « conservation and not expire ») ; le PV le dit.",
+)
 @click.option("--report-dir", type=REPORT_DIR, default=Path("reports"), show_default=True)
 @click.option(
     "--defaut-reference",
@@ -90,6 +95,7 @@ def run(
     motif: str,
     suites: str,
     tags_expression: str | None,
+    keywords: str | None,
     report_dir: Path,
     faults: tuple[str, ...],
     service_contract: Path | None,
@@ -128,6 +134,7 @@ def run(
             version=version,
             versions=tuple(v.strip() for v in (versions or "").split(",") if v.strip()),
             journal=journal,
+            keywords=keywords,
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
