@@ -26,7 +26,7 @@
 The rounds of (1) are interleaved: each round measures the full stack and every step of the floor once,
 in an order rotated from round to round, after a warm-up round that is discarded; each measure is taken
 right after the same work done once more and discarded, so that every measure finds its server hot from
-identical work (without it the floor, measured four times in a row, ran hot while the reference ran after
+identical work (without it the floor, measured several times in a row, ran hot while the reference ran after
 an idle spell); the reference's background work for a deposit (worker, return, acknowledgement) is over
 before the next measure starts.
 Once a measure is over, the files it wrote are removed (the floor's, and the settled deposit's documents
