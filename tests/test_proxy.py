@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -31,7 +32,9 @@ from harness.cli import main
 from harness.cli.proxy import configured
 from harness.foundations.asp_client import AspClient, DepositBody
 from harness.foundations.billing import LEDGER_NAME, BillingTags, read_ledger
+from harness.foundations.servers import LOOPBACK
 from harness.foundations.tokens import ClientCredentialsAuth
+from harness.proxy import launcher
 from harness.proxy.embedded import embedded_settings
 from harness.proxy.exchange import REDACTED, Exchange, redacted_body
 from harness.proxy.journal import JOURNAL_FILE, read_journal
@@ -237,6 +240,21 @@ def test_the_proxy_without_its_interpreter_is_a_one_line_error(
     monkeypatch.setenv("RECETTE_PROXY_PYTHON", str(tmp_path / "absent"))
     with pytest.raises(ProxyError, match="interpréteur du proxy absent"):
         ProxyProcess(proxied.settings()).start()
+
+
+def test_a_port_taken_between_its_choice_and_the_bind_is_chosen_anew(
+    proxied: Proxied, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may take a port chosen free before mitmproxy binds it (seen under `make test`)."""
+    with socket.create_server((LOOPBACK, 0)) as taken:
+        taken_port = taken.getsockname()[1]
+        first = iter([taken_port])
+        monkeypatch.setattr(launcher, "free_port", lambda: next(first, None) or free_port())
+        settings = proxied.settings(callback_port=0)
+        with ProxyProcess(settings) as started:
+            assert started.urls
+            assert all(f":{taken_port}" not in url for url in started.urls.values())
+    assert "address already in use" in (settings.run_dir / launcher.LOG_FILE).read_text(encoding="utf-8")
 
 
 def test_faults_and_secrets_are_read_as_documented() -> None:

@@ -24,6 +24,10 @@ from harness.proxy.settings import READY_FILE, ProxySettings
 PYTHON_VARIABLE = "RECETTE_PROXY_PYTHON"
 STOP_TIMEOUT_SECONDS = 30.0
 LOG_FILE = "proxy.log"
+PORT_ATTEMPTS = 3
+"""A port chosen free here may be taken by another process before mitmproxy binds it: it is chosen anew,
+at most this many times in all (a port set in the configuration is never changed)."""
+PORT_TAKEN = b"address already in use"
 
 
 class ProxyError(RuntimeError):
@@ -44,6 +48,8 @@ class ProxyProcess(Running):
         self.settings = settings
         self.urls: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0
+        """Where the current attempt's lines start in the log."""
 
     def start(self) -> Self:
         python = proxy_python()
@@ -52,23 +58,40 @@ class ProxyProcess(Running):
                 f"interpréteur du proxy absent : {python} (make .venv-proxy/.installed, ou {PYTHON_VARIABLE}=… "
                 "vers un Python où mitmproxy 11.0 et ce harnais sont installés)"
             )
-        self.settings = _with_ports(self.settings)
+        asked = self.settings
+        attempts = PORT_ATTEMPTS if any(leg.port == 0 for leg in asked.legs) else 1
+        for _ in range(attempts):
+            self.settings = _with_ports(asked)
+            if self._launched(python):
+                return self
+            if not self._port_taken():
+                break
+        raise ProxyError(f"le proxy n'a pas démarré (voir {self.settings.run_dir / LOG_FILE})")
+
+    def _launched(self, python: Path) -> bool:
+        """Start the process with the current settings; True once it is ready, False if it exited or timed out."""
         ready = self.settings.run_dir / READY_FILE
         ready.unlink(missing_ok=True)
         settings_file = self.settings.write()
-        log = (self.settings.run_dir / LOG_FILE).open("ab")
-        self._process = subprocess.Popen(
-            [str(python), "-m", "harness.proxy", str(settings_file)], stdout=log, stderr=log, stdin=subprocess.DEVNULL
-        )
-        log.close()
+        log_path = self.settings.run_dir / LOG_FILE
+        self._log_start = log_path.stat().st_size if log_path.exists() else 0
+        with log_path.open("ab") as log:
+            command = [str(python), "-m", "harness.proxy", str(settings_file)]
+            self._process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not ready.is_file():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise ProxyError(f"le proxy n'a pas démarré (voir {self.settings.run_dir / LOG_FILE})")
+                return False
             time.sleep(0.05)
         self.urls = json.loads(ready.read_text(encoding="utf-8"))
-        return self
+        return True
+
+    def _port_taken(self) -> bool:
+        """Whether the last attempt's log says one of its ports was taken meanwhile."""
+        with (self.settings.run_dir / LOG_FILE).open("rb") as log:
+            log.seek(self._log_start)
+            return PORT_TAKEN in log.read()
 
     @property
     def pid(self) -> int | None:
