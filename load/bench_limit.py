@@ -9,7 +9,9 @@
    and the whole floor behind the reference's multipart parser (the full stack ÷ that one is what the stack
    costs beyond the deposit's format); and the CPU time of each server until the client has its answer
    (all threads, from Linux's schedstat; for the reference it includes what starts meanwhile: the
-   response audit) — a figure a busy machine disturbs far less than wall time;
+   response audit) — a figure a busy machine disturbs far less than wall time; and the minor page faults of
+   each server meanwhile (both keep freed memory for reuse, `harness/foundations/allocator.py`: without it
+   a deposit's chunks land on pages never touched, some 3,400 faults per deposit);
 2. refusing a declared over-limit body (25 MB, 200 MB) to a client sending `Expect: 100-continue`
    ÷ a minimal round trip — must not grow with the size; and what a client without Expect sees (413);
 3. bytes the application read of a chunked over-limit body before refusing it ÷ the limit — target
@@ -331,11 +333,11 @@ def round_trip(bench: Bench) -> float:
 
 
 Measure = Callable[[], tuple[float, ...]]
-"""One measure of a round: the figures it takes, in seconds."""
+"""One measure of a round: the figures it takes (the client's wall time in ms, then what its server used)."""
 
 
 def interleaved(measures: dict[str, Measure], rounds: int) -> dict[str, list[tuple[float, ...]]]:
-    """`rounds` rounds of every measure (its figures in ms), after a warm-up round that is discarded.
+    """`rounds` rounds of every measure (its figures), after a warm-up round that is discarded.
 
     Round r starts at the r-th measure (a rotation); each measure is kept from its second of two runs in a
     row, so that it follows its own work, never another server's; the garbage collector of this process is
@@ -349,11 +351,11 @@ def interleaved(measures: dict[str, Measure], rounds: int) -> dict[str, list[tup
             measures[name]()  # the same work just before: each measure finds its server hot from it
             gc.disable()
             try:
-                seconds = measures[name]()
+                figures = measures[name]()
             finally:
                 gc.enable()
             if index:  # round 0 warms connections, token and caches up
-                samples[name].append(tuple(s * 1000 for s in seconds))
+                samples[name].append(figures)
     return samples
 
 
@@ -375,35 +377,34 @@ def full_stack_versus_floor(bench: Bench, rounds: int) -> tuple[list[Figure], li
     body = DepositBody.of_size(bench.major.wire_metadata(META), size)
     content, headers = body.content(), {"Content-Type": body.content_type}
 
-    reference_cpu, floor_cpu = bench.reference.pid, bench.floor.pid
-
-    def reference() -> tuple[float, float]:
+    def reference() -> tuple[float, float, float]:
         post = bench.client.http.post
-        cpu = server_cpu(reference_cpu)
+        before = ServerUsage.of(bench.reference.pid)
         elapsed, response = timed(lambda: post(bench.deposits_path, content=content, headers=headers))
-        cpu = server_cpu(reference_cpu) - cpu
+        used = ServerUsage.of(bench.reference.pid) - before
         assert response.status_code == 202, response.text
         id_depot = response.json()["idDepot"]
         settled(bench, id_depot)
         shutil.rmtree(bench.settings.data_dir / "depots" / id_depot)
-        return elapsed, cpu
+        return elapsed * 1000, used.cpu_ms, used.page_faults
 
     def floor(step: str) -> Measure:
-        def measure() -> tuple[float, float]:
+        def measure() -> tuple[float, float, float]:
             post = bench.floor_http.post
-            cpu = server_cpu(floor_cpu)
+            before = ServerUsage.of(bench.floor.pid)
             elapsed, response = timed(lambda: post("/", params={"etapes": step}, content=content, headers=headers))
             assert response.status_code == 202, response.text
-            cpu = server_cpu(floor_cpu) - cpu
+            used = ServerUsage.of(bench.floor.pid) - before
             for written in bench.floor_directory.iterdir():
                 written.unlink()
-            return elapsed, cpu
+            return elapsed * 1000, used.cpu_ms, used.page_faults
 
         return measure
 
     samples = interleaved({"pile": reference} | {step: floor(step) for step in FLOOR_STEPS}, rounds)
     wall = {name: [s[0] for s in measured] for name, measured in samples.items()}
     cpu = {name: [s[1] for s in measured] for name, measured in samples.items()}
+    faults = {name: [s[2] for s in measured] for name, measured in samples.items()}
     full, bare = wall["pile"], wall["fsync"]
     ratio = statistics.median(full) / statistics.median(bare)
     figures = [
@@ -418,6 +419,11 @@ def full_stack_versus_floor(bench: Bench, rounds: int) -> tuple[list[Figure], li
             "CPU du plancher", statistics.median(cpu["fsync"]), "—", None, tuple(cpu["pile"]), tuple(cpu["fsync"]),
         ),
         *floor_steps(cpu, "CPU du plancher"),
+        Figure(
+            "(1) défauts de page mineurs du serveur jusqu'au 202, pile complète", statistics.median(faults["pile"]),
+            "défauts", "plancher", statistics.median(faults["fsync"]), "—", None, tuple(faults["pile"]),
+            tuple(faults["fsync"]),
+        ),
     ]  # fmt: skip
     per_round = Spread.of([f / b for f, b in zip(full, bare, strict=True)])
     framed = Spread.of([f / b for f, b in zip(full, wall["multipart"], strict=True)])
@@ -440,14 +446,26 @@ def floor_steps(samples: dict[str, list[float]], what: str) -> list[Figure]:
     ]  # fmt: skip
 
 
-def server_cpu(pid: int) -> float:
-    """The CPU time a server process's threads have run so far, in seconds, to the nanosecond (Linux's
-    schedstat: psutil's user + system times count in ticks of 10 ms, too coarse for one deposit)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total / 1e9
+@dataclass(frozen=True)
+class ServerUsage:
+    """What a server process has used so far: the CPU time of its threads, in ms to the nanosecond (Linux's
+    schedstat: psutil's user + system times count in ticks of 10 ms, too coarse for one deposit), and its
+    minor page faults (a body's chunks landing on pages never touched: `allocator.py`)."""
+
+    cpu_ms: float
+    page_faults: int
+
+    @classmethod
+    def of(cls, pid: int) -> ServerUsage:
+        nanoseconds = 0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+                nanoseconds += int((task / "schedstat").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return cls(nanoseconds / 1e6, int(fields[7]))  # minflt, the 10th field of proc(5)
+
+    def __sub__(self, other: ServerUsage) -> ServerUsage:
+        return ServerUsage(self.cpu_ms - other.cpu_ms, self.page_faults - other.page_faults)
 
 
 # -- 2. declared over-limit bodies ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from urllib.parse import parse_qs
 
 import uvicorn
 
+from harness.foundations.allocator import keep_freed_memory
 from harness.foundations.batch_lane import BatchLane
 from harness.foundations.multipart import MultipartReader, Part, boundary_of
 from harness.foundations.tls import CertificatePair, server_context
@@ -170,6 +171,7 @@ def main() -> None:
         parser.add_argument(name, type=Path, required=True)
     args = parser.parse_args()
     context = server_context(args.ca, CertificatePair(args.cert, args.key))
+    keep_freed_memory()  # as the reference: a floor with another allocator policy would not be its floor
     uvicorn.run(
         floor_app(args.dir),
         host="127.0.0.1",

@@ -94,15 +94,15 @@ def test_the_whole_floor_is_the_default_and_an_unknown_step_is_refused(floor: tu
 def test_rounds_rotate_the_order_and_each_measure_follows_its_own_warm_up() -> None:
     calls: list[str] = []
 
-    def measure(name: str, seconds: float) -> object:
+    def measure(name: str, ms: float) -> object:
         def taken() -> tuple[float, float]:
             calls.append(name)
             kept = calls.count(name) % 2 == 0  # the second of each pair; the first is its warm-up
-            return (seconds, 2 * seconds) if kept else (99.0, 99.0)
+            return (ms, 2 * ms) if kept else (99.0, 99.0)
 
         return taken
 
-    samples = bench_limit.interleaved({"a": measure("a", 0.001), "b": measure("b", 0.002), "c": measure("c", 0.003)}, 3)
+    samples = bench_limit.interleaved({"a": measure("a", 1.0), "b": measure("b", 2.0), "c": measure("c", 3.0)}, 3)
     assert calls == [name for name in "abcbcacabab" + "c" for _ in range(2)]
     assert samples == {"a": [(1.0, 2.0)] * 3, "b": [(2.0, 4.0)] * 3, "c": [(3.0, 6.0)] * 3}
 

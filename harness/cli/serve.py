@@ -29,6 +29,7 @@ from harness.campaign.config import CONFIG_VARIABLE, ConfigError, load_config
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import EXIT_NOT_RUN
+from harness.foundations.allocator import keep_freed_memory
 from harness.foundations.clock import OffsetClock
 from harness.foundations.majors import Major
 from mocks.asp import JOURNAL_FILE
@@ -82,6 +83,7 @@ def serve(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    keep_freed_memory()  # a process serving 20 MB bodies (allocator.py)
     if asp_side:
         _serve_asp_side(config_file, run_dir, stop)
         return

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import uvicorn
 
+from harness.foundations.allocator import keep_freed_memory
 from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.servers import LOOPBACK, bounded_protocol
 from harness.foundations.tls import CertificatePair, server_context
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print("réglages incomplets : ca_file (AC des certificats clients) est obligatoire", file=sys.stderr)
         return 2
     context = server_context(settings.ca_file, CertificatePair(args.server_cert, args.server_key))
+    keep_freed_memory()  # a deposit's chunks reuse pages instead of faulting fresh ones (allocator.py)
     uvicorn.run(
         create_app(Titulaire(settings, OffsetClock.on(args.date) if args.date else utc_now)),
         host=args.host,
