@@ -60,3 +60,30 @@ async def test_abandon_waits_for_the_batch_in_flight_and_swallows_its_error() ->
     await lane.abandon()
     assert consumer.running == 0
     assert consumer.most_at_once == 1
+
+
+@pytest.mark.anyio
+async def test_a_body_keeps_one_thread_and_two_bodies_at_once_have_two() -> None:
+    threads: dict[str, set[int]] = {"a": set(), "b": set()}
+
+    def on(body: str) -> BatchLane:
+        return BatchLane(lambda batch: threads[body].add(threading.get_ident()), batch_bytes=1)
+
+    first, second = on("a"), on("b")
+    for chunk in (b"1", b"2", b"3", b"4"):  # interleaved: both lanes hold a thread at once
+        await first.add(chunk)
+        await second.add(chunk)
+    await first.close()
+    await second.close()
+    assert len(threads["a"]) == len(threads["b"]) == 1
+    assert threads["a"] != threads["b"]
+
+
+@pytest.mark.anyio
+async def test_a_thread_given_back_serves_the_next_body() -> None:
+    used: list[int] = []
+    for _ in range(2):
+        lane = BatchLane(lambda batch: used.append(threading.get_ident()), batch_bytes=1)
+        await lane.add(b"x")
+        await lane.close()
+    assert used[0] == used[1]
