@@ -12,10 +12,12 @@ NODE_INSTALLED := node_modules/.installed
 qualify: $(INSTALLED)
 	$(BIN)/recette run
 
-# Like Starlette's scripts/check: style, types and layers first (seconds), then the tests.
+# Like Starlette's scripts/check: style, types and layers first (seconds), then the tests. The tests mostly
+# wait (on servers, returns and deadlines: 40 % of 2 cores busy with 2 workers), so 4 workers share 2 cores:
+# 9 min 30 s → 5 min 53 s on the 2-core machine, 1079 tests.
 CODE := harness mocks tests load
 test: lint browser
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 4 --dist loadfile
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check $(CODE)
