@@ -76,7 +76,7 @@ from rich.table import Table
 from harness.campaign.environment import Environment
 from harness.foundations.asp_client import AspClient, DepositBody, Document
 from harness.foundations.polling import wait_until
-from harness.foundations.servers import LOOPBACK, BackgroundServer, free_socket
+from harness.foundations.servers import LOOPBACK, BackgroundServer, free_port
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.load.memory import MIB, RssSampler
 from harness.load.profiles import NEAR_LIMIT_MARGIN_BYTES
@@ -214,13 +214,6 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
-
-
-def free_port() -> int:
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class Bench:

@@ -10,7 +10,7 @@ import httpx
 from harness.campaign.config import RunConfig
 from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
 from harness.foundations.polling import wait_until
-from harness.foundations.servers import free_socket
+from harness.foundations.servers import free_port
 from harness.foundations.tls import RunCertificates
 
 __all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "free_port", "wait_until"]
@@ -38,12 +38,6 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     body = assert_contract_problem(response, status, code)
     assert body.get("detail"), f"« detail » absent ou vide : {body}"
     return body
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 nothing listens on (to point a setting at a closed port)."""
-    with free_socket() as sock:
-        return int(sock.getsockname()[1])
 
 
 def placeholder_config(certs: RunCertificates, callback_url: str, **fields: Any) -> RunConfig:

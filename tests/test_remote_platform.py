@@ -38,7 +38,7 @@ from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
 from harness.foundations.billing import BillingTags
-from harness.foundations.servers import BackgroundServer, free_socket
+from harness.foundations.servers import BackgroundServer, free_port
 from harness.foundations.tls import RunCertificates, server_context, subject_names
 from harness.reference.settings import ReferenceSettings, RetryPolicy
 from mocks.asp import JOURNAL_FILE
@@ -53,11 +53,6 @@ PLATFORM_HOST, ASP_HOST = "127.0.0.2", "127.0.0.3"
 RECETTE = [sys.executable, "-m", "harness.cli"]
 RETURNS = "Chaque dépôt de l'exécution a son unique retour conforme"
 TOKENS, TOKENS_TEST = "Chaque retour de la plateforme porte un jeton", "les_retours_portent_un_jeton_valide"
-
-
-def free_port(host: str) -> int:
-    with free_socket(host) as sock:
-        return int(sock.getsockname()[1])
 
 
 def recette(*arguments: str, cwd: Path, secret: str = "") -> subprocess.CompletedProcess[str]:

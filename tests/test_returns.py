@@ -19,7 +19,7 @@ import pytest
 from harness.campaign.environment import Environment
 from harness.conformance.returns import acknowledged_returns
 from harness.foundations.asp_client import AspClient, CallbackInspector
-from harness.foundations.servers import free_socket
+from harness.foundations.servers import free_port
 from harness.foundations.tokens import ClientCredentialsAuth
 from harness.reference.settings import RetryPolicy
 from tests.conftest import StartEnvironment, metadonnees, pdf
@@ -128,7 +128,7 @@ class ReferenceProcess:
         settings = replace(env.titulaire.settings, data_dir=data_dir, retry=retry)
         self.settings_file = data_dir.parent / "reference.json"
         self.settings_file.write_text(json.dumps(settings.to_json()), encoding="utf-8")
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -171,11 +171,6 @@ class ReferenceProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
-
-
-def _free_port() -> int:
-    with free_socket() as sock:
-        return sock.getsockname()[1]
 
 
 @pytest.mark.slow

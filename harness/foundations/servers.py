@@ -7,6 +7,7 @@ the request head (`HeaderLimits`), answers a request it cannot parse with proble
 
 from __future__ import annotations
 
+import random
 import socket
 import ssl
 import threading
@@ -23,6 +24,12 @@ from harness.foundations.tls_scope import TlsScopeProtocol
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
+PORTS_CHOSEN_FOR_LATER = range(20000, 32768)
+"""Where `free_port` looks: below Linux's ephemeral range (32768-60999 by default), from which the kernel gives
+ports to bind(0) and source ports to outgoing connections. A port chosen here for a later bind cannot be
+taken meanwhile by a connection of the machine (the flake of issue 20's session: a proxy port chosen free,
+then in use when mitmproxy bound it), only by another such choice, at random among 12,768."""
+PORT_TRIES = 50
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,18 @@ class BoundedHttpProtocol(TlsScopeProtocol):
 def bounded_protocol(limits: HeaderLimits) -> type[BoundedHttpProtocol]:
     """The protocol class for `uvicorn.Config(http=…)` with these limits."""
     return type("BoundedHttpProtocol", (BoundedHttpProtocol,), {"limits": limits})
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A port of `host` free now, for a server that binds it later (another process, a configuration), or for
+    a setting that must point at a closed port."""
+    for port in random.sample(PORTS_CHOSEN_FOR_LATER, PORT_TRIES):
+        try:
+            with free_socket(host, port):
+                return port
+        except OSError:  # in use
+            continue
+    raise OSError(f"aucun port libre sur {host} parmi {PORT_TRIES} essais")
 
 
 def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:

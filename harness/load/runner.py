@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.foundations.servers import LOOPBACK
+from harness.foundations.servers import LOOPBACK, free_port
 from harness.load.profiles import Profile
 from harness.load.settings import LoadSettings
 
@@ -74,7 +73,7 @@ def run_locust(run: LocustRun) -> LocustOutcome:
     """Run the profile's locustfile to completion (or its deadline); raise `LoadRunError` without a report."""
     run.out_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **run.settings.to_env(), "PYTHONUNBUFFERED": "1"}
-    port = _free_port() if run.workers else None
+    port = free_port() if run.workers else None
     logs = [run.out_dir / "locust-maitre.log", *(_worker_log(run, i) for i in range(1, run.workers + 1))]
     commands = [_main_command(run, port)] + [_worker_command(run, port) for _ in range(run.workers)]
     with contextlib.ExitStack() as stack:
@@ -153,12 +152,6 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> bool:
             process.kill()
             process.wait()
         return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return sock.getsockname()[1]
 
 
 def _tail(log: Path, lines: int = 5) -> str:

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.foundations.billing import LEDGER_NAME, BillingTags
-from harness.foundations.servers import LOOPBACK
+from harness.foundations.servers import LOOPBACK, free_port
 from harness.proxy.exchange import callback_route
-from harness.proxy.launcher import ProxyProcess, free_port
+from harness.proxy.launcher import ProxyProcess
 from harness.proxy.settings import ProxySettings, both_legs
 
 if TYPE_CHECKING:

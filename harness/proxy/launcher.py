@@ -18,7 +18,7 @@ from typing import Self
 
 from harness.foundations.resources import PACKAGE
 from harness.foundations.running import Running
-from harness.foundations.servers import START_TIMEOUT_SECONDS, free_socket
+from harness.foundations.servers import START_TIMEOUT_SECONDS, free_port
 from harness.proxy.settings import READY_FILE, ProxySettings
 
 PYTHON_VARIABLE = "RECETTE_PROXY_PYTHON"
@@ -114,8 +114,3 @@ def _with_ports(settings: ProxySettings) -> ProxySettings:
     """Each leg on its port, a free one chosen here when 0 (mitmproxy refuses two modes on port 0)."""
     legs = tuple(dataclasses.replace(leg, port=leg.port or free_port()) for leg in settings.legs)
     return dataclasses.replace(settings, legs=legs)
-
-
-def free_port() -> int:
-    with free_socket() as sock:
-        return int(sock.getsockname()[1])
