@@ -188,7 +188,11 @@ class ServerProcess:
         self.url = f"https://{LOOPBACK}:{port}"
         self._log = log.open("wb")
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
-        self._wait_ready(context)
+        try:
+            self._wait_ready(context)
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def pid(self) -> int:
@@ -232,6 +236,14 @@ class Bench:
         return self.major.path("/depots")
 
     def __enter__(self) -> Bench:
+        try:
+            self._start()
+        except BaseException:
+            self.stack.close()  # a server that did start must not outlive the failed bench
+            raise
+        return self
+
+    def _start(self) -> None:
         self.env = self.stack.enter_context(Environment(self.directory / "environnement"))
         certs = self.env.certs
         self.context = certs.client_context(certs.asp_client)
@@ -243,7 +255,6 @@ class Bench:
         self.client = self.stack.enter_context(self.asp_client(self.reference.url))
         self.floor_http = self.stack.enter_context(httpx.Client(base_url=self.floor.url, verify=self.context))
         self.inspector = self.stack.enter_context(self.env.inspector())
-        return self
 
     def _start_reference(self) -> ServerProcess:
         settings_file = self.directory / "reference.json"
