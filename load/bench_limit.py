@@ -7,11 +7,13 @@
    streamed, hashed, written and fsynced) — target ≤ 1.15 times; beside it, the floor's own steps (stream
    only, + hash, + write, + fsync), measured in the same rounds, so that a regression points at its step,
    and the whole floor behind the reference's multipart parser (the full stack ÷ that one is what the stack
-   costs beyond the deposit's format); and the CPU time of each server until the client has its answer
-   (all threads, from Linux's schedstat; for the reference it includes what starts meanwhile: the
-   response audit) — a figure a busy machine disturbs far less than wall time; and the minor page faults of
-   each server meanwhile (both keep freed memory for reuse, `harness/foundations/allocator.py`: without it
-   a deposit's chunks land on pages never touched, some 3,400 faults per deposit);
+   costs beyond the deposit's format), and the stack's overhead in ms round by round (a ratio gets
+   stricter as the floor gets faster, an overhead does not); and the CPU time of each server until the
+   client has its answer (all threads, from Linux's schedstat; for the reference it includes what starts
+   meanwhile: the response audit) — a figure a busy machine disturbs far less than wall time; and the
+   minor page faults of each server meanwhile (both keep freed memory for reuse, see
+   `harness/foundations/allocator.py`: without it a deposit's chunks land on pages never touched, some
+   3,400 faults per deposit);
 2. refusing a declared over-limit body (25 MB, 200 MB) to a client sending `Expect: 100-continue`
    ÷ a minimal round trip — must not grow with the size; and what a client without Expect sees (413);
 3. bytes the application read of a chunked over-limit body before refusing it ÷ the limit — target
@@ -431,10 +433,13 @@ def full_stack_versus_floor(bench: Bench, rounds: int) -> tuple[list[Figure], li
     ]  # fmt: skip
     per_round = Spread.of([f / b for f, b in zip(full, bare, strict=True)])
     framed = Spread.of([f / b for f, b in zip(full, wall["multipart"], strict=True)])
+    overhead = Spread.of([f - b for f, b in zip(full, bare, strict=True)])
     return figures, [
         f"(1) pile complète ÷ plancher, manche par manche : médiane {per_round.median:.2f}, {per_round.text(2)}",
         f"(1) pile complète ÷ plancher derrière le découpage multipart, manche par manche : médiane "
         f"{framed.median:.2f}, {framed.text(2)} (ce que coûte la pile au-delà du format du dépôt)",
+        f"(1) surcoût de la pile en ms (pile moins plancher), manche par manche : médiane {overhead.median:.1f}, "
+        f"{overhead.text()} (le ratio se durcit quand le plancher s'améliore ; ce surcoût, non)",
     ]
 
 
