@@ -72,9 +72,11 @@ class BatchLane:
 
     async def abandon(self) -> None:
         """Wait for the batch in flight to end, whatever it raises (the caller is already failing)."""
-        with contextlib.suppress(Exception):
-            await self._wait()
-        self._give_back()
+        try:
+            with contextlib.suppress(Exception):
+                await self._wait()
+        finally:
+            self._give_back()
 
     async def _send(self) -> None:
         await self._wait()
