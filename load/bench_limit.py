@@ -174,7 +174,7 @@ class Figure:
         }
         return (
             dataclasses.asdict(self)
-            | {"ratio": self.ratio}
+            | {"ratio": self.ratio if self.baseline else None}  # strict JSON has no NaN
             | {k: v and dataclasses.asdict(v) for k, v in spreads.items()}
         )
 
@@ -741,7 +741,8 @@ def print_table(figures: list[Figure], notes: list[str], console: Console) -> No
         met = {True: "[green]oui[/]", False: "[red]non[/]", None: "—"}[f.met]
         value, base = f"{f.value:.2f} {f.unit}", f"{f.baseline_name} : {f.baseline:.2f} {f.unit}"
         spread = f.spread.text() if f.spread else "—"
-        table.add_row(f.measure, value, spread, base, f"{f.ratio:.2f}", f.target, met)
+        ratio = f"{f.ratio:.2f}" if f.baseline else "—"  # nothing to divide by (the floor's page faults: 0)
+        table.add_row(f.measure, value, spread, base, ratio, f.target, met)
     console.print(table)
     for note in notes:
         console.print(f"• {note}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import ssl
 import sys
 from collections.abc import Iterator
@@ -125,3 +126,9 @@ def test_a_figure_whose_spread_is_too_wide_comes_with_a_warning() -> None:
     assert "IQR 17%" in warnings[0]
     assert noisy.to_json()["dispersion"]["q3"] == 13.0
     assert noisy.to_json()["samples"] == (10.0, 11.0, 12.0, 13.0, 30.0)
+
+
+def test_a_figure_against_a_zero_baseline_has_no_ratio_and_stays_strict_json() -> None:
+    faults = bench_limit.Figure("(1) défauts de page", 3.0, "défauts", "plancher", 0.0, "—", None, (3.0,), (0.0,))
+    assert faults.to_json()["ratio"] is None
+    json.dumps(faults.to_json(), allow_nan=False)  # raises on NaN, which strict JSON readers refuse
