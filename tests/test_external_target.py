@@ -17,14 +17,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from harness.campaign.environment import Environment
-from harness.foundations.servers import free_socket
+from harness.foundations.servers import free_port
 from harness.reference.versions import RELEASES
 from tests.conftest import TESTS_DAY, StartEnvironment
-
-
-def receiver_port() -> int:
-    with free_socket() as sock:
-        return sock.getsockname()[1]
 
 
 def write_config(env: Environment, port: int, path: Path, contract: Path | None = None) -> None:
@@ -76,7 +71,7 @@ def run_against(
 def test_a_platform_described_by_its_configuration_is_qualified(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
-    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    env = new_environment(callback_url=f"https://127.0.0.1:{free_port()}/v1/retours")
     secret = env.credentials().client_secret
     result, run_dir, summary = run_against(env, tmp_path)
     assert summary["cible"] == env.titulaire_url
@@ -104,7 +99,7 @@ def test_a_platform_described_by_its_configuration_is_qualified(
 def test_a_platform_publishing_swagger_2_is_fuzzed_on_its_own_contract(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
-    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    env = new_environment(callback_url=f"https://127.0.0.1:{free_port()}/v1/retours")
     contract = Path(__file__).parent / "fuzz_corpus" / "titulaire-swagger2.yaml"
     _, _, summary = run_against(env, tmp_path, "--suites", "contrat", contract=contract)
     outcomes = {s["scenario"]: (s["outcome"], s["skip_reason"]) for s in summary["scenarios"]}

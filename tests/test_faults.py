@@ -30,7 +30,7 @@ from harness.conformance.returns import MODE_RULES, RULES
 from harness.foundations.billing import BillingTags
 from harness.foundations.clock import utc_now
 from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
-from harness.foundations.servers import free_socket
+from harness.foundations.servers import free_port
 from harness.reference.faults import FAULTS, Answer, Fault, FaultSet, arm
 from harness.reference.settings import ReferenceSettings
 from tests.conftest import TESTS_DAY, start_environment
@@ -523,8 +523,7 @@ def external_campaign(options: RunOptions) -> CampaignReport:
     a vendor provides for recette (test signing key, read-only client, incident address, a service contract
     with a short retention). The reference runs on real time, as a real platform does."""
     with tempfile.TemporaryDirectory(prefix="recette-externe-") as directory:
-        with free_socket() as sock:
-            port = sock.getsockname()[1]
+        port = free_port()
         env = start_environment(
             Path(directory),
             utc_now,
