@@ -22,7 +22,8 @@ from harness.reference.paper.letters import letter_pages
 from harness.reference.paper.posting import ROUTE, Posting
 from harness.reference.settings import RetryPolicy
 from tests.conftest import StartEnvironment
-from tests.test_external_target import receiver_port, write_config
+from tests.helpers import free_port
+from tests.test_external_target import write_config
 
 LISTENING = timedelta(seconds=15)
 """How long `recette plis attendre` listens: its start-up, the posting and the returns, on a loaded machine."""
@@ -88,7 +89,7 @@ def listening(port: int) -> bool:
 def test_declared_plis_are_matched_and_the_missing_and_unexpected_named(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
-    port = receiver_port()
+    port = free_port()
     env = new_environment(utc_now, callback_url=f"https://127.0.0.1:{port}/v1/retours", retry=PATIENT_RETRIES)
     write_config(env, port, tmp_path / "recette.toml")
     (tmp_path / "plis.csv").write_text(DECLARATION, encoding="utf-8")

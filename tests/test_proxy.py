@@ -44,7 +44,7 @@ from harness.proxy.settings import READY_FILE, FaultRule, ProxySettings
 from tests.conftest import StartEnvironment, metadonnees, pdf, start_environment
 from tests.helpers import TESTS_DAY, assert_problem, free_port, wait_until
 from tests.test_cli import read_until
-from tests.test_external_target import receiver_port, write_config
+from tests.test_external_target import write_config
 from tests.test_pv import chromium_or_fail, run_chromium
 
 pytestmark = pytest.mark.skipif(
@@ -415,7 +415,7 @@ def test_run_with_the_journal_keeps_the_campaign_s_exchanges_in_its_reports(tmp_
 def test_the_proxy_table_of_recette_toml_is_read_and_checked(new_environment: StartEnvironment, tmp_path: Path) -> None:
     env = new_environment()
     config = tmp_path / "recette.toml"
-    write_config(env, receiver_port(), config)
+    write_config(env, free_port(), config)
     secret = {"RECETTE_CLIENT_SECRET": "s"}
     assert load_config(config, environ=secret).proxy is None, "no table: the defaults"
     table = '[proxy]\necoute_titulaire = "127.0.0.2:0"\ncorps_max = 10\nrefuser_hors_limite = true\n'
@@ -434,7 +434,7 @@ def test_the_proxy_table_of_recette_toml_is_read_and_checked(new_environment: St
 def test_run_with_the_journal_on_a_real_platform_goes_through_the_titulaire_leg(
     new_environment: StartEnvironment, tmp_path: Path
 ) -> None:
-    env = new_environment(callback_url=f"https://127.0.0.1:{receiver_port()}/v1/retours")
+    env = new_environment(callback_url=f"https://127.0.0.1:{free_port()}/v1/retours")
     config_file = tmp_path / "recette.toml"
     write_config(env, urlsplit(env.titulaire.settings.callback_url).port or 443, config_file)
     port = free_port()
@@ -460,7 +460,7 @@ def test_recette_proxy_takes_the_titulaire_its_certificate_and_the_proxy_table_f
 ) -> None:
     env = new_environment()
     config = tmp_path / "recette.toml"
-    write_config(env, receiver_port(), config)
+    write_config(env, free_port(), config)
     table = '[proxy]\necoute_titulaire = "127.0.0.2:7000"\ncorps_max = 10\nrefuser_hors_limite = true\n'
     config.write_text(config.read_text(encoding="utf-8") + table, encoding="utf-8")
     monkeypatch.setenv("RECETTE_CLIENT_SECRET", "s")

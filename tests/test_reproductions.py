@@ -26,7 +26,7 @@ from harness.foundations.contracts import SERVICE_CONTRACT, contract_path
 from harness.foundations.resources import project_folder
 from harness.foundations.tls import RunCertificates
 from tests.conftest import TESTS_DAY, metadonnees, pdf, start_environment
-from tests.test_external_target import receiver_port
+from tests.helpers import free_port
 
 FAULTS = ("depot-inconnu-en-400", "retour-double")
 """A wrong status on a request, and a second return for every deposit."""
@@ -72,7 +72,7 @@ def live_state(live: tuple[Environment, Path]) -> Path:
 def external_platform(folder: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[Environment, RunConfig]]:
     """The reference started on its own (with `faults`) as a real platform, and the `recette.toml` settings of a
     campaign on it: the platform sends its returns to the campaign's receiver, at a port chosen here."""
-    port = receiver_port()
+    port = free_port()
     env = start_environment(folder / "plateforme", callback_url=f"https://127.0.0.1:{port}/v1/retours", faults=faults)
     certs = env.certs
     config = RunConfig(
