@@ -90,7 +90,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxied]:
 
 @pytest.fixture(scope="module")
 def proxy(proxied: Proxied) -> Iterator[ProxyProcess]:
-    """One proxy for the module's tests that need no stop: bodies over 1 KiB streamed, over 200 kB refused."""
+    """One proxy for the module's tests that need no stop: bodies over 1 KiB not kept, over 64 KiB streamed, over
+    200 kB refused."""
     with ProxyProcess(proxied.settings(body_bytes=1024, limit_bytes=LIMIT, refuse_over_limit=True)) as started:
         yield started
 
@@ -148,6 +149,25 @@ def test_a_deposit_through_the_proxy_is_journaled_on_both_legs(proxied: Proxied,
     assert {name.lower(): value for name, value in deposit["entetesRequete"]}["authorization"] == REDACTED
     kept = (settings.run_dir / deposit["fichiers"]["requete"]).read_bytes()
     assert kept == body.content()
+
+
+def test_a_proxy_keeping_no_body_still_checks_and_reconciles_each_exchange(tmp_path: Path) -> None:
+    proxied = Proxied(tmp_path)  # its own reference: the module's proxy holds the shared callback leg
+    settings = proxied.settings(body_bytes=0)
+    try:
+        with ProxyProcess(settings) as proxy, proxied.client(proxy) as client:
+            answer = client.send_body(client.body(metadonnees(), [pdf()]))
+            assert answer.status_code == 202, answer.text
+            id_depot = answer.json()["idDepot"]
+            (retour,) = returns_of(settings.run_dir, id_depot)
+    finally:
+        proxied.env.stop()
+    deposit = next(line for line in read_journal(settings.run_dir / JOURNAL_FILE) if line["idDepot"] == id_depot)
+    assert deposit["contrat"]["reponse"] == "conforme"
+    assert retour["contrat"] == {"requete": "conforme", "reponse": "conforme"}
+    assert retour["rapprochement"] == {"idDepot": id_depot, "verdict": "conforme", "defauts": []}
+    assert (deposit["fichiers"], retour["fichiers"]) == ({}, {})
+    assert not (settings.run_dir / "corps").exists()
 
 
 def test_a_return_off_contract_is_flagged_in_the_journal_the_har_and_the_page(off_contract: Proxied) -> None:

@@ -45,7 +45,8 @@ def redacted_body(body: bytes) -> bytes:
 
 @dataclass
 class BodyMeter:
-    """A body measured and hashed as it goes through (streamed or whole); its first `keep` bytes kept."""
+    """A body measured and hashed as it goes through (streamed or whole); its first `keep` bytes held for the
+    addons."""
 
     keep: int
     size: int = 0
@@ -66,7 +67,7 @@ class BodyMeter:
 
     @property
     def whole(self) -> bytes | None:
-        """The body, when it was kept whole (at most `keep` bytes)."""
+        """The body, when it was held whole (at most `keep` bytes)."""
         return bytes(self.head) if len(self.head) <= self.keep and len(self.head) == self.size else None
 
 

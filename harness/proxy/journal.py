@@ -20,8 +20,8 @@ BODIES_DIR = "corps"
 
 
 class Journal:
-    def __init__(self, run_dir: Path, limit_bytes: int) -> None:
-        self.run_dir, self.limit_bytes = run_dir, limit_bytes
+    def __init__(self, run_dir: Path, limit_bytes: int, keep_bytes: int) -> None:
+        self.run_dir, self.limit_bytes, self.keep_bytes = run_dir, limit_bytes, keep_bytes
         self.path = run_dir / JOURNAL_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("a", encoding="utf-8")
@@ -41,7 +41,7 @@ class Journal:
 
     def _keep(self, exchange: Exchange, side: str, meter: BodyMeter) -> None:
         body = meter.whole
-        if not body:
+        if not body or len(body) > self.keep_bytes:
             return
         relative = f"{BODIES_DIR}/{exchange.number:06d}-{side}.bin"
         (self.run_dir / BODIES_DIR).mkdir(exist_ok=True)

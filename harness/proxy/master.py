@@ -43,7 +43,7 @@ def our_addons(settings: ProxySettings, leg_of: LegOf, clock: Clock) -> list[Any
         Faults(settings.faults),
         Contract(),
         Reconciliation(settings.run_dir, clock, settings.max_return_delay_seconds),
-        Journal(settings.run_dir, settings.limit_bytes),
+        Journal(settings.run_dir, settings.limit_bytes, settings.body_bytes),
     ]
 
 

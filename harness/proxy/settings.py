@@ -77,7 +77,7 @@ class ProxySettings:
     legs: tuple[Leg, ...]
     tags: BillingTags
     body_bytes: int = 64 * 1024
-    """Bodies up to this size are kept as files beside the journal; larger ones are streamed, hashed, measured."""
+    """Bodies up to this size are kept as files beside the journal (0: none); every body is measured and hashed."""
     limit_bytes: int = TRANSACTION_LIMIT_BYTES
     refuse_over_limit: bool = False
     """Refuse a declared-too-large request with the reference's 413 problem+json instead of only flagging it."""
