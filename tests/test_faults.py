@@ -298,6 +298,13 @@ PROOFS = (
         external=True,
     ),
     Proof(
+        "certificat-expire-accepte",
+        SECURITY_CHECK,
+        "Contrôle de sécurité : Certificat client expiré",
+        "client and expir",
+        ("securite",),
+    ),
+    Proof(
         "jeton-expire-accepte",
         SECURITY_CHECK,
         "Contrôle de sécurité : Jeton expiré",

@@ -38,7 +38,7 @@ from harness.campaign.results import FAILED, PASSED, CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.cli import main
 from harness.foundations.billing import BillingTags
-from harness.foundations.servers import BackgroundServer, free_port
+from harness.foundations.servers import LOOPBACK, BackgroundServer, free_port
 from harness.foundations.tls import RunCertificates, server_context, subject_names
 from harness.reference.settings import ReferenceSettings, RetryPolicy
 from mocks.asp import JOURNAL_FILE
@@ -409,11 +409,12 @@ def remote_campaign(
     faults: tuple[str, ...] = (),
     service_contract: Path | None = None,
     keywords: str = f"initial_est or chaque_depot_a_un_retour_conforme or {TOKENS_TEST}",
+    suites: tuple[str, ...] = ("bdd", "contrat"),
 ) -> tuple[CampaignReport, str]:
     """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address."""
     with guided(tmp_path, faults) as (platform, asp):
         run = load_config(tmp_path / "recette.toml", {"RECETTE_CLIENT_SECRET": platform.secret})
-        options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), ("bdd", "contrat"))
+        options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), suites)
         options = dataclasses.replace(options, keywords=keywords, day=TESTS_DAY, service_contract=service_contract)
         report = run_campaign(dataclasses.replace(options, config=run))
     return report, asp
@@ -469,6 +470,32 @@ def test_a_misaddressed_incident_mail_of_a_platform_on_another_address_fails_the
     assert not report.qualified
     assert impossible.outcome == FAILED
     assert impossible.failed_step == "Et un courriel d'incident alerte l'ASP"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("faults", [(), ("certificat-expire-accepte",)], ids=["conforme", "expire-accepte"])
+def test_a_platform_accepting_the_asp_side_s_client_certificate_is_shown_an_expired_one(
+    tmp_path: Path, faults: tuple[str, ...]
+) -> None:
+    report, _ = remote_campaign(tmp_path, faults, keywords="client and expir", suites=("securite",))
+
+    (expired,) = report.results
+    assert expired.scenario.endswith("Certificat client expiré refusé")
+    assert expired.outcome == (FAILED if faults else PASSED), (expired.skip_reason, expired.evidence)
+    if faults:
+        assert any("connexion acceptée avec un certificat client expiré" in line for line in expired.evidence)
+
+
+def test_only_the_asp_side_s_own_client_certificate_lends_its_ca_to_the_security_suite(tmp_path: Path) -> None:
+    side = AspSide.provision(tmp_path / "cote-asp", "https://retours.asp.example", LOOPBACK)
+    ours = placeholder_config(side.certs, "https://retours.asp.example", callback_dir=side.directory)
+    other = RunCertificates.create(tmp_path / "autre-ac")
+    theirs = ours.model_copy(update={"client_cert": other.asp_client.cert, "client_key": other.asp_client.key})
+    without_dir = ours.model_copy(update={"callback_dir": None})
+
+    assert ReturnReceiver(ours, tmp_path / "a").client_authority() == side.certs.authority
+    assert ReturnReceiver(theirs, tmp_path / "b").client_authority() is None
+    assert ReturnReceiver(without_dir, tmp_path / "c").client_authority() is None
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from harness.foundations.resources import project_folder
 from harness.foundations.servers import BackgroundServer
 from harness.foundations.token_verifier import TokenVerifier, bearer_token, invalid_token
 from harness.reference.app import create_app as create_titulaire_app
+from harness.reference.faults.transport import ExpiredCertificatesAccepted
 from harness.reference.service import Titulaire
 from harness.security import (
     CHECKS,
@@ -69,8 +70,6 @@ NEEDS_SIGNING = {
     "Jeton d'un autre émetteur refusé (401)",
     "Jeton lié à un autre certificat refusé (401)",
 }
-NO_CHECK_TIME = 0x200000
-"""OpenSSL's X509_V_FLAG_NO_CHECK_TIME: certificate dates are not checked (`ssl` has no name for it)."""
 
 
 def by_name(results: list[SecurityResult]) -> dict[str, SecurityResult]:
@@ -459,7 +458,7 @@ def no_certificate_requested(context: ssl.SSLContext) -> None:
 
 
 def no_date_check(context: ssl.SSLContext) -> None:
-    context.verify_flags |= NO_CHECK_TIME  # type: ignore[assignment]
+    ExpiredCertificatesAccepted().server_tls(context)  # the reference's fault plug-in
 
 
 WEAKENED: dict[str, tuple[dict[str, Any], set[str], str]] = {

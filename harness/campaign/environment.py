@@ -127,7 +127,7 @@ class Environment(StackedRunning):
         self.titulaire_server = self._stack.enter_context(
             BackgroundServer(
                 create_titulaire_app(self.titulaire),
-                self.certs.server_context(),
+                self.titulaire.server_context(self.certs.ca, self.certs.server),
                 "titulaire",
                 header_limits=self.titulaire.settings.header_limits(),
             )

@@ -31,7 +31,7 @@ from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.running import StackedRunning
 from harness.foundations.servers import LOOPBACK, BackgroundServer
-from harness.foundations.tls import CertificatePair, RunCertificates
+from harness.foundations.tls import CertificatePair, RunCertificates, issued_by
 from harness.foundations.token_verifier import TokenVerifier
 from mocks.asp import JOURNAL_FILE, ReturnRecorder
 from mocks.asp import create_app as create_callback_app
@@ -120,6 +120,15 @@ class ReturnReceiver(StackedRunning):
             f"Courriels d'incident   : SMTP {self.smtp.host}:{self.smtp.port}",
             f"AC du côté ASP         : {self.certs.ca}",
         ]
+
+    def client_authority(self) -> CertificatePair | None:
+        """The ASP side's CA (certificate and key) when it issued our client certificate of the titulaire API (the
+        one `recette certificats` hands over): the security suite can then present an expired certificate of the
+        agreed CA. None without `callback.dir`, or when `client.cert` comes from another CA."""
+        authority = self.side.certs.authority if self.side else None
+        if authority is None or not issued_by(self.config.client_cert, authority.cert):
+            return None
+        return authority
 
     def server_pair(self) -> CertificatePair:
         """The certificate the ASP side presents to the platform: `callback.cert`, else one of the run's CA."""

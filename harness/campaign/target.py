@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -181,7 +181,8 @@ class ExternalTarget(_AspSide):
         return self.receiver.inspector()
 
     def security_target(self) -> SecurityTarget:
-        return self.config.security_target(self.major, self.tags.headers())
+        target = self.config.security_target(self.major, self.tags.headers())
+        return replace(target, client_authority=self.receiver.client_authority())
 
 
 Target = EmbeddedTarget | ExternalTarget

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import trustme
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 
 SERVER_NAMES = ("127.0.0.1", "localhost")
@@ -155,6 +156,15 @@ def certificate_thumbprint(certificate: str | bytes) -> str:
 def certificate_subject(certificate: str | bytes) -> str:
     """The subject distinguished name, as an RFC 4514 string (`CN=asp-client,O=ASP,…`)."""
     return load_certificate(certificate).subject.rfc4514_string()
+
+
+def issued_by(certificate: Path, authority: Path) -> bool:
+    """The PEM `certificate` is signed by the PEM CA `authority` (its issuer's name and its signature)."""
+    try:
+        load_certificate(certificate.read_bytes()).verify_directly_issued_by(load_certificate(authority.read_bytes()))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def subject_names(certificate: Path) -> set[str]:

@@ -20,7 +20,7 @@ import uvicorn
 from harness.foundations.allocator import keep_freed_memory
 from harness.foundations.clock import OffsetClock, utc_now
 from harness.foundations.servers import LOOPBACK, bounded_protocol
-from harness.foundations.tls import CertificatePair, server_context
+from harness.foundations.tls import CertificatePair
 from harness.reference.app import create_app
 from harness.reference.service import Titulaire
 from harness.reference.settings import ReferenceSettings
@@ -43,10 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     if settings.ca_file is None:
         print("réglages incomplets : ca_file (AC des certificats clients) est obligatoire", file=sys.stderr)
         return 2
-    context = server_context(settings.ca_file, CertificatePair(args.server_cert, args.server_key))
+    titulaire = Titulaire(settings, OffsetClock.on(args.date) if args.date else utc_now)
+    context = titulaire.server_context(settings.ca_file, CertificatePair(args.server_cert, args.server_key))
     keep_freed_memory()  # a deposit's chunks reuse pages instead of faulting fresh ones (allocator.py)
     uvicorn.run(
-        create_app(Titulaire(settings, OffsetClock.on(args.date) if args.date else utc_now)),
+        create_app(titulaire),
         host=args.host,
         port=args.port,
         log_level="warning",

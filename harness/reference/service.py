@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 
 from harness.foundations.clock import Clock, utc_now
 from harness.foundations.problems import Problem
-from harness.foundations.tls import client_context
+from harness.foundations.tls import CertificatePair, client_context, server_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.archives.consumer import ArchiveConsumer
 from harness.reference.callback_client import CallbackClient
@@ -111,6 +111,10 @@ class Titulaire:
         self.contract_violations: list[str] = []
         """Responses that left the contract (the tests assert none)."""
         self._in_flight = 0
+
+    def server_context(self, ca: Path, pair: CertificatePair) -> ssl.SSLContext:
+        """The TLS context the API listens with: TLS ≥ 1.2, a client certificate of `ca` required."""
+        return self.faults.apply(Fault.server_tls, server_context(ca, pair))
 
     def _callback_client(self) -> CallbackClient:
         """The client of the ASP callback API: mutual TLS, and a Bearer token when a token URL is set."""

@@ -19,8 +19,10 @@ TERMINATOR_REFUSALS = frozenset({400, 403, 421, 426, 495, 496, 497})
 """Statuses a TLS terminator answers instead of serving the request (nginx 495/496/497, 426 Upgrade Required)."""
 LOCAL_TLS_UNAVAILABLE = ("NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS_AVAILABLE")
 LIFT_EXPIRED = (
-    "l'équipe de recette confirme que la plateforme refuse un certificat client expiré de l'AC convenue "
-    "(l'AC délivre un tel certificat de test, ou la plateforme en montre le refus)"
+    "présenter à la plateforme le certificat client de l'ASP remis par « recette certificats » (callback.dir) : "
+    "le harnais détient alors la clé de l'AC convenue ; sinon, l'équipe de recette confirme que la plateforme "
+    "refuse un certificat client expiré de l'AC convenue (l'AC délivre un tel certificat de test, ou la plateforme "
+    "en montre le refus)"
 )
 LIFT_LEGACY = "exécuter le harnais avec une bibliothèque TLS qui sait encore proposer TLS 1.0 et 1.1"
 LEGACY_VERSIONS = {"TLS 1.0": ssl.TLSVersion.TLSv1, "TLS 1.1": ssl.TLSVersion.TLSv1_1}

@@ -7,6 +7,7 @@ every hook hands its value back unchanged. In the spirit of mitmproxy's addons.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,6 +45,12 @@ class Fault:
     name: ClassVar[str]
     description: ClassVar[str]
     """What the defect does, in French (shown by `recette run --help` and in the README)."""
+
+    # -- the API's transport (service.py `Titulaire.server_context`) ---------------------------------
+
+    def server_tls(self, context: ssl.SSLContext) -> ssl.SSLContext:
+        """The TLS context the API listens with: its protocol versions and its client-certificate checks."""
+        return context
 
     # -- the API's answers (app.py, lifecycle.py) ----------------------------------------------------
 

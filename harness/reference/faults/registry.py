@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.reference.faults import answers, archives, paper, returns, service, tokens
+from harness.reference.faults import answers, archives, paper, returns, service, tokens, transport
 from harness.reference.faults.base import Fault, FaultSet
 
 FAULTS: dict[str, type[Fault]] = {
@@ -54,6 +54,7 @@ FAULTS: dict[str, type[Fault]] = {
         tokens.AudienceUnchecked,
         tokens.ScopeUnchecked,
         tokens.BindingUnchecked,
+        transport.ExpiredCertificatesAccepted,
         service.HalfRetention,
         paper.PliIdOutsidePattern,
         paper.PliIdRepeated,
