@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -10,8 +13,10 @@ import httpx
 from harness.campaign.config import RunConfig
 from harness.campaign.suites.bdd.steps.communs import assert_problem as assert_contract_problem
 from harness.foundations.polling import wait_until
-from harness.foundations.servers import free_port
+from harness.foundations.servers import BackgroundServer, free_port
 from harness.foundations.tls import RunCertificates
+from mocks.oidc import Issuer, RegisteredClient
+from mocks.oidc import create_app as create_issuer_app
 
 __all__ = ["TESTS_DAY", "ManualClock", "assert_problem", "free_port", "wait_until"]
 
@@ -54,3 +59,15 @@ def placeholder_config(certs: RunCertificates, callback_url: str, **fields: Any)
         "callback_url": callback_url,
     }
     return RunConfig(**(values | fields))
+
+
+@contextmanager
+def identity_provider(certs: RunCertificates, client: RegisteredClient) -> Iterator[Issuer]:
+    """An OIDC identity provider of its own (the ASP's, say) serving `client`, over TLS with `certs`' server
+    certificate and no client certificate asked, as a real provider's discovery and keys are."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.server.cert, certs.server.key)
+    issuer = Issuer([client])
+    with BackgroundServer(create_issuer_app(issuer), context, "fournisseur-d-identite") as server:
+        issuer.url = server.url
+        yield issuer

@@ -197,6 +197,25 @@ def test_urls_must_be_https(folder: Path, override: dict[str, str], label: str) 
     assert refusal(folder, **override).startswith(f"{label} : une URL https:// est attendue")
 
 
+def test_the_asp_identity_provider_comes_with_the_asp_side_and_its_companions_with_it(folder: Path) -> None:
+    issuer = "https://idp.asp.example/realms/recette"
+    side = {"callback_dir": str(folder / "cote-asp")}
+
+    config = load(folder, callback_issuer=issuer, callback_audience="api-retours", **side)
+
+    assert (config.callback_issuer, config.callback_audience) == (issuer, "api-retours")
+    assert refusal(folder, callback_issuer=issuer) == (
+        "réglage manquant : callback.dir (RECETTE_CALLBACK_DIR) (avec callback.issuer (RECETTE_CALLBACK_ISSUER))"
+    )
+    assert refusal(folder, callback_audience="api-retours", **side) == (
+        "réglage manquant : callback.issuer (RECETTE_CALLBACK_ISSUER) "
+        "(avec callback.audience (RECETTE_CALLBACK_AUDIENCE))"
+    )
+    assert refusal(folder, callback_issuer="http://idp.asp.example", **side).startswith(
+        "callback.issuer (RECETTE_CALLBACK_ISSUER) : une URL https:// est attendue"
+    )
+
+
 def test_credentials_in_a_url_are_refused_without_being_echoed(folder: Path) -> None:
     message = refusal(folder, target=f"https://asp:{SECRET}@titulaire.example")
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import trustme
 
+from harness.campaign.asp_side import RETURNS_SCOPE, AspSide
 from harness.campaign.config import RunConfig
 from harness.campaign.environment import Environment
 from harness.campaign.preflight import PreflightError, PreflightFindings, preflight
@@ -26,8 +27,9 @@ from harness.foundations.billing import BillingTags
 from harness.foundations.majors import Major
 from harness.foundations.tls import write_pair
 from harness.reference.versions import RELEASES
+from mocks.oidc import RegisteredClient
 from tests.conftest import StartEnvironment, start_environment
-from tests.helpers import TESTS_DAY, free_port
+from tests.helpers import TESTS_DAY, free_port, identity_provider
 
 OVERLAP = date(2027, 3, 1)
 """Both majors served and required by the calendar."""
@@ -168,3 +170,36 @@ def test_a_callback_url_that_does_not_resolve_here_is_not_checkable_and_says_so(
     assert (
         findings.checks[-1] == "Récepteur non vérifiable d'ici : recepteur.invalid ne se résout pas sur cette machine"
     )
+
+
+# -- the ASP's identity provider (`callback.issuer`) ------------------------------------------------------
+
+
+def with_asp_provider(directory: Path, issuer: str, **changes: Any) -> dict[str, Any]:
+    """The configuration changes of an ASP side prepared in `directory` whose returns carry `issuer`'s tokens."""
+    url = f"https://127.0.0.1:{free_port()}"
+    side = AspSide.provision(directory, url, "127.0.0.1")
+    return {
+        "callback_url": url,
+        "callback_dir": side.directory,
+        "smtp_listen": f"127.0.0.1:{free_port()}",
+        "callback_issuer": issuer,
+    } | changes
+
+
+def test_the_asp_identity_provider_publishes_its_keys_before_any_suite(
+    env: Environment, run_preflight: Preflight, tmp_path: Path
+) -> None:
+    client = RegisteredClient("titulaire", "s", (RETURNS_SCOPE,), "https://retours.asp.example")
+    with identity_provider(env.certs, client) as provider:
+        changes = with_asp_provider(tmp_path / "cote-asp", provider.url, callback_issuer_ca=env.certs.ca)
+        findings = run_preflight(env, **changes)
+        untrusted = refusal(run_preflight, env, **(changes | {"callback_issuer_ca": None}))
+    closed = free_port()
+    unreachable = refusal(run_preflight, env, **(changes | {"callback_issuer": f"https://127.0.0.1:{closed}"}))
+
+    assert findings.checks[-1] == (
+        f"Fournisseur d'identité de l'ASP joignable à {provider.url} : 2 clé(s) de signature publiée(s)"
+    )
+    assert untrusted.startswith("callback.issuer_ca (RECETTE_CALLBACK_ISSUER_CA) : certificat du serveur")
+    assert unreachable == f"callback.issuer (RECETTE_CALLBACK_ISSUER) : connexion refusée par 127.0.0.1:{closed}"

@@ -30,7 +30,7 @@ import psutil
 import pytest
 from click.testing import CliRunner, Result
 
-from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, TLS, AspSide
+from harness.campaign.asp_side import HANDED_CA, HANDED_SETTINGS, HANDOVER, RETURNS_SCOPE, TLS, AspSide
 from harness.campaign.config import load_config
 from harness.campaign.environment import TITULAIRE_AUDIENCE
 from harness.campaign.receiver import ReturnReceiver
@@ -46,7 +46,7 @@ from mocks.oidc import Issuer, RegisteredClient
 from mocks.oidc import create_app as create_issuer_app
 from tests.builders import valid_retour
 from tests.conftest import TESTS_DAY
-from tests.helpers import placeholder_config
+from tests.helpers import identity_provider, placeholder_config
 from tests.test_faults import short_service_contract
 
 PLATFORM_HOST, ASP_HOST = "127.0.0.2", "127.0.0.3"
@@ -172,6 +172,37 @@ def test_a_return_with_a_token_of_the_asp_side_issuer_is_acknowledged(asp_side: 
 
     assert discovery["issuer"] == f"{asp_side.url}/oidc"
     assert response.status_code == 202, response.text
+
+
+def test_with_the_asp_identity_provider_the_receiver_demands_its_tokens_and_serves_no_issuer(tmp_path: Path) -> None:
+    port = free_port(ASP_HOST)
+    url = f"https://{ASP_HOST}:{port}"
+    side = AspSide.provision(tmp_path / "cote-asp", url, ASP_HOST)
+    provider_certs = RunCertificates.create(tmp_path / "fournisseur")
+    client = RegisteredClient("titulaire-chez-l-asp", "s", (RETURNS_SCOPE,), url)
+    with identity_provider(provider_certs, client) as provider:
+        config = placeholder_config(
+            side.certs,
+            url,
+            callback_dir=side.directory,
+            callback_listen=f"{ASP_HOST}:{port}",
+            smtp_listen=f"{ASP_HOST}:{free_port(ASP_HOST)}",
+            callback_issuer=provider.url,
+            callback_issuer_ca=provider_certs.ca,
+        )
+        with ReturnReceiver(config, tmp_path, tmp_path / "asp" / JOURNAL_FILE) as receiver:
+            ours = Issuer([side.client], signing_key=side.signing_key)  # the ASP-side issuer's own key
+            ours.url = side.issuer_url
+            accepted = post_return(side, url, {"Authorization": f"Bearer {provider.issue(client.client_id)}"})
+            refused = post_return(side, url, {"Authorization": f"Bearer {ours.issue(side.client.client_id)}"})
+            with httpx.Client(verify=side.certs.client_context(side.certs.titulaire_client)) as http:
+                discovery = http.get(f"{side.issuer_url}/.well-known/openid-configuration")
+            announced = receiver.announcement()
+
+    assert accepted.status_code == 202, accepted.text
+    assert (refused.status_code, refused.json()["code"]) == (401, "jeton-invalide")
+    assert discovery.status_code != 200, "the ASP-side issuer is not served beside the ASP's provider"
+    assert any(f"{provider.url} (fournisseur d'identité de l'ASP" in line for line in announced)
 
 
 @pytest.mark.parametrize(

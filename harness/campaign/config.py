@@ -41,6 +41,9 @@ repr, a message or a summary.
 | `callback.listen`    | `RECETTE_CALLBACK_LISTEN` | address:port of the ASP side; default 127.0.0.1:(port of the URL) |
 | `callback.dir`       | `RECETTE_CALLBACK_DIR`  | the ASP side's folder (`recette certificats`)               |
 | `incidents.smtp_listen` | `RECETTE_SMTP_LISTEN` | address:port of its SMTP catcher; default: port + 1 |
+| `callback.issuer`    | `RECETTE_CALLBACK_ISSUER` | the ASP's identity provider of return tokens (with callback.dir) |
+| `callback.issuer_ca` | `RECETTE_CALLBACK_ISSUER_CA` | CA of that provider (default: the system's trust store) |
+| `callback.audience`  | `RECETTE_CALLBACK_AUDIENCE` | audience of the return tokens (default: `callback.url`) |
 
 `RECETTE_CONFIG` names the TOML file when no path is given.
 """
@@ -144,6 +147,9 @@ SETTINGS = tuple(
         ("callback_listen", "callback.listen"),
         ("callback_dir", "callback.dir"),
         ("smtp_listen", "incidents.smtp_listen"),
+        ("callback_issuer", "callback.issuer"),
+        ("callback_issuer_ca", "callback.issuer_ca"),
+        ("callback_audience", "callback.audience"),
     )
 )
 BY_FIELD = {setting.field: setting for setting in SETTINGS}
@@ -161,6 +167,7 @@ PATHS = (
     "oauth_ca",
     "service_contract",
     "callback_dir",
+    "callback_issuer_ca",
 )
 
 
@@ -386,6 +393,13 @@ class RunConfig(BaseSettings):
     per run, no token on the returns (a warning)."""
     smtp_listen: Annotated[str, AfterValidator(socket_address)] | None = None
     """Where the ASP's SMTP catcher listens (with `callback_dir`); None: the receiver's address, its port + 1."""
+    callback_issuer: Annotated[str, AfterValidator(https_url)] | None = None
+    """The ASP's own identity provider (OIDC issuer), whose tokens the receiver demands on every return; None:
+    with `callback_dir`, the ASP-side issuer at `{callback_url}/oidc`."""
+    callback_issuer_ca: Annotated[File, AfterValidator(ca_bundle)] | None = None
+    """CA of `callback_issuer` (discovery and keys); None: the system's trust store."""
+    callback_audience: str | None = None
+    """The audience of the return tokens; None: `callback_url`."""
 
     def receiver_address(self) -> tuple[str, int]:
         """Where the receiver listens: `callback.listen`, else 127.0.0.1 on the port of `callback.url`."""
@@ -440,6 +454,7 @@ class RunConfig(BaseSettings):
             cert, key = BY_FIELD["callback_cert"].label, BY_FIELD["callback_key"].label
             raise ValueError(f"réglages incomplets : {cert} et {key} vont ensemble")
         self._consistent_recette_means()
+        self._consistent_returns_issuer()
         return self
 
     def _consistent_recette_means(self) -> None:
@@ -452,6 +467,15 @@ class RunConfig(BaseSettings):
         if self.test_key_id and not self.test_signing_key:
             key, kid = BY_FIELD["test_signing_key"].label, BY_FIELD["test_key_id"].label
             raise ValueError(f"réglage manquant : {key} (avec {kid})")
+
+    def _consistent_returns_issuer(self) -> None:
+        """The ASP's identity provider comes with the ASP side's folder; its CA and audience with it."""
+        issuer = BY_FIELD["callback_issuer"].label
+        if self.callback_issuer and not self.callback_dir:
+            raise ValueError(f"réglage manquant : {BY_FIELD['callback_dir'].label} (avec {issuer})")
+        for companion in ("callback_issuer_ca", "callback_audience"):
+            if getattr(self, companion) and not self.callback_issuer:
+                raise ValueError(f"réglage manquant : {issuer} (avec {BY_FIELD[companion].label})")
 
     def ssl_context(self) -> ssl.SSLContext:
         """TLS ≥ 1.2, trusting `ca`, presenting our client certificate."""

@@ -3,7 +3,8 @@
 In order, each bounded by short timeouts: the platform answers over mutual TLS (its server certificate
 verified against `target.ca`, our client certificate accepted), its issuer gives us a token (discovery or
 token URL), the health route of each major the run qualifies answers 200 within its contract, and our
-return receiver is reachable at `callback.url` from here when that name resolves on this machine. The
+return receiver is reachable at `callback.url` from here when that name resolves on this machine, and the ASP's
+identity provider (`callback.issuer`, when given) publishes its keys. The
 first failure is a `PreflightError` whose one line names the setting to correct and the cause
 (`target.url (RECETTE_TARGET) : connexion refusée par 127.0.0.1:9`): the run then cannot run (exit 2), and
 writes no report. What the steps learn (the platform's name, the contract version of each major) is kept in
@@ -12,6 +13,7 @@ writes no report. What the steps learn (the platform's name, the contract versio
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 from collections.abc import Sequence
@@ -21,10 +23,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.campaign.config import BY_FIELD, RunConfig
+from harness.campaign.receiver import identity_provider_verifier
 from harness.campaign.target import ExternalTarget
 from harness.foundations.contract_errors import describe
 from harness.foundations.contracts import ContractRequest, ContractResponse, openapi
 from harness.foundations.majors import Major
+from harness.foundations.token_verifier import ISSUER_FAILURES
 from harness.foundations.tokens import (
     ClientCredentials,
     ClientCredentialsAuth,
@@ -70,6 +74,8 @@ def preflight(target: ExternalTarget, majors: Sequence[Major]) -> PreflightFindi
         for major in checked:
             _health(http, config, auth, major, findings)
     findings.checks.append(_receiver_reachable(target))
+    if config.callback_issuer:
+        findings.checks.append(_returns_issuer(config))
     return findings
 
 
@@ -162,6 +168,18 @@ def _receiver_reachable(target: ExternalTarget) -> str:
                 return f"Récepteur non vérifiable d'ici : {failure.cause}"
             raise failure from None
     return f"Récepteur de retours joignable à {url}"
+
+
+def _returns_issuer(config: RunConfig) -> str:
+    """The ASP's identity provider publishes its signing keys (discovery, then JWKS), as the receiver fetches them."""
+    issuer = config.callback_issuer or ""
+    try:
+        count = asyncio.run(identity_provider_verifier(config).load_keys())
+    except httpx.HTTPError as error:
+        raise _unreachable(error, issuer, "callback_issuer", "callback_issuer_ca") from None
+    except ISSUER_FAILURES as error:
+        raise PreflightError("callback_issuer", f"découverte OIDC ou clés illisibles ({error})") from None
+    return f"Fournisseur d'identité de l'ASP joignable à {issuer} : {count} clé(s) de signature publiée(s)"
 
 
 def _reach(http: httpx.Client, url: str, setting: str, ca: str) -> httpx.Response:

@@ -9,7 +9,9 @@ its CA signs our server certificate (`callback.cert` overrides it), the ASP-side
 (discovery, JWKS, token endpoint) gives the titulaire's return client `retours:ecrire` tokens whose audience is
 `callback.url`, the receiver refuses any return without a valid one (401/403 problem+json, recorded), and the
 SMTP catcher (`incidents.smtp_listen`, default the receiver's port + 1) catches the platform's incident mails.
-Without it, a CA made for the run and no token on the returns (a warning says so).
+With `callback.issuer` too, the tokens demanded are those of the ASP's own identity provider (its discovery and
+keys, over TLS trusting `callback.issuer_ca`), for `callback.audience` (default `callback.url`), and the ASP-side
+issuer is not served. Without `callback.dir`, a CA made for the run and no token on the returns (a warning says so).
 
 Only our inspector, with the recette team's certificate, reads what the receiver received; its journal file is
 `journal` (the run's `asp/journal-retours.jsonl`, kept with its reports).
@@ -26,7 +28,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from harness.campaign.asp_side import ISSUER_PATH, AspSide, server_names
+from harness.campaign.asp_side import ISSUER_PATH, RETURNS_SCOPE, AspSide, audience, server_names
 from harness.campaign.config import RunConfig
 from harness.foundations.asp_client import CallbackInspector
 from harness.foundations.running import StackedRunning
@@ -75,23 +77,28 @@ class ReturnReceiver(StackedRunning):
         self.server = self._stack.enter_context(server)
 
     def _asp_side_app(self, side: AspSide, inspectors: set[str]) -> Starlette:
-        """The SMTP catcher started; the receiver demanding tokens of the ASP-side issuer, mounted beside it."""
+        """The SMTP catcher started; the receiver demanding tokens of the ASP's identity provider
+        (`callback.issuer`), or else of the ASP-side issuer, mounted beside it."""
         smtp_host, smtp_port = self.config.smtp_address()
         self.smtp = self._stack.enter_context(SmtpCatcher(host=smtp_host, port=smtp_port))
-        self.issuer = Issuer([side.client], signing_key=side.signing_key)
-        self.issuer.url = side.issuer_url
-        issuer_app = Mount(ISSUER_PATH, create_issuer_app(self.issuer))
-        verifier = TokenVerifier(
-            side.issuer_url,
-            side.client.audience,
-            ssl.create_default_context(),
-            realm="asp",
-            transport=httpx.ASGITransport(app=Starlette(routes=[issuer_app])),  # our issuer, in this process
-        )
+        routes: list[Mount] = []
+        if self.config.callback_issuer:
+            verifier = identity_provider_verifier(self.config)
+        else:
+            self.issuer = Issuer([side.client], signing_key=side.signing_key)
+            self.issuer.url = side.issuer_url
+            routes.append(Mount(ISSUER_PATH, create_issuer_app(self.issuer)))
+            verifier = TokenVerifier(
+                side.issuer_url,
+                side.client.audience,
+                ssl.create_default_context(),
+                realm="asp",
+                transport=httpx.ASGITransport(app=Starlette(routes=routes)),  # our issuer, in this process
+            )
         callback = create_callback_app(
             self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
         )
-        return Starlette(routes=[issuer_app, Mount("/", callback)])
+        return Starlette(routes=[*routes, Mount("/", callback)])
 
     def inspector(self, url: str | None = None) -> CallbackInspector:
         """Reads the receiver at its listening address (or at `url`, e.g. `callback.url`), pinning its own
@@ -113,10 +120,19 @@ class ReturnReceiver(StackedRunning):
         if self.side is None:
             return [*lines, f"Attention : {WITHOUT_ASP_SIDE}"]
         assert self.smtp is not None
+        if self.config.callback_issuer:
+            issuer = (
+                f"{self.config.callback_issuer} (fournisseur d'identité de l'ASP, portée {RETURNS_SCOPE}, "
+                f"audience {returns_audience(self.config)})"
+            )
+        else:
+            issuer = (
+                f"{self.side.issuer_url} (client {self.side.client.client_id}, "
+                f"portée {self.side.client.scopes[0]}, audience {self.side.client.audience})"
+            )
         return [
             *lines,
-            f"Émetteur des retours   : {self.side.issuer_url} (client {self.side.client.client_id}, "
-            f"portée {self.side.client.scopes[0]}, audience {self.side.client.audience})",
+            f"Émetteur des retours   : {issuer}",
             f"Courriels d'incident   : SMTP {self.smtp.host}:{self.smtp.port}",
             f"AC du côté ASP         : {self.certs.ca}",
         ]
@@ -147,3 +163,16 @@ class ReturnReceiver(StackedRunning):
         context.load_verify_locations(cafile=self.certs.ca)  # our own inspector
         context.verify_mode = ssl.CERT_REQUIRED
         return context
+
+
+def identity_provider_verifier(config: RunConfig) -> TokenVerifier:
+    """The check of the return tokens issued by the ASP's identity provider (`callback.issuer`), reached over
+    TLS trusting `callback.issuer_ca` (default: the system's trust store)."""
+    assert config.callback_issuer is not None
+    context = ssl.create_default_context(cafile=config.callback_issuer_ca)
+    return TokenVerifier(config.callback_issuer, returns_audience(config), context, realm="asp")
+
+
+def returns_audience(config: RunConfig) -> str:
+    """The audience the return tokens must carry: `callback.audience`, else `callback.url`."""
+    return config.callback_audience or audience(config.callback_url)

@@ -61,6 +61,8 @@ CLAIMS = "Une information obligatoire du jeton est absente ou invalide."
 BINDING = "Le jeton est lié à un certificat client que cette connexion ne présente pas."
 UNAVAILABLE = "Le service d'authentification est momentanément indisponible ; réessayez plus tard."
 CLAIM_DESCRIPTIONS = {"iss": ISSUER, "aud": AUDIENCE, "nbf": NOT_YET_VALID, "exp": EXPIRED}
+ISSUER_FAILURES = (httpx.HTTPError, JoseError, ValueError, KeyError, TypeError)
+"""What fetching an issuer's metadata and keys may raise: unreachable, refused, or not what OIDC describes."""
 
 
 class TokenVerifier:
@@ -195,21 +197,27 @@ class TokenVerifier:
             return True
         return (self._clock() - self._fetched_at).total_seconds() >= self.min_refresh_seconds
 
+    async def load_keys(self) -> int:
+        """Discovery and the JWKS fetched now (a run's pre-flight): how many signing keys the issuer publishes.
+        Its failure is raised as it came (`httpx.HTTPError`, `JoseError`, `ValueError`, `KeyError`, `TypeError`)."""
+        http_client = httpx.AsyncClient(verify=self._ssl_context, timeout=self._timeout, transport=self._transport)
+        async with http_client as http:
+            if self._jwks_uri is None:
+                self._jwks_uri = await self._discover(http)
+            response = await http.get(self._jwks_uri)
+            response.raise_for_status()
+            keys = KeySet.import_key_set(response.json())
+        self._keys, self._fetched_at = keys, self._clock()
+        log.info("issuer %s: %d signing keys loaded", self.issuer_url, len(keys.keys))
+        return len(keys.keys)
+
     async def _refresh(self) -> None:
         """Fetch the JWKS (after discovery, the first time); a 503 `Problem` when the issuer fails."""
         try:
-            http_client = httpx.AsyncClient(verify=self._ssl_context, timeout=self._timeout, transport=self._transport)
-            async with http_client as http:
-                if self._jwks_uri is None:
-                    self._jwks_uri = await self._discover(http)
-                response = await http.get(self._jwks_uri)
-                response.raise_for_status()
-                keys = KeySet.import_key_set(response.json())
-        except (httpx.HTTPError, JoseError, ValueError, KeyError, TypeError) as error:
+            await self.load_keys()
+        except ISSUER_FAILURES as error:
             log.warning("issuer %s: keys unavailable (%s: %s)", self.issuer_url, type(error).__name__, error)
             raise Problem("service-indisponible", UNAVAILABLE, headers={"Retry-After": "10"}) from None
-        self._keys, self._fetched_at = keys, self._clock()
-        log.info("issuer %s: %d signing keys loaded", self.issuer_url, len(keys.keys))
 
     async def _discover(self, http: httpx.AsyncClient) -> str:
         """The `jwks_uri` of the issuer's metadata, whose `issuer` must be ours (OIDC Discovery §4.3)."""
