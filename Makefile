@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 REPORT_DIR ?= reports
 NODE_INSTALLED := node_modules/.installed
 
-.PHONY: qualify test lint serve report browser clean
+.PHONY: qualify test lint lint-proxy serve report browser clean
 
 qualify: $(INSTALLED)
 	$(BIN)/recette run
@@ -75,4 +75,9 @@ $(PROXY_INSTALLED): pyproject.toml
 	$(PROXY_VENV)/bin/pip install --quiet --upgrade pip
 	$(PROXY_VENV)/bin/pip install --quiet -e '.[proxy]'
 	touch $@
-test: $(PROXY_INSTALLED)
+
+# harness/proxy's addons type-checked against the mitmproxy they run with (in .venv-proxy): `make lint` sees
+# mitmproxy as missing, hence Any, and would let a wrong attribute of a flow through.
+lint-proxy: $(INSTALLED) $(PROXY_INSTALLED)
+	$(BIN)/mypy --python-executable $(PROXY_VENV)/bin/python harness/proxy
+test: $(PROXY_INSTALLED) lint-proxy
