@@ -62,12 +62,12 @@ def placeholder_config(certs: RunCertificates, callback_url: str, **fields: Any)
 
 
 @contextmanager
-def identity_provider(certs: RunCertificates, client: RegisteredClient) -> Iterator[Issuer]:
-    """An OIDC identity provider of its own (the ASP's, say) serving `client`, over TLS with `certs`' server
+def identity_provider(certs: RunCertificates, *clients: RegisteredClient) -> Iterator[Issuer]:
+    """An OIDC identity provider of its own (the ASP's, say) serving `clients`, over TLS with `certs`' server
     certificate and no client certificate asked, as a real provider's discovery and keys are."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certs.server.cert, certs.server.key)
-    issuer = Issuer([client])
+    issuer = Issuer(clients)
     with BackgroundServer(create_issuer_app(issuer), context, "fournisseur-d-identite") as server:
         issuer.url = server.url
         yield issuer

@@ -421,18 +421,45 @@ def listening_hosts(pid: int) -> set[str]:
 
 
 @contextmanager
-def guided(tmp_path: Path, faults: tuple[str, ...] = ()) -> Iterator[tuple[VendorPlatform, str]]:
+def guided(
+    tmp_path: Path, faults: tuple[str, ...] = (), provider: AspProvider | None = None
+) -> Iterator[tuple[VendorPlatform, str]]:
     """The README's guide: `recette certificats`, the vendor's platform configured from the handover, then the
-    guide's `recette.toml` (in `tmp_path`); the platform and the ASP side's address."""
+    guide's `recette.toml` (in `tmp_path`); the platform and the ASP side's address. With the ASP's identity
+    `provider`, the return client handed over is the one registered there."""
     asp, smtp = f"{ASP_HOST}:{free_port(ASP_HOST)}", f"{ASP_HOST}:{free_port(ASP_HOST)}"
     config = tmp_path / "recette.toml"
     config.write_text(guide(1, "", "", asp), encoding="utf-8")
     made = certificats(str(config))
     assert made.exit_code == 0, made.output
-    with vendor_platform(tmp_path / "titulaire", tmp_path / "cote-asp" / HANDOVER, smtp, faults) as platform:
+    handover = tmp_path / "cote-asp" / HANDOVER
+    if provider is not None:
+        hand_over_the_provider_s_client(handover, provider, f"https://{asp}")
+    with vendor_platform(tmp_path / "titulaire", handover, smtp, faults) as platform:
         config.write_text(guide(2, platform.url, platform.issuer_url, asp, smtp), encoding="utf-8")
         yield platform, asp
         assert listening_hosts(platform.pid) == {PLATFORM_HOST}
+
+
+@dataclass
+class AspProvider:
+    """The ASP's own identity provider, and the CA of its TLS certificate."""
+
+    issuer: Issuer
+    ca: Path
+
+
+def hand_over_the_provider_s_client(handover: Path, provider: AspProvider, callback_url: str) -> None:
+    """The ASP registers the titulaire's return client at its identity provider and hands it over instead of the
+    ASP-side issuer's (the provider's CA beside the ASP side's)."""
+    client = RegisteredClient("titulaire-chez-l-asp", secrets.token_urlsafe(16), (RETURNS_SCOPE,), callback_url)
+    provider.issuer.clients[client.client_id] = client
+    settings = json.loads((handover / HANDED_SETTINGS).read_text(encoding="utf-8"))
+    settings |= {"point_de_jeton": f"{provider.issuer.url}/token", "emetteur": provider.issuer.url}
+    settings |= {"client_id": client.client_id, "client_secret": client.client_secret}
+    (handover / HANDED_SETTINGS).write_text(json.dumps(settings), encoding="utf-8")
+    with (handover / HANDED_CA).open("a", encoding="utf-8") as trusted:
+        trusted.write(provider.ca.read_text(encoding="utf-8"))
 
 
 def remote_campaign(
@@ -441,10 +468,15 @@ def remote_campaign(
     service_contract: Path | None = None,
     keywords: str = f"initial_est or chaque_depot_a_un_retour_conforme or {TOKENS_TEST}",
     suites: tuple[str, ...] = ("bdd", "contrat"),
+    provider: AspProvider | None = None,
 ) -> tuple[CampaignReport, str]:
-    """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address."""
-    with guided(tmp_path, faults) as (platform, asp):
-        run = load_config(tmp_path / "recette.toml", {"RECETTE_CLIENT_SECRET": platform.secret})
+    """A small campaign on the vendor's platform, as the guide configures it: its report, the ASP side's address.
+    With the ASP's identity `provider`, the returns carry its tokens (`callback.issuer`)."""
+    with guided(tmp_path, faults, provider) as (platform, asp):
+        environ = {"RECETTE_CLIENT_SECRET": platform.secret}
+        if provider is not None:
+            environ |= {"RECETTE_CALLBACK_ISSUER": provider.issuer.url, "RECETTE_CALLBACK_ISSUER_CA": str(provider.ca)}
+        run = load_config(tmp_path / "recette.toml", environ)
         options = RunOptions(tmp_path / "rapports", BillingTags.create("build:distante"), suites)
         options = dataclasses.replace(options, keywords=keywords, day=TESTS_DAY, service_contract=service_contract)
         report = run_campaign(dataclasses.replace(options, config=run))
@@ -470,6 +502,19 @@ def test_a_platform_on_another_address_is_qualified_with_tokens_on_its_returns(
     assert summary["empreintePreuves"] == hashlib.sha256(journal.read_bytes()).hexdigest()
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
     assert not list(run_dir.rglob("*.key.pem")), "private keys never go into the reports"
+
+
+@pytest.mark.slow
+def test_a_platform_taking_its_return_tokens_from_the_asp_identity_provider_is_qualified(tmp_path: Path) -> None:
+    certs = RunCertificates.create(tmp_path / "fournisseur-asp")
+    with identity_provider(certs) as issuer:
+        report, _ = remote_campaign(tmp_path, provider=AspProvider(issuer, certs.ca))
+        tokens_served = issuer.tokens_issued["titulaire-chez-l-asp"]
+
+    assert report.qualified, [f"{r.scenario} : {r.failed_step} {r.evidence[-1:]}" for r in report.failures]
+    assert {r.outcome for r in report.results if r.scenario.startswith((RETURNS, TOKENS))} == {PASSED}
+    assert tokens_served >= 1, "the platform took its return tokens from the ASP's provider"
+    assert any(check.startswith("Fournisseur d'identité de l'ASP joignable") for check in report.preflight)
 
 
 @pytest.mark.slow
