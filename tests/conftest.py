@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.foundations.asp_client import AspClient, CallbackInspector, Document
 from harness.foundations.clock import Clock, OffsetClock
+from harness.foundations.servers import DEFAULT_PORTS, PORTS_VARIABLE
 from harness.reference.settings import RetryPolicy
 from tests.helpers import TESTS_DAY
 
@@ -19,6 +21,21 @@ FAST_RETRIES = RetryPolicy(attempts=3, first_delay_seconds=0.05, max_delay_secon
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Page >> endobj\n%%EOF\n"
 
 StartEnvironment = Callable[..., Environment]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest-xdist worker (and what it starts) draws the ports chosen ahead from its own slice of the
+    range: two workers never choose the same port (CI once lost a run to two campaigns choosing one)."""
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    if worker.startswith("gw") and count.isdigit():
+        os.environ[PORTS_VARIABLE] = worker_ports(int(worker.removeprefix("gw")), int(count))
+
+
+def worker_ports(worker: int, workers: int) -> str:
+    """The `RECETTE_PORTS` slice of worker number `worker` among `workers`."""
+    size = len(DEFAULT_PORTS) // workers
+    low = DEFAULT_PORTS.start + worker * size
+    return f"{low}-{low + size - 1}"
 
 
 @pytest.fixture

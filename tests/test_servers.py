@@ -3,7 +3,9 @@ machine takes them), and a stop that does not wait on idle clients."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import socket
 from pathlib import Path
 
@@ -14,18 +16,47 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from harness.foundations import servers
-from harness.foundations.servers import LOOPBACK, PORTS_CHOSEN_FOR_LATER, BackgroundServer, free_port, free_socket
+from harness.foundations.servers import (
+    DEFAULT_PORTS,
+    LOOPBACK,
+    PORTS_VARIABLE,
+    BackgroundServer,
+    free_port,
+    free_socket,
+)
 from harness.foundations.tls import RunCertificates
+from tests.conftest import worker_ports
 
 
-def test_a_chosen_port_is_below_the_kernel_s_ephemeral_range() -> None:
+def test_a_chosen_port_is_below_the_kernel_s_ephemeral_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(PORTS_VARIABLE, raising=False)
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    assert PORTS_CHOSEN_FOR_LATER.stop <= low
-    assert all(free_port() in PORTS_CHOSEN_FOR_LATER for _ in range(20))
+    assert DEFAULT_PORTS.stop <= low
+    assert all(free_port() in DEFAULT_PORTS for _ in range(20))
+
+
+def test_the_range_may_be_given_and_a_bad_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PORTS_VARIABLE, "25000-25199")
+    chosen = [free_port() for _ in range(20)]
+    monkeypatch.setenv(PORTS_VARIABLE, "25000")
+    with pytest.raises(OSError, match=r"^RECETTE_PORTS invalide « 25000 » : attendu BAS-HAUT"):
+        free_port()
+
+    assert all(25000 <= port <= 25199 for port in chosen)
+    assert len(set(chosen)) == len(chosen), "a port chosen lately is not chosen again"
+
+
+def test_each_xdist_worker_draws_from_its_own_slice() -> None:
+    ranges = [range(*(int(end) for end in worker_ports(n, 4).split("-"))) for n in range(4)]
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+
+    assert all(r.start in DEFAULT_PORTS and r.stop in DEFAULT_PORTS for r in ranges)
+    assert all(a.stop < b.start for a, b in itertools.pairwise(ranges))
+    assert not worker or os.environ[PORTS_VARIABLE] == worker_ports(int(worker.removeprefix("gw")), int(count))
 
 
 def test_a_port_in_use_is_passed_over(monkeypatch: pytest.MonkeyPatch) -> None:
-    held = next(s for p in PORTS_CHOSEN_FOR_LATER if (s := _bound(p)) is not None)
+    held = next(s for p in DEFAULT_PORTS if (s := _bound(p)) is not None)
     port = held.getsockname()[1]
     with held:
         monkeypatch.setattr(servers.random, "sample", lambda *_: [port, port, port + 1])

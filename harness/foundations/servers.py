@@ -7,11 +7,13 @@ the request head (`HeaderLimits`), answers a request it cannot parse with proble
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import ssl
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Self
 
@@ -24,12 +26,17 @@ from harness.foundations.tls_scope import TlsScopeProtocol
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_SECONDS = 15.0
-PORTS_CHOSEN_FOR_LATER = range(20000, 32768)
-"""Where `free_port` looks: below Linux's ephemeral range (32768-60999 by default), from which the kernel gives
-ports to bind(0) and source ports to outgoing connections. A port chosen here for a later bind cannot be
-taken meanwhile by a connection of the machine (the flake of issue 20's session: a proxy port chosen free,
-then in use when mitmproxy bound it), only by another such choice, at random among 12,768."""
+DEFAULT_PORTS = range(20000, 32768)
+"""Where `free_port` looks by default: below Linux's ephemeral range (32768-60999 by default), from which the
+kernel gives ports to bind(0) and source ports to outgoing connections. A port chosen here for a later bind
+cannot be taken meanwhile by a connection of the machine (the flake of issue 20's session: a proxy port chosen
+free, then in use when mitmproxy bound it), only by another such choice."""
+PORTS_VARIABLE = "RECETTE_PORTS"
+"""`BAS-HAUT` (both included): the range `free_port` draws from instead, e.g. the ports a firewall opens, or one
+slice per process choosing ports at once (the tests give each pytest-xdist worker its own)."""
 PORT_TRIES = 50
+RECENTLY_CHOSEN: deque[int] = deque(maxlen=256)
+"""The ports this process chose last: not chosen again while their server may still be starting."""
 
 
 @dataclass(frozen=True)
@@ -100,14 +107,29 @@ def bounded_protocol(limits: HeaderLimits) -> type[BoundedHttpProtocol]:
 
 def free_port(host: str = LOOPBACK) -> int:
     """A port of `host` free now, for a server that binds it later (another process, a configuration), or for
-    a setting that must point at a closed port."""
-    for port in random.sample(PORTS_CHOSEN_FOR_LATER, PORT_TRIES):
+    a setting that must point at a closed port; never one this process chose lately."""
+    ports = ports_chosen_for_later()
+    for port in random.sample(ports, min(PORT_TRIES, len(ports))):
+        if port in RECENTLY_CHOSEN:
+            continue
         try:
             with free_socket(host, port):
+                RECENTLY_CHOSEN.append(port)
                 return port
         except OSError:  # in use
             continue
-    raise OSError(f"aucun port libre sur {host} parmi {PORT_TRIES} essais")
+    raise OSError(f"aucun port libre sur {host} parmi {PORT_TRIES} essais dans {ports.start}-{ports.stop - 1}")
+
+
+def ports_chosen_for_later() -> range:
+    """`RECETTE_PORTS` when set, else `DEFAULT_PORTS`; a bad value is an OSError naming the variable."""
+    text = os.environ.get(PORTS_VARIABLE, "")
+    if not text:
+        return DEFAULT_PORTS
+    low, _, high = text.partition("-")
+    if not (low.isdigit() and high.isdigit() and 1024 <= int(low) <= int(high) <= 65535):
+        raise OSError(f"{PORTS_VARIABLE} invalide « {text} » : attendu BAS-HAUT, entre 1024 et 65535")
+    return range(int(low), int(high) + 1)
 
 
 def free_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
