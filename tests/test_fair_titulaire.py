@@ -229,7 +229,7 @@ def test_the_fair_titulaire_is_qualified_on_its_scenarios_and_its_contract(fair_
     assert "Passé la durée de conservation, le dépôt est expiré" in passed, "the short retention was observed"
     assert "Un retour refusé par l'ASP est réessayé, puis remis une seule fois après le rétablissement" in passed
     assert "Chaque dépôt de l'exécution a son unique retour conforme" in passed, "the deposit in ECHEC included"
-    assert "Chaque retour de la plateforme porte un jeton d'accès valide de l'émetteur du côté ASP" in passed
+    assert "Chaque retour de la plateforme porte un jeton d'accès valide de l'émetteur de l'ASP" in passed
     assert "Un retour impossible à remettre ouvre un incident et alerte l'ASP par courriel" in passed, "mail caught"
 
 
