@@ -106,6 +106,24 @@ def test_a_new_host_reissues_the_server_certificate_from_the_same_ca(tmp_path: P
     assert "b.asp.example" in subject_names(tmp_path / "cote-asp" / TLS / "server.crt.pem")
 
 
+def test_with_the_asp_identity_provider_certificats_hands_over_no_return_client_of_ours(tmp_path: Path) -> None:
+    config = callback_only(tmp_path / "recette.toml", "https://retours.asp.example")
+    config.write_text(
+        config.read_text(encoding="utf-8") + 'issuer = "https://idp.asp.example/realms/recette"\n', encoding="utf-8"
+    )
+
+    result = certificats(str(config))
+    config.write_text(config.read_text(encoding="utf-8").replace("https://idp", "http://idp"), encoding="utf-8")
+    refused = certificats(str(config))
+
+    assert result.exit_code == 0, result.output
+    assert "Émetteur (OIDC) : https://idp.asp.example/realms/recette (fournisseur d'identité de l'ASP" in result.stdout
+    assert HANDED_SETTINGS not in result.stdout.split("ne sert pas")[-1]
+    assert "Client des retours" not in result.stdout
+    assert refused.exit_code == 2
+    assert "callback.issuer (RECETTE_CALLBACK_ISSUER) : une URL https:// est attendue" in refused.stderr
+
+
 def test_without_callback_dir_certificats_names_the_setting(tmp_path: Path) -> None:
     config = tmp_path / "recette.toml"
     config.write_text('[callback]\nurl = "https://retours.asp.example"\n', encoding="utf-8")
