@@ -45,7 +45,7 @@ def test_pair(pair: Path) -> None:
 @pytest.mark.parametrize("schema", sorted(ARCHIVES.glob("*.schema.json")), ids=lambda p: p.name)
 def test_each_schema_of_the_contract_compared_with_itself_finds_nothing(schema: Path) -> None:
     result = evaluate(schema, schema)
-    assert (result.changes, result.required_bump, result.versions) == ([], "none", ("1.0.0", "1.0.0"))
+    assert (result.changes, result.required_bump, result.versions) == ([], "none", ("1.1.0", "1.1.0"))
 
 
 def test_every_asp_written_schema_exists() -> None:
@@ -63,11 +63,11 @@ def _revision(tmp_path: Path, version: str) -> Path:
     data["required"].append("lot")
     manifest.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     marker = revision / "version.yaml"
-    marker.write_text(marker.read_text(encoding="utf-8").replace("1.0.0", version), encoding="utf-8")
+    marker.write_text(marker.read_text(encoding="utf-8").replace("1.1.0", version), encoding="utf-8")
     return manifest
 
 
-@pytest.mark.parametrize(("version", "code"), [("1.1.0", 1), ("2.0.0", 0)])
+@pytest.mark.parametrize(("version", "code"), [("1.2.0", 1), ("2.0.0", 0)])
 def test_the_cli_demands_a_major_bump_for_a_breaking_manifest_change(tmp_path: Path, version: str, code: int) -> None:
     revision = _revision(tmp_path, version)
     base = ARCHIVES / "manifeste.schema.json"

@@ -23,6 +23,14 @@ FORMATS = {".tar.gz": "tar.gz", ".zip": "zip", ".tar": "tar"}
 """File name ending → archive format (the longest ending first)."""
 NOTICE_SUFFIX = ".notification.json"
 RESEND_SUFFIX = ".retransmission.json"
+RETURN_ARCHIVE_SUFFIX = ".retour.zip"
+"""`sortant/<id>.retour.zip`: the return of archive `<id>` on the return-archive channel (canal archive de retour)."""
+ACK_SUFFIX = ".acquittement.json"
+"""`entrant/<id>.acquittement.json`: the ASP's acknowledgement of that return archive."""
+RETURN_FILE = "retour.json"
+"""The one entry of a return archive, at its root: the Retour."""
+RETURN_CHANNELS = ("api", "archive")
+"""Where an archive's one return goes: the ASP's callback API, or a return archive on the deposit server."""
 ARCHIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 MANIFEST_SCHEMA = "archives/v1/manifeste.schema.json"
@@ -54,6 +62,16 @@ def archive_format(name: str) -> tuple[str, str] | None:
 def notice_name(archive_id: str) -> str:
     """The name of an archive's reception notice in `sortant/`."""
     return archive_id + NOTICE_SUFFIX
+
+
+def return_archive_name(archive_id: str) -> str:
+    """The name of an archive's return archive in `sortant/`."""
+    return archive_id + RETURN_ARCHIVE_SUFFIX
+
+
+def ack_name(archive_id: str) -> str:
+    """The name of the ASP's acknowledgement of an archive's return archive, in `entrant/`."""
+    return archive_id + ACK_SUFFIX
 
 
 @functools.cache
