@@ -7,8 +7,10 @@ deposits them, so that each names files the one way the convention fixes.
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
+import zipfile
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -29,6 +31,8 @@ ACK_SUFFIX = ".acquittement.json"
 """`entrant/<id>.acquittement.json`: the ASP's acknowledgement of that return archive."""
 RETURN_FILE = "retour.json"
 """The one entry of a return archive, at its root: the Retour."""
+RETURN_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+"""The date of `retour.json` in every return archive: fixed, so a republication is byte for byte the same."""
 RETURN_CHANNELS = ("api", "archive")
 """Where an archive's one return goes: the ASP's callback API, or a return archive on the deposit server."""
 ARCHIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
@@ -72,6 +76,15 @@ def return_archive_name(archive_id: str) -> str:
 def ack_name(archive_id: str) -> str:
     """The name of the ASP's acknowledgement of an archive's return archive, in `entrant/`."""
     return archive_id + ACK_SUFFIX
+
+
+def return_archive(retour: bytes) -> bytes:
+    """The return archive holding `retour` (the Retour's JSON bytes) as `retour.json`, deflated; the same bytes
+    make the same archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr(zipfile.ZipInfo(RETURN_FILE, RETURN_ENTRY_TIME), retour, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
 
 
 @functools.cache

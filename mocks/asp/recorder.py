@@ -122,6 +122,8 @@ class ReceivedCall:
     detail: str | None = None
     truncation: Truncation | None = None
     """Set when the body was not read whole (unauthenticated, or over the size limit): `body` is its head."""
+    channel: str = "api"
+    """How the return came (canal): `api` (POST /v1/retours) or `archive` (a return archive on the deposit server)."""
 
     @classmethod
     def of(cls, received_at: datetime, body: bytes, content_type: str) -> ReceivedCall:
@@ -157,6 +159,7 @@ class ReceivedCall:
             "illisible": self.unreadable is not None,
             "corpsBrut": self._raw_text(),
             "troncature": self.truncation.to_json() if self.truncation else None,
+            "canal": self.channel,
         }
 
     def journal_line(self, number: int) -> dict[str, Any]:

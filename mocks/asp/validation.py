@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from harness.foundations.contract_errors import BODY, describe
-from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, openapi
+from harness.foundations.contracts import ASP_CALLBACK_V1, ContractRequest, ContractResponse, load_yaml, openapi
 from harness.foundations.exchange_modes import mode_errors
 from harness.foundations.problems import Problem
 from mocks.asp.recorder import MAX_DEPTH
@@ -35,7 +35,17 @@ def check_return(request: Request, body: bytes) -> Problem | None:
 
     The body validator also matches the method and the path; security (OAuth 2.0) is not checked here.
     """
-    checked = ContractRequest.received(ASP_CALLBACK_V1, request, body or None)
+    return _checked(ContractRequest.received(ASP_CALLBACK_V1, request, body or None), body)
+
+
+def check_return_body(body: bytes) -> Problem | None:
+    """`check_return` for a return that came another way than POST (a return archive's `retour.json`): its body
+    judged as if it had been posted as JSON to the contract's route."""
+    route = next(iter(load_yaml(ASP_CALLBACK_V1)["paths"]))
+    return _checked(ContractRequest(ASP_CALLBACK_V1, "POST", route, body=body or None), body)
+
+
+def _checked(checked: ContractRequest, body: bytes) -> Problem | None:
     errors = list(V30RequestBodyValidator(openapi(ASP_CALLBACK_V1).spec).iter_errors(checked.for_openapi()))
     return problem_for(errors, checked.content_type, body) if errors else mode_problem(body)
 

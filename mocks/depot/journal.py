@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Journal:
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: list[Exchange] = []
+        self._listeners: list[Callable[[Exchange], None]] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
 
@@ -56,6 +58,12 @@ class Journal:
             self._entries.append(stamped)
             with self._path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(stamped.to_json(), ensure_ascii=False) + "\n")
+        for listener in self._listeners:
+            listener(stamped)
+
+    def listen(self, listener: Callable[[Exchange], None]) -> None:
+        """Call `listener` with every exchange recorded from now on (on the recording thread: keep it short)."""
+        self._listeners.append(listener)
 
     def entries(self, user: str | None = None) -> list[Exchange]:
         """Every exchange so far (of `user` when given), oldest first."""

@@ -21,9 +21,11 @@ import asyncssh
 from harness.foundations.archive_convention import INBOUND, OUTBOUND, is_published, notice_name, temporary_name
 from harness.foundations.running import Running
 from harness.foundations.tls import CertificatePair
+from mocks.asp.recorder import ReturnRecorder
 from mocks.depot.faults import DepotFaults
 from mocks.depot.ftps import DepotFtpsServer, tls_context
 from mocks.depot.journal import UPLOAD, Exchange, Journal
+from mocks.depot.returns import EVIDENCE_FOLDER, ReturnArchiveReader
 from mocks.depot.sftp import LOOPBACK, DepotSftpServer
 
 SSH_KEY_TYPE = "ssh-ed25519"
@@ -79,6 +81,8 @@ class DepositServer(Running):
         self.faults = DepotFaults()
         self._sftp: DepotSftpServer | None = None
         self._ftps: DepotFtpsServer | None = None
+        self.returns: ReturnArchiveReader | None = None
+        """The reader of return archives (canal archive de retour), once `read_returns` started it."""
         self.access: TitulaireAccess
         self.known_hosts: Path
 
@@ -128,6 +132,17 @@ class DepositServer(Running):
             if server is not None:
                 server.stop()
         self._sftp = self._ftps = None
+        if self.returns is not None:
+            self.returns.stop()
+            self.returns = None
+
+    def read_returns(self, recorder: ReturnRecorder, agreed: bool) -> ReturnArchiveReader:
+        """Read every return archive the titulaire publishes into `recorder` (the ASP's journal of returns), and
+        acknowledge it in `entrant/`; `agreed`: whether the project agreed on this return channel."""
+        reader = ReturnArchiveReader(self.space(), self.root / EVIDENCE_FOLDER, recorder, self.put, agreed)
+        self.returns = reader.start()
+        self.journal.listen(reader.observe)
+        return reader
 
     # -- where it listens ----------------------------------------------------------------------------
 
