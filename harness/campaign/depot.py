@@ -1,5 +1,7 @@
 """The ASP's deposit server for a real platform (`[archives]` of its configuration): started with the run's
-return receiver, on the address and port agreed, trusting the platform's own key or client certificate.
+return receiver, on the address and port agreed, trusting the platform's own key or client certificate. The
+return archives the platform publishes in `sortant/` go to the receiver's journal of returns (a violation unless
+`canal_retour = "archive"` is agreed).
 
 What the platform needs to connect (address, ports, user, host key fingerprint) is written in the run's
 reports (`serveur-de-depot.json`); no secret is: the platform keeps its private key, the FTPS password is the
@@ -33,6 +35,7 @@ def external_depot(config: RunConfig, receiver: ReturnReceiver, directory: Path,
         (archives.utilisateur, client),
         archives.listening(),
     ).start()
+    server.read_returns(receiver.recorder, agreed=archives.canal_retour == "archive")
     state = server.state()
     public: dict[str, Any] = {
         protocol: {key: state[protocol][key] for key in keys} for protocol, keys in PUBLIC_KEYS.items()

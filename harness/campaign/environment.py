@@ -3,7 +3,8 @@
     harness (acts as the ASP) ──HTTPS + mTLS + OAuth2──▶ reference titulaire API
     mock ASP callback API ◀──HTTPS + mTLS + OAuth2── the titulaire's single return per deposit
     mock OIDC issuer (tokens), SMTP catcher (incident mails)
-    ASP deposit server (SFTP, FTPS) ◀── the reference titulaire fetches archives, publishes its notices
+    ASP deposit server (SFTP, FTPS) ◀── the reference titulaire fetches archives, publishes its notices (and,
+                                        on the return-archive channel, its returns, acknowledged in entrant/)
 
 Certificates are made at start-up into the run directory. `state()` describes it all for scripts. The mock
 callback's journal is a file of the run directory (`asp/journal-retours.jsonl`): an environment started
@@ -72,6 +73,8 @@ class EnvironmentOptions:
     """How the reference watches the ASP's deposit server (`sftp`, `ftps`); None: the API mode only."""
     archive_limits: ArchiveLimits = RECETTE_ARCHIVE_LIMITS
     """What one archive may make the reference extract (the sizes agreed with the project)."""
+    return_channel: str = "api"
+    """Where the reference sends the return of an archive (canal de retour): `api` or `archive`."""
 
 
 def callback_path() -> str:
@@ -118,6 +121,8 @@ class Environment(StackedRunning):
             self.issuer.url, CALLBACK_AUDIENCE, self.certs.client_context(self.certs.asp_client), realm="asp"
         )
         self.recorder = ReturnRecorder(self.run_dir / "asp" / JOURNAL_FILE)
+        if self.depot is not None:
+            self.depot.read_returns(self.recorder, agreed=self.options.return_channel == "archive")
         inspectors = {self.certs.recette_thumbprint()}
         callback_app = create_callback_app(
             self.recorder, inspectors=inspectors, mails=self.smtp.messages, verifier=verifier
@@ -176,6 +181,7 @@ class Environment(StackedRunning):
             self.depot.known_hosts,
             access.password,
             limits=self.options.archive_limits,
+            return_channel=self.options.return_channel,
         )
 
     # -- what runs against it ------------------------------------------------------------------------

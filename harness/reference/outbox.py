@@ -2,8 +2,9 @@
 
 The worker stores each deposit's single return once (frozen: same idRetour, same content ever after). A
 return row stays `pending` until the ASP acknowledges it, so a crash at any point only causes a new
-delivery of that *same* return, which the ASP's API acknowledges as a redelivery: the ASP sees one return
-per deposit, possibly received more than once. Rows are leased to one delivery at a time, a bounded batch
+delivery of that *same* return, which the ASP acknowledges as a redelivery: the ASP sees one return per
+deposit, possibly received more than once, on its channel (`return_channels.py`: the callback API, or a
+return archive). Rows are leased to one delivery at a time, a bounded batch
 per poll; a retransmission asked by the ASP bumps the row's generation, and a delivery settles the row only
 if its generation is still the one it sent, so no retransmission is lost. When the retry budget (in time)
 is spent, the deposit fails (ECHEC) and one incident is opened.
@@ -18,9 +19,10 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
-from harness.reference.callback_client import CallbackClient, DeliveryFailed
+from harness.reference.callback_client import DeliveryFailed
 from harness.reference.faults.base import Fault, FaultSet, Json
 from harness.reference.incidents import Incidents
+from harness.reference.return_channels import ReturnChannel
 from harness.reference.store import ReturnRecord, Store
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class Outbox:
     def __init__(
         self,
         store: Store,
-        client: CallbackClient,
+        client: ReturnChannel,
         incidents: Incidents,
         clock: Callable[[], datetime],
         poll_seconds: float,

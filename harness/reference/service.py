@@ -27,13 +27,15 @@ from harness.foundations.problems import Problem
 from harness.foundations.tls import CertificatePair, client_context, server_context
 from harness.foundations.tokens import ClientCredentials, ClientCredentialsAuth
 from harness.reference.archives.consumer import ArchiveConsumer
+from harness.reference.archives.return_channel import ArchiveReturnChannel
 from harness.reference.callback_client import CallbackClient
 from harness.reference.faults import Fault, arm
 from harness.reference.incidents import Incidents
 from harness.reference.intake import ReceivedBody
 from harness.reference.outbox import Outbox
 from harness.reference.paper.mailroom import MailRoom
-from harness.reference.settings import ReferenceSettings
+from harness.reference.return_channels import ReturnChannels
+from harness.reference.settings import ReferenceSettings, RetryPolicy
 from harness.reference.store import PRIVATE_DIR, DepositRecord, DuplicateIdempotencyKey, Store
 from harness.reference.worker import Worker, timestamp
 
@@ -94,7 +96,7 @@ class Titulaire:
         self.incidents = Incidents(self.store, settings, clock, self.faults)
         self.outbox = Outbox(
             self.store,
-            self._callback_client(),
+            ReturnChannels(self._callback_client(), self._archive_return_channel()),
             self.incidents,
             clock,
             settings.poll_seconds,
@@ -132,23 +134,38 @@ class Titulaire:
                 settings.callback_scopes,
             )
             auth = ClientCredentialsAuth(credentials, verify)  # token lifetimes follow the issuer's clock
-        retry = self.faults.apply(Fault.retry_policy, settings.retry)
         auth = self.faults.apply(Fault.callback_auth, auth)
-        return CallbackClient(settings.callback_url, retry, verify=verify, auth=auth, limit_bytes=settings.limit_bytes)
+        return CallbackClient(
+            settings.callback_url, self._retry_policy(), verify=verify, auth=auth, limit_bytes=settings.limit_bytes
+        )
+
+    def _retry_policy(self) -> RetryPolicy:
+        return self.faults.apply(Fault.retry_policy, self.settings.retry)
+
+    def _archive_tls(self) -> ssl.SSLContext | None:
+        """FTPS's TLS context towards the deposit server (our client certificate); None for SFTP."""
+        archives = self.settings.archives
+        if archives is None or archives.protocol != "ftps":
+            return None
+        assert self.settings.ca_file is not None, "FTPS needs the CA of the deposit server (ca_file)"
+        return client_context(self.settings.ca_file, self.settings.client_certificate())
+
+    def _archive_return_channel(self) -> ArchiveReturnChannel | None:
+        """The return-archive channel, when the archives' returns are agreed on it."""
+        archives = self.settings.archives
+        if archives is None or archives.return_channel != "archive":
+            return None
+        return ArchiveReturnChannel(self.store, archives, self._archive_tls(), self._retry_policy(), self.faults)
 
     def _archive_consumer(self) -> ArchiveConsumer | None:
         archives = self.settings.archives
         if archives is None:
             return None
-        tls = None
-        if archives.protocol == "ftps":
-            assert self.settings.ca_file is not None, "FTPS needs the CA of the deposit server (ca_file)"
-            tls = client_context(self.settings.ca_file, self.settings.client_certificate())
         return ArchiveConsumer(
             self.store,
             self.settings,
             archives,
-            tls,
+            self._archive_tls(),
             self.incidents,
             self.clock,
             self.worker.wake,

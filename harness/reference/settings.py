@@ -11,6 +11,7 @@ from typing import Any
 
 import isodate
 
+from harness.foundations.archive_convention import RETURN_CHANNELS
 from harness.foundations.limits import TRANSACTION_LIMIT_BYTES
 from harness.foundations.servers import HeaderLimits
 from harness.foundations.tls import CertificatePair
@@ -111,10 +112,14 @@ class ArchiveSettings:
     poll_seconds: float = 0.5
     """How often `entrant/` is looked at."""
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    return_channel: str = "api"
+    """Where an archive's one return goes: `api` (the ASP's callback API) or `archive` (`sortant/<id>.retour.zip`)."""
 
     def __post_init__(self) -> None:
         if self.protocol not in ("sftp", "ftps"):
             raise ValueError(f"archive protocol must be sftp or ftps, got {self.protocol!r}")
+        if self.return_channel not in RETURN_CHANNELS:
+            raise ValueError(f"return channel must be one of {RETURN_CHANNELS}, got {self.return_channel!r}")
 
     @classmethod
     def from_json(cls, values: dict[str, Any]) -> ArchiveSettings:

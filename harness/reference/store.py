@@ -364,6 +364,12 @@ class Store:
         rows = self._rows("SELECT notice FROM archives WHERE archive_id = ?", archive_id)
         return json.loads(rows[0]["notice"]) if rows else None
 
+    def archive_of_deposit(self, deposit_id: str) -> tuple[str, bool] | None:
+        """The identifier of the archive a deposit came from (mode dossier) and whether its notice is published
+        on the deposit server, or None."""
+        rows = self._rows("SELECT archive_id, published_at FROM archives WHERE deposit_id = ?", deposit_id)
+        return (str(rows[0]["archive_id"]), rows[0]["published_at"] is not None) if rows else None
+
     def unpublished_notices(self) -> list[dict[str, Any]]:
         """The notices recorded but not yet on the deposit server (a publication failed or was cut short)."""
         rows = self._rows("SELECT notice FROM archives WHERE published_at IS NULL ORDER BY rowid")

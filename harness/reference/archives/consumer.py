@@ -5,7 +5,8 @@ At each look it (1) publishes the notices a failure left unpublished, then (2) f
 transaction), publishes the notice atomically in `sortant/` and removes the archive from `entrant/`. The
 worker then processes the deposit like any API deposit, and the outbox sends its one return
 (`modeEchange: DOSSIER`). A refused archive opens an incident (recorded and mailed). A retransmission request
-(`*.retransmission.json`) sends the same return again, as the API's route does. An archive already
+(`*.retransmission.json`) sends the same return again, as the API's route does; an acknowledgement of a return
+archive (`*.acquittement.json`) is left to the return-archive channel (`return_channel.py`). An archive already
 received is never processed twice: its notice is published again. The looks share one connection (a
 new SSH or TLS session every half second would cost more than the looks themselves); a failure of the
 server (refused connection, transfer cut, full disk) ends the look and the connection, and the next look
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.foundations.archive_convention import (
+    ACK_SUFFIX,
     ARCHIVE_ID,
     INBOUND,
     OUTBOUND,
@@ -118,6 +120,8 @@ class ArchiveConsumer:
         if name.endswith(RESEND_SUFFIX):
             await self._resend_request(remote, name)
             return
+        if name.endswith(ACK_SUFFIX):
+            return  # the acknowledgement of a return archive: read by the return-archive channel
         identified = archive_format(name)
         archive_id = identified[0] if identified else name.split(".", 1)[0]
         if not ARCHIVE_ID.match(archive_id):
