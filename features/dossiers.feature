@@ -3,7 +3,9 @@ Fonctionnalité: Échanges de dossiers par archives sur le serveur de dépôt de
   Au-delà de 20 Mo par transaction, ou quand le projet en convient, l'ASP dépose des archives (zip, tar,
   tar.gz) sur son serveur de dépôt (SFTP ou FTPS), dans le dossier entrant/ du titulaire. Pour chaque archive,
   le titulaire publie dans sortant/ une notification de réception (acceptée, ou rejetée avec ses motifs), puis
-  envoie un seul retour par archive acceptée, avec toutes les métadonnées du manifeste et l'UID de chaque pièce.
+  envoie un seul retour par archive acceptée, avec toutes les métadonnées du manifeste et l'UID de chaque pièce,
+  sur le canal convenu : l'API de retour de l'ASP, ou une archive de retour (sortant/<id>.retour.zip) que l'ASP
+  acquitte dans entrant/.
   Une archive dangereuse est refusée avec son motif, sans rien extraire hors de son dossier, et ouvre un
   incident signalé par courriel à l'ASP. Les délais sont ceux du contrat de service (modeDossier) ; la
   convention est contracts/archives/v1/CONVENTION.md.
@@ -24,6 +26,14 @@ Fonctionnalité: Échanges de dossiers par archives sur le serveur de dépôt de
       | zip    |
       | tar    |
       | tar.gz |
+
+  Scénario: Le retour d'une archive déposé en archive est acquitté par l'ASP, et le titulaire retire l'acquittement
+    Étant donné le retour des archives est convenu par archive sur le serveur de dépôt
+    Quand l'ASP dépose une archive "zip" de deux pièces, dont une de plusieurs documents
+    Alors le titulaire publie dans le délai une notification de réception acceptée, conforme à la convention
+    Et l'ASP reçoit dans le délai exactement un retour pour l'archive, avec les métadonnées du manifeste et l'UID de chaque pièce
+    Et l'ASP acquitte le retour déposé en archive et le titulaire retire l'acquittement
+    Et le titulaire enregistre l'acquittement de l'ASP dans l'état du dépôt
 
   Scénario: Une archive avec l'option SAE et l'empreinte de ses documents est acceptée
     Étant donné l'option SAE est demandée avec l'empreinte des documents déposés

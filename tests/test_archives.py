@@ -19,13 +19,14 @@ import asyncssh
 import pytest
 from jsonschema import Draft202012Validator
 
-from harness.campaign.config import ConfigError, RunConfig, load_config
+from harness.campaign.config import RETURN_CHANNELS, ConfigError, RunConfig, load_config
 from harness.campaign.depot import DEPOT_FILE, external_depot
 from harness.campaign.environment import Environment, EnvironmentOptions
 from harness.campaign.receiver import ReturnReceiver
 from harness.campaign.results import CampaignReport
 from harness.campaign.runner import RunOptions, run_campaign
 from harness.campaign.suites.bdd.steps.retours import settle
+from harness.foundations import archive_convention
 from harness.foundations.archive_convention import (
     MANIFEST_SCHEMA,
     NOTICE_SCHEMA,
@@ -274,7 +275,7 @@ def test_the_archives_table_gives_the_protocol_credentials_and_agreed_sizes(plat
         ('protocole = "ftps"\ncertificat_client = "certs/ca.pem"', "archives.mot_de_passe"),
         ('protocole = "cft"', "[archives] protocole : "),
         ('protocole = "sftp"\ncle_publique = "certs/absente.pub"', "[archives] cle_publique : "),
-        ('protocole = "sftp"\ncle_publique = "certs/titulaire.pub"\ncanal_retour = "archive"', "canal_retour"),
+        ('protocole = "sftp"\ncle_publique = "certs/titulaire.pub"\ncanal_retour = "courrier"', "canal_retour"),
     ],
 )
 def test_a_wrong_archives_table_is_one_line_naming_its_key(platform_folder: Path, archives: str, message: str) -> None:
@@ -282,6 +283,17 @@ def test_a_wrong_archives_table_is_one_line_naming_its_key(platform_folder: Path
         platform_config(platform_folder, f"[archives]\n{archives}\n")
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_the_return_channels_of_the_configuration_are_those_of_the_convention(platform_folder: Path) -> None:
+    assert RETURN_CHANNELS == archive_convention.RETURN_CHANNELS
+    config = platform_config(platform_folder, '[archives]\nprotocole = "sftp"\ncle_publique = "certs/titulaire.pub"\n')
+    assert config.archives is not None
+    assert config.archives.canal_retour == "api"
+    table = '[archives]\nprotocole = "sftp"\ncle_publique = "certs/titulaire.pub"\ncanal_retour = "archive"\n'
+    archive = platform_config(platform_folder, table).archives
+    assert archive is not None
+    assert archive.canal_retour == "archive"
 
 
 def test_a_real_platform_finds_the_deposit_server_described_in_the_reports(platform_folder: Path) -> None:

@@ -197,3 +197,11 @@ def test_a_reference_sending_two_returns_is_not_qualified_and_the_pv_says_why(tm
     assert "NON QUALIFIÉ" in pv
     assert failed[0]["scenario"] in html.unescape(pv)
     assert "curl" in pv
+
+
+def test_the_return_channel_option_is_for_the_embedded_reference_only(tmp_path: Path) -> None:
+    result = recette(
+        "run", "--canal-retour", "archive", "--target", "https://titulaire.example", "--report-dir", str(tmp_path)
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--canal-retour ne vaut que pour la référence embarquée" in result.stderr

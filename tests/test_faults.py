@@ -64,6 +64,8 @@ class Proof:
     """The major run (None: the calendar's current one on `day`)."""
     external: bool = False
     """Against the reference run as an external platform (`external_campaign`)."""
+    return_channel: str = "api"
+    """Where the embedded reference returns its archives' results (`--canal-retour`)."""
 
 
 def returns_proof(fault: str, rule: str, short_deadline: bool = False) -> Proof:
@@ -425,6 +427,34 @@ PROOFS = (
         ("dossiers",),
     ),
 )
+
+# -- the return-archive channel (the `dossiers` suite, `--canal-retour archive`) ------------------------------
+BY_ARCHIVE = "Le retour d'une archive déposé en archive"
+ARCHIVE_RETURN = (
+    "l'ASP reçoit dans le délai exactement un retour pour l'archive, avec les métadonnées du manifeste "
+    "et l'UID de chaque pièce"
+)
+PROOFS = (
+    *PROOFS,
+    Proof(
+        "retour-archive-sans-retour-json",
+        ARCHIVE_RETURN,
+        BY_ARCHIVE,
+        "retire",
+        ("dossiers",),
+        return_channel="archive",
+    ),
+    Proof("retour-archive-par-api", ARCHIVE_RETURN, BY_ARCHIVE, "retire", ("dossiers",), return_channel="archive"),
+    Proof(
+        "acquittement-jamais-retire",
+        "l'ASP acquitte le retour déposé en archive et le titulaire retire l'acquittement",
+        BY_ARCHIVE,
+        "retire",
+        ("dossiers",),
+        short_deadline=True,
+        return_channel="archive",
+    ),
+)
 UNPROVABLE: dict[str, str] = {
     'le pli "{reference}" est signalé manquant': "juge le rapport du harnais sur un pli que personne n'a posté : "
     "aucun défaut d'un titulaire ne le fait revenir",
@@ -506,13 +536,21 @@ def campaign(
     day: date = TESTS_DAY,
     version: str | None = None,
     external: bool = False,
+    return_channel: str = "api",
 ) -> CampaignReport:
     """One campaign on the reference with `faults` armed, judged at `day` (cached: proofs of one fault share
     it): the embedded reference, or the reference run as an external platform."""
     report_dir = Path(tempfile.mkdtemp(prefix=f"recette-{'-'.join(faults) or 'sans-defaut'}-"))
     tags = BillingTags.create("build:tests-defauts")
     options = RunOptions(
-        report_dir, tags, suites, reference_faults=faults, keywords=keywords or None, day=day, version=version
+        report_dir,
+        tags,
+        suites,
+        reference_faults=faults,
+        keywords=keywords or None,
+        day=day,
+        version=version,
+        return_channel=return_channel,
     )
     if short_deadline:
         options = dataclasses.replace(options, service_contract=short_service_contract())
@@ -578,9 +616,9 @@ def recette_service_contract(directory: Path, base: Path | None) -> Path:
     return path
 
 
-def selection_of(proof: Proof) -> tuple[tuple[str, ...], bool, date, str | None, bool]:
+def selection_of(proof: Proof) -> tuple[tuple[str, ...], bool, date, str | None, bool, str]:
     """What a campaign without faults shares with the proofs it vouches for."""
-    return proof.suites, proof.short_deadline, proof.day, proof.version, proof.external
+    return proof.suites, proof.short_deadline, proof.day, proof.version, proof.external, proof.return_channel
 
 
 def result_of(report: CampaignReport, scenario: str) -> ScenarioResult:

@@ -11,15 +11,16 @@ import pytest
 from harness.campaign.results import PASSED, RESERVED
 from tests.test_faults import MAIL_NOT_OBSERVED, PROOFS, campaign, result_of, selection_of
 
-Selection = tuple[tuple[str, ...], bool, date, str | None, bool]
+Selection = tuple[tuple[str, ...], bool, date, str | None, bool, str]
 SELECTIONS: dict[Selection, set[str]] = {}
 for _proof in PROOFS:
     SELECTIONS.setdefault(selection_of(_proof), set()).add(_proof.keywords)
 
 
 def selection_id(selection: Selection) -> str:
-    suites, short_deadline, day, version, external = selection
+    suites, short_deadline, day, version, external, channel = selection
     flags = ["court" if short_deadline else "", version or "", "externe" if external else ""]
+    flags.append("" if channel == "api" else f"canal-{channel}")
     return "-".join([",".join(suites), day.isoformat(), *filter(None, flags)])
 
 

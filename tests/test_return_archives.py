@@ -166,8 +166,12 @@ def test_a_bad_return_archive_is_recorded_as_evidence_unacknowledged_and_the_nex
     depot: DepositServer, recorder: ReturnRecorder, certs: RunCertificates, case: str
 ) -> None:
     content, violation = BAD_ARCHIVES[case]
+    id_depot = dossier_return()["idDepot"]
+    notified(depot, "ARCHIVE-4", id_depot)
     publish(depot, certs, return_archive_name("ARCHIVE-4"), content)
     [bad] = recorder.entries()
+    if bad["retour"] is None:  # judged for the deposit its notice names, even when it names none itself
+        assert bad["idDepot"] == id_depot
     assert (bad["canal"], bad["valide"], bad["idAcquittement"]) == ("archive", False, None)
     assert any(violation in v for v in bad["violations"]), bad["violations"]
     assert "sortant/ARCHIVE-4.retour.zip" in bad["detail"]

@@ -57,7 +57,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -655,15 +655,17 @@ def config_error(error: ErrorDetails) -> ConfigError:
 # | `archives.cle_publique`      | SFTP: the platform's SSH public key (OpenSSH format)                    |
 # | `archives.certificat_client` | FTPS: its client certificate, or the CA that signs it (PEM)             |
 # | `archives.mot_de_passe`      | FTPS: the password agreed with it                                       |
-# | `archives.canal_retour`      | `api` (the ASP's callback API, `modeEchange: DOSSIER`)                  |
+# | `archives.canal_retour`      | `api` (the ASP's callback API) or `archive` (`sortant/<id>.retour.zip`) |
 # | `archives.adresse`           | where the deposit server listens (default 127.0.0.1)                    |
 # | `archives.port`              | its port for the protocol (default: a free one, written in the reports) |
 # | `archives.utilisateur`       | the platform's user (space) on the server (default `titulaire`)         |
 # | `archives.limites`           | the sizes agreed (`entrees`, `octets_par_entree`, `octets_total`, `taux`)|
 
 ARCHIVE_PATHS = ("cle_publique", "certificat_client")
-RETURN_CHANNELS = ("api",)
-"""Return channels the harness judges: the callback API (a return archive put back on the server is not yet)."""
+ReturnChannel = Literal["api", "archive"]
+RETURN_CHANNELS: tuple[str, ...] = get_args(ReturnChannel)
+"""Return channels the harness judges (`archive_convention.RETURN_CHANNELS`): the callback API, or a return
+archive put back on the deposit server and acknowledged there."""
 
 
 class ArchiveSizes(BaseModel):
@@ -684,7 +686,7 @@ class ArchiveExchange(BaseModel):
     cle_publique: File | None = None
     certificat_client: Annotated[File, AfterValidator(ca_bundle)] | None = None
     mot_de_passe: str | None = Field(default=None, repr=False)
-    canal_retour: Literal["api"] = "api"
+    canal_retour: ReturnChannel = "api"
     adresse: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)
     utilisateur: str = Field(default="titulaire", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

@@ -88,6 +88,8 @@ class RunOptions:
     """Certifying an upgrade (`--versions v1,v2`): the campaign on each major, then their coexistence."""
     reference_settings: Mapping[str, Any] = field(default_factory=dict)
     """Other settings of the embedded reference (`ReferenceSettings`: a titulaire serving v1 only…)."""
+    return_channel: str = "api"
+    """`--canal-retour`: where the embedded reference returns its archives' results (`api`, `archive`)."""
     journal: bool = False
     """`--journal`: the recette proxy between the harness and the target (the embedded reference: both legs; a
     real platform: the titulaire leg)."""
@@ -321,7 +323,7 @@ def _embedded_target(run: RunOptions) -> Iterator[Target]:
     clock = OffsetClock.on(run.day) if run.day else OffsetClock()
     journal = EmbeddedProxy(run.journal)
     reference = {**run.reference_settings, "faults": run.reference_faults, **journal.reference_settings()}
-    options = EnvironmentOptions(reference=reference, clock=clock)
+    options = EnvironmentOptions(reference=reference, clock=clock, return_channel=run.return_channel)
     with tempfile.TemporaryDirectory(prefix="recette-env-") as directory:
         env = Environment(Path(directory), options)
         try:

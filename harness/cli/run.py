@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.campaign.config import CONFIG_VARIABLE, ConfigError, RunConfig, load_config
+from harness.campaign.config import CONFIG_VARIABLE, RETURN_CHANNELS, ConfigError, RunConfig, load_config
 from harness.campaign.preflight import PreflightError
 from harness.campaign.results import EXIT_NOT_RUN
 from harness.campaign.runner import SUITES, CampaignError, RunOptions, run_campaign
@@ -64,6 +64,15 @@ class CouldNotRun(click.ClickException):
     help="Défaut volontaire de la référence embarquée, pour montrer que la campagne le détecte.",
 )
 @click.option(
+    "--canal-retour",
+    "return_channel",
+    type=click.Choice(RETURN_CHANNELS),
+    default="api",
+    show_default=True,
+    help="Canal du retour des archives de la référence embarquée : l'API de retour, ou une archive de retour "
+    "(sortant/<id>.retour.zip) ; pour une plateforme, archives.canal_retour de recette.toml.",
+)
+@click.option(
     "--service-contract",
     "service_contract",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -98,6 +107,7 @@ def run(
     keywords: str | None,
     report_dir: Path,
     faults: tuple[str, ...],
+    return_channel: str,
     service_contract: Path | None,
     day: datetime | None,
     version: str | None,
@@ -119,7 +129,7 @@ def run(
     try:
         tags = BillingTags.create(motif)
         chosen = tuple(s.strip() for s in suites.split(",") if s.strip())
-        config = _config(target, config_file, faults)
+        config = _config(target, config_file, faults, return_channel)
         if service_contract is not None:
             load_service_contract(service_contract)
         options = RunOptions(
@@ -135,6 +145,7 @@ def run(
             versions=tuple(v.strip() for v in (versions or "").split(",") if v.strip()),
             journal=journal,
             keywords=keywords,
+            return_channel=return_channel,
         )
         console.print(f"Exécution {tags.run_id} — motif {tags.motif} ({tags.label})")
         report = run_campaign(options)
@@ -143,12 +154,16 @@ def run(
     sys.exit(report.verdict.exit_code)
 
 
-def _config(target: str | None, config_file: Path | None, faults: tuple[str, ...]) -> RunConfig | None:
+def _config(
+    target: str | None, config_file: Path | None, faults: tuple[str, ...], return_channel: str
+) -> RunConfig | None:
     """The external target's configuration, when one is asked for (file, RECETTE_* variables, --target)."""
     if target is None and config_file is None and not os.environ.get(CONFIG_VARIABLE):
         return None
     if faults:
         raise ConfigError("--defaut-reference ne s'applique qu'à la référence embarquée, pas à --target")
+    if return_channel != "api":
+        raise ConfigError("--canal-retour ne vaut que pour la référence embarquée ; sinon : archives.canal_retour")
     return load_config(config_file, overrides={"target": target})
 
 

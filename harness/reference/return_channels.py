@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from harness.reference.callback_client import Delivery
+from harness.reference.faults.base import Fault, FaultSet
 
 
 class ReturnChannel(Protocol):
@@ -20,14 +21,20 @@ class ReturnChannel(Protocol):
 class ReturnChannels:
     """The returns of archives (`modeEchange: DOSSIER`) on `archive` when it is given, every other on `api`."""
 
-    def __init__(self, api: ReturnChannel, archive: ReturnChannel | None = None) -> None:
+    def __init__(
+        self, api: ReturnChannel, archive: ReturnChannel | None = None, faults: FaultSet | None = None
+    ) -> None:
         self._api = api
         self._archive = archive
+        self._faults = faults or FaultSet()
 
     async def deliver(self, retour: dict[str, Any]) -> Delivery:
-        by_archive = self._archive is not None and retour.get("modeEchange") == "DOSSIER"
-        channel = self._archive if by_archive and self._archive is not None else self._api
-        return await channel.deliver(retour)
+        return await self._channel(retour).deliver(retour)
+
+    def _channel(self, retour: dict[str, Any]) -> ReturnChannel:
+        if self._archive is None or retour.get("modeEchange") != "DOSSIER":
+            return self._api
+        return self._archive if self._faults.apply(Fault.return_channel, "archive") == "archive" else self._api
 
     async def aclose(self) -> None:
         await self._api.aclose()

@@ -96,7 +96,7 @@ class Titulaire:
         self.incidents = Incidents(self.store, settings, clock, self.faults)
         self.outbox = Outbox(
             self.store,
-            ReturnChannels(self._callback_client(), self._archive_return_channel()),
+            ReturnChannels(self._callback_client(), self._archive_return_channel(), self.faults),
             self.incidents,
             clock,
             settings.poll_seconds,

@@ -122,6 +122,8 @@ class ReceivedCall:
     detail: str | None = None
     truncation: Truncation | None = None
     """Set when the body was not read whole (unauthenticated, or over the size limit): `body` is its head."""
+    named_deposit: str | None = None
+    """The deposit a return whose body names none belongs to, known otherwise (a return archive's notice)."""
     channel: str = "api"
     """How the return came (canal): `api` (POST /v1/retours) or `archive` (a return archive on the deposit server)."""
 
@@ -133,7 +135,7 @@ class ReceivedCall:
 
     @property
     def id_depot(self) -> str | None:
-        return _text_field(self.retour, "idDepot")
+        return _text_field(self.retour, "idDepot") or self.named_deposit
 
     @property
     def id_retour(self) -> str | None:
@@ -306,7 +308,8 @@ class ReturnRecorder:
     def _keep(self, view: dict[str, Any]) -> None:
         retour = view.get("retour")
         weight = view["tailleOctets"] if retour is not None else len(view.get("corpsBrut") or "")
-        self._calls.append(_Kept(view["numero"], _text_field(retour, "idDepot"), view, weight))
+        id_depot = view.get("idDepot")
+        self._calls.append(_Kept(view["numero"], id_depot if isinstance(id_depot, str) else None, view, weight))
         self._bytes_kept += weight
         while len(self._calls) > self._max_calls or self._bytes_kept > self._max_bytes:
             self._bytes_kept -= self._calls.popleft().weight

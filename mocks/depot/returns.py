@@ -133,6 +133,7 @@ class ReturnArchiveReader:
         except FileNotFoundError:
             return  # replaced or removed before it could be read: its successor has its own journal entry
         digest, size = _digest(copy)
+        archive_id = name.removesuffix(RETURN_ARCHIVE_SUFFIX)
         try:
             body = read_return(copy, self._limits)
         except ReturnArchiveRefused as refusal:
@@ -141,7 +142,8 @@ class ReturnArchiveReader:
         else:
             call = ReceivedCall.of(received_at, body, "application/json")
             call.channel = "archive"
-            self._judge(call, name.removesuffix(RETURN_ARCHIVE_SUFFIX))
+            self._judge(call, archive_id)
+        call.named_deposit = self._notified_deposit(archive_id)
         call.detail = f"archive de retour sortant/{name} ({size} octets, SHA-256 {digest}) : {call.detail or 'lue'}"
         self._recorder.record(call)
 
@@ -186,10 +188,16 @@ class ReturnArchiveReader:
         """The channel is the one agreed, and the archive named for the archive whose notice gave its idDepot."""
         if not self._agreed:
             return [f"{NOT_AGREED} : le retour de cette archive est convenu sur l'API de retour de l'ASP"]
-        notice = _json_file(self._space / OUTBOUND / notice_name(archive_id))
-        if notice is None or notice.get("idDepot") != call.id_depot:
+        if self._notified_deposit(archive_id) != call.id_depot:
             return [f"{MISNAMED} : aucune notification de l'archive {archive_id} ne donne l'idDepot {call.id_depot}"]
         return []
+
+    def _notified_deposit(self, archive_id: str) -> str | None:
+        """The idDepot the titulaire's notice of `archive_id` gave: the deposit a return archive is judged for,
+        even when it gives none itself."""
+        notice = _json_file(self._space / OUTBOUND / notice_name(archive_id))
+        id_depot = notice.get("idDepot") if notice is not None else None
+        return id_depot if isinstance(id_depot, str) else None
 
 
 def read_return(archive: Path, limits: ReturnArchiveLimits) -> bytes:

@@ -3,6 +3,7 @@ return of an archive."""
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 import uuid
@@ -57,6 +58,35 @@ class PieceUidReplaced(Fault):
             for piece in payload["pieces"]:
                 piece["uid"] = str(uuid.uuid4())
         return payload
+
+
+class ReturnArchiveWithoutReturnFile(Fault):
+    name = "retour-archive-sans-retour-json"
+    description = "l'archive de retour porte le retour sous le nom « resultat.json » au lieu de « retour.json »"
+
+    def return_archive(self, content: bytes) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(content)) as bundle:
+            retour = bundle.read("retour.json")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+            bundle.writestr("resultat.json", retour)
+        return buffer.getvalue()
+
+
+class AcknowledgementNeverRemoved(Fault):
+    name = "acquittement-jamais-retire"
+    description = "le titulaire lit l'acquittement de son archive de retour mais ne le retire jamais d'entrant/"
+
+    def remove_acknowledgement(self, remove: bool) -> bool:
+        return False
+
+
+class ArchiveReturnByApi(Fault):
+    name = "retour-archive-par-api"
+    description = "le retour d'une archive part par l'API de retour de l'ASP alors que le canal archive est convenu"
+
+    def return_channel(self, channel: str) -> str:
+        return "api"
 
 
 def _entries(archive: Path) -> Iterator[tuple[str, bytes]]:

@@ -154,7 +154,7 @@ class Fault:
         """Other returns sent once it is acknowledged (whatever the ASP answers them)."""
         return []
 
-    # -- the archive mode (archives/consumer.py, archives/return_channel.py) -----------------------------------
+    # -- the archive mode (archives/, return_channels.py) -----------------------------------
 
     def archive_notice(self, notice: Json) -> Json:
         """An archive's reception notice, as it is recorded and published."""
@@ -164,6 +164,10 @@ class Fault:
         """The reason (code) an unsafe archive is refused with, before `archive` (the file received) and
         `destination` (its working folder) are removed."""
         return code
+
+    def return_channel(self, channel: str) -> str:
+        """The channel a return of an archive takes when the archive channel is agreed (`api`, `archive`)."""
+        return channel
 
     def return_archive(self, content: bytes) -> bytes:
         """A return archive as it is published in `sortant/` (canal archive de retour)."""

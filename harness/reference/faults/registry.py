@@ -67,6 +67,9 @@ FAULTS: dict[str, type[Fault]] = {
         archives.GenericRefusal,
         archives.ExtractionOutsideFolder,
         archives.PieceUidReplaced,
+        archives.ReturnArchiveWithoutReturnFile,
+        archives.AcknowledgementNeverRemoved,
+        archives.ArchiveReturnByApi,
     )
 }
 """Every fault `recette run --defaut-reference` can arm, by name."""

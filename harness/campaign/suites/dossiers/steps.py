@@ -27,14 +27,16 @@ from harness.campaign.reservations import reserve
 from harness.campaign.suites.bdd.steps.communs import Depot, Scenario, trace, wait_until
 from harness.campaign.suites.bdd.steps.depots import MATCHING, declared_metadata
 from harness.campaign.suites.bdd.steps.incidents import incident_address
-from harness.campaign.suites.bdd.steps.retours import deadline, due_in, settle
+from harness.campaign.suites.bdd.steps.retours import deadline, due_in, settle, the_return
 from harness.campaign.target import Target
 from harness.conformance.deposits import DepositLedger, TrackedDeposit
-from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, schema_errors
+from harness.foundations.archive_convention import NOTICE_SCHEMA, RETURN_SCHEMA, ack_name, schema_errors
 from harness.foundations.asp_client import AspClient, CallbackInspector, DepositBody, Document
 from harness.foundations.service_contract import load_service_contract
 from mocks.depot import DepositServer
 from mocks.depot.archives import FAMILIES, SIZE_FAMILY, Piece, Sizes, Unsafe, build, manifest, sae_digest, unsafe
+from mocks.depot.journal import REMOVE, UPLOAD
+from mocks.depot.server import ASP_SIDE
 
 ARCHIVES_LIFT = (
     "décrire dans recette.toml la section [archives] (protocole, clé publique SSH ou certificat client de la "
@@ -119,6 +121,14 @@ def agreed_sizes(cible: Target) -> Sizes | None:
     return archives.sizes() if archives is not None else None
 
 
+def agreed_channel(cible: Target) -> str:
+    """The channel agreed for the returns of archives (canal de retour): the reference's, or `[archives]`'s."""
+    if cible.reference is not None and cible.reference.settings.archives is not None:
+        return cible.reference.settings.archives.return_channel
+    archives = cible.config.archives if cible.config is not None else None
+    return archives.canal_retour if archives is not None else "api"
+
+
 def put(serveur: DepositServer, archives: Archives, sent: Sent, preuves: list[str]) -> Sent:
     serveur.put(sent.name, sent.content)
     digest = hashlib.sha256(sent.content).hexdigest()
@@ -194,6 +204,15 @@ def serveur_attend(serveur_depot: DepositServer, preuves: list[str]) -> None:
     )
 
 
+@given("le retour des archives est convenu par archive sur le serveur de dépôt")
+def canal_archive_convenu(cible: Target, preuves: list[str]) -> None:
+    """A scenario of the return-archive channel only: without object (skipped) on the callback API's."""
+    channel = agreed_channel(cible)
+    if channel != "archive":
+        pytest.skip(f"sans objet : le retour des archives est convenu sur le canal « {channel} »")
+    preuves.append("canal de retour convenu : archive (sortant/<identifiantArchive>.retour.zip)")
+
+
 @given(parsers.parse('l\'ASP a déposé une archive "{kind}" et reçu son retour unique'))
 def archive_et_retour(
     serveur_depot: DepositServer,
@@ -208,7 +227,7 @@ def archive_et_retour(
 ) -> None:
     sent = deposit_valid(serveur_depot, archives, scenario, kind, two_pieces(), preuves)
     notice_acceptee(serveur_depot, archives, scenario, cible, depots_suivis, delais_dossier, preuves)
-    un_seul_retour(archives, scenario, inspecteur, delais_dossier, preuves)
+    un_seul_retour(archives, scenario, cible, inspecteur, delais_dossier, preuves)
     assert sent.notice is not None
 
 
@@ -290,13 +309,22 @@ def notice_acceptee(
     "et l'UID de chaque pièce"
 )
 def un_seul_retour(
-    archives: Archives, scenario: Scenario, inspecteur: CallbackInspector, delais_dossier: Deadlines, preuves: list[str]
+    archives: Archives,
+    scenario: Scenario,
+    cible: Target,
+    inspecteur: CallbackInspector,
+    delais_dossier: Deadlines,
+    preuves: list[str],
 ) -> None:
+    """Read where the return is agreed (the callback API, or a return archive), never on the other channel."""
     sent, depot = archives.last, scenario.depot
     assert sent.manifest is not None
     settle(inspecteur.wait_for_return(depot.id_depot, timeout=deadline(depot, delais_dossier.retour)))
     calls = scenario.returns[depot.id_depot] = inspecteur.received(depot.id_depot)
-    preuves.append(f"retours reçus pour {depot.id_depot} : {[(c['idRetour'], c['statutHttp']) for c in calls]}")
+    seen = [(c["idRetour"], c.get("canal", "api"), c["statutHttp"]) for c in calls]
+    preuves.append(f"retours reçus pour {depot.id_depot} (idRetour, canal, HTTP) : {seen}")
+    channel = agreed_channel(cible)
+    assert {c.get("canal", "api") for c in calls} == {channel}, f"retour hors du canal convenu « {channel} » : {seen}"
     assert len({c["idRetour"] for c in calls}) == 1, f"{len(calls)} retours pour une seule archive"
     assert all(c["valide"] for c in calls), [c["violations"] for c in calls]
     retour = calls[0]["retour"]
@@ -373,3 +401,33 @@ def rien_hors_du_dossier(archives: Archives, cible: Target, preuves: list[str]) 
     found += [str(ABSOLUTE_ROOT / m) for m in markers if (ABSOLUTE_ROOT / m).exists()]
     preuves.append(f"recherché {markers} sous {root} et {ABSOLUTE_ROOT} : {found or 'rien'}")
     assert not found, f"écrit hors du dossier : {found}"
+
+
+@then("l'ASP acquitte le retour déposé en archive et le titulaire retire l'acquittement")
+def acquittement_retire(
+    serveur_depot: DepositServer,
+    archives: Archives,
+    scenario: Scenario,
+    delais_dossier: Deadlines,
+    preuves: list[str],
+) -> None:
+    """The ASP wrote `entrant/<id>.acquittement.json` (its journal says so); the titulaire removes it within the
+    return's deadline: the deposit server's journal, out of the titulaire's reach, is the evidence."""
+    sent, depot = archives.last, scenario.depot
+    call = the_return(scenario, depot)
+    path = f"/entrant/{ack_name(sent.archive_id)}"
+    assert call.get("canal") == "archive", f"retour reçu sur le canal {call.get('canal', 'api')}"
+    journal = serveur_depot.journal
+    assert any(e.operation == UPLOAD and e.chemin == path for e in journal.entries(ASP_SIDE)), f"{path} non écrit"
+
+    def removed() -> list[str] | None:
+        found = [
+            e.horodatage
+            for e in journal.entries(serveur_depot.access.user)
+            if (e.operation, e.chemin) == (REMOVE, path)
+        ]
+        return found or None
+
+    moments = wait_until(removed, f"{path} retiré par le titulaire", deadline(depot, delais_dossier.retour))
+    preuves.append(f"acquittement {call['idAcquittement']} écrit dans {path}, retiré par le titulaire le {moments[0]}")
+    assert path.removeprefix("/entrant/") not in serveur_depot.inbound()
