@@ -4,6 +4,7 @@ every unsafe archive is refused with its reason, an incident and a mail, nothing
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -32,6 +33,7 @@ from harness.foundations.archive_convention import (
     NOTICE_SCHEMA,
     RETURN_SCHEMA,
     SCHEMAS,
+    return_archive,
     schema_errors,
 )
 from harness.foundations.asp_client import CallbackInspector
@@ -39,8 +41,10 @@ from harness.foundations.billing import BillingTags
 from harness.foundations.contracts import contract_path
 from harness.foundations.tls import CertificatePair, RunCertificates, client_context
 from harness.lint import lint_file
-from harness.reference.settings import ArchiveLimits
+from harness.reference.archives.remote import session
+from harness.reference.settings import ArchiveLimits, ArchiveSettings
 from mocks.depot.archives import UNSAFE, Piece, Sizes, build, manifest, sae_digest, unsafe
+from tests.builders import valid_retour
 from tests.conftest import FAST_RETRIES, PDF, TESTS_DAY, clock_of_the_tests_day, metadonnees
 from tests.helpers import wait_until
 from tests.test_cli import read_until
@@ -312,6 +316,42 @@ def test_a_real_platform_finds_the_deposit_server_described_in_the_reports(platf
         assert described["protocole"] == "sftp"
         assert "password" not in json.dumps(described)
         assert server.access.key is None
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(("channel", "acknowledged"), [("archive", True), ("api", False)])
+def test_a_real_platform_returning_by_archive_is_heard_by_the_receiver_on_the_agreed_channel(
+    platform_folder: Path, channel: str, acknowledged: bool
+) -> None:
+    """The platform's own key logs in; its return archive reaches the receiver's journal, acknowledged only when
+    `canal_retour = "archive"` is agreed."""
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key.write_private_key(str(platform_folder / "plateforme"))
+    key.write_public_key(str(platform_folder / "certs" / "titulaire.pub"))
+    table = f'[archives]\nprotocole = "sftp"\ncle_publique = "certs/titulaire.pub"\ncanal_retour = "{channel}"\n'
+    config = platform_config(platform_folder, table)
+    receiver = ReturnReceiver(config, platform_folder / "recepteur")
+    server = external_depot(config, receiver, platform_folder / "env", platform_folder)
+    assert server is not None
+    try:
+        retour = valid_retour(modeEchange="DOSSIER")
+        notice = {"identifiantArchive": "PLATEFORME-1", "idDepot": retour["idDepot"]}
+        (server.space() / "sortant" / "PLATEFORME-1.notification.json").write_text(json.dumps(notice), encoding="utf-8")
+        settings = ArchiveSettings(
+            "sftp", "127.0.0.1", server.sftp_port, "titulaire", platform_folder / "plateforme", server.known_hosts
+        )
+
+        async def publish() -> None:
+            async with session(settings, None) as remote:
+                await remote.publish("/sortant", "PLATEFORME-1.retour.zip", return_archive(json.dumps(retour).encode()))
+
+        asyncio.run(publish())
+        assert server.returns is not None
+        server.returns.wait_idle()
+        [call] = receiver.recorder.entries(retour["idDepot"])
+        assert (call["canal"], call["idAcquittement"] is not None) == ("archive", acknowledged)
+        assert ("PLATEFORME-1.acquittement.json" in server.inbound()) is acknowledged
     finally:
         server.stop()
 

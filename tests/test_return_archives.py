@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import ssl
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from harness.reference.archives.remote import session
 from harness.reference.settings import ArchiveSettings
 from mocks.asp import ReturnRecorder
 from mocks.depot import DepositServer
+from mocks.depot.journal import RENAME, Exchange
 from mocks.depot.returns import EVIDENCE_FOLDER, MISNAMED, NOT_AGREED, UNREADABLE
 from mocks.depot.sftp import LOOPBACK
 from tests.builders import valid_piece, valid_retour
@@ -214,3 +216,19 @@ def test_a_temporary_file_or_a_notice_is_not_read_as_a_return(
     depot.returns.observe(depot.journal.entries(USER)[-1])  # a rename to a notice: not a return archive
     depot.returns.wait_idle()
     assert recorder.entries() == []
+
+
+def test_a_symbolic_link_published_as_a_return_archive_is_recorded_never_followed(
+    depot: DepositServer, recorder: ReturnRecorder, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.zip"
+    secret.write_bytes(return_archive(encoded(dossier_return())))
+    outbound = depot.space() / "sortant"
+    (outbound / ".ARCHIVE-9.retour.zip.part").symlink_to(secret)
+    os.rename(outbound / ".ARCHIVE-9.retour.zip.part", outbound / return_archive_name("ARCHIVE-9"))
+    assert depot.returns is not None
+    depot.returns.observe(Exchange("SFTP", USER, RENAME, "/sortant/.x", cible="/sortant/ARCHIVE-9.retour.zip"))
+    depot.returns.wait_idle()
+    [call] = recorder.entries()
+    assert call["violations"][0].startswith(UNREADABLE)
+    assert list((depot.root / EVIDENCE_FOLDER).iterdir()) == []

@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import queue
 import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -132,20 +134,31 @@ class ReturnArchiveReader:
             copy = self._keep(name)
         except FileNotFoundError:
             return  # replaced or removed before it could be read: its successor has its own journal entry
+        except OSError as error:  # a symbolic link (ELOOP), or a folder: recorded, never followed
+            refused = self._refused(received_at, name, f"pas un fichier ordinaire ({error.strerror})")
+            refused.detail = f"archive de retour sortant/{name} : non lue"
+            self._recorder.record(refused)
+            return
         digest, size = _digest(copy)
         archive_id = name.removesuffix(RETURN_ARCHIVE_SUFFIX)
         try:
             body = read_return(copy, self._limits)
         except ReturnArchiveRefused as refusal:
-            call = ReceivedCall(received_at, b"", ZIP_MEDIA_TYPE, channel="archive")
-            call.violations = [f"{UNREADABLE} : {refusal}"]
+            call = self._refused(received_at, name, str(refusal))
         else:
             call = ReceivedCall.of(received_at, body, "application/json")
             call.channel = "archive"
+            call.named_deposit = self._notified_deposit(archive_id)
             self._judge(call, archive_id)
-        call.named_deposit = self._notified_deposit(archive_id)
         call.detail = f"archive de retour sortant/{name} ({size} octets, SHA-256 {digest}) : {call.detail or 'lue'}"
         self._recorder.record(call)
+
+    def _refused(self, received_at: datetime, name: str, why: str) -> ReceivedCall:
+        """A return archive that gives no `retour.json`, judged for the deposit its archive's notice names."""
+        call = ReceivedCall(received_at, b"", ZIP_MEDIA_TYPE, channel="archive")
+        call.violations = [f"{UNREADABLE} : {why}"]
+        call.named_deposit = self._notified_deposit(name.removesuffix(RETURN_ARCHIVE_SUFFIX))
+        return call
 
     def _keep(self, name: str) -> Path:
         """A numbered copy of the return archive out of the titulaire's reach, of at most one byte beyond the
@@ -153,7 +166,8 @@ class ReturnArchiveReader:
         self._copies += 1
         copy = self._evidence / f"{self._copies:06d}-{name}"
         remaining = self._limits.archive_bytes + 1
-        with (self._space / OUTBOUND / name).open("rb") as source, copy.open("xb") as target:
+        descriptor = os.open(self._space / OUTBOUND / name, os.O_RDONLY | os.O_NOFOLLOW)  # a link is not a return
+        with os.fdopen(descriptor, "rb") as source, copy.open("xb") as target:
             while remaining and (chunk := source.read(min(CHUNK_BYTES, remaining))):
                 target.write(chunk)
                 remaining -= len(chunk)
