@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from harness.foundations.polling import wait_until
 from harness.foundations.tls import RunCertificates, client_context
 from harness.reference.archives.remote import RemoteError, session
 from harness.reference.settings import ArchiveSettings
@@ -177,8 +178,10 @@ def test_a_cut_transfer_is_a_remote_error_and_is_journaled_incomplete(
     with pytest.raises(RemoteError):
         asyncio.run(round_trip(depot, certs, protocol, name, tmp_path))
     assert (tmp_path / name).stat().st_size <= CUT_AFTER_BYTES < len(BIG)
-    cut = [e for e in depot.journal.entries(USER) if e.chemin == f"/entrant/{name}" and not e.complet]
-    assert cut
+    cut = wait_until(  # the FTPS server journals the cut once its data channel closes, after the client's error
+        lambda: [e for e in depot.journal.entries(USER) if e.chemin == f"/entrant/{name}" and not e.complet],
+        "l'envoi coupé au journal du serveur de dépôt",
+    )
     assert cut[0].detail == CUT_TRANSFER
     assert name in depot.inbound()
 
