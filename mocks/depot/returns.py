@@ -245,12 +245,9 @@ def _read_entry(bundle: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: ReturnA
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
+    """The file's SHA-256 and size."""
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+        return hashlib.file_digest(handle, "sha256").hexdigest(), path.stat().st_size
 
 
 def _json_file(path: Path) -> dict[str, Any] | None:

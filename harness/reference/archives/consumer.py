@@ -42,7 +42,7 @@ from harness.foundations.archive_convention import (
     temporary_name,
 )
 from harness.foundations.problems import Problem
-from harness.reference.archives.extraction import CHUNK_BYTES, ArchiveRefused, extract
+from harness.reference.archives.extraction import ArchiveRefused, extract
 from harness.reference.archives.manifest import Manifest, read_manifest
 from harness.reference.archives.remote import RemoteError, Session, session
 from harness.reference.faults.base import Fault, FaultSet
@@ -262,9 +262,6 @@ class ArchiveConsumer:
 
 
 def _measure(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
+    """The file's size and SHA-256."""
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+        return path.stat().st_size, hashlib.file_digest(handle, "sha256").hexdigest()
