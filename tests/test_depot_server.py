@@ -5,11 +5,14 @@ exchanged, and its faults (refused connection, transfer cut, full disk) seen by 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ftplib
+import os
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 import pytest
@@ -63,6 +66,32 @@ async def round_trip(depot: DepositServer, certs: RunCertificates, protocol: str
         await remote.publish("/sortant", f"{name}.notification.json", b"{}")
         await remote.remove(f"/entrant/{name}")
     return (tmp / name).read_bytes()
+
+
+def test_a_file_gone_while_its_folder_is_listed_over_sftp_is_passed_over(
+    depot: DepositServer, certs: RunCertificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    depot.put("reste.zip", b"x")
+    depot.put("parti.zip", b"y")
+    read_directory = os.scandir
+
+    def taken_before_its_stat(path: Any) -> Any:
+        entries = list(read_directory(path))  # the directory is read…
+        for entry in entries:
+            if os.fsdecode(entry.name) == "parti.zip":
+                os.remove(entry.path)  # …then a file goes (taken, renamed) before the listing stats it
+        return contextlib.nullcontext(entries)
+
+    async def listed() -> list[str]:
+        async with session(settings(depot, "sftp"), tls(certs)) as remote:
+            return await remote.published("/entrant")
+
+    monkeypatch.setattr(os, "scandir", taken_before_its_stat)
+    names = asyncio.run(listed())
+    monkeypatch.undo()
+
+    assert "reste.zip" in names
+    assert "parti.zip" not in names
 
 
 @pytest.mark.parametrize("protocol", ["sftp", "ftps"])

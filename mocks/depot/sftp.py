@@ -11,7 +11,7 @@ import asyncio
 import os
 import posixpath
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, cast
@@ -142,6 +142,21 @@ class _Space(asyncssh.SFTPServer):
 
     def _exchange(self, operation: str, path: str, **fields: Any) -> Exchange:
         return Exchange(PROTOCOL, self._user, operation, path, **fields)
+
+    async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
+        """asyncssh's listing, except that a file renamed or removed between the directory's read and its stat (a
+        `.part` being published, an archive being taken) is passed over, as OpenSSH does: asyncssh failed the whole
+        listing with « No such file », and the titulaire then published its return archive a second time."""
+        folder = self.map_path(path)
+        for name in (b".", b".."):
+            yield asyncssh.SFTPName(name, attrs=asyncssh.SFTPAttrs.from_local(os.stat(os.path.join(folder, name))))
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    attrs = asyncssh.SFTPAttrs.from_local(entry.stat(follow_symlinks=False))
+                except FileNotFoundError:
+                    continue
+                yield asyncssh.SFTPName(entry.name, attrs=attrs)
 
     def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
         writing = bool(pflags & (asyncssh.FXF_WRITE | asyncssh.FXF_CREAT))
