@@ -151,8 +151,8 @@ def _check_refused(env: Environment, archive_id: str, case: str) -> None:
     mail = env.smtp.wait_for(lambda m: m.header("X-Incident-Id") == notice["idIncident"], timeout=NOTICE_SECONDS)
     assert archive_id in mail.body
     assert unsafe(case).code in mail.body
-    if marker := unsafe(case).marker:
-        assert not list(env.run_dir.parent.rglob(marker))
+    if marker := unsafe(case).marker:  # os.walk passes over a folder the reference removes meanwhile; rglob fails
+        assert not [n for _, dirs, files in os.walk(env.run_dir.parent) for n in (*dirs, *files) if n == marker]
         assert not Path("/tmp", marker).exists()
     depot = env.depot
     assert depot is not None
