@@ -6,9 +6,11 @@ fuzzer's `erreur_sans_fuite` check (`harness.fuzzing.checks`): one definition of
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 BANNER = (
     r"\b(?:uvicorn|starlette|fastapi|werkzeug|django|flask|gunicorn|hypercorn|daphne|joserfc|authlib|pyjwt"
@@ -39,14 +41,19 @@ class Finding:
     excerpt: str
 
 
-def answer_leaks(status: int, headers: Mapping[str, str], body: str) -> list[Finding]:
+def answer_leaks(status: int, headers: Mapping[str, str], body: str, sent: str = "") -> list[Finding]:
     """The leaks of one answer (`headers` with lower-case names): in its body when it is an error, in its
-    headers always."""
+    headers always. A JSON body is searched as the text it carries, not as its escaped serialization. What
+    matches only in an echo of `sent` (the request, as text) is the caller's own input, not an internal: a
+    fuzzed header `m:I:"6` echoed JSON-escaped and cut (`m:I:\\…`) looked like a Windows path."""
     found = []
     if status >= 400:
+        text = carried_text(body)
+        echoes = (sent, json.dumps(sent, ensure_ascii=False)[1:-1]) if sent else ()
         for kind, pattern in BODY_LEAKS:
-            if match := pattern.search(body):
-                found.append(Finding(kind, "le corps", excerpt(body, match)))
+            matches = (m for m in pattern.finditer(text) if not _echoed(m.group().rstrip("…"), echoes))
+            if match := next(matches, None):
+                found.append(Finding(kind, "le corps", excerpt(text, match)))
     server = headers.get("server")
     if server and (re.search(BANNER, server, re.IGNORECASE) or VERSION.search(server)):
         found.append(Finding("bannière du serveur", "l'en-tête Server", server[:EXCERPT_CHARS]))
@@ -54,6 +61,31 @@ def answer_leaks(status: int, headers: Mapping[str, str], body: str) -> list[Fin
         if name in headers:
             found.append(Finding("en-tête révélateur", f"l'en-tête {name}", headers[name][:EXCERPT_CHARS]))
     return found
+
+
+def _echoed(matched: str, echoes: tuple[str, ...]) -> bool:
+    return bool(matched) and any(matched in echo for echo in echoes)
+
+
+def carried_text(body: str) -> str:
+    """The keys and strings of a JSON body, one per line (numbers and literals as written); any other body as is."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    return "\n".join(_strings(document))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    else:
+        yield value if isinstance(value, str) else json.dumps(value)
 
 
 def excerpt(text: str, match: re.Match[str]) -> str:

@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
+import requests
 from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import Failure
 
 from harness.foundations.leaks import answer_leaks
 from harness.foundations.problems import PROBLEM_MEDIA_TYPE
-from harness.fuzzing.caller import body_size
+from harness.fuzzing.caller import body_size, header_text, sent_body
 
 PROBLEM_MEMBERS = ("type", "title", "status", "code")
 
@@ -146,11 +148,18 @@ def erreur_sans_fuite(ctx: CheckContext, response: Response, case: Case) -> bool
     """No answer shows its internals: neither a stack trace nor a file path in an error body, nor a library
     banner or a revealing header."""
     headers = {key.lower(): values[0] for key, values in response.headers.items() if values}
-    found = answer_leaks(response.status_code, headers, response.content.decode("utf-8", "replace"))
+    body = response.content.decode("utf-8", "replace")
+    found = answer_leaks(response.status_code, headers, body, sent_text(response.request))
     if found:
         shown = " ; ".join(f"{leak.kind} dans {leak.where} : « {leak.excerpt} »" for leak in found)
         raise LeakInError(operation=case.operation.label, message=f"Réponse {response.status_code} : {shown}")
     return None
+
+
+def sent_text(request: requests.PreparedRequest) -> str:
+    """The request as text (its URL decoded, its headers, its body): what an answer may echo without leaking."""
+    headers = "\n".join(f"{name}: {header_text(value)}" for name, value in request.headers.items())
+    return "\n".join((unquote(str(request.url)), headers, sent_body(request).decode("utf-8", "replace")))
 
 
 def harness_checks(limit_bytes: int) -> list[CheckFunction]:
