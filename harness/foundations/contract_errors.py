@@ -90,5 +90,10 @@ def _quoted_name(message: str) -> str:
 
 
 def _shown(value: Any, limit: int = 80) -> str:
+    """The value as JSON text, a long one cut with « … » (a string cut before it is escaped: never mid-escape)."""
     text = json.dumps(value, ensure_ascii=False)
-    return f"« {text if len(text) <= limit else text[: limit - 1] + '…'} »"
+    if len(text) <= limit:
+        return f"« {text} »"
+    if isinstance(value, str):
+        return f"« {json.dumps(value[: limit - 3], ensure_ascii=False)[:-1]}… »"
+    return f"« {text[: limit - 1]}… »"
