@@ -184,15 +184,20 @@ def test_a_bad_return_archive_is_recorded_as_evidence_unacknowledged_and_the_nex
     assert ack_of(depot, "ARCHIVE-5") is not None
 
 
+def assert_refused_alone(recorder: ReturnRecorder, depot: DepositServer, archive_id: str, violation: str) -> None:
+    """The one call recorded has `violation` first, and the archive got no acknowledgement."""
+    [call] = recorder.entries()
+    assert call["violations"][0].startswith(violation)
+    assert ack_of(depot, archive_id) is None
+
+
 def test_a_return_archive_named_for_another_archive_is_refused(
     depot: DepositServer, recorder: ReturnRecorder, certs: RunCertificates
 ) -> None:
     retour = dossier_return()
     notified(depot, "ARCHIVE-6", dossier_return()["idDepot"])  # the notice gave another idDepot
     publish(depot, certs, return_archive_name("ARCHIVE-6"), return_archive(encoded(retour)))
-    [call] = recorder.entries()
-    assert call["violations"][0].startswith(MISNAMED)
-    assert ack_of(depot, "ARCHIVE-6") is None
+    assert_refused_alone(recorder, depot, "ARCHIVE-6", MISNAMED)
 
 
 def test_a_return_archive_on_a_channel_not_agreed_is_a_violation(
@@ -203,9 +208,7 @@ def test_a_return_archive_on_a_channel_not_agreed_is_a_violation(
     retour = dossier_return()
     notified(depot, "ARCHIVE-7", retour["idDepot"])
     publish(depot, certs, return_archive_name("ARCHIVE-7"), return_archive(encoded(retour)))
-    [call] = recorder.entries()
-    assert call["violations"][0].startswith(NOT_AGREED)
-    assert ack_of(depot, "ARCHIVE-7") is None
+    assert_refused_alone(recorder, depot, "ARCHIVE-7", NOT_AGREED)
 
 
 def test_a_temporary_file_or_a_notice_is_not_read_as_a_return(
